@@ -1,0 +1,3 @@
+from sensorgrid.cli import main
+
+main()

@@ -1,0 +1,28 @@
+from django.urls import include, path
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+
+from sensorgrid.inventory.api.urls import router as inventory_router
+from sensorgrid.tenancy.api.urls import router as tenancy_router
+
+ROUTERS = [tenancy_router, inventory_router]
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def api_root(request, format=None):
+    """The resources of the SensorGrid API."""
+    links = {"auth-token": reverse("auth-token", request=request, format=format)}
+    for router in ROUTERS:
+        for prefix, _viewset, basename in router.registry:
+            links[prefix] = reverse(f"{basename}-list", request=request, format=format)
+    return Response(links)
+
+
+urlpatterns = [
+    path("", api_root, name="api-root"),
+    path("", include("sensorgrid.tenancy.api.urls")),
+    path("", include("sensorgrid.inventory.api.urls")),
+]

@@ -1,0 +1,77 @@
+from django.contrib import admin, messages
+
+from sensorgrid.inventory.models import Installation, Node, NodeModel, Quantity, Room, Site
+from sensorgrid.tenancy.admin import TenantAdmin
+
+
+@admin.register(Quantity)
+class QuantityAdmin(admin.ModelAdmin):
+    list_display = ["key", "name", "unit", "min_value", "max_value"]
+    search_fields = ["key", "name"]
+
+    def has_module_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self.has_module_permission(request)
+
+
+class RoomInline(admin.TabularInline):
+    model = Room
+    extra = 0
+
+
+@admin.register(Site)
+class SiteAdmin(TenantAdmin):
+    list_display = ["name", "organization", "address", "latitude", "longitude"]
+    list_filter = ["organization"]
+    search_fields = ["name", "address"]
+    inlines = [RoomInline]
+
+
+@admin.register(Room)
+class RoomAdmin(TenantAdmin):
+    list_display = ["name", "site", "area", "height", "max_occupancy"]
+    search_fields = ["name", "site__name"]
+
+
+@admin.register(NodeModel)
+class NodeModelAdmin(TenantAdmin):
+    list_display = ["manufacturer", "name", "protocol", "decoder", "sampling_interval"]
+    list_filter = ["protocol"]
+    search_fields = ["manufacturer", "name"]
+    filter_horizontal = ["quantities"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "organization" and not request.user.is_superuser:
+            field.required = True  # only administrators curate the shared catalogue
+        return field
+
+
+@admin.register(Node)
+class NodeAdmin(TenantAdmin):
+    list_display = ["device_id", "alias", "organization", "model", "last_seen"]
+    list_filter = ["organization", "model"]
+    search_fields = ["device_id", "alias"]
+    readonly_fields = ["last_seen", "created_at"]
+    visible_relations = ("model",)
+    actions = ["issue_credentials"]
+
+    @admin.action(description="Issue new ingest credentials (shown once)")
+    def issue_credentials(self, request, queryset):
+        for node in queryset:
+            if not self.has_change_permission(request, node):
+                continue
+            credential = node.issue_credential()
+            node.save(update_fields=["credential_digest"])
+            self.message_user(
+                request, f"{node.device_id}: {credential}", level=messages.WARNING
+            )
+
+
+@admin.register(Installation)
+class InstallationAdmin(TenantAdmin):
+    list_display = ["node", "room", "start", "end", "is_public"]
+    list_filter = ["is_public"]
+    search_fields = ["node__device_id", "room__name"]

@@ -1,0 +1,55 @@
+from django_filters import rest_framework as filters
+
+from sensorgrid.api.filters import id_filter
+from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
+
+
+class SiteFilter(filters.FilterSet):
+    organization = id_filter("organization")
+
+    class Meta:
+        model = Site
+        fields = ["organization"]
+
+
+class RoomFilter(filters.FilterSet):
+    site = id_filter("site")
+    organization = id_filter("site__organization")
+
+    class Meta:
+        model = Room
+        fields = ["site", "organization"]
+
+
+class NodeModelFilter(filters.FilterSet):
+    organization = id_filter("organization")
+    shared = filters.BooleanFilter(field_name="organization", lookup_expr="isnull")
+    quantity = filters.CharFilter(field_name="quantities__key", distinct=True)
+
+    class Meta:
+        model = NodeModel
+        fields = ["organization", "protocol", "decoder", "shared", "quantity"]
+
+
+class NodeFilter(filters.FilterSet):
+    organization = id_filter("organization")
+    model = id_filter("model")
+    seen_since = filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+
+    class Meta:
+        model = Node
+        fields = ["organization", "model", "device_id", "seen_since"]
+
+
+class InstallationFilter(filters.FilterSet):
+    node = id_filter("node")
+    room = id_filter("room")
+    site = id_filter("room__site")
+    active = filters.BooleanFilter(method="filter_active", label="Open (no end) installations")
+
+    class Meta:
+        model = Installation
+        fields = ["node", "room", "site", "is_public", "active"]
+
+    def filter_active(self, queryset, name, value):
+        return queryset.filter(end__isnull=value)

@@ -1,0 +1,136 @@
+from rest_framework import serializers
+
+from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
+from sensorgrid.inventory.models import (
+    Installation,
+    Node,
+    NodeModel,
+    Quantity,
+    Room,
+    Site,
+    installation_errors,
+)
+from sensorgrid.tenancy.models import Organization
+
+
+class QuantitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Quantity
+        fields = ["id", "key", "name", "unit", "min_value", "max_value", "description"]
+
+    def validate(self, attrs):
+        low = attrs.get("min_value", getattr(self.instance, "min_value", None))
+        high = attrs.get("max_value", getattr(self.instance, "max_value", None))
+        if low is not None and high is not None and low > high:
+            raise serializers.ValidationError({"max_value": "Must not be below min_value."})
+        return attrs
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all())
+
+    class Meta:
+        model = Site
+        fields = ["id", "organization", "name", "address", "latitude", "longitude", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class RoomSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(queryset=Site.objects.all())
+
+    class Meta:
+        model = Room
+        fields = ["id", "site", "name", "area", "height", "max_occupancy"]
+
+
+class NodeModelSerializer(serializers.ModelSerializer):
+    organization = ScopedPrimaryKeyRelatedField(
+        queryset=Organization.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Your organization, or null for the shared catalogue (administrators only).",
+    )
+    quantities = serializers.SlugRelatedField(
+        slug_field="key", many=True, queryset=Quantity.objects.all(), required=False
+    )
+
+    class Meta:
+        model = NodeModel
+        fields = [
+            "id",
+            "organization",
+            "manufacturer",
+            "name",
+            "protocol",
+            "decoder",
+            "quantities",
+            "sampling_interval",
+        ]
+
+
+class NodeSerializer(serializers.ModelSerializer):
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all())
+    model = ScopedPrimaryKeyRelatedField(
+        queryset=NodeModel.objects.all(), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Node
+        fields = [
+            "id",
+            "organization",
+            "device_id",
+            "alias",
+            "model",
+            "metadata",
+            "sampling_interval",
+            "last_seen",
+            "created_at",
+        ]
+        read_only_fields = ["last_seen", "created_at"]
+
+    def validate_metadata(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        return value
+
+    def validate(self, attrs):
+        organization = attrs.get("organization", getattr(self.instance, "organization", None))
+        model = attrs.get("model", getattr(self.instance, "model", None))
+        if model is not None and model.organization_id not in (None, organization.pk):
+            raise serializers.ValidationError(
+                {"model": "This node model belongs to another organization."}
+            )
+        if self.instance is not None and organization != self.instance.organization:
+            raise serializers.ValidationError(
+                {"organization": "A node cannot move to another organization."}
+            )
+        return attrs
+
+
+class NodeWithCredentialSerializer(NodeSerializer):
+    credential = serializers.CharField(
+        read_only=True,
+        help_text="The ingest credential. Shown only in this response; store it now.",
+    )
+
+    class Meta(NodeSerializer.Meta):
+        fields = [*NodeSerializer.Meta.fields, "credential"]
+
+
+class InstallationSerializer(serializers.ModelSerializer):
+    node = ScopedPrimaryKeyRelatedField(queryset=Node.objects.all())
+    room = ScopedPrimaryKeyRelatedField(queryset=Room.objects.select_related("site"))
+
+    class Meta:
+        model = Installation
+        fields = ["id", "node", "room", "start", "end", "is_public"]
+
+    def validate(self, attrs):
+        get = lambda name: attrs.get(name, getattr(self.instance, name, None))  # noqa: E731
+        errors = installation_errors(
+            get("node"), get("room"), get("start"), get("end"), getattr(self.instance, "pk", None)
+        )
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs

@@ -1,0 +1,287 @@
+import math
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+from sensorgrid.inventory import credentials
+from sensorgrid.tenancy.models import Organization
+from sensorgrid.tenancy.scoping import TenantQuerySet, public_installations
+
+
+def finite(value: float) -> None:
+    if value is not None and not math.isfinite(value):
+        raise ValidationError("Must be a finite number.")
+
+
+def no_nul_characters(value) -> None:
+    """PostgreSQL cannot store U+0000 in text or jsonb; refuse it on every database."""
+    if "\x00" in _flatten(value):
+        raise ValidationError("Null characters (\\u0000) are not allowed.")
+
+
+def _flatten(value) -> str:
+    if isinstance(value, dict):
+        return "".join(_flatten(k) + _flatten(v) for k, v in value.items())
+    if isinstance(value, list):
+        return "".join(_flatten(v) for v in value)
+    return value if isinstance(value, str) else ""
+
+
+class Quantity(models.Model):
+    """A measurable quantity in the global registry (seeded by a migration)."""
+
+    key = models.SlugField(max_length=50, unique=True, help_text="e.g. co2, temperature, pm2_5")
+    name = models.CharField(max_length=100)
+    unit = models.CharField(max_length=20, blank=True)
+    min_value = models.FloatField(
+        null=True, blank=True, validators=[finite], help_text="Lowest plausible value."
+    )
+    max_value = models.FloatField(
+        null=True, blank=True, validators=[finite], help_text="Highest plausible value."
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "quantities"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+    def clean(self) -> None:
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            raise ValidationError({"max_value": "Must not be below min_value."})
+
+
+class SiteQuerySet(TenantQuerySet):
+    def public_q(self) -> Q:
+        return Q(pk__in=public_installations().values("room__site_id"))
+
+
+class Site(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(max_length=200)
+    address = models.CharField(max_length=300, blank=True)
+    latitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RoomQuerySet(TenantQuerySet):
+    org_lookup = "site__organization"
+
+    def public_q(self) -> Q:
+        return Q(pk__in=public_installations().values("room_id"))
+
+
+class Room(models.Model):
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="rooms")
+    name = models.CharField(max_length=200)
+    area = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), finite], help_text="Area in m²."
+    )
+    height = models.FloatField(
+        null=True, blank=True, validators=[MinValueValidator(0), finite], help_text="Height in m."
+    )
+    max_occupancy = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(1_000_000)]
+    )
+
+    objects = RoomQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["site_id", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.site} / {self.name}"
+
+    @property
+    def organization_id(self) -> int:
+        return self.site.organization_id
+
+
+class Protocol(models.TextChoices):
+    MQTT = "mqtt", "MQTT"
+    HTTP = "http", "HTTP"
+    LORAWAN = "lorawan", "LoRaWAN"
+    OTHER = "other", "Other"
+
+
+class NodeModelQuerySet(TenantQuerySet):
+    def public_q(self) -> Q:
+        # Models without an organization form the shared catalogue.
+        return Q(organization__isnull=True)
+
+
+class NodeModel(models.Model):
+    """A kind of device: what it measures, how it talks and how to decode it."""
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="node_models",
+        null=True,
+        blank=True,
+        help_text="Empty for the shared catalogue (managed by administrators).",
+    )
+    manufacturer = models.CharField(max_length=100)
+    name = models.CharField(max_length=100)
+    protocol = models.CharField(max_length=20, choices=Protocol.choices, default=Protocol.MQTT)
+    decoder = models.SlugField(
+        max_length=50, blank=True, help_text="Key of the payload decoder, e.g. json, ttn_v3."
+    )
+    quantities = models.ManyToManyField(Quantity, blank=True, related_name="node_models")
+    sampling_interval = models.PositiveIntegerField(
+        default=300,
+        validators=[MinValueValidator(1), MaxValueValidator(31 * 86400)],
+        help_text="Expected seconds between two messages.",
+    )
+
+    objects = NodeModelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["manufacturer", "name", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} {self.name}"
+
+
+device_id_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9_.:-]*\Z",
+    "Use letters, digits and _ . : - only (it appears in MQTT topics), starting with a "
+    "letter or digit.",
+)
+
+
+class NodeQuerySet(TenantQuerySet):
+    pass
+
+
+class Node(models.Model):
+    """One physical device, identified by its device id (often a LoRaWAN DevEUI)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="nodes")
+    device_id = models.CharField(max_length=64, unique=True, validators=[device_id_validator])
+    alias = models.CharField(max_length=200, blank=True)
+    model = models.ForeignKey(
+        NodeModel, on_delete=models.PROTECT, related_name="nodes", null=True, blank=True
+    )
+    metadata = models.JSONField(default=dict, blank=True, validators=[no_nul_characters])
+    sampling_interval = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(31 * 86400)],
+        help_text="Overrides the model's expected seconds between messages.",
+    )
+    credential_digest = models.CharField(max_length=64, blank=True, editable=False)
+    last_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = NodeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["device_id"]
+
+    def __str__(self) -> str:
+        return self.alias or self.device_id
+
+    def issue_credential(self) -> str:
+        """Create a new ingest credential, keep its digest, return it (shown once)."""
+        credential = credentials.new_credential()
+        self.credential_digest = credentials.digest(credential)
+        return credential
+
+    def check_credential(self, credential: str) -> bool:
+        return credentials.matches(credential, self.credential_digest)
+
+    @property
+    def expected_interval(self) -> int:
+        if self.sampling_interval:
+            return self.sampling_interval
+        return self.model.sampling_interval if self.model_id else 300
+
+
+class InstallationQuerySet(TenantQuerySet):
+    org_lookup = "node__organization"
+
+    def public_q(self) -> Q:
+        return Q(is_public=True)
+
+    def overlapping(self, node, start, end, exclude_pk=None) -> "InstallationQuerySet":
+        """Installations of ``node`` whose [start, end) period intersects the given one."""
+        qs = self.filter(node=node).filter(Q(end__isnull=True) | Q(end__gt=start))
+        if end is not None:
+            qs = qs.filter(start__lt=end)
+        if exclude_pk is not None:
+            qs = qs.exclude(pk=exclude_pk)
+        return qs
+
+
+class Installation(models.Model):
+    """A node placed in a room for a period [start, end); end empty means still there."""
+
+    node = models.ForeignKey(Node, on_delete=models.CASCADE, related_name="installations")
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="installations")
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+    is_public = models.BooleanField(
+        default=False,
+        help_text="Publishes the room, site, organization name and this period's data.",
+    )
+
+    objects = InstallationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["node_id", "-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gt=models.F("start")),
+                name="installation_end_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.node} in {self.room} from {self.start:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        node = self.node if self.node_id else None
+        room = self.room if self.room_id else None
+        errors = installation_errors(node, room, self.start, self.end, self.pk)
+        if errors:
+            raise ValidationError(errors)
+
+
+def installation_errors(node, room, start, end, exclude_pk=None) -> dict[str, str]:
+    """Why an installation of ``node`` in ``room`` for [start, end) is not possible."""
+    errors: dict[str, str] = {}
+    if start is not None and end is not None and end <= start:
+        errors["end"] = "Must be after start."
+    if node is not None and room is not None and node.organization_id != room.site.organization_id:
+        errors["room"] = "The room belongs to another organization than the node."
+    if not errors and node is not None and start is not None:
+        clash = Installation.objects.overlapping(node, start, end, exclude_pk).first()
+        if clash is not None:
+            errors["start"] = (
+                f"Node {node.device_id} is already installed in {clash.room} from "
+                f"{clash.start.isoformat()} to {clash.end.isoformat() if clash.end else 'now'} "
+                f"(installation {clash.pk}); periods must not overlap."
+            )
+    return errors

@@ -1,0 +1,36 @@
+"""The seeded registry of quantities: key, name, unit, plausible minimum and maximum.
+
+The plausible range is what validation accepts from a sensor, not the physical range
+of the quantity: it catches broken sensors and wrong units, not unusual weather.
+"""
+
+SEED: list[tuple[str, str, str, float | None, float | None]] = [
+    ("co2", "Carbon dioxide", "ppm", 0, 40000),
+    ("temperature", "Temperature", "°C", -60, 100),
+    ("humidity", "Relative humidity", "%", 0, 100),
+    ("pressure", "Air pressure", "hPa", 300, 1100),
+    ("pm1", "Particulate matter PM1", "µg/m³", 0, 2000),
+    ("pm2_5", "Particulate matter PM2.5", "µg/m³", 0, 2000),
+    ("pm10", "Particulate matter PM10", "µg/m³", 0, 2000),
+    ("noise", "Noise level", "dB(A)", 0, 160),
+    ("illuminance", "Illuminance", "lx", 0, 200000),
+    ("voc", "Volatile organic compounds index", "index", 0, 500),
+    ("tvoc", "Total volatile organic compounds", "ppb", 0, 60000),
+    ("no2", "Nitrogen dioxide", "µg/m³", 0, 2000),
+    ("o3", "Ozone", "µg/m³", 0, 1000),
+    ("speed", "Speed", "km/h", 0, 400),
+    ("heading", "Heading", "°", 0, 360),
+    ("latitude", "Latitude", "°", -90, 90),
+    ("longitude", "Longitude", "°", -180, 180),
+    ("altitude", "Altitude", "m", -500, 10000),
+    ("battery", "Battery voltage", "V", 0, 60),
+    ("battery_level", "Battery level", "%", 0, 100),
+    ("rssi", "Received signal strength", "dBm", -200, 20),
+    ("snr", "Signal-to-noise ratio", "dB", -40, 40),
+    ("wind_speed", "Wind speed", "m/s", 0, 120),
+    ("wind_direction", "Wind direction", "°", 0, 360),
+    ("rain", "Precipitation", "mm", 0, 500),
+    ("occupancy", "Occupancy", "persons", 0, 100000),
+    ("motion", "Motion detected", "", 0, 1),
+    ("door_open", "Door open", "", 0, 1),
+]

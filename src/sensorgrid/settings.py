@@ -1,0 +1,170 @@
+"""SensorGrid settings: one module, read from the environment (docs/configuration.md)."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from sensorgrid.env import ConfigurationError, env, envbool, envint, envlist
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(env("SENSORGRID_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+
+DEBUG = envbool("SENSORGRID_DEBUG", False)
+# The fallback key only exists so that a fresh checkout runs; `check --deploy` flags it.
+SECRET_KEY = env("SENSORGRID_SECRET_KEY", "django-insecure-sensorgrid-local-only-change-me")
+ALLOWED_HOSTS = envlist("SENSORGRID_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = envlist("SENSORGRID_CSRF_TRUSTED_ORIGINS", [])
+
+# Later issues: live cache and channel layer (Redis), MQTT broker.
+REDIS_URL = env("SENSORGRID_REDIS_URL", "")
+MQTT_URL = env("SENSORGRID_MQTT_URL", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "sensorgrid.tenancy",
+    "sensorgrid.inventory",
+    "sensorgrid.health",
+    "sensorgrid.runtime",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "sensorgrid.urls"
+WSGI_APPLICATION = "sensorgrid.wsgi.application"
+ASGI_APPLICATION = "sensorgrid.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database(url: str) -> dict:
+    if not url:
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        url = f"sqlite:///{VAR_DIR / 'sensorgrid.sqlite3'}"
+    try:
+        config = dj_database_url.parse(url, conn_max_age=envint("SENSORGRID_DB_CONN_MAX_AGE", 0))
+    except ValueError as exc:
+        raise ConfigurationError(f"SENSORGRID_DATABASE_URL is not usable: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the single writer; IMMEDIATE avoids the
+        # "database is locked" upgrade deadlock between two writing transactions.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+        config["TEST"] = {"NAME": env("SENSORGRID_TEST_SQLITE", "") or None}
+    return config
+
+
+DATABASES = {"default": _database(env("SENSORGRID_DATABASE_URL"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "tenancy.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "/admin/login/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("SENSORGRID_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env("SENSORGRID_STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve from the finders too, so a checkout works before `collectstatic`.
+WHITENOISE_USE_FINDERS = True
+
+# Request bodies above this size get 413 (JSON API) instead of being read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("SENSORGRID_MAX_BODY_BYTES", 1024 * 1024)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SENSORGRID_SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = envbool("SENSORGRID_SECURE_COOKIES", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = envint("SENSORGRID_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = envbool("SENSORGRID_HSTS_PRELOAD", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["sensorgrid.tenancy.permissions.TenantPermission"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "sensorgrid.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "sensorgrid.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {"auth": env("SENSORGRID_AUTH_THROTTLE", "30/min")},
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SensorGrid API",
+    "DESCRIPTION": (
+        "Inventory, tenancy and (in later versions) time series of SensorGrid. "
+        "Authenticate with `Authorization: Token <key>` from `POST /api/v1/auth/token/`, "
+        "or with a session."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"RoleEnum": "sensorgrid.tenancy.models.Role"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("SENSORGRID_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

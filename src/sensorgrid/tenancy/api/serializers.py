@@ -1,0 +1,67 @@
+from django.db.models import Count, Q
+from rest_framework import serializers
+
+from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
+from sensorgrid.tenancy.models import Membership, Organization, Role, User
+
+
+class OrganizationSerializer(serializers.ModelSerializer):
+    role = serializers.SerializerMethodField(
+        help_text="Your role in this organization; null if you see it because it is public."
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["id", "name", "slug", "role", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_role(self, organization) -> str | None:
+        roles = self.context.setdefault("_roles", self._roles())
+        return roles.get(organization.pk)
+
+    def _roles(self) -> dict[int, str]:
+        user = self.context["request"].user
+        if not user.is_authenticated:
+            return {}
+        return dict(Membership.objects.filter(user=user).values_list("organization_id", "role"))
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all())
+    user = serializers.SlugRelatedField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        help_text="Username of the member.",
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["id", "organization", "user", "role", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def validate(self, attrs):
+        instance = self.instance
+        organization = attrs.get("organization", instance.organization if instance else None)
+        user = attrs.get("user", instance.user if instance else None)
+        duplicate = Membership.objects.filter(organization=organization, user=user)
+        if instance is not None:
+            duplicate = duplicate.exclude(pk=instance.pk)
+            moved = organization != instance.organization or attrs.get("role", Role.OWNER) != Role.OWNER
+            if instance.role == Role.OWNER and moved:
+                ensure_other_owner(instance)
+        if duplicate.exists():
+            raise serializers.ValidationError({"user": f"{user} is already a member."})
+        return attrs
+
+
+def ensure_other_owner(membership: Membership) -> None:
+    """Refuse to leave an organization without an owner."""
+    others = (
+        Membership.objects.filter(organization_id=membership.organization_id, role=Role.OWNER)
+        .exclude(pk=membership.pk)
+        .aggregate(n=Count("pk", filter=Q(user__is_active=True)))["n"]
+    )
+    if not others:
+        raise serializers.ValidationError(
+            {"role": "An organization needs at least one owner; appoint another owner first."}
+        )

@@ -1,0 +1,60 @@
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import ScopedRateThrottle
+
+from sensorgrid.api.viewsets import TenantModelViewSet
+from sensorgrid.tenancy.api.serializers import (
+    MembershipSerializer,
+    OrganizationSerializer,
+    ensure_other_owner,
+)
+from sensorgrid.tenancy.models import Membership, Organization, Role
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List organizations",
+        description="Your organizations, and those that publish a public installation.",
+    ),
+    create=extend_schema(
+        summary="Create an organization", description="You become its first owner."
+    ),
+)
+class OrganizationViewSet(TenantModelViewSet):
+    model = Organization
+    serializer_class = OrganizationSerializer
+    filterset_fields = ["slug"]
+    search_fields = ["name", "slug"]
+    ordering_fields = ["name", "slug", "created_at", "id"]
+
+    def after_create(self, instance) -> None:
+        Membership.objects.create(organization=instance, user=self.request.user, role=Role.OWNER)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List memberships of your organizations"),
+    create=extend_schema(
+        summary="Add a member", description="Owners add existing users by username."
+    ),
+)
+class MembershipViewSet(TenantModelViewSet):
+    model = Membership
+    serializer_class = MembershipSerializer
+    filterset_fields = ["organization", "role"]
+    search_fields = ["user__username"]
+    ordering_fields = ["created_at", "role", "id"]
+
+    def get_queryset(self):
+        return super().get_queryset().select_related("user")
+
+    def perform_destroy(self, instance):
+        if instance.role == Role.OWNER:
+            ensure_other_owner(instance)
+        instance.delete()
+
+
+class ObtainTokenView(ObtainAuthToken):
+    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"

@@ -1,0 +1,70 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from sensorgrid.tenancy.scoping import TenantQuerySet, public_installations
+
+
+class User(AbstractUser):
+    """A person who signs in. What they see follows from their memberships."""
+
+    class Meta:
+        db_table = "sensorgrid_user"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner (full control)"
+    INSPECTOR = "inspector", "Inspector (read only)"
+
+
+class OrganizationQuerySet(TenantQuerySet):
+    org_lookup = "pk"
+
+    def public_q(self) -> Q:
+        return Q(pk__in=public_installations().values("room__site__organization_id"))
+
+
+class Organization(models.Model):
+    """A tenant: owns sites, nodes and everything below them."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def organization_id(self) -> int:
+        return self.pk
+
+
+class MembershipQuerySet(TenantQuerySet):
+    pass
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.INSPECTOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization_id", "user__username"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization"], name="membership_unique_user_organization"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
