@@ -5,6 +5,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
+from django.db.models import ProtectedError
 from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -23,6 +24,17 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        )
+    if isinstance(exc, ProtectedError):
+        users = sorted({str(obj) for obj in exc.protected_objects})
+        return Response(
+            {
+                "detail": "Still in use, so it cannot be deleted: "
+                + ", ".join(users[:10])
+                + (f" and {len(users) - 10} more" if len(users) > 10 else "")
+                + "."
+            },
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, IntegrityError):
         # Validation catches conflicts first; this is the race between two requests.

@@ -1,0 +1,97 @@
+"""Personas and a small world shared by the tests.
+
+alice owns org A, bob inspects org A, charlie owns org B, dave is staff without any
+membership, root is a superuser. Org A has one private and one public installation;
+names of A's private objects contain "secretA" so a leak is easy to spot in any body.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from rest_framework.test import APIClient
+
+from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
+from sensorgrid.tenancy.models import Membership, Organization, Role, User
+from tests import factories as f
+
+
+@dataclass
+class World:
+    alice: User
+    bob: User
+    charlie: User
+    dave: User
+    root: User
+    org_a: Organization
+    org_b: Organization
+    site_a: Site  # private
+    room_a: Room
+    node_a: Node
+    installation_a: Installation
+    public_site: Site  # made public by public_installation
+    public_room: Room
+    public_node: Node
+    public_installation: Installation
+    model_a: NodeModel  # private to org A
+    shared_model: NodeModel
+    membership_bob: Membership
+    site_b: Site
+    room_b: Room
+    node_b: Node
+    installation_b: Installation
+
+
+@pytest.fixture
+def world(db) -> World:
+    alice = f.UserFactory(username="alice")
+    bob = f.UserFactory(username="bob")
+    charlie = f.UserFactory(username="charlie")
+    dave = f.UserFactory(username="dave", is_staff=True)
+    root = f.UserFactory(username="root", is_staff=True, is_superuser=True)
+    org_a = f.OrganizationFactory(name="Org A", slug="org-a")
+    org_b = f.OrganizationFactory(name="Org B", slug="org-b")
+    f.MembershipFactory(user=alice, organization=org_a, role=Role.OWNER)
+    membership_bob = f.MembershipFactory(user=bob, organization=org_a, role=Role.INSPECTOR)
+    f.MembershipFactory(user=charlie, organization=org_b, role=Role.OWNER)
+
+    site_a = f.SiteFactory(organization=org_a, name="secretA site")
+    room_a = f.RoomFactory(site=site_a, name="secretA room")
+    model_a = f.NodeModelFactory(organization=org_a, name="secretA model")
+    node_a = f.NodeFactory(organization=org_a, device_id="secretA-node", model=model_a)
+    installation_a = f.InstallationFactory(node=node_a, room=room_a)
+
+    public_site = f.SiteFactory(organization=org_a, name="Public school")
+    public_room = f.RoomFactory(site=public_site, name="Public classroom")
+    public_node = f.NodeFactory(organization=org_a, device_id="secretA-public-node")
+    public_installation = f.InstallationFactory(
+        node=public_node, room=public_room, is_public=True
+    )
+    shared_model = f.NodeModelFactory(organization=None, name="Shared model")
+
+    site_b = f.SiteFactory(organization=org_b, name="secretB site")
+    room_b = f.RoomFactory(site=site_b, name="secretB room")
+    node_b = f.NodeFactory(organization=org_b, device_id="secretB-node")
+    installation_b = f.InstallationFactory(node=node_b, room=room_b)
+    return World(**{k: v for k, v in locals().items() if k in World.__dataclass_fields__})
+
+
+@pytest.fixture
+def client_for():
+    """An API client signed in (by token) as the given user, or anonymous for None."""
+
+    def make(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            from rest_framework.authtoken.models import Token
+
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's million rounds cost ~0.5 s per user; tests need no brute-force resistance.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
