@@ -63,9 +63,7 @@ def world(db) -> World:
     public_site = f.SiteFactory(organization=org_a, name="Public school")
     public_room = f.RoomFactory(site=public_site, name="Public classroom")
     public_node = f.NodeFactory(organization=org_a, device_id="secretA-public-node")
-    public_installation = f.InstallationFactory(
-        node=public_node, room=public_room, is_public=True
-    )
+    public_installation = f.InstallationFactory(node=public_node, room=public_room, is_public=True)
     shared_model = f.NodeModelFactory(organization=None, name="Shared model")
 
     site_b = f.SiteFactory(organization=org_b, name="secretB site")

@@ -13,8 +13,11 @@ class ConfigurationError(ValueError):
 
 
 def env(name: str, default: str = "") -> str:
-    """Return ``name`` from the environment, or the content of the file ``name_FILE``."""
-    if name in os.environ:
+    """Return ``name`` from the environment, or the content of the file ``name_FILE``.
+
+    An empty variable counts as unset, so ``NAME=`` next to ``NAME_FILE`` reads the file.
+    """
+    if os.environ.get(name):
         return os.environ[name]
     path = os.environ.get(f"{name}_FILE")
     if path:

@@ -143,6 +143,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "sensorgrid.api.errors.exception_handler",
+    # Clients are told apart by REMOTE_ADDR unless proxies are declared; trusting
+    # X-Forwarded-For without a proxy would let anyone dodge the login throttle.
+    "NUM_PROXIES": envint("SENSORGRID_NUM_PROXIES", 0),
     "DEFAULT_THROTTLE_RATES": {"auth": env("SENSORGRID_AUTH_THROTTLE", "30/min")},
 }
 

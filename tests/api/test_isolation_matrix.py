@@ -26,7 +26,7 @@ class Resource:
     create: Any  # (world, obj) -> payload creating a sibling of obj in obj's organization
     # Whether the parent named in the create payload is visible to strangers (org A is
     # public through its public installation; nodes never are).
-    parent_public: Any = staticmethod(lambda w, o: o.organization_id == w.org_a.pk)
+    parent_public: Any = lambda w, o: o.organization_id == w.org_a.pk
     deleted: int = 204  # what a permitted DELETE answers
 
 
@@ -51,7 +51,7 @@ RESOURCES = [
         ("public_room",),
         {"name": "Renamed"},
         lambda w, o: {"site": o.site_id, "name": "New room"},
-        staticmethod(lambda w, o: o.site_id == w.public_site.pk),
+        lambda w, o: o.site_id == w.public_site.pk,
     ),
     Resource(
         "nodemodel",
@@ -79,7 +79,7 @@ RESOURCES = [
             "start": "2020-01-01T00:00:00Z",
             "end": "2021-01-01T00:00:00Z",
         },
-        staticmethod(lambda w, o: False),
+        lambda w, o: False,
     ),
 ]
 
@@ -230,7 +230,10 @@ def test_any_user_creates_an_organization_and_owns_it(world, client_for):
     )
     assert response.status_code == 201, response.content
     assert response.json()["role"] == "owner"
-    assert client_for(None).post(reverse("organization-list"), {"name": "x", "slug": "x"}).status_code == 401
+    assert (
+        client_for(None).post(reverse("organization-list"), {"name": "x", "slug": "x"}).status_code
+        == 401
+    )
 
 
 def test_shared_catalogue_is_read_only_for_non_superusers(world, client_for):

@@ -5,7 +5,7 @@ import logging
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.http import JsonResponse
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -25,8 +25,9 @@ def exception_handler(exc, context):
         exc = ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         )
-    if isinstance(exc, ProtectedError):
-        users = sorted({str(obj) for obj in exc.protected_objects})
+    if isinstance(exc, ProtectedError | RestrictedError):
+        blockers = getattr(exc, "protected_objects", None) or exc.restricted_objects
+        users = sorted({str(obj) for obj in blockers})
         return Response(
             {
                 "detail": "Still in use, so it cannot be deleted: "

@@ -6,7 +6,10 @@ from rest_framework.exceptions import PermissionDenied
 
 from sensorgrid.tenancy.scoping import Action
 
-OWNER_ONLY = "Only owners of the organization may change it; inspectors have read access."
+OWNER_ONLY = (
+    "You may see this but not change it: changes need the owner role in its organization "
+    "(the shared catalogue and global registries: an administrator)."
+)
 
 
 class TenantModelViewSet(viewsets.ModelViewSet):

@@ -1,11 +1,13 @@
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from sensorgrid import __version__
 from sensorgrid.health import checks
 
 
+@csrf_exempt
 @never_cache
 @require_safe
 def healthz(request):
@@ -13,6 +15,7 @@ def healthz(request):
     return JsonResponse({"status": "ok", "version": __version__})
 
 
+@csrf_exempt
 @never_cache
 @require_safe
 def readyz(request):

@@ -24,7 +24,7 @@ class RoomInline(admin.TabularInline):
 @admin.register(Site)
 class SiteAdmin(TenantAdmin):
     list_display = ["name", "organization", "address", "latitude", "longitude"]
-    list_filter = ["organization"]
+    list_filter = [("organization", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "address"]
     inlines = [RoomInline]
 
@@ -52,11 +52,28 @@ class NodeModelAdmin(TenantAdmin):
 @admin.register(Node)
 class NodeAdmin(TenantAdmin):
     list_display = ["device_id", "alias", "organization", "model", "last_seen"]
-    list_filter = ["organization", "model"]
+    list_filter = [
+        ("organization", admin.RelatedOnlyFieldListFilter),
+        ("model", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["device_id", "alias"]
     readonly_fields = ["last_seen", "created_at"]
     visible_relations = ("model",)
     actions = ["issue_credentials"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A node never moves between organizations (its history would follow it).
+        return [*self.readonly_fields, "organization"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        credential = None if change else obj.issue_credential()
+        super().save_model(request, obj, form, change)
+        if credential:
+            self.message_user(
+                request,
+                f"Ingest credential of {obj.device_id} (shown only now): {credential}",
+                level=messages.WARNING,
+            )
 
     @admin.action(description="Issue new ingest credentials (shown once)")
     def issue_credentials(self, request, queryset):
@@ -65,9 +82,7 @@ class NodeAdmin(TenantAdmin):
                 continue
             credential = node.issue_credential()
             node.save(update_fields=["credential_digest"])
-            self.message_user(
-                request, f"{node.device_id}: {credential}", level=messages.WARNING
-            )
+            self.message_user(request, f"{node.device_id}: {credential}", level=messages.WARNING)
 
 
 @admin.register(Installation)

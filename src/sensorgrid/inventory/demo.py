@@ -56,7 +56,12 @@ ORGANIZATIONS = [
                 13.4050,
                 [("Classroom 1", 60.0, 3.0, 30), ("Classroom 2", 55.0, 3.0, 28)],
             ),
-            "Sports hall": ("3 River Road, Springfield", 52.5210, 13.4075, [("Hall", 600.0, 8.0, 200)]),
+            "Sports hall": (
+                "3 River Road, Springfield",
+                52.5210,
+                13.4075,
+                [("Hall", 600.0, 8.0, 200)],
+            ),
         },
     ),
     (
@@ -78,10 +83,31 @@ ORGANIZATIONS = [
 # device id, organization slug, model name, alias, room name, public
 NODES = [
     ("demo-co2-001", "riverside-school", "CO2 Monitor", "Classroom 1 monitor", "Classroom 1", True),
-    ("demo-co2-002", "riverside-school", "CO2 Monitor", "Classroom 2 monitor", "Classroom 2", False),
+    (
+        "demo-co2-002",
+        "riverside-school",
+        "CO2 Monitor",
+        "Classroom 2 monitor",
+        "Classroom 2",
+        False,
+    ),
     ("70b3d57ed0000001", "riverside-school", "ERS CO2", "Hall LoRaWAN sensor", "Hall", False),
-    ("demo-co2-101", "harbour-offices", "CO2 Monitor", "Meeting room monitor", "Meeting room", False),
-    ("demo-weather-101", "harbour-offices", "Weather Station", "Roof weather", "Open office", False),
+    (
+        "demo-co2-101",
+        "harbour-offices",
+        "CO2 Monitor",
+        "Meeting room monitor",
+        "Meeting room",
+        False,
+    ),
+    (
+        "demo-weather-101",
+        "harbour-offices",
+        "Weather Station",
+        "Roof weather",
+        "Open office",
+        False,
+    ),
 ]
 
 

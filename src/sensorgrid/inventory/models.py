@@ -182,7 +182,7 @@ class Node(models.Model):
     device_id = models.CharField(max_length=64, unique=True, validators=[device_id_validator])
     alias = models.CharField(max_length=200, blank=True)
     model = models.ForeignKey(
-        NodeModel, on_delete=models.PROTECT, related_name="nodes", null=True, blank=True
+        NodeModel, on_delete=models.RESTRICT, related_name="nodes", null=True, blank=True
     )
     metadata = models.JSONField(default=dict, blank=True, validators=[no_nul_characters])
     sampling_interval = models.PositiveIntegerField(
@@ -202,6 +202,10 @@ class Node(models.Model):
 
     def __str__(self) -> str:
         return self.alias or self.device_id
+
+    def clean(self) -> None:
+        if self.model_id and self.model.organization_id not in (None, self.organization_id):
+            raise ValidationError({"model": "This node model belongs to another organization."})
 
     def issue_credential(self) -> str:
         """Create a new ingest credential, keep its digest, return it (shown once)."""

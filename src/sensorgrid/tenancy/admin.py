@@ -28,8 +28,7 @@ class TenantAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return self.has_module_permission(request) and (
-            request.user.is_superuser
-            or member_organizations(request.user, Action.CHANGE).exists()
+            request.user.is_superuser or member_organizations(request.user, Action.CHANGE).exists()
         )
 
     def has_change_permission(self, request, obj=None) -> bool:

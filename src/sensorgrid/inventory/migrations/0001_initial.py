@@ -2,111 +2,335 @@
 
 import django.core.validators
 import django.db.models.deletion
-import sensorgrid.inventory.models
 from django.db import migrations, models
+
+import sensorgrid.inventory.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0001_initial'),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Quantity',
+            name="Quantity",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(help_text='e.g. co2, temperature, pm2_5', unique=True)),
-                ('name', models.CharField(max_length=100)),
-                ('unit', models.CharField(blank=True, max_length=20)),
-                ('min_value', models.FloatField(blank=True, help_text='Lowest plausible value.', null=True, validators=[sensorgrid.inventory.models.finite])),
-                ('max_value', models.FloatField(blank=True, help_text='Highest plausible value.', null=True, validators=[sensorgrid.inventory.models.finite])),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.SlugField(help_text="e.g. co2, temperature, pm2_5", unique=True)),
+                ("name", models.CharField(max_length=100)),
+                ("unit", models.CharField(blank=True, max_length=20)),
+                (
+                    "min_value",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Lowest plausible value.",
+                        null=True,
+                        validators=[sensorgrid.inventory.models.finite],
+                    ),
+                ),
+                (
+                    "max_value",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Highest plausible value.",
+                        null=True,
+                        validators=[sensorgrid.inventory.models.finite],
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
             ],
             options={
-                'verbose_name_plural': 'quantities',
-                'ordering': ['key'],
+                "verbose_name_plural": "quantities",
+                "ordering": ["key"],
             },
         ),
         migrations.CreateModel(
-            name='NodeModel',
+            name="NodeModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('manufacturer', models.CharField(max_length=100)),
-                ('name', models.CharField(max_length=100)),
-                ('protocol', models.CharField(choices=[('mqtt', 'MQTT'), ('http', 'HTTP'), ('lorawan', 'LoRaWAN'), ('other', 'Other')], default='mqtt', max_length=20)),
-                ('decoder', models.SlugField(blank=True, help_text='Key of the payload decoder, e.g. json, ttn_v3.')),
-                ('sampling_interval', models.PositiveIntegerField(default=300, help_text='Expected seconds between two messages.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2678400)])),
-                ('organization', models.ForeignKey(blank=True, help_text='Empty for the shared catalogue (managed by administrators).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='node_models', to='tenancy.organization')),
-                ('quantities', models.ManyToManyField(blank=True, related_name='node_models', to='inventory.quantity')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("manufacturer", models.CharField(max_length=100)),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "protocol",
+                    models.CharField(
+                        choices=[
+                            ("mqtt", "MQTT"),
+                            ("http", "HTTP"),
+                            ("lorawan", "LoRaWAN"),
+                            ("other", "Other"),
+                        ],
+                        default="mqtt",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "decoder",
+                    models.SlugField(
+                        blank=True, help_text="Key of the payload decoder, e.g. json, ttn_v3."
+                    ),
+                ),
+                (
+                    "sampling_interval",
+                    models.PositiveIntegerField(
+                        default=300,
+                        help_text="Expected seconds between two messages.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2678400),
+                        ],
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for the shared catalogue (managed by administrators).",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="node_models",
+                        to="tenancy.organization",
+                    ),
+                ),
+                (
+                    "quantities",
+                    models.ManyToManyField(
+                        blank=True, related_name="node_models", to="inventory.quantity"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['manufacturer', 'name', 'pk'],
+                "ordering": ["manufacturer", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Node',
+            name="Node",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('device_id', models.CharField(max_length=64, unique=True, validators=[django.core.validators.RegexValidator('^[A-Za-z0-9][A-Za-z0-9_.:-]*\\Z', 'Use letters, digits and _ . : - only (it appears in MQTT topics), starting with a letter or digit.')])),
-                ('alias', models.CharField(blank=True, max_length=200)),
-                ('metadata', models.JSONField(blank=True, default=dict, validators=[sensorgrid.inventory.models.no_nul_characters])),
-                ('sampling_interval', models.PositiveIntegerField(blank=True, help_text="Overrides the model's expected seconds between messages.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(2678400)])),
-                ('credential_digest', models.CharField(blank=True, editable=False, max_length=64)),
-                ('last_seen', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nodes', to='tenancy.organization')),
-                ('model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='nodes', to='inventory.nodemodel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "device_id",
+                    models.CharField(
+                        max_length=64,
+                        unique=True,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^[A-Za-z0-9][A-Za-z0-9_.:-]*\\Z",
+                                "Use letters, digits and _ . : - only (it appears in MQTT topics), starting with a letter or digit.",
+                            )
+                        ],
+                    ),
+                ),
+                ("alias", models.CharField(blank=True, max_length=200)),
+                (
+                    "metadata",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        validators=[sensorgrid.inventory.models.no_nul_characters],
+                    ),
+                ),
+                (
+                    "sampling_interval",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Overrides the model's expected seconds between messages.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(2678400),
+                        ],
+                    ),
+                ),
+                ("credential_digest", models.CharField(blank=True, editable=False, max_length=64)),
+                ("last_seen", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="nodes",
+                        to="tenancy.organization",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="nodes",
+                        to="inventory.nodemodel",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['device_id'],
+                "ordering": ["device_id"],
             },
         ),
         migrations.CreateModel(
-            name='Site',
+            name="Site",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('address', models.CharField(blank=True, max_length=300)),
-                ('latitude', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)])),
-                ('longitude', models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)])),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sites', to='tenancy.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("address", models.CharField(blank=True, max_length=300)),
+                (
+                    "latitude",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ],
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.FloatField(
+                        blank=True,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ],
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sites",
+                        to="tenancy.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'pk'],
+                "ordering": ["name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Room',
+            name="Room",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('area', models.FloatField(blank=True, help_text='Area in m².', null=True, validators=[django.core.validators.MinValueValidator(0), sensorgrid.inventory.models.finite])),
-                ('height', models.FloatField(blank=True, help_text='Height in m.', null=True, validators=[django.core.validators.MinValueValidator(0), sensorgrid.inventory.models.finite])),
-                ('max_occupancy', models.PositiveIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(1000000)])),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rooms', to='inventory.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "area",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Area in m².",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            sensorgrid.inventory.models.finite,
+                        ],
+                    ),
+                ),
+                (
+                    "height",
+                    models.FloatField(
+                        blank=True,
+                        help_text="Height in m.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(0),
+                            sensorgrid.inventory.models.finite,
+                        ],
+                    ),
+                ),
+                (
+                    "max_occupancy",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(1000000)],
+                    ),
+                ),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rooms",
+                        to="inventory.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['site_id', 'name', 'pk'],
+                "ordering": ["site_id", "name", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Installation',
+            name="Installation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField()),
-                ('end', models.DateTimeField(blank=True, null=True)),
-                ('is_public', models.BooleanField(default=False, help_text="Publishes the room, site, organization name and this period's data.")),
-                ('node', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='installations', to='inventory.node')),
-                ('room', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='installations', to='inventory.room')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateTimeField()),
+                ("end", models.DateTimeField(blank=True, null=True)),
+                (
+                    "is_public",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Publishes the room, site, organization name and this period's data.",
+                    ),
+                ),
+                (
+                    "node",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="installations",
+                        to="inventory.node",
+                    ),
+                ),
+                (
+                    "room",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="installations",
+                        to="inventory.room",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['node_id', '-start'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__isnull', True), ('end__gt', models.F('start')), _connector='OR'), name='installation_end_after_start')],
+                "ordering": ["node_id", "-start"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("end__isnull", True), ("end__gt", models.F("start")), _connector="OR"
+                        ),
+                        name="installation_end_after_start",
+                    )
+                ],
             },
         ),
     ]

@@ -46,7 +46,9 @@ class MembershipSerializer(serializers.ModelSerializer):
         duplicate = Membership.objects.filter(organization=organization, user=user)
         if instance is not None:
             duplicate = duplicate.exclude(pk=instance.pk)
-            moved = organization != instance.organization or attrs.get("role", Role.OWNER) != Role.OWNER
+            moved = (
+                organization != instance.organization or attrs.get("role", Role.OWNER) != Role.OWNER
+            )
             if instance.role == Role.OWNER and moved:
                 ensure_other_owner(instance)
         if duplicate.exists():
@@ -63,5 +65,5 @@ def ensure_other_owner(membership: Membership) -> None:
     )
     if not others:
         raise serializers.ValidationError(
-            {"role": "An organization needs at least one owner; appoint another owner first."}
+            {"role": ["An organization needs at least one owner; appoint another owner first."]}
         )

@@ -1,7 +1,9 @@
+from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
+from sensorgrid.api.filters import id_filter
 from sensorgrid.api.viewsets import TenantModelViewSet
 from sensorgrid.tenancy.api.serializers import (
     MembershipSerializer,
@@ -31,6 +33,14 @@ class OrganizationViewSet(TenantModelViewSet):
         Membership.objects.create(organization=instance, user=self.request.user, role=Role.OWNER)
 
 
+class MembershipFilter(filters.FilterSet):
+    organization = id_filter("organization")
+
+    class Meta:
+        model = Membership
+        fields = ["organization", "role"]
+
+
 @extend_schema_view(
     list=extend_schema(summary="List memberships of your organizations"),
     create=extend_schema(
@@ -40,7 +50,7 @@ class OrganizationViewSet(TenantModelViewSet):
 class MembershipViewSet(TenantModelViewSet):
     model = Membership
     serializer_class = MembershipSerializer
-    filterset_fields = ["organization", "role"]
+    filterset_class = MembershipFilter
     search_fields = ["user__username"]
     ordering_fields = ["created_at", "role", "id"]
 
