@@ -97,13 +97,13 @@ class NodeSerializer(serializers.ModelSerializer):
     def validate(self, attrs):
         organization = attrs.get("organization", getattr(self.instance, "organization", None))
         model = attrs.get("model", getattr(self.instance, "model", None))
-        if model is not None and model.organization_id not in (None, organization.pk):
-            raise serializers.ValidationError(
-                {"model": "This node model belongs to another organization."}
-            )
         if self.instance is not None and organization != self.instance.organization:
             raise serializers.ValidationError(
                 {"organization": "A node cannot move to another organization."}
+            )
+        if model is not None and model.organization_id not in (None, organization.pk):
+            raise serializers.ValidationError(
+                {"model": "This node model belongs to another organization."}
             )
         return attrs
 

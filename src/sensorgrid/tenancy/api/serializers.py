@@ -38,6 +38,7 @@ class MembershipSerializer(serializers.ModelSerializer):
         model = Membership
         fields = ["id", "organization", "user", "role", "created_at"]
         read_only_fields = ["created_at"]
+        validators = []  # validate() names the field; the database constraint closes races
 
     def validate(self, attrs):
         instance = self.instance

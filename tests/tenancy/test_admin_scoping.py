@@ -1,0 +1,84 @@
+"""The admin obeys the same wall as the API."""
+
+import pytest
+from django.contrib.messages import get_messages
+
+from sensorgrid.inventory.models import Node, Site
+
+
+@pytest.fixture
+def admin_as(world, client):
+    def login(persona: str):
+        user = getattr(world, persona)
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        client.force_login(user)
+        return client
+
+    return login
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees", "hidden"),
+    [
+        ("alice", ["secretA site", "Public school"], ["secretB site"]),
+        ("bob", ["secretA site", "Public school"], ["secretB site"]),
+        ("charlie", ["secretB site", "Public school"], ["secretA site"]),
+        ("dave", ["Public school"], ["secretA site", "secretB site"]),
+        ("root", ["secretA site", "secretB site", "Public school"], []),
+    ],
+)
+def test_site_list_shows_only_what_the_user_may_see(admin_as, persona, sees, hidden):
+    body = admin_as(persona).get("/admin/inventory/site/").content.decode()
+    for name in sees:
+        assert name in body
+    for name in hidden:
+        assert name not in body
+
+
+def test_a_foreign_object_is_not_found_in_the_admin(world, admin_as):
+    response = admin_as("charlie").get(f"/admin/inventory/site/{world.site_a.pk}/change/")
+    assert response.status_code == 302  # Django's "doesn't exist" redirect
+    assert "secretA" not in response.content.decode()
+
+
+def test_an_inspector_views_but_cannot_change(world, admin_as):
+    client = admin_as("bob")
+    url = f"/admin/inventory/site/{world.site_a.pk}/change/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"organization": world.org_a.pk, "name": "hacked"})
+    assert response.status_code == 403
+    assert Site.objects.get(pk=world.site_a.pk).name == "secretA site"
+
+
+def test_an_owner_cannot_put_a_site_into_another_organization(world, admin_as):
+    response = admin_as("alice").post(
+        "/admin/inventory/site/add/",
+        {
+            "organization": world.org_b.pk,
+            "name": "planted",
+            "rooms-TOTAL_FORMS": 0,
+            "rooms-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200  # the form comes back with an error
+    assert "Select a valid choice" in response.content.decode()
+    assert not Site.objects.filter(name="planted").exists()
+
+
+def test_adding_a_node_in_the_admin_shows_its_credential_once(world, admin_as):
+    client = admin_as("alice")
+    response = client.post(
+        "/admin/inventory/node/add/",
+        {"organization": world.org_a.pk, "device_id": "admin-made", "metadata": "{}"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    node = Node.objects.get(device_id="admin-made")
+    shown = [str(m) for m in get_messages(response.wsgi_request) if "admin-made" in str(m)]
+    credential = shown[0].rsplit(" ", 1)[-1]
+    assert node.check_credential(credential)
+
+
+def test_admin_index_lists_the_inventory_for_staff_without_django_permissions(admin_as):
+    body = admin_as("bob").get("/admin/").content.decode()
+    assert "Nodes" in body and "Installations" in body and "Quantities" in body
