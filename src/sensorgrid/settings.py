@@ -15,6 +15,9 @@ SECRET_KEY = env("SENSORGRID_SECRET_KEY", "django-insecure-sensorgrid-local-only
 ALLOWED_HOSTS = envlist("SENSORGRID_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = envlist("SENSORGRID_CSRF_TRUSTED_ORIGINS", [])
 
+# Per ingest credential, in DRF's rate format (count/sec|min|hour|day).
+SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
+
 # Later issues: live cache and channel layer (Redis), MQTT broker.
 REDIS_URL = env("SENSORGRID_REDIS_URL", "")
 MQTT_URL = env("SENSORGRID_MQTT_URL", "")
@@ -34,6 +37,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "sensorgrid.tenancy",
     "sensorgrid.inventory",
+    "sensorgrid.telemetry",
+    "sensorgrid.ingest",
     "sensorgrid.health",
     "sensorgrid.runtime",
 ]
@@ -136,12 +141,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["sensorgrid.tenancy.permissions.TenantPermission"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "sensorgrid.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "sensorgrid.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "sensorgrid.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "sensorgrid.api.errors.exception_handler",
     # Clients are told apart by REMOTE_ADDR unless proxies are declared; trusting
     # X-Forwarded-For without a proxy would let anyone dodge the login throttle.

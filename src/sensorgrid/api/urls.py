@@ -27,4 +27,5 @@ urlpatterns = [
     path("", api_root, name="api-root"),
     path("", include("sensorgrid.tenancy.api.urls")),
     path("", include("sensorgrid.inventory.api.urls")),
+    path("", include("sensorgrid.ingest.api.urls")),
 ]

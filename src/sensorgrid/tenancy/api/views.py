@@ -1,5 +1,6 @@
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.throttling import ScopedRateThrottle
 
@@ -45,6 +46,15 @@ class MembershipFilter(filters.FilterSet):
     list=extend_schema(summary="List memberships of your organizations"),
     create=extend_schema(
         summary="Add a member", description="Owners add existing users by username."
+    ),
+    destroy=extend_schema(
+        responses={
+            204: None,
+            400: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description="It would leave the organization without an owner (on `role`).",
+            ),
+        }
     ),
 )
 class MembershipViewSet(TenantModelViewSet):

@@ -1,0 +1,55 @@
+"""Device credentials for HTTP ingest: ``Authorization: Bearer <node credential>``."""
+
+from dataclasses import dataclass
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+
+from sensorgrid.ingest.envelope import Authority
+from sensorgrid.inventory import credentials
+from sensorgrid.inventory.models import Node
+
+
+@dataclass(frozen=True)
+class Device:
+    """The authenticated sender of an ingest request (stands in for ``request.user``)."""
+
+    authority: Authority
+    credential_digest: str
+    is_authenticated: bool = True
+
+
+class IngestCredentialAuthentication(authentication.BaseAuthentication):
+    keyword = "Bearer"
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <credential>'.")
+        try:
+            credential = header[1].decode()
+        except UnicodeDecodeError:
+            raise exceptions.AuthenticationFailed("Invalid credential.") from None
+        digest = credentials.digest(credential)
+        node = Node.objects.filter(credential_digest=digest).values("id", "organization_id")
+        found = node.first()
+        if found is None:
+            raise exceptions.AuthenticationFailed("Invalid credential.")
+        return Device(Authority(found["organization_id"], found["id"]), digest), credential
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword
+
+
+class IngestCredentialScheme(OpenApiAuthenticationExtension):
+    target_class = IngestCredentialAuthentication
+    name = "IngestCredential"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A node's ingest credential (shown once when the node is registered).",
+        }

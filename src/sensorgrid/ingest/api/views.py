@@ -1,0 +1,169 @@
+"""HTTP ingest: ``POST /api/v1/ingest/`` (SensorGrid JSON) and ``/api/v1/ingest/<decoder>/``."""
+
+from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from sensorgrid.ingest import decoders, pipeline
+from sensorgrid.ingest.api.auth import Device, IngestCredentialAuthentication
+from sensorgrid.ingest.envelope import Envelope
+
+CONTENT_TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
+
+
+class IsDevice(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return isinstance(request.user, Device)
+
+
+class PerCredentialThrottle(SimpleRateThrottle):
+    """Limits each credential, not each address: many devices share one NAT."""
+
+    scope = "ingest"
+
+    def get_rate(self):
+        return settings.SENSORGRID_INGEST_RATE
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": request.user.credential_digest}
+
+
+RESULT = inline_serializer(
+    "IngestResult",
+    {
+        "accepted": serializers.IntegerField(help_text="Values stored now."),
+        "duplicates": serializers.IntegerField(help_text="Values that were already stored."),
+        "rejected": serializers.ListField(
+            child=inline_serializer(
+                "IngestRejection",
+                {
+                    "index": serializers.IntegerField(help_text="Position of the message."),
+                    "reason": serializers.CharField(),
+                    "detail": serializers.CharField(),
+                },
+            ),
+            help_text="Messages (or some of their values) kept as dead letters.",
+        ),
+    },
+)
+REFUSAL = OpenApiResponse(
+    inline_serializer(
+        "IngestRefusal",
+        {
+            "detail": serializers.CharField(),
+            "reason": serializers.CharField(
+                required=False, help_text="Dead-letter reason, when the payload was kept."
+            ),
+        },
+    )
+)
+
+
+INGEST_RESPONSES = {
+    200: RESULT,
+    400: REFUSAL,
+    401: REFUSAL,
+    403: REFUSAL,
+    404: REFUSAL,
+    413: REFUSAL,
+    415: REFUSAL,
+    429: REFUSAL,
+}
+INGEST_DESCRIPTION = (
+    "Body: one message, a list of messages, or NDJSON (docs/ingest.md). Answers after "
+    "the values are committed. Authenticate with the node's ingest credential: "
+    "`Authorization: Bearer <credential>`."
+)
+
+
+class IngestView(APIView):
+    """The SensorGrid JSON format at ``/api/v1/ingest/``."""
+
+    authentication_classes = [IngestCredentialAuthentication]
+    permission_classes = [IsDevice]
+    throttle_classes = [PerCredentialThrottle]
+
+    @extend_schema(
+        operation_id="ingest",
+        summary="Send measurements (SensorGrid JSON)",
+        description=INGEST_DESCRIPTION,
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses=INGEST_RESPONSES,
+        tags=["ingest"],
+    )
+    def post(self, request):
+        return ingest(request, "json")
+
+
+class DecoderIngestView(IngestView):
+    """Any registered payload format at ``/api/v1/ingest/<decoder>/``."""
+
+    @extend_schema(
+        operation_id="ingest_with_decoder",
+        summary="Send measurements in another payload format",
+        description=INGEST_DESCRIPTION,
+        parameters=[
+            OpenApiParameter(
+                "decoder",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                enum=decoders.available(),
+                description="Payload format, e.g. `managair`.",
+            )
+        ],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses=INGEST_RESPONSES,
+        tags=["ingest"],
+    )
+    def post(self, request, decoder: str):
+        if decoder not in decoders.available():
+            raise exceptions.NotFound(
+                f"No decoder {decoder!r}; known: {', '.join(decoders.available())}."
+            )
+        return ingest(request, decoder)
+
+
+def ingest(request, decoder: str) -> Response:
+    content_type = request.content_type.split(";")[0].strip().lower()
+    envelope = Envelope(
+        source="http",
+        topic=request.path,
+        payload=request.body,  # RequestDataTooBig above the limit → 413
+        received_at=timezone.now(),
+        content_type=content_type,
+        authority=request.user.authority,
+    )
+    if content_type not in CONTENT_TYPES:
+        pipeline.keep(envelope, decoder, "malformed", f"unsupported content type {content_type!r}")
+        return Response(
+            {
+                "detail": f"Send {' or '.join(CONTENT_TYPES[:2])}, not {content_type!r}.",
+                "reason": "malformed",
+            },
+            status=status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+        )
+    outcome = pipeline.ingest(envelope, decoder)
+    if outcome.refused is not None:
+        code = 403 if outcome.refused.reason == "forbidden-device" else 400
+        return Response(
+            {"detail": outcome.refused.detail, "reason": outcome.refused.reason}, status=code
+        )
+    return Response(
+        {
+            "accepted": outcome.accepted,
+            "duplicates": outcome.duplicates,
+            "rejected": [
+                {"index": r.index, "reason": r.reason, "detail": r.detail} for r in outcome.rejected
+            ],
+        }
+    )

@@ -1,0 +1,104 @@
+"""In-process directories of nodes and quantities for the hot path.
+
+A lookup costs a dict access; misses go to the database once and are cached for
+``TTL`` seconds (unknown device ids too, briefly, so a flood of them cannot hammer
+the database). Saving or deleting a node clears this process's entry at once;
+other processes see the change within the TTL.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from django.db.models.signals import post_delete, post_save
+
+TTL = 60.0
+UNKNOWN_TTL = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRef:
+    id: int
+    organization_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuantityRef:
+    id: int
+    key: str
+    min_value: float | None
+    max_value: float | None
+
+
+class _Directory:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._nodes: dict[str, tuple[float, NodeRef | None]] = {}
+        self._quantities: dict[str, QuantityRef] = {}
+        self._quantities_loaded = 0.0
+
+    def nodes(self, device_ids: set[str]) -> dict[str, NodeRef]:
+        """The nodes of these device ids; unknown ones are absent from the result."""
+        from sensorgrid.inventory.models import Node
+
+        now = time.monotonic()
+        found: dict[str, NodeRef] = {}
+        missing = []
+        with self._lock:
+            for device_id in device_ids:
+                entry = self._nodes.get(device_id)
+                if entry is not None and entry[0] > now:
+                    if entry[1] is not None:
+                        found[device_id] = entry[1]
+                else:
+                    missing.append(device_id)
+        if missing:
+            rows = Node.objects.filter(device_id__in=missing).values_list(
+                "device_id", "id", "organization_id"
+            )
+            loaded = {device_id: NodeRef(pk, org) for device_id, pk, org in rows}
+            with self._lock:
+                for device_id in missing:
+                    ref = loaded.get(device_id)
+                    self._nodes[device_id] = (now + (TTL if ref else UNKNOWN_TTL), ref)
+            found.update(loaded)
+        return found
+
+    def quantities(self) -> dict[str, QuantityRef]:
+        from sensorgrid.inventory.models import Quantity
+
+        if time.monotonic() - self._quantities_loaded > TTL:
+            rows = Quantity.objects.values_list("id", "key", "min_value", "max_value")
+            quantities = {key: QuantityRef(pk, key, low, high) for pk, key, low, high in rows}
+            with self._lock:
+                self._quantities = quantities
+                self._quantities_loaded = time.monotonic()
+        return self._quantities
+
+    def forget_node(self, device_id: str) -> None:
+        with self._lock:
+            self._nodes.pop(device_id, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._nodes.clear()
+            self._quantities_loaded = 0.0
+
+
+directory = _Directory()
+
+
+def _node_changed(sender, instance, **kwargs) -> None:
+    directory.forget_node(instance.device_id)
+
+
+def _quantity_changed(sender, instance, **kwargs) -> None:
+    directory.clear()
+
+
+def connect_invalidation() -> None:
+    from sensorgrid.inventory.models import Node, Quantity
+
+    for signal in (post_save, post_delete):
+        signal.connect(_node_changed, sender=Node, dispatch_uid="ingest-node-cache")
+        signal.connect(_quantity_changed, sender=Quantity, dispatch_uid="ingest-quantity-cache")

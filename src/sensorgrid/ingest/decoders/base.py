@@ -1,0 +1,75 @@
+"""The decoder registry. A decoder is a small class in its own module.
+
+To add one: subclass ``Decoder``, set ``key``, implement ``decode`` as a pure
+function of the envelope, and import the module in ``decoders/__init__.py``.
+"""
+
+import json
+from typing import ClassVar
+
+from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope
+
+_REGISTRY: dict[str, "Decoder"] = {}
+
+
+class Decoder:
+    key: ClassVar[str]
+    description: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.key in _REGISTRY:
+            raise ValueError(f"two decoders claim the key {cls.key!r}")
+        _REGISTRY[cls.key] = cls()
+
+    def decode(self, envelope: Envelope) -> Decoded:
+        """Turn the payload into messages; raise DecodeError if none can be read."""
+        raise NotImplementedError
+
+
+def get(key: str) -> Decoder:
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise KeyError(f"no decoder {key!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+
+
+def available() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def parse_json_documents(envelope: Envelope) -> list[tuple[object, bytes]]:
+    """The JSON documents of a payload: one document, a list of them, or NDJSON lines.
+
+    Returns each document with its own bytes, so a refused one is kept exactly.
+    """
+    text = _text(envelope.payload)
+    if "ndjson" in envelope.content_type or (
+        "\n" in text.strip() and not text.lstrip().startswith("[")
+    ):
+        documents = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if line.strip():
+                documents.append((_load(line, f"line {number}: "), line.encode()))
+        if documents:
+            return documents
+    document = _load(text)
+    if isinstance(document, list):
+        return [(item, json.dumps(item).encode()) for item in document]
+    return [(document, envelope.payload)]
+
+
+def _text(payload: bytes) -> str:
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DecodeError("malformed", f"payload is not UTF-8 text: {exc}") from None
+
+
+def _load(text: str, where: str = "") -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DecodeError("malformed", f"{where}invalid JSON: {exc}") from None
+    except RecursionError:
+        raise DecodeError("malformed", f"{where}JSON nested too deeply") from None

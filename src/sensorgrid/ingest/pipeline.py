@@ -1,0 +1,223 @@
+"""The ingest pipeline, used by every entry point.
+
+``ingest(envelope, decoder)`` decodes, resolves devices, validates, writes and
+records dead letters in one transaction, then runs the hooks after commit. It
+returns what happened to each message, so an entry point can answer its client.
+"""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sensorgrid.ingest import cache, decoders, hooks, writer
+from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message
+from sensorgrid.ingest.validate import Problem, Row, rows_of
+from sensorgrid.inventory.models import Node
+from sensorgrid.telemetry.models import DeadLetter, Reason
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    reason: str
+    detail: str
+
+
+@dataclass
+class Outcome:
+    """What became of one envelope."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    #: the whole payload was refused (unparsable, or a device the sender may not write)
+    refused: Rejection | None = None
+    dead_letter_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Pending:
+    """A dead letter to write, with where it came from."""
+
+    envelope: Envelope
+    decoder: str
+    payload: bytes
+    reason: str
+    detail: str
+    device_id: str = ""
+    node: cache.NodeRef | None = None
+
+
+def ingest(envelope: Envelope, decoder: str) -> Outcome:
+    """Run one envelope through the pipeline (see the module docstring)."""
+    return ingest_many([envelope], decoder).outcomes[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    outcomes: list[Outcome]
+    inserted: int
+    duplicates: int
+
+
+def ingest_many(envelopes: Sequence[Envelope], decoder: str) -> Batch:
+    """Run several envelopes as one batch: one transaction, one write.
+
+    Per envelope, ``accepted`` counts its valid values; how many of the batch's
+    values were new or repeated is known for the batch as a whole.
+    """
+    now = timezone.now()
+    quantities = cache.directory.quantities()
+    outcomes, pending, rows = [], [], []
+    plans = [_decode(envelope, decoder) for envelope in envelopes]
+    devices = {m.device for _, messages, _ in plans for m in messages}
+    nodes = cache.directory.nodes(devices) if devices else {}
+    for envelope, (refused, messages, refusals) in zip(envelopes, plans, strict=True):
+        outcome = Outcome()
+        outcomes.append(outcome)
+        if refused is not None:
+            outcome.refused = refused
+            pending.append(
+                _Pending(envelope, decoder, envelope.payload, refused.reason, refused.detail)
+            )
+            continue
+        foreign = _foreign(messages, nodes, envelope.authority)
+        if foreign is not None:
+            outcome.refused = foreign
+            pending.append(
+                _Pending(envelope, decoder, envelope.payload, foreign.reason, foreign.detail)
+            )
+            continue
+        for refusal in refusals:
+            outcome.rejected.append(Rejection(refusal.index, refusal.reason, refusal.detail))
+            pending.append(
+                _Pending(
+                    envelope,
+                    decoder,
+                    refusal.raw,
+                    refusal.reason,
+                    refusal.detail,
+                    refusal.device,
+                    nodes.get(refusal.device),
+                )
+            )
+        for message in messages:
+            node = nodes.get(message.device)
+            if node is None:
+                problems = [Problem("unknown-device", f"no node has device id {message.device!r}")]
+                good: list[Row] = []
+            else:
+                good, problems = rows_of(message, node.id, quantities, envelope.received_at, now)
+            rows.extend(good)
+            outcome.accepted += len(good)
+            if problems:
+                detail = "; ".join(p.detail for p in problems)
+                outcome.rejected.append(Rejection(message.index, problems[0].reason, detail))
+                pending.append(
+                    _Pending(
+                        envelope,
+                        decoder,
+                        message.raw,
+                        problems[0].reason,
+                        detail,
+                        message.device,
+                        node,
+                    )
+                )
+    with transaction.atomic():
+        result = writer.write(rows)
+        letters = DeadLetter.objects.bulk_create(_dead_letter(p) for p in pending)
+        _touch(envelopes, nodes)
+        report = hooks.Committed(tuple(rows), result.newest, len(letters))
+        transaction.on_commit(lambda: hooks.run(report))
+    _attribute(outcomes, result, envelopes, letters, pending)
+    return Batch(outcomes, result.inserted, result.duplicates)
+
+
+def keep(envelope: Envelope, decoder: str, reason: str, detail: str) -> DeadLetter:
+    """Keep a whole envelope as a dead letter without decoding it."""
+    letter = _dead_letter(_Pending(envelope, decoder, envelope.payload, reason, detail))
+    letter.save()
+    return letter
+
+
+def _decode(envelope: Envelope, key: str):
+    """(refused, messages, refusals) for one envelope; never raises."""
+    try:
+        decoded = decoders.get(key).decode(envelope)
+    except DecodeError as exc:
+        return Rejection(0, exc.reason, exc.detail), (), ()
+    except Exception as exc:  # a decoder bug costs this payload, not the process
+        log.exception("decoder %s failed on a payload from %s", key, envelope.topic)
+        return Rejection(0, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}"), (), ()
+    return None, decoded.messages, decoded.refusals
+
+
+def _foreign(
+    messages: Sequence[Message], nodes: dict[str, cache.NodeRef], authority: Authority | None
+) -> Rejection | None:
+    """The first message for a device the sender may not write for, as a refusal."""
+    if authority is None:
+        return None
+    for message in messages:
+        node = nodes.get(message.device)
+        if node is None:
+            continue
+        if node.organization_id != authority.organization_id or (
+            authority.node_id is not None and node.id != authority.node_id
+        ):
+            return Rejection(
+                message.index,
+                Reason.FORBIDDEN_DEVICE,
+                f"this credential may not write for device {message.device!r}",
+            )
+    return None
+
+
+def _dead_letter(p: _Pending) -> DeadLetter:
+    authority = p.envelope.authority
+    organization_id = p.node.organization_id if p.node else None
+    if organization_id is None and authority is not None:
+        organization_id = authority.organization_id
+    return DeadLetter(
+        received_at=p.envelope.received_at,
+        source=p.envelope.source,
+        topic=p.envelope.topic[:500],
+        decoder=p.decoder,
+        content_type=p.envelope.content_type[:100],
+        payload=p.payload,
+        reason=p.reason,
+        detail=p.detail,
+        device_id=p.device_id[:200],
+        organization_id=organization_id,
+        node_id=p.node.id if p.node else None,
+    )
+
+
+def _touch(envelopes: Sequence[Envelope], nodes: dict[str, cache.NodeRef]) -> None:
+    """Move last_seen forward for every known node that sent something."""
+    if not nodes:
+        return
+    heard = max(e.received_at for e in envelopes)
+    ids = [node.id for node in nodes.values()]
+    Node.objects.filter(pk__in=ids).filter(
+        Q(last_seen__lt=heard) | Q(last_seen__isnull=True)
+    ).update(last_seen=heard)
+
+
+def _attribute(outcomes, result, envelopes, letters, pending) -> None:
+    """Hand dead-letter ids to their envelopes; a single envelope also gets the counts."""
+    by_envelope: dict[int, list[int]] = {}
+    for p, letter in zip(pending, letters, strict=True):
+        by_envelope.setdefault(id(p.envelope), []).append(letter.pk)
+    for envelope, outcome in zip(envelopes, outcomes, strict=True):
+        outcome.dead_letter_ids = by_envelope.get(id(envelope), [])
+    if len(outcomes) == 1:
+        outcomes[0].accepted = result.inserted
+        outcomes[0].duplicates = result.duplicates

@@ -1,0 +1,34 @@
+"""Timestamp parsing shared by decoders: ISO 8601 strings or Unix epoch numbers."""
+
+import math
+from datetime import UTC, datetime
+
+# Epoch values above this are milliseconds (1e11 s is the year 5138).
+_MILLISECONDS_FROM = 1e11
+
+
+def parse(value: object) -> datetime:
+    """Return an aware UTC datetime, or raise ValueError saying what is wrong.
+
+    Accepts ISO 8601 (``2026-11-23T10:00:00Z``; no offset means UTC) and epoch
+    seconds or milliseconds as numbers or digit strings.
+    """
+    if isinstance(value, bool):
+        raise ValueError("a boolean is not a timestamp")
+    if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
+        value = float(value)
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError("timestamp is not finite")
+        seconds = value / 1000 if abs(value) >= _MILLISECONDS_FROM else value
+        try:
+            return datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"epoch {value!r} is out of range") from None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"{value[:40]!r} is not ISO 8601 or an epoch number") from None
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    raise ValueError(f"a {type(value).__name__} is not a timestamp")

@@ -1,0 +1,80 @@
+"""Validation of decoded messages: pure functions, no I/O."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sensorgrid.ingest.cache import QuantityRef
+from sensorgrid.ingest.envelope import Message
+
+MAX_FUTURE = timedelta(minutes=5)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One sample ready for the writer."""
+
+    node_id: int
+    quantity_id: int
+    ts: datetime
+    value: float
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    reason: str
+    detail: str
+
+
+def timestamp_problem(ts: datetime, now: datetime) -> Problem | None:
+    if ts > now + MAX_FUTURE:
+        return Problem("bad-timestamp", f"{ts.isoformat()} is in the future (now {now:%H:%M:%S}Z)")
+    if ts < EARLIEST:
+        return Problem("bad-timestamp", f"{ts.isoformat()} is before {EARLIEST:%Y-%m-%d}")
+    return None
+
+
+def rows_of(
+    message: Message,
+    node_id: int,
+    quantities: dict[str, QuantityRef],
+    received_at: datetime,
+    now: datetime,
+) -> tuple[list[Row], list[Problem]]:
+    """Split a message's values into storable rows and problems with reasons."""
+    ts = message.ts or received_at
+    problem = timestamp_problem(ts, now)
+    if problem:
+        return [], [problem]
+    rows, problems = [], []
+    for key, raw in message.values:
+        quantity = quantities.get(key)
+        if quantity is None:
+            problems.append(Problem("unknown-quantity", f"{key!r} is not a known quantity"))
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, int | float):
+            problems.append(Problem("invalid-value", f"{key}: {raw!r} is not a number"))
+            continue
+        value = float(raw) if not isinstance(raw, int) or abs(raw) < 2**63 else math.inf
+        if not math.isfinite(value):
+            problems.append(Problem("invalid-value", f"{key}: {raw!r} is not a finite number"))
+            continue
+        if (quantity.min_value is not None and value < quantity.min_value) or (
+            quantity.max_value is not None and value > quantity.max_value
+        ):
+            problems.append(
+                Problem(
+                    "out-of-range",
+                    f"{key}: {value:g} is outside the plausible range {_range(quantity)}",
+                )
+            )
+            continue
+        rows.append(Row(node_id, quantity.id, ts, value))
+    return rows, problems
+
+
+def _range(quantity: QuantityRef) -> str:
+    low = "-∞" if quantity.min_value is None else f"{quantity.min_value:g}"
+    high = "∞" if quantity.max_value is None else f"{quantity.max_value:g}"
+    return f"{low}…{high}"

@@ -1,0 +1,157 @@
+"""The one batch writer: samples, hourly and daily rollups and latest values.
+
+Only samples that were not stored before count towards rollups, so a repeated
+message changes nothing anywhere. Call inside a transaction: the pipeline commits
+the batch together with its dead letters.
+
+PostgreSQL: COPY into a temporary staging table, then one statement inserts the
+new samples (``ON CONFLICT DO NOTHING … RETURNING``) and upserts rollups and latest
+values from exactly the returned rows. SQLite: ``INSERT OR IGNORE`` row by row
+(in-process, so cheap), rollups aggregated in Python and upserted with executemany.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+
+from sensorgrid.ingest.validate import Row
+from sensorgrid.telemetry.models import Resolution
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    inserted: int
+    duplicates: int
+    #: node id → newest sample timestamp among the inserted rows
+    newest: dict[int, datetime]
+
+
+def write(rows: Sequence[Row]) -> WriteResult:
+    if not rows:
+        return WriteResult(0, 0, {})
+    if connection.vendor == "postgresql":
+        return _write_postgresql(rows)
+    return _write_sqlite(rows)
+
+
+def bucket_start(ts: datetime, resolution: int) -> datetime:
+    """Start of the UTC hour or day that contains ``ts``."""
+    epoch = int(ts.timestamp())
+    return datetime.fromtimestamp(epoch - epoch % resolution, tz=UTC)
+
+
+_PG_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS sensorgrid_staging (
+    node_id bigint, quantity_id bigint, ts timestamptz, value double precision
+) ON COMMIT DELETE ROWS
+"""
+
+_PG_ROLLUP = """
+{name} AS (
+    INSERT INTO telemetry_rollup AS r
+        (node_id, quantity_id, resolution, bucket, "count", "sum", "min", "max")
+    SELECT node_id, quantity_id, {seconds}, date_trunc('{unit}', ts, 'UTC'),
+           count(*), sum(value), min(value), max(value)
+    FROM inserted GROUP BY 1, 2, 4
+    ON CONFLICT (node_id, quantity_id, resolution, bucket) DO UPDATE SET
+        "count" = r."count" + excluded."count", "sum" = r."sum" + excluded."sum",
+        "min" = least(r."min", excluded."min"), "max" = greatest(r."max", excluded."max")
+)"""
+
+_PG_INSERT = f"""
+WITH inserted AS (
+    INSERT INTO telemetry_sample (node_id, quantity_id, ts, value)
+    SELECT node_id, quantity_id, ts, value FROM sensorgrid_staging
+    ON CONFLICT DO NOTHING
+    RETURNING node_id, quantity_id, ts, value
+),
+{_PG_ROLLUP.format(name="hourly", seconds=Resolution.HOUR, unit="hour").strip()},
+{_PG_ROLLUP.format(name="daily", seconds=Resolution.DAY, unit="day").strip()},
+latest AS (
+    INSERT INTO telemetry_latest AS l (node_id, quantity_id, ts, value)
+    SELECT DISTINCT ON (node_id, quantity_id) node_id, quantity_id, ts, value
+    FROM inserted ORDER BY node_id, quantity_id, ts DESC
+    ON CONFLICT (node_id, quantity_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
+    WHERE excluded.ts > l.ts
+)
+SELECT node_id, max(ts), count(*) FROM inserted GROUP BY node_id
+"""
+
+
+def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_STAGING)
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        with raw.copy(
+            "COPY sensorgrid_staging (node_id, quantity_id, ts, value) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row((row.node_id, row.quantity_id, row.ts, row.value))
+        cursor.execute(_PG_INSERT)
+        per_node = cursor.fetchall()
+        # ON COMMIT DELETE ROWS empties it at commit; empty it now too, in case
+        # the caller writes a second batch in the same transaction.
+        cursor.execute("TRUNCATE sensorgrid_staging")
+    inserted = sum(count for _, _, count in per_node)
+    return WriteResult(inserted, len(rows) - inserted, {node: ts for node, ts, _ in per_node})
+
+
+_SQLITE_ROLLUP = """
+INSERT INTO telemetry_rollup
+    (node_id, quantity_id, resolution, bucket, "count", "sum", "min", "max")
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (node_id, quantity_id, resolution, bucket) DO UPDATE SET
+    "count" = "count" + excluded."count", "sum" = "sum" + excluded."sum",
+    "min" = min("min", excluded."min"), "max" = max("max", excluded."max")
+"""
+
+_SQLITE_LATEST = """
+INSERT INTO telemetry_latest (node_id, quantity_id, ts, value) VALUES (%s, %s, %s, %s)
+ON CONFLICT (node_id, quantity_id) DO UPDATE SET ts = excluded.ts, value = excluded.value
+WHERE excluded.ts > telemetry_latest.ts
+"""
+
+
+def _write_sqlite(rows: Sequence[Row]) -> WriteResult:
+    adapt = connection.ops.adapt_datetimefield_value
+    inserted: list[Row] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            cursor.execute(
+                "INSERT OR IGNORE INTO telemetry_sample (node_id, quantity_id, ts, value) "
+                "VALUES (%s, %s, %s, %s)",
+                (row.node_id, row.quantity_id, adapt(row.ts), row.value),
+            )
+            if cursor.rowcount == 1:
+                inserted.append(row)
+        rollups: dict[tuple, list[float]] = {}
+        latest: dict[tuple[int, int], Row] = {}
+        for row in inserted:
+            for resolution in (Resolution.HOUR, Resolution.DAY):
+                key = (row.node_id, row.quantity_id, resolution, bucket_start(row.ts, resolution))
+                agg = rollups.get(key)
+                if agg is None:
+                    rollups[key] = [1, row.value, row.value, row.value]
+                else:
+                    agg[0] += 1
+                    agg[1] += row.value
+                    agg[2] = min(agg[2], row.value)
+                    agg[3] = max(agg[3], row.value)
+            current = latest.get((row.node_id, row.quantity_id))
+            if current is None or row.ts > current.ts:
+                latest[(row.node_id, row.quantity_id)] = row
+        cursor.executemany(
+            _SQLITE_ROLLUP,
+            [(n, q, r, adapt(b), *agg) for (n, q, r, b), agg in rollups.items()],
+        )
+        cursor.executemany(
+            _SQLITE_LATEST,
+            [(r.node_id, r.quantity_id, adapt(r.ts), r.value) for r in latest.values()],
+        )
+    newest: dict[int, datetime] = defaultdict(lambda: datetime.min.replace(tzinfo=UTC))
+    for row in inserted:
+        newest[row.node_id] = max(newest[row.node_id], row.ts)
+    return WriteResult(len(inserted), len(rows) - len(inserted), dict(newest))

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class TelemetryConfig(AppConfig):
+    """Stored measurements: samples, rollups, latest values and dead letters."""
+
+    name = "sensorgrid.telemetry"
+    verbose_name = "Telemetry"
+
+    def ready(self) -> None:
+        from sensorgrid.telemetry import signals  # noqa: F401

@@ -1,0 +1,152 @@
+"""Time series storage.
+
+The sample, rollup and latest tables carry no foreign-key constraints: the ingest
+path resolves node and quantity ids itself, and a constraint check per row would
+cost more than the insert. Deleting a node removes its rows through a signal.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from sensorgrid.inventory.models import Node, Quantity
+from sensorgrid.tenancy.models import Organization
+from sensorgrid.tenancy.scoping import Action, TenantQuerySet
+
+
+class Sample(models.Model):
+    """One value of one quantity measured by one node at one instant.
+
+    The primary key (node, quantity, ts) makes a repeated message change nothing.
+    On PostgreSQL the table is range-partitioned by month (migration 0002).
+    """
+
+    pk = models.CompositePrimaryKey("node_id", "quantity_id", "ts")
+    node = models.ForeignKey(
+        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    quantity = models.ForeignKey(
+        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    ts = models.DateTimeField()
+    value = models.FloatField()
+
+    class Meta:
+        db_table = "telemetry_sample"
+
+    def __str__(self) -> str:
+        return f"node {self.node_id} q{self.quantity_id} {self.ts:%Y-%m-%d %H:%M:%S} {self.value:g}"
+
+
+class Resolution(models.IntegerChoices):
+    HOUR = 3600, "hour"
+    DAY = 86400, "day"
+
+
+class Rollup(models.Model):
+    """count, sum, min and max of a node's quantity over one hour or one UTC day."""
+
+    pk = models.CompositePrimaryKey("node_id", "quantity_id", "resolution", "bucket")
+    node = models.ForeignKey(
+        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    quantity = models.ForeignKey(
+        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    resolution = models.IntegerField(choices=Resolution.choices)
+    bucket = models.DateTimeField()
+    count = models.BigIntegerField()
+    sum = models.FloatField()
+    min = models.FloatField()
+    max = models.FloatField()
+
+    class Meta:
+        db_table = "telemetry_rollup"
+
+    def __str__(self) -> str:
+        return f"node {self.node_id} q{self.quantity_id} {self.bucket:%Y-%m-%d %H:%M} ×{self.count}"
+
+
+class Latest(models.Model):
+    """The newest value of each quantity of each node, kept by the batch writer."""
+
+    pk = models.CompositePrimaryKey("node_id", "quantity_id")
+    node = models.ForeignKey(
+        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    quantity = models.ForeignKey(
+        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    ts = models.DateTimeField()
+    value = models.FloatField()
+
+    class Meta:
+        db_table = "telemetry_latest"
+
+    def __str__(self) -> str:
+        return f"node {self.node_id} q{self.quantity_id} {self.value:g} @{self.ts:%Y-%m-%d %H:%M}"
+
+
+class Reason(models.TextChoices):
+    MALFORMED = "malformed", "Payload cannot be parsed"
+    UNKNOWN_DEVICE = "unknown-device", "No node has this device id"
+    FORBIDDEN_DEVICE = "forbidden-device", "The credential may not write for this device"
+    UNKNOWN_QUANTITY = "unknown-quantity", "Quantity not in the registry"
+    INVALID_VALUE = "invalid-value", "Value is not a finite number"
+    OUT_OF_RANGE = "out-of-range", "Value outside the quantity's plausible range"
+    BAD_TIMESTAMP = "bad-timestamp", "Timestamp missing, unparsable, in the future or too old"
+    DECODER_ERROR = "decoder-error", "The decoder failed"
+    DEVICE_ERROR = "device-error", "The device reported a measurement error"
+
+
+class Source(models.TextChoices):
+    HTTP = "http", "HTTP"
+    MQTT = "mqtt", "MQTT"
+    LORAWAN = "lorawan", "LoRaWAN"
+
+
+class DeadLetterQuerySet(TenantQuerySet):
+    def for_user(self, user, action: Action = Action.VIEW) -> "DeadLetterQuerySet":
+        # Staff see and replay every dead letter, also those no organization can claim.
+        if user is not None and user.is_active and user.is_staff:
+            return self.all()
+        return super().for_user(user, action)
+
+
+class DeadLetter(models.Model):
+    """A message (or the part of one) that could not be stored, kept with the reason."""
+
+    received_at = models.DateTimeField(db_index=True)
+    source = models.CharField(max_length=20, choices=Source.choices)
+    topic = models.CharField(max_length=500, help_text="MQTT topic or HTTP endpoint.")
+    decoder = models.SlugField(max_length=50)
+    content_type = models.CharField(max_length=100, blank=True)
+    payload = models.BinaryField()
+    reason = models.CharField(max_length=30, choices=Reason.choices, db_index=True)
+    detail = models.TextField(blank=True)
+    device_id = models.CharField(max_length=200, blank=True, db_index=True)
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    node = models.ForeignKey(
+        Node, on_delete=models.SET_NULL, null=True, blank=True, related_name="dead_letters"
+    )
+    replay_count = models.PositiveIntegerField(default=0)
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when a replay stored the message."
+    )
+
+    objects = DeadLetterQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["reason", "received_at"],
+                name="deadletter_open",
+                condition=Q(resolved_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.received_at:%Y-%m-%d %H:%M:%S} {self.source} {self.reason}"

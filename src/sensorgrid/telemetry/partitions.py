@@ -1,0 +1,104 @@
+"""Monthly range partitions of the samples table on PostgreSQL.
+
+Samples land in the partition of their month; anything outside the prepared months
+lands in the default partition, so no write ever fails for lack of a partition.
+``ensure`` creates the months around today (the worker runs it periodically) and
+moves rows that already sit in the default partition into the new month.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from django.db import connection, transaction
+
+PARENT = "telemetry_sample"
+DEFAULT = "telemetry_sample_default"
+
+
+@dataclass(frozen=True, slots=True)
+class Partition:
+    name: str
+    start: date  # first day of the month
+    end: date  # first day of the next month
+
+
+def month(year: int, month_: int) -> Partition:
+    start = date(year, month_, 1)
+    end = date(year + (month_ == 12), month_ % 12 + 1, 1)
+    return Partition(f"{PARENT}_{start:%Y%m}", start, end)
+
+
+def around(today: date, back: int, ahead: int) -> list[Partition]:
+    index = today.year * 12 + today.month - 1
+    return [month(i // 12, i % 12 + 1) for i in range(index - back, index + ahead + 1)]
+
+
+def is_partitioned() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def existing() -> list[Partition]:
+    """Monthly partitions that exist now, oldest first."""
+    if not is_partitioned():
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT child.relname FROM pg_inherits
+            JOIN pg_class parent ON parent.oid = pg_inherits.inhparent
+            JOIN pg_class child ON child.oid = pg_inherits.inhrelid
+            WHERE parent.relname = %s AND child.relname ~ '_[0-9]{6}$'
+            ORDER BY child.relname
+            """,
+            [PARENT],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    return [month(int(name[-6:-2]), int(name[-2:])) for name in names]
+
+
+def ensure(back: int = 1, ahead: int = 3, today: date | None = None) -> list[str]:
+    """Create the missing monthly partitions around ``today``; return their names."""
+    if not is_partitioned():
+        return []
+    have = {p.name for p in existing()}
+    created = []
+    for partition in around(today or datetime.now(UTC).date(), back, ahead):
+        if partition.name not in have:
+            create(partition)
+            created.append(partition.name)
+    return created
+
+
+@transaction.atomic
+def create(partition: Partition) -> None:
+    start = datetime.combine(partition.start, datetime.min.time(), UTC)
+    end = datetime.combine(partition.end, datetime.min.time(), UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE TABLE "{partition.name}" (LIKE {PARENT} INCLUDING ALL)')
+        # Rows of this month in the default partition would block the attach.
+        cursor.execute(
+            f"""
+            WITH moved AS (DELETE FROM {DEFAULT} WHERE ts >= %s AND ts < %s RETURNING *)
+            INSERT INTO "{partition.name}" SELECT * FROM moved
+            """,
+            [start, end],
+        )
+        cursor.execute(
+            f'ALTER TABLE {PARENT} ATTACH PARTITION "{partition.name}" '
+            f"FOR VALUES FROM (%s) TO (%s)",
+            [start, end],
+        )
+
+
+@transaction.atomic
+def drop_before(cutoff: datetime) -> list[str]:
+    """Drop whole monthly partitions that end at or before ``cutoff``."""
+    dropped = []
+    with connection.cursor() as cursor:
+        for partition in existing():
+            end = datetime.combine(partition.end, datetime.min.time(), UTC)
+            if end <= cutoff:
+                cursor.execute(f'ALTER TABLE {PARENT} DETACH PARTITION "{partition.name}"')
+                cursor.execute(f'DROP TABLE "{partition.name}"')
+                dropped.append(partition.name)
+    return dropped

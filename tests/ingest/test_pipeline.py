@@ -1,0 +1,135 @@
+import json
+
+from sensorgrid.ingest import hooks, pipeline
+from sensorgrid.ingest.envelope import Authority
+from sensorgrid.inventory.models import Node, Quantity
+from sensorgrid.telemetry.models import DeadLetter, Latest, Rollup, Sample
+from tests.ingest.conftest import envelope, hours_ago
+
+
+def body(*messages) -> bytes:
+    return json.dumps(list(messages)).encode()
+
+
+def msg(device, ts, **values):
+    return {"device": device, "ts": ts.isoformat(), "values": values}
+
+
+def test_values_are_stored_once_even_when_sent_twice(world):
+    payload = body(msg(world.node_a.device_id, hours_ago(1), co2=612, temperature=21.5))
+    first = pipeline.ingest(envelope(payload), "json")
+    second = pipeline.ingest(envelope(payload), "json")
+    assert (first.accepted, first.duplicates) == (2, 0)
+    assert (second.accepted, second.duplicates) == (0, 2)
+    assert Sample.objects.filter(node=world.node_a).count() == 2
+    hourly = Rollup.objects.get(
+        node=world.node_a, quantity=Quantity.objects.get(key="co2"), resolution=3600
+    )
+    assert (hourly.count, hourly.sum) == (1, 612)
+
+
+def test_latest_values_follow_the_newest_sample_not_the_last_received(world):
+    device = world.node_a.device_id
+    pipeline.ingest(envelope(body(msg(device, hours_ago(1), co2=700))), "json")
+    pipeline.ingest(envelope(body(msg(device, hours_ago(2), co2=500))), "json")  # late
+    latest = Latest.objects.get(node=world.node_a, quantity__key="co2")
+    assert latest.value == 700
+
+
+def test_unknown_devices_and_bad_values_become_dead_letters_with_reasons(world):
+    good = msg(world.node_a.device_id, hours_ago(1), co2=600)
+    payload = body(
+        good,
+        msg("nobody-has-this", hours_ago(1), co2=600),
+        msg(world.node_a.device_id, hours_ago(1), co2=-5, radon=3),
+        {"device": world.node_a.device_id, "values": "not an object"},
+    )
+    outcome = pipeline.ingest(envelope(payload), "json")
+    assert outcome.accepted == 1
+    reasons = {r.index: r.reason for r in outcome.rejected}
+    assert reasons == {1: "unknown-device", 2: "out-of-range", 3: "malformed"}
+    letters = DeadLetter.objects.order_by("pk")
+    assert [letter.reason for letter in letters] == ["malformed", "unknown-device", "out-of-range"]
+    unknown = letters.get(reason="unknown-device")
+    assert json.loads(bytes(unknown.payload))["device"] == "nobody-has-this"
+    assert "radon" in letters.get(reason="out-of-range").detail  # every problem is named
+
+
+def test_a_credential_of_another_organization_refuses_the_whole_payload(world):
+    payload = body(msg(world.node_a.device_id, hours_ago(1), co2=600))
+    outcome = pipeline.ingest(envelope(payload, Authority(world.org_b.pk)), "json")
+    assert outcome.refused.reason == "forbidden-device"
+    assert not Sample.objects.exists()
+    letter = DeadLetter.objects.get()
+    assert letter.organization_id == world.org_b.pk and bytes(letter.payload) == payload
+
+
+def test_a_node_credential_writes_only_for_its_node(world):
+    payload = body(msg(world.public_node.device_id, hours_ago(1), co2=600))
+    outcome = pipeline.ingest(envelope(payload, Authority(world.org_a.pk, world.node_a.pk)), "json")
+    assert outcome.refused.reason == "forbidden-device"
+
+
+def test_unparsable_payloads_are_kept_whole(world):
+    outcome = pipeline.ingest(envelope(b"{not json"), "json")
+    assert outcome.refused.reason == "malformed"
+    assert bytes(DeadLetter.objects.get().payload) == b"{not json"
+
+
+def test_timestamps_in_the_future_or_before_2000_are_refused(world):
+    device = world.node_a.device_id
+    payload = body(
+        {"device": device, "ts": hours_ago(-1).isoformat(), "values": {"co2": 1}},
+        {"device": device, "ts": 946684799, "values": {"co2": 1}},
+        {"device": device, "ts": 1700000000000, "values": {"co2": 1}},  # epoch ms
+    )
+    outcome = pipeline.ingest(envelope(payload), "json")
+    assert [r.reason for r in outcome.rejected] == ["bad-timestamp", "bad-timestamp"]
+    assert outcome.accepted == 1
+
+
+def test_ndjson_is_accepted(world):
+    device = world.node_a.device_id
+    lines = "\n".join(
+        json.dumps(msg(device, hours_ago(h), co2=400 + h)) for h in (1, 2, 3)
+    ).encode()
+    outcome = pipeline.ingest(envelope(lines, content_type="application/x-ndjson"), "json")
+    assert outcome.accepted == 3
+
+
+def test_last_seen_moves_forward_and_hooks_run_after_commit(
+    world, django_capture_on_commit_callbacks
+):
+    seen = []
+    hook = hooks.register(lambda report: seen.append(report.newest))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            pipeline.ingest(
+                envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json"
+            )
+    finally:
+        hooks.unregister(hook)
+    assert list(seen[0]) == [world.node_a.pk]
+    assert Node.objects.get(pk=world.node_a.pk).last_seen is not None
+
+
+def test_a_failing_hook_does_not_break_ingest(world, django_capture_on_commit_callbacks):
+    def broken(report):
+        raise RuntimeError("boom")
+
+    hooks.register(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            outcome = pipeline.ingest(
+                envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json"
+            )
+    finally:
+        hooks.unregister(broken)
+    assert outcome.accepted == 1
+
+
+def test_deleting_a_node_removes_its_time_series(world):
+    pipeline.ingest(envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json")
+    world.node_a.delete()
+    assert not Sample.objects.exists() and not Rollup.objects.exists()
+    assert not Latest.objects.exists()
