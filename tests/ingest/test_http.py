@@ -83,10 +83,10 @@ def test_a_device_of_another_organization_is_403_and_kept(world, credentials):
 
 def test_an_unparsable_body_is_400_and_kept(world, credentials):
     client = device_client(credentials[world.node_a.device_id])
-    response = post(client, b"{\"device\": ")
+    response = post(client, b'{"device": ')
     assert response.status_code == 400
     assert response.json()["reason"] == "malformed"
-    assert bytes(DeadLetter.objects.get().payload) == b"{\"device\": "
+    assert bytes(DeadLetter.objects.get().payload) == b'{"device": '
 
 
 def test_a_wrong_content_type_is_415_and_kept(world, credentials):

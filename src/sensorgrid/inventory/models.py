@@ -191,9 +191,7 @@ class Node(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(31 * 86400)],
         help_text="Overrides the model's expected seconds between messages.",
     )
-    credential_digest = models.CharField(
-        max_length=64, blank=True, editable=False, db_index=True
-    )
+    credential_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('inventory', '0004_node_model_restrict'),
+        ("inventory", "0004_node_model_restrict"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='node',
-            name='credential_digest',
+            model_name="node",
+            name="credential_digest",
             field=models.CharField(blank=True, db_index=True, editable=False, max_length=64),
         ),
     ]
