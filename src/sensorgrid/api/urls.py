@@ -6,9 +6,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from sensorgrid.inventory.api.urls import router as inventory_router
+from sensorgrid.telemetry.api.deadletters import router as deadletter_router
 from sensorgrid.tenancy.api.urls import router as tenancy_router
 
-ROUTERS = [tenancy_router, inventory_router]
+ROUTERS = [tenancy_router, inventory_router, deadletter_router]
 
 
 @extend_schema(exclude=True)
@@ -28,4 +29,5 @@ urlpatterns = [
     path("", include("sensorgrid.tenancy.api.urls")),
     path("", include("sensorgrid.inventory.api.urls")),
     path("", include("sensorgrid.ingest.api.urls")),
+    path("", include("sensorgrid.telemetry.api.deadletters")),
 ]

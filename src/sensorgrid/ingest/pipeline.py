@@ -54,9 +54,13 @@ class _Pending:
     node: cache.NodeRef | None = None
 
 
-def ingest(envelope: Envelope, decoder: str) -> Outcome:
-    """Run one envelope through the pipeline (see the module docstring)."""
-    return ingest_many([envelope], decoder).outcomes[0]
+def ingest(envelope: Envelope, decoder: str, keep_dead_letters: bool = True) -> Outcome:
+    """Run one envelope through the pipeline (see the module docstring).
+
+    ``keep_dead_letters=False`` is for replays: the caller updates the dead letter
+    it replays instead of filing a new one.
+    """
+    return ingest_many([envelope], decoder, keep_dead_letters).outcomes[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +70,9 @@ class Batch:
     duplicates: int
 
 
-def ingest_many(envelopes: Sequence[Envelope], decoder: str) -> Batch:
+def ingest_many(
+    envelopes: Sequence[Envelope], decoder: str, keep_dead_letters: bool = True
+) -> Batch:
     """Run several envelopes as one batch: one transaction, one write.
 
     Per envelope, ``accepted`` counts its valid values; how many of the batch's
@@ -132,6 +138,8 @@ def ingest_many(envelopes: Sequence[Envelope], decoder: str) -> Batch:
                 )
     with transaction.atomic():
         result = writer.write(rows)
+        if not keep_dead_letters:
+            pending = []
         letters = DeadLetter.objects.bulk_create(_dead_letter(p) for p in pending)
         _touch(envelopes, nodes)
         report = hooks.Committed(tuple(rows), result.newest, len(letters))

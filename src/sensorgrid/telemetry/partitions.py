@@ -90,14 +90,17 @@ def create(partition: Partition) -> None:
         )
 
 
+def ends_by(partition: Partition, cutoff: datetime) -> bool:
+    return datetime.combine(partition.end, datetime.min.time(), UTC) <= cutoff
+
+
 @transaction.atomic
 def drop_before(cutoff: datetime) -> list[str]:
     """Drop whole monthly partitions that end at or before ``cutoff``."""
     dropped = []
     with connection.cursor() as cursor:
         for partition in existing():
-            end = datetime.combine(partition.end, datetime.min.time(), UTC)
-            if end <= cutoff:
+            if ends_by(partition, cutoff):
                 cursor.execute(f'ALTER TABLE {PARENT} DETACH PARTITION "{partition.name}"')
                 cursor.execute(f'DROP TABLE "{partition.name}"')
                 dropped.append(partition.name)

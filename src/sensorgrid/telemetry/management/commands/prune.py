@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from sensorgrid.telemetry import retention
+
+
+class Command(BaseCommand):
+    help = "Delete raw samples past each organization's retention (rollups are kept)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="only report what would go")
+
+    def handle(self, *args, dry_run: bool, **options):
+        result = retention.prune(dry_run=dry_run)
+        verb = "Would drop" if dry_run else "Dropped"
+        self.stdout.write(f"{verb} partitions: {', '.join(result.dropped_partitions) or 'none'}")
+        for slug, rows in sorted(result.deleted_rows.items()):
+            self.stdout.write(f"{slug}: {rows} raw samples {'expired' if dry_run else 'deleted'}")
