@@ -2,10 +2,12 @@
 
 from dataclasses import dataclass
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from sensorgrid.ingest.envelope import Authority
+from sensorgrid.ingest.models import IngestKey
 from sensorgrid.inventory import credentials
 from sensorgrid.inventory.models import Node
 
@@ -33,11 +35,14 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid credential.") from None
         digest = credentials.digest(credential)
-        node = Node.objects.filter(credential_digest=digest).values("id", "organization_id")
-        found = node.first()
-        if found is None:
+        node = Node.objects.filter(credential_digest=digest).values("id", "organization_id").first()
+        if node is not None:
+            return Device(Authority(node["organization_id"], node["id"]), digest), credential
+        key = IngestKey.objects.filter(digest=digest).values("id", "organization_id").first()
+        if key is None:
             raise exceptions.AuthenticationFailed("Invalid credential.")
-        return Device(Authority(found["organization_id"], found["id"]), digest), credential
+        IngestKey.objects.filter(pk=key["id"]).update(last_used_at=timezone.now())
+        return Device(Authority(key["organization_id"]), digest), credential
 
     def authenticate_header(self, request) -> str:
         return self.keyword
@@ -51,5 +56,8 @@ class IngestCredentialScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "A node's ingest credential (shown once when the node is registered).",
+            "description": (
+                "A node's ingest credential (shown once when the node is registered) or an "
+                "organization's ingest key."
+            ),
         }

@@ -1,0 +1,15 @@
+from django.contrib import admin
+
+from sensorgrid.ingest.models import IngestKey
+from sensorgrid.tenancy.admin import TenantAdmin
+
+
+@admin.register(IngestKey)
+class IngestKeyAdmin(TenantAdmin):
+    """Keys are created through the API (the secret is shown once there)."""
+
+    list_display = ["name", "organization", "created_at", "last_used_at"]
+    readonly_fields = ["created_at", "last_used_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,0 +1,61 @@
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from sensorgrid.ingest.models import IngestKey
+from sensorgrid.telemetry.models import Sample
+from tests.ingest.conftest import hours_ago
+
+URL = "/api/v1/ingest-keys/"
+
+
+def create_key(client, organization) -> dict:
+    response = client.post(URL, {"organization": organization.pk, "name": "gateway"}, format="json")
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def send(key: str, device: str):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    message = {"device": device, "ts": hours_ago(1).isoformat(), "values": {"co2": 700}}
+    return client.post("/api/v1/ingest/", json.dumps(message), content_type="application/json")
+
+
+def test_an_organization_key_writes_for_every_node_of_the_organization(world, client_for):
+    key = create_key(client_for(world.alice), world.org_a)["key"]
+    assert send(key, world.node_a.device_id).status_code == 200
+    assert send(key, world.public_node.device_id).status_code == 200
+    assert send(key, world.node_b.device_id).status_code == 403
+    assert Sample.objects.filter(node__organization=world.org_a).count() == 2
+    assert IngestKey.objects.get().last_used_at is not None
+
+
+def test_the_key_is_shown_once_and_stored_as_a_digest(world, client_for):
+    client = client_for(world.alice)
+    created = create_key(client, world.org_a)
+    listed = client.get(URL).content.decode()
+    assert created["key"] not in listed and "key" not in client.get(URL).json()["results"][0]
+    assert IngestKey.objects.get().digest not in listed
+
+
+@pytest.mark.parametrize(("persona", "status"), [("bob", 403), ("charlie", 400), (None, 401)])
+def test_only_owners_create_keys(world, client_for, persona, status):
+    client = client_for(getattr(world, persona) if persona else None)
+    response = client.post(URL, {"organization": world.org_a.pk, "name": "x"}, format="json")
+    assert response.status_code in (status, 403 if persona == "charlie" else status)
+    assert not IngestKey.objects.exists()
+
+
+def test_a_deleted_key_stops_working(world, client_for):
+    client = client_for(world.alice)
+    created = create_key(client, world.org_a)
+    assert client.delete(f"{URL}{created['id']}/").status_code == 204
+    assert send(created["key"], world.node_a.device_id).status_code == 401
+
+
+def test_strangers_do_not_see_keys(world, client_for):
+    create_key(client_for(world.alice), world.org_a)
+    assert client_for(world.charlie).get(URL).json()["results"] == []
+    assert client_for(None).get(URL).json()["results"] == []
