@@ -1,7 +1,16 @@
 """What enters the pipeline and what decoders make of it. Pure data, no I/O."""
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
+
+#: The part of a payload a message came from: the bytes as received, or a parsed JSON
+#: value that is serialized again only if it has to be kept (most never are).
+Raw = bytes | dict | list | str | int | float | bool | None
+
+
+def raw_bytes(raw: Raw) -> bytes:
+    return raw if isinstance(raw, bytes) else json.dumps(raw).encode()
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +50,7 @@ class Message:
     device: str
     ts: datetime | None
     values: tuple[tuple[str, object], ...]
-    raw: bytes
+    raw: Raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +60,7 @@ class Refusal:
     index: int
     reason: str  # telemetry.models.Reason
     detail: str
-    raw: bytes
+    raw: Raw
     device: str = ""
 
 

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sensorgrid.ingest import cache, decoders, hooks, writer
-from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message
+from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message, raw_bytes
 from sensorgrid.ingest.validate import Problem, Row, rows_of
 from sensorgrid.inventory.models import Node
 from sensorgrid.telemetry.models import DeadLetter, Reason
@@ -106,7 +106,7 @@ def ingest_many(
                 _Pending(
                     envelope,
                     decoder,
-                    refusal.raw,
+                    raw_bytes(refusal.raw),
                     refusal.reason,
                     refusal.detail,
                     refusal.device,
@@ -129,7 +129,7 @@ def ingest_many(
                     _Pending(
                         envelope,
                         decoder,
-                        message.raw,
+                        raw_bytes(message.raw),
                         problems[0].reason,
                         detail,
                         message.device,

@@ -49,6 +49,8 @@ CREATE TEMPORARY TABLE IF NOT EXISTS sensorgrid_staging (
 ) ON COMMIT DELETE ROWS
 """
 
+_PG_COPY = "COPY sensorgrid_staging (node_id, quantity_id, ts, value) FROM STDIN"
+
 _PG_ROLLUP = """
 {name} AS (
     INSERT INTO telemetry_rollup AS r
@@ -88,8 +90,13 @@ def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
         with raw.copy(
             "COPY sensorgrid_staging (node_id, quantity_id, ts, value) FROM STDIN"
         ) as copy:
-            for row in rows:
-                copy.write_row((row.node_id, row.quantity_id, row.ts, row.value))
+            # One text block instead of write_row per row: a third of the Python time.
+            # Values are finite floats and ints, so nothing needs COPY escaping.
+            copy.write(
+                "".join(
+                    f"{r.node_id}\t{r.quantity_id}\t{r.ts.isoformat()}\t{r.value!r}\n" for r in rows
+                )
+            )
         cursor.execute(_PG_INSERT)
         per_node = cursor.fetchall()
         # ON COMMIT DELETE ROWS empties it at commit; empty it now too, in case

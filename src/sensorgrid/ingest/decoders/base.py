@@ -7,7 +7,7 @@ function of the envelope, and import the module in ``decoders/__init__.py``.
 import json
 from typing import ClassVar
 
-from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope
+from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Raw
 
 _REGISTRY: dict[str, "Decoder"] = {}
 
@@ -38,10 +38,11 @@ def available() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def parse_json_documents(envelope: Envelope) -> list[tuple[object, bytes]]:
+def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:
     """The JSON documents of a payload: one document, a list of them, or NDJSON lines.
 
-    Returns each document with its own bytes, so a refused one is kept exactly.
+    Returns each document with its raw form (``envelope.Raw``), so a refused one is
+    kept as it came.
     """
     text = _text(envelope.payload)
     if "ndjson" in envelope.content_type or (
@@ -55,7 +56,7 @@ def parse_json_documents(envelope: Envelope) -> list[tuple[object, bytes]]:
             return documents
     document = _load(text)
     if isinstance(document, list):
-        return [(item, json.dumps(item).encode()) for item in document]
+        return [(item, item) for item in document]
     return [(document, envelope.payload)]
 
 

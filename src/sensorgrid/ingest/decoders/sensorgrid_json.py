@@ -6,7 +6,7 @@ one object, a list of them, or NDJSON. ``ts`` may be left out: time of receipt.
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Refusal
+from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Raw, Refusal
 
 
 class SensorGridJson(Decoder):
@@ -23,7 +23,7 @@ class SensorGridJson(Decoder):
                 refusals.append(Refusal(index, "malformed", str(exc), raw, str(device or "")[:200]))
         return Decoded(tuple(messages), tuple(refusals))
 
-    def _message(self, index: int, document: object, raw: bytes) -> Message:
+    def _message(self, index: int, document: object, raw: Raw) -> Message:
         if not isinstance(document, dict):
             raise ValueError(f"expected a JSON object, got {type(document).__name__}")
         device = document.get("device")

@@ -1,0 +1,178 @@
+"""Store benchmark: HTTP batch ingest vs a naive per-reading ORM collector, and a
+one-year time-series query via rollups vs raw samples. Real PostgreSQL, one run.
+
+    .venv/bin/python bench/store.py [--database postgres://postgres@127.0.0.1:5432/sensorgrid_bench]
+
+Prints one JSON line. The database named is dropped and created anew.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def recreate_database(url: str) -> None:
+    import psycopg
+
+    parts = urlparse(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(url: str) -> None:
+    os.environ["SENSORGRID_DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def fixtures():
+    from sensorgrid.inventory.models import Node
+    from sensorgrid.tenancy.models import Organization
+
+    org = Organization.objects.create(name="Bench", slug="bench")
+    nodes = []
+    for i in range(20):
+        node = Node(organization=org, device_id=f"bench-{i:03d}")
+        credential = node.issue_credential()
+        node.save()
+        nodes.append((node, credential))
+    return org, nodes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(url: str) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    env = {**os.environ, "SENSORGRID_DATABASE_URL": url, "SENSORGRID_INGEST_RATE": "100000/sec"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sensorgrid", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return process, port
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start")
+
+
+def http_ingest(port: int, nodes, start: datetime, batches: int, batch_size: int) -> float:
+    """Readings per second through POST /api/v1/ingest/ (one keep-alive connection per node)."""
+    connections = {}
+    total = 0
+    began = time.perf_counter()
+    for b in range(batches):
+        node, credential = nodes[b % len(nodes)]
+        conn = connections.setdefault(
+            node.pk, http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        )
+        base = start + timedelta(minutes=b * batch_size // 2)
+        body = json.dumps(
+            [
+                {
+                    "device": node.device_id,
+                    "ts": (base + timedelta(seconds=30 * i)).isoformat(),
+                    "values": {"co2": 400 + i % 600, "temperature": 20 + (i % 50) / 10},
+                }
+                for i in range(batch_size // 2)
+            ]
+        )
+        conn.request(
+            "POST",
+            "/api/v1/ingest/",
+            body=body,
+            headers={"Authorization": f"Bearer {credential}", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        result = json.loads(response.read())
+        if response.status != 200 or result["accepted"] != batch_size:
+            raise RuntimeError(f"ingest failed: {response.status} {result}")
+        total += result["accepted"]
+    return total / (time.perf_counter() - began)
+
+
+def naive_ingest(nodes, start: datetime, readings: int) -> float:
+    """What a collector script does: look up the node, save one ORM object per reading."""
+    from sensorgrid.inventory.models import Node, Quantity
+    from sensorgrid.telemetry.models import Sample
+
+    began = time.perf_counter()
+    for i in range(readings):
+        node = Node.objects.get(device_id=nodes[i % len(nodes)][0].device_id)
+        quantity = Quantity.objects.get(key="co2" if i % 2 else "temperature")
+        Sample.objects.create(
+            node=node, quantity=quantity, ts=start + timedelta(seconds=i), value=400 + i % 600
+        )
+    return readings / (time.perf_counter() - began)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--database", default="postgres://postgres@127.0.0.1:5432/sensorgrid_bench"
+    )
+    parser.add_argument("--batches", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--naive", type=int, default=5000)
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT / "src"))
+    recreate_database(args.database)
+    setup_django(args.database)
+    _org, nodes = fixtures()
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=300)
+    server, port = start_server(args.database)
+    try:
+        batched = http_ingest(port, nodes, start, args.batches, args.batch_size)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    naive = naive_ingest(nodes, start - timedelta(days=30), args.naive)
+    result = {
+        "bench": "store",
+        "database": "postgresql",
+        "http_batch_readings_per_s": round(batched),
+        "naive_orm_readings_per_s": round(naive),
+        "batch_vs_naive": round(batched / naive, 1),
+        "batch_size": args.batch_size,
+        "batches": args.batches,
+    }
+    result.update(query_benchmark())
+    print(json.dumps(result))
+
+
+def query_benchmark() -> dict:
+    """Filled in by the time-series benchmark (see below)."""
+    return {}
+
+
+if __name__ == "__main__":
+    main()
