@@ -17,6 +17,8 @@ CSRF_TRUSTED_ORIGINS = envlist("SENSORGRID_CSRF_TRUSTED_ORIGINS", [])
 
 # Per ingest credential, in DRF's rate format (count/sec|min|hour|day).
 SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
+# Most points one time-series answer may hold; beyond it the client must narrow the query.
+SENSORGRID_TIMESERIES_MAX_POINTS = envint("SENSORGRID_TIMESERIES_MAX_POINTS", 10_000)
 
 # Later issues: live cache and channel layer (Redis), MQTT broker.
 REDIS_URL = env("SENSORGRID_REDIS_URL", "")

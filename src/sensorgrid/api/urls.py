@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("sensorgrid.tenancy.api.urls")),
     path("", include("sensorgrid.inventory.api.urls")),
     path("", include("sensorgrid.ingest.api.urls")),
+    path("", include("sensorgrid.telemetry.api.urls")),
     path("", include("sensorgrid.ingest.api.keys")),
     path("", include("sensorgrid.telemetry.api.deadletters")),
 ]
