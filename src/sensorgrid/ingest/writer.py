@@ -46,7 +46,7 @@ def bucket_start(ts: datetime, resolution: int) -> datetime:
 _PG_STAGING = """
 CREATE TEMPORARY TABLE IF NOT EXISTS sensorgrid_staging (
     node_id bigint, quantity_id bigint, ts timestamptz, value double precision
-) ON COMMIT DELETE ROWS
+)
 """
 
 _PG_COPY = "COPY sensorgrid_staging (node_id, quantity_id, ts, value) FROM STDIN"
@@ -99,9 +99,9 @@ def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
             )
         cursor.execute(_PG_INSERT)
         per_node = cursor.fetchall()
-        # ON COMMIT DELETE ROWS empties it at commit; empty it now too, in case
-        # the caller writes a second batch in the same transaction.
-        cursor.execute("TRUNCATE sensorgrid_staging")
+        # Emptied by DELETE rather than TRUNCATE / ON COMMIT DELETE ROWS, which swap
+        # the table's file on every batch. A rolled-back batch takes its rows with it.
+        cursor.execute("DELETE FROM sensorgrid_staging")
     inserted = sum(count for _, _, count in per_node)
     return WriteResult(inserted, len(rows) - inserted, {node: ts for node, ts, _ in per_node})
 
