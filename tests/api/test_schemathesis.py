@@ -7,10 +7,13 @@ the schema declares. Each request runs in a savepoint that is rolled back, so ev
 one meets the untouched demo data.
 """
 
+from collections.abc import Iterator
+
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
@@ -48,9 +51,16 @@ schema = load_schema()
 
 
 @pytest.fixture
-def demo_data(db) -> None:
+def demo_data(db) -> Iterator[None]:
     demo.load()
     Token.objects.create(user=User.objects.get(username="alice"), key=ALICE_TOKEN)
+    # Like Django's test client: the real WSGI handler would otherwise close the
+    # connection after each request, and with it the test's transaction (PostgreSQL).
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

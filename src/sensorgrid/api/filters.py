@@ -1,4 +1,8 @@
+from datetime import UTC
+
+from django import forms
 from django_filters import rest_framework as filters
+from django_filters.fields import IsoDateTimeField
 from rest_framework import filters as rest_filters
 from rest_framework.exceptions import ValidationError
 
@@ -10,6 +14,27 @@ def id_filter(field: str) -> filters.NumberFilter:
     telling a stranger which ids exist; a plain number filter just returns nothing.
     """
     return filters.NumberFilter(field_name=f"{field}_id", min_value=1, max_value=2**63 - 1)
+
+
+class UTCDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, shifted to UTC before it reaches the database.
+
+    PostgreSQL refuses UTC offsets beyond ±15:59, and SQLite's adapter overflows on
+    dates that leave years 1…9999 when shifted to UTC; both were 500s.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value is None:
+            return None
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("Out of the supported date range.", "overflow") from None
+
+
+class UTCDateTimeFilter(filters.IsoDateTimeFilter):
+    field_class = UTCDateTimeField
 
 
 class SearchFilter(rest_filters.SearchFilter):

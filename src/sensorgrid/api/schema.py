@@ -52,6 +52,7 @@ class AutoSchema(openapi.AutoSchema):
             errors[409] = _error("Conflicts with existing data, or is still in use.")
         if has_body:
             errors[413] = _error("Request body too large.")
+            errors[415] = _error("Content-Type missing or not JSON, form or multipart data.")
         if view.throttle_classes:
             errors[429] = _error("Too many requests; retry later.")
         return errors

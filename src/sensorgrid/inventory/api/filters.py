@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from sensorgrid.api.filters import id_filter
+from sensorgrid.api.filters import UTCDateTimeFilter, id_filter
 from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
 
 
@@ -34,7 +34,7 @@ class NodeModelFilter(filters.FilterSet):
 class NodeFilter(filters.FilterSet):
     organization = id_filter("organization")
     model = id_filter("model")
-    seen_since = filters.IsoDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+    seen_since = UTCDateTimeFilter(field_name="last_seen", lookup_expr="gte")
 
     class Meta:
         model = Node

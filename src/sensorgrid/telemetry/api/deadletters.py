@@ -10,7 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from sensorgrid.api.filters import id_filter
+from sensorgrid.api.filters import UTCDateTimeFilter, id_filter
 from sensorgrid.api.viewsets import OWNER_ONLY
 from sensorgrid.ingest.replay import replay
 from sensorgrid.telemetry.models import DeadLetter, Reason, Source
@@ -65,8 +65,8 @@ class DeadLetterFilter(filters.FilterSet):
     source = filters.ChoiceFilter(choices=Source.choices)
     node = id_filter("node")
     organization = id_filter("organization")
-    since = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="received_at", lookup_expr="lt")
+    since = UTCDateTimeFilter(field_name="received_at", lookup_expr="gte")
+    until = UTCDateTimeFilter(field_name="received_at", lookup_expr="lt")
     resolved = filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
