@@ -13,7 +13,21 @@ from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import Action, TenantQuerySet
 
 
-class Sample(models.Model):
+class Series(models.Model):
+    """A node's quantity: the key that every time-series table starts with."""
+
+    node = models.ForeignKey(
+        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    quantity = models.ForeignKey(
+        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+
+    class Meta:
+        abstract = True
+
+
+class Sample(Series):
     """One value of one quantity measured by one node at one instant.
 
     The primary key (node, quantity, ts) makes a repeated message change nothing.
@@ -21,12 +35,6 @@ class Sample(models.Model):
     """
 
     pk = models.CompositePrimaryKey("node_id", "quantity_id", "ts")
-    node = models.ForeignKey(
-        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-    quantity = models.ForeignKey(
-        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
     ts = models.DateTimeField()
     value = models.FloatField()
 
@@ -42,16 +50,10 @@ class Resolution(models.IntegerChoices):
     DAY = 86400, "day"
 
 
-class Rollup(models.Model):
+class Rollup(Series):
     """count, sum, min and max of a node's quantity over one hour or one UTC day."""
 
     pk = models.CompositePrimaryKey("node_id", "quantity_id", "resolution", "bucket")
-    node = models.ForeignKey(
-        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-    quantity = models.ForeignKey(
-        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
     resolution = models.IntegerField(choices=Resolution.choices)
     bucket = models.DateTimeField()
     count = models.BigIntegerField()
@@ -66,16 +68,10 @@ class Rollup(models.Model):
         return f"node {self.node_id} q{self.quantity_id} {self.bucket:%Y-%m-%d %H:%M} ×{self.count}"
 
 
-class Latest(models.Model):
+class Latest(Series):
     """The newest value of each quantity of each node, kept by the batch writer."""
 
     pk = models.CompositePrimaryKey("node_id", "quantity_id")
-    node = models.ForeignKey(
-        Node, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
-    quantity = models.ForeignKey(
-        Quantity, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
-    )
     ts = models.DateTimeField()
     value = models.FloatField()
 
