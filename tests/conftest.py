@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import pytest
 from rest_framework.test import APIClient
 
+from sensorgrid.ingest import cache
 from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
 from tests import factories as f
@@ -87,6 +88,14 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fresh_ingest_directory():
+    # The ingest cache maps device ids to node ids; each test has its own rows.
+    cache.directory.clear()
+    yield
+    cache.directory.clear()
 
 
 @pytest.fixture(autouse=True)

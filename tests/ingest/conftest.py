@@ -1,18 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from django.utils import timezone
 
-from sensorgrid.ingest import cache
 from sensorgrid.ingest.envelope import Authority, Envelope
-
-
-@pytest.fixture(autouse=True)
-def fresh_directory():
-    # Each test has its own database rows; cached node ids must not leak across tests.
-    cache.directory.clear()
-    yield
-    cache.directory.clear()
 
 
 def envelope(payload: bytes, authority: Authority | None = None, **kwargs) -> Envelope:
@@ -26,5 +16,10 @@ def envelope(payload: bytes, authority: Authority | None = None, **kwargs) -> En
     )
 
 
+# One anchor for the whole run: two calls in one test give the same instant even when
+# a second ticks between them (tests build "the same message" twice from it).
+_ANCHOR = datetime.now(UTC).replace(microsecond=0)
+
+
 def hours_ago(n: float) -> datetime:
-    return (datetime.now(UTC) - timedelta(hours=n)).replace(microsecond=0)
+    return _ANCHOR - timedelta(hours=n)

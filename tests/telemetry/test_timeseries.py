@@ -4,20 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from sensorgrid.ingest import cache
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.telemetry import timeseries
 from sensorgrid.telemetry.models import Rollup
 from tests import factories as f
 from tests.telemetry.timeseries_helpers import BASE, at, iso, send
-
-
-@pytest.fixture(autouse=True)
-def fresh_directory():
-    # Cached node ids must not leak across tests (each test has its own rows).
-    cache.directory.clear()
-    yield
-    cache.directory.clear()
 
 
 def url(node, **params) -> str:
