@@ -133,3 +133,9 @@ def test_deleting_a_node_removes_its_time_series(world):
     world.node_a.delete()
     assert not Sample.objects.exists() and not Rollup.objects.exists()
     assert not Latest.objects.exists()
+
+
+def test_a_refused_payload_does_not_make_the_named_node_look_alive(world):
+    payload = body(msg(world.node_a.device_id, hours_ago(1), co2=600))
+    pipeline.ingest(envelope(payload, Authority(world.org_b.pk)), "json")
+    assert Node.objects.get(pk=world.node_a.pk).last_seen is None

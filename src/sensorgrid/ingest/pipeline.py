@@ -87,17 +87,11 @@ def ingest_many(
     for envelope, (refused, messages, refusals) in zip(envelopes, plans, strict=True):
         outcome = Outcome()
         outcomes.append(outcome)
+        refused = refused or _foreign(messages, nodes, envelope.authority)
         if refused is not None:
             outcome.refused = refused
             pending.append(
                 _Pending(envelope, decoder, envelope.payload, refused.reason, refused.detail)
-            )
-            continue
-        foreign = _foreign(messages, nodes, envelope.authority)
-        if foreign is not None:
-            outcome.refused = foreign
-            pending.append(
-                _Pending(envelope, decoder, envelope.payload, foreign.reason, foreign.detail)
             )
             continue
         for refusal in refusals:
@@ -141,7 +135,7 @@ def ingest_many(
         if not keep_dead_letters:
             pending = []
         letters = DeadLetter.objects.bulk_create(_dead_letter(p) for p in pending)
-        _touch(envelopes, nodes)
+        _touch(envelopes, {row.node_id for row in rows})
         report = hooks.Committed(tuple(rows), result.newest, len(letters))
         transaction.on_commit(lambda: hooks.run(report))
     _attribute(outcomes, result, envelopes, letters, pending)
@@ -208,13 +202,15 @@ def _dead_letter(p: _Pending) -> DeadLetter:
     )
 
 
-def _touch(envelopes: Sequence[Envelope], nodes: dict[str, cache.NodeRef]) -> None:
-    """Move last_seen forward for every known node that sent something."""
-    if not nodes:
+def _touch(envelopes: Sequence[Envelope], node_ids: set[int]) -> None:
+    """Move last_seen forward for the nodes that sent storable values.
+
+    Only those: a refused payload naming a node must not make it look alive.
+    """
+    if not node_ids:
         return
     heard = max(e.received_at for e in envelopes)
-    ids = [node.id for node in nodes.values()]
-    Node.objects.filter(pk__in=ids).filter(
+    Node.objects.filter(pk__in=node_ids).filter(
         Q(last_seen__lt=heard) | Q(last_seen__isnull=True)
     ).update(last_seen=heard)
 
