@@ -40,11 +40,12 @@ def test_the_key_is_shown_once_and_stored_as_a_digest(world, client_for):
     assert IngestKey.objects.get().digest not in listed
 
 
-@pytest.mark.parametrize(("persona", "status"), [("bob", 403), ("charlie", 400), (None, 401)])
+# Org A is public (it has a public installation), so charlie sees it but may not write.
+@pytest.mark.parametrize(("persona", "status"), [("bob", 403), ("charlie", 403), (None, 401)])
 def test_only_owners_create_keys(world, client_for, persona, status):
     client = client_for(getattr(world, persona) if persona else None)
     response = client.post(URL, {"organization": world.org_a.pk, "name": "x"}, format="json")
-    assert response.status_code in (status, 403 if persona == "charlie" else status)
+    assert response.status_code == status
     assert not IngestKey.objects.exists()
 
 
@@ -53,6 +54,13 @@ def test_a_deleted_key_stops_working(world, client_for):
     created = create_key(client, world.org_a)
     assert client.delete(f"{URL}{created['id']}/").status_code == 204
     assert send(created["key"], world.node_a.device_id).status_code == 401
+
+
+def test_a_stranger_naming_a_private_organization_gets_400(world, client_for):
+    response = client_for(world.alice).post(
+        URL, {"organization": world.org_b.pk, "name": "x"}, format="json"
+    )
+    assert response.status_code == 400 and "organization" in response.json()
 
 
 def test_strangers_do_not_see_keys(world, client_for):

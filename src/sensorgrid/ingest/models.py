@@ -34,6 +34,6 @@ class IngestKey(models.Model):
 
     def issue(self) -> str:
         """Set a new secret and return it; only its digest is stored."""
-        key = credentials.new_credential().replace(credentials.PREFIX, "sgk_", 1)
+        key = credentials.new_credential(prefix="sgk_")
         self.digest = credentials.digest(key)
         return key

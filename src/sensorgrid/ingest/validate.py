@@ -56,7 +56,10 @@ def rows_of(
         if isinstance(raw, bool) or not isinstance(raw, int | float):
             problems.append(Problem("invalid-value", f"{key}: {raw!r} is not a number"))
             continue
-        value = float(raw) if not isinstance(raw, int) or abs(raw) < 2**63 else math.inf
+        try:
+            value = float(raw)
+        except OverflowError:  # an int beyond float range
+            value = math.inf
         if not math.isfinite(value):
             problems.append(Problem("invalid-value", f"{key}: {raw!r} is not a finite number"))
             continue

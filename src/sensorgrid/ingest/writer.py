@@ -10,10 +10,9 @@ values from exactly the returned rows. SQLite: ``INSERT OR IGNORE`` row by row
 (in-process, so cheap), rollups aggregated in Python and upserted with executemany.
 """
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
@@ -158,7 +157,8 @@ def _write_sqlite(rows: Sequence[Row]) -> WriteResult:
             _SQLITE_LATEST,
             [(r.node_id, r.quantity_id, adapt(r.ts), r.value) for r in latest.values()],
         )
-    newest: dict[int, datetime] = defaultdict(lambda: datetime.min.replace(tzinfo=UTC))
-    for row in inserted:
-        newest[row.node_id] = max(newest[row.node_id], row.ts)
-    return WriteResult(len(inserted), len(rows) - len(inserted), dict(newest))
+    newest: dict[int, datetime] = {}
+    for row in latest.values():  # the newest row per quantity holds the newest per node
+        if row.ts > newest.get(row.node_id, row.ts - timedelta(1)):
+            newest[row.node_id] = row.ts
+    return WriteResult(len(inserted), len(rows) - len(inserted), newest)

@@ -11,8 +11,8 @@ import secrets
 PREFIX = "sgn_"
 
 
-def new_credential() -> str:
-    return PREFIX + secrets.token_urlsafe(32)
+def new_credential(prefix: str = PREFIX) -> str:
+    return prefix + secrets.token_urlsafe(32)
 
 
 def digest(credential: str) -> str:

@@ -1,7 +1,9 @@
 """Device credentials for HTTP ingest: ``Authorization: Bearer <node credential>``."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
@@ -41,7 +43,11 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
         key = IngestKey.objects.filter(digest=digest).values("id", "organization_id").first()
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid credential.")
-        IngestKey.objects.filter(pk=key["id"]).update(last_used_at=timezone.now())
+        now = timezone.now()
+        # At most one write a minute per key, not one per ingest request.
+        IngestKey.objects.filter(pk=key["id"]).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
+        ).update(last_used_at=now)
         return Device(Authority(key["organization_id"]), digest), credential
 
     def authenticate_header(self, request) -> str:

@@ -46,18 +46,19 @@ class DeadLetterSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_payload(self, letter) -> str:
-        raw = bytes(letter.payload)
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return base64.b64encode(raw).decode()
+        return _shown(letter)[0]
 
     def get_encoding(self, letter) -> str:
-        try:
-            bytes(letter.payload).decode("utf-8")
-        except UnicodeDecodeError:
-            return "base64"
-        return "utf-8"
+        return _shown(letter)[1]
+
+
+def _shown(letter: DeadLetter) -> tuple[str, str]:
+    """The payload as text and its encoding: UTF-8 when it is, base64 otherwise."""
+    raw = bytes(letter.payload)
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return base64.b64encode(raw).decode(), "base64"
 
 
 class DeadLetterFilter(filters.FilterSet):
