@@ -33,4 +33,13 @@ SEED: list[tuple[str, str, str, float | None, float | None]] = [
     ("occupancy", "Occupancy", "persons", 0, 100000),
     ("motion", "Motion detected", "", 0, 1),
     ("door_open", "Door open", "", 0, 1),
+    # Added with the binary payload codecs (migration 0006_more_quantities).
+    ("temperature_external", "External probe temperature", "°C", -100, 300),
+    ("hcho", "Formaldehyde", "mg/m³", 0, 50),
+    ("water_leak", "Water leak detected", "", 0, 1),
+    ("pulse_count", "Pulses counted since the previous message", "pulses", 0, None),
+    ("acceleration_x", "Acceleration, X axis", "g", -50, 50),
+    ("acceleration_y", "Acceleration, Y axis", "g", -50, 50),
+    ("acceleration_z", "Acceleration, Z axis", "g", -50, 50),
+    ("distance", "Distance", "m", 0, 10000),
 ]
