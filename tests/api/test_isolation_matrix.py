@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from sensorgrid.telemetry.models import Reception
 from sensorgrid.tenancy.models import Membership, Role
 
 PERSONAS = ["alice", "bob", "charlie", "dave", "anonymous", "root"]
@@ -253,3 +254,40 @@ def test_quantities_are_read_by_all_and_written_by_administrators(world, client_
     payload = {"key": "radon", "name": "Radon", "unit": "Bq/m³", "min_value": 0}
     assert client_for(world.alice).post(url, payload, format="json").status_code == 403
     assert client_for(world.root).post(url, payload, format="json").status_code == 201
+
+
+NODE_READS = ["node-timeseries", "node-latest", "node-receptions"]
+NODE_CASES = [
+    (view, attr, persona)
+    for view in NODE_READS
+    for attr in ("node_a", "public_node", "node_b")
+    for persona in PERSONAS
+]
+
+
+@pytest.mark.parametrize(
+    ("view", "attr", "persona"),
+    NODE_CASES,
+    ids=[f"{v}-{a}-{p}" for v, a, p in NODE_CASES],
+)
+def test_node_data_is_for_members_only(world, client_for, view, attr, persona):
+    node = getattr(world, attr)
+    # Gateway ids carry the markers, so a leaked reception shows in the body.
+    marker = "secretB" if node.organization_id == world.org_b.pk else "secretA"
+    Reception.objects.create(node=node, ts="2026-01-01T00:00:00Z", gateway_id=f"{marker}-gw")
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    response = client.get(reverse(view, args=[node.pk]))
+    # Nodes are never public, not even the one of a public installation.
+    who = relation(world, persona, node.organization_id)
+    assert response.status_code == expected("GET", who, public=False), response.content[:300]
+    assert_no_leak(world, persona, response)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_gateways_heard_by_foreign_nodes_stay_hidden(world, client_for, persona):
+    for node, marker in ((world.node_a, "secretA"), (world.node_b, "secretB")):
+        Reception.objects.create(node=node, ts="2026-01-01T00:00:00Z", gateway_id=f"{marker}-gw")
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    response = client.get(reverse("gateway-list"))
+    assert response.status_code == 200
+    assert_no_leak(world, persona, response)

@@ -2,8 +2,9 @@
 
 A lookup costs a dict access; misses go to the database once and are cached for
 ``TTL`` seconds (unknown device ids too, briefly, so a flood of them cannot hammer
-the database). Saving or deleting a node clears this process's entry at once;
-other processes see the change within the TTL.
+the database). Saving or deleting a node clears this process's entry at once,
+saving a node model (its codec) clears every node; other processes see the change
+within the TTL.
 """
 
 import threading
@@ -20,6 +21,8 @@ UNKNOWN_TTL = 5.0
 class NodeRef:
     id: int
     organization_id: int
+    #: key of the node model's codec for binary frames ("" if the node has none)
+    codec: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +57,11 @@ class _Directory:
                     missing.append(device_id)
         if missing:
             rows = Node.objects.filter(device_id__in=missing).values_list(
-                "device_id", "id", "organization_id"
+                "device_id", "id", "organization_id", "model__decoder"
             )
-            loaded = {device_id: NodeRef(pk, org) for device_id, pk, org in rows}
+            loaded = {
+                device_id: NodeRef(pk, org, codec or "") for device_id, pk, org, codec in rows
+            }
             with self._lock:
                 for device_id in missing:
                     ref = loaded.get(device_id)
@@ -79,6 +84,10 @@ class _Directory:
         with self._lock:
             self._nodes.pop(device_id, None)
 
+    def forget_nodes(self) -> None:
+        with self._lock:
+            self._nodes.clear()
+
     def clear(self) -> None:
         with self._lock:
             self._nodes.clear()
@@ -92,13 +101,20 @@ def _node_changed(sender, instance, **kwargs) -> None:
     directory.forget_node(instance.device_id)
 
 
+def _node_model_changed(sender, instance, **kwargs) -> None:
+    directory.forget_nodes()  # the codec of any number of nodes may have changed
+
+
 def _quantity_changed(sender, instance, **kwargs) -> None:
     directory.clear()
 
 
 def connect_invalidation() -> None:
-    from sensorgrid.inventory.models import Node, Quantity
+    from sensorgrid.inventory.models import Node, NodeModel, Quantity
 
     for signal in (post_save, post_delete):
         signal.connect(_node_changed, sender=Node, dispatch_uid="ingest-node-cache")
+        signal.connect(
+            _node_model_changed, sender=NodeModel, dispatch_uid="ingest-node-model-cache"
+        )
         signal.connect(_quantity_changed, sender=Quantity, dispatch_uid="ingest-quantity-cache")

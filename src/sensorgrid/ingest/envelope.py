@@ -35,6 +35,37 @@ class Envelope:
     received_at: datetime
     content_type: str = ""
     authority: Authority | None = None
+    #: the device the topic or endpoint names (an MQTT route's ``{device}``), "" if none
+    device: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A device's binary application payload (LoRaWAN FRMPayload) and its port.
+
+    The pipeline decodes it with the codec of the node's model
+    (``sensorgrid.ingest.codecs``) when the message carries no values.
+    """
+
+    port: int | None
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Radio:
+    """One gateway's reception of an uplink (LoRaWAN radio diagnostics).
+
+    Stored as a ``telemetry.Reception`` for the node the message resolves to. ``ts``
+    None means the message's time; every field but the gateway may be unknown.
+    """
+
+    gateway: str
+    rssi: float | None = None
+    snr: float | None = None
+    frequency: int | None = None  # Hz
+    spreading_factor: int | None = None
+    frame_counter: int | None = None
+    ts: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +75,17 @@ class Message:
     Values are not validated yet: a decoder passes on what the device said, and the
     pipeline decides what is plausible. ``ts`` None means "when it was received".
     ``raw`` is the part of the payload this message came from (kept on refusal).
+
+    Network-server decoders also fill:
+
+    - ``also``: other ids of the same device, tried in order when no node has
+      ``device`` (a DevEUI in other spellings, the network server's device id);
+    - ``frame``: the binary payload, decoded with the node model's codec when
+      ``values`` is empty;
+    - ``radio``: the gateways that heard the uplink;
+    - ``lenient``: the values come from a network server's payload formatter, which
+      mixes measurements with counters and flags, so keys that are not registered
+      quantities are dropped instead of refused.
     """
 
     index: int
@@ -51,6 +93,10 @@ class Message:
     ts: datetime | None
     values: tuple[tuple[str, object], ...]
     raw: Raw
+    also: tuple[str, ...] = ()
+    frame: Frame | None = None
+    radio: tuple[Radio, ...] = ()
+    lenient: bool = False
 
 
 @dataclass(frozen=True, slots=True)

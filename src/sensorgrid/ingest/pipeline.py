@@ -3,19 +3,24 @@
 ``ingest(envelope, decoder)`` decodes, resolves devices, validates, writes and
 records dead letters in one transaction, then runs the hooks after commit. It
 returns what happened to each message, so an entry point can answer its client.
+
+LoRaWAN uplinks (docs/lorawan.md) add three steps: a device may be known by several
+ids (``Message.also``), a binary frame without values is decoded with the codec of
+the node's model, and the gateways' receptions are written with the samples.
 """
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sensorgrid.ingest import cache, decoders, hooks, writer
+from sensorgrid.ingest import cache, codecs, decoders, hooks, writer
 from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message, raw_bytes
-from sensorgrid.ingest.validate import Problem, Row, rows_of
+from sensorgrid.ingest.validate import Problem, Row, rows_of, timestamp_problem
 from sensorgrid.inventory.models import Node
 from sensorgrid.telemetry.models import DeadLetter, Reason
 
@@ -81,8 +86,9 @@ def ingest_many(
     now = timezone.now()
     quantities = cache.directory.quantities()
     outcomes, pending, rows = [], [], []
+    receptions: list[writer.ReceptionRow] = []
     plans = [_decode(envelope, decoder) for envelope in envelopes]
-    devices = {m.device for _, messages, _ in plans for m in messages}
+    devices = {d for _, messages, _ in plans for m in messages for d in (m.device, *m.also)}
     nodes = cache.directory.nodes(devices) if devices else {}
     for envelope, (refused, messages, refusals) in zip(envelopes, plans, strict=True):
         outcome = Outcome()
@@ -108,12 +114,18 @@ def ingest_many(
                 )
             )
         for message in messages:
-            node = nodes.get(message.device)
+            device, node = _resolve(message, nodes)
+            good: list[Row] = []
             if node is None:
-                problems = [Problem("unknown-device", f"no node has device id {message.device!r}")]
-                good: list[Row] = []
+                problems = [Problem("unknown-device", _unknown(message))]
             else:
-                good, problems = rows_of(message, node.id, quantities, envelope.received_at, now)
+                # The gateways heard the node even when its values are refused.
+                receptions.extend(_receptions(message, node, envelope.received_at, now))
+                message, problems = _with_values(message, device, node, quantities)
+                if not problems:
+                    good, problems = rows_of(
+                        message, node.id, quantities, envelope.received_at, now
+                    )
             rows.extend(good)
             outcome.accepted += len(good)
             if problems:
@@ -126,16 +138,17 @@ def ingest_many(
                         raw_bytes(message.raw),
                         problems[0].reason,
                         detail,
-                        message.device,
+                        device,
                         node,
                     )
                 )
     with transaction.atomic():
         result = writer.write(rows)
+        writer.write_receptions(receptions)
         if not keep_dead_letters:
             pending = []
         letters = DeadLetter.objects.bulk_create(_dead_letter(p) for p in pending)
-        _touch(envelopes, {row.node_id for row in rows})
+        _touch(envelopes, {row.node_id for row in rows} | {r.node_id for r in receptions})
         report = hooks.Committed(tuple(rows), result.newest, len(letters))
         transaction.on_commit(lambda: hooks.run(report))
     _attribute(outcomes, result, envelopes, letters, pending)
@@ -161,6 +174,106 @@ def _decode(envelope: Envelope, key: str):
     return None, decoded.messages, decoded.refusals
 
 
+def _resolve(message: Message, nodes: dict[str, cache.NodeRef]) -> tuple[str, cache.NodeRef | None]:
+    """The device id that names a node, and the node: ``device`` first, then ``also``."""
+    for device in (message.device, *message.also):
+        node = nodes.get(device)
+        if node is not None:
+            return device, node
+    return message.device, None
+
+
+def _unknown(message: Message) -> str:
+    tried = [repr(device) for device in (message.device, *message.also)]
+    if len(tried) == 1:
+        return f"no node has device id {tried[0]}"
+    return f"no node has device id {', '.join(tried[:-1])} or {tried[-1]}"
+
+
+def _with_values(
+    message: Message, device: str, node: cache.NodeRef, quantities: dict[str, cache.QuantityRef]
+) -> tuple[Message, list[Problem]]:
+    """The message with the values to validate, or the problem that refuses it whole.
+
+    A lenient message (a network server's formatter output) loses the keys that are
+    not registered quantities; a message left without values but with a frame gets
+    the values of the node model's codec.
+    """
+    values, dropped = message.values, []
+    if message.lenient:
+        values = tuple((key, value) for key, value in message.values if key in quantities)
+        dropped = [key for key, _ in message.values if key not in quantities]
+    if not values and message.frame is not None:
+        decoded, problem = _decode_frame(message, device, node)
+        if problem is not None:
+            if dropped:
+                problem = Problem(
+                    problem.reason,
+                    f"{problem.detail}; the network server's decoded fields "
+                    f"({', '.join(dropped[:10])}) name no registered quantity",
+                )
+            return message, [problem]
+        values = decoded
+    elif not values and dropped:
+        return message, [
+            Problem(
+                Reason.UNKNOWN_QUANTITY,
+                f"no decoded field names a registered quantity: {', '.join(dropped[:10])}",
+            )
+        ]
+    if values is message.values:
+        return message, []  # the common case: nothing to change
+    return replace(message, values=values), []
+
+
+def _decode_frame(
+    message: Message, device: str, node: cache.NodeRef
+) -> tuple[tuple[tuple[str, object], ...], Problem | None]:
+    """The values of a binary frame, read by the codec of the node's model."""
+    frame = message.frame
+    where = f"frame on port {frame.port}" if frame.port is not None else "frame"
+    if not node.codec:
+        return (), Problem(
+            Reason.MALFORMED,
+            f"{where} of {device!r} cannot be decoded: the node model has no codec "
+            "(set the node model's decoder, or decode in the network server)",
+        )
+    try:
+        codec = codecs.get(node.codec)
+    except KeyError:
+        return (), Problem(
+            Reason.MALFORMED,
+            f"{where} of {device!r} cannot be decoded: the node model's codec "
+            f"{node.codec!r} is not known; known: {', '.join(codecs.available()) or 'none'}",
+        )
+    try:
+        decoded = codec.decode(frame.data, frame.port)
+    except codecs.CodecError as exc:
+        return (), Problem(
+            Reason.MALFORMED,
+            f"codec {node.codec!r}, {where}: byte {exc.offset}: {exc.detail} "
+            f"(frame {frame.data.hex()[:64]})",
+        )
+    except Exception as exc:  # a codec bug costs this message, not the batch
+        log.exception("codec %s failed on a frame of %s", node.codec, device)
+        return (), Problem(
+            Reason.DECODER_ERROR, f"codec {node.codec!r} failed: {type(exc).__name__}: {exc}"
+        )
+    return tuple(decoded.items()), None
+
+
+def _receptions(
+    message: Message, node: cache.NodeRef, received_at: datetime, now: datetime
+) -> list[writer.ReceptionRow]:
+    """The gateways' receptions of a message, unless its time is refused."""
+    receptions = []
+    for radio in message.radio:
+        ts = radio.ts or message.ts or received_at
+        if timestamp_problem(ts, now) is None:
+            receptions.append(writer.ReceptionRow(node.id, ts, radio))
+    return receptions
+
+
 def _foreign(
     messages: Sequence[Message], nodes: dict[str, cache.NodeRef], authority: Authority | None
 ) -> Rejection | None:
@@ -168,7 +281,7 @@ def _foreign(
     if authority is None:
         return None
     for message in messages:
-        node = nodes.get(message.device)
+        device, node = _resolve(message, nodes)
         if node is None:
             continue
         if node.organization_id != authority.organization_id or (
@@ -177,7 +290,7 @@ def _foreign(
             return Rejection(
                 message.index,
                 Reason.FORBIDDEN_DEVICE,
-                f"this credential may not write for device {message.device!r}",
+                f"this credential may not write for device {device!r}",
             )
     return None
 
@@ -203,9 +316,10 @@ def _dead_letter(p: _Pending) -> DeadLetter:
 
 
 def _touch(envelopes: Sequence[Envelope], node_ids: set[int]) -> None:
-    """Move last_seen forward for the nodes that sent storable values.
+    """Move last_seen forward for the nodes that sent storable values or were heard.
 
-    Only those: a refused payload naming a node must not make it look alive.
+    Only those: a refused payload naming a node must not make it look alive (a
+    LoRaWAN uplink whose values are refused was still heard by the gateways).
     """
     if not node_ids:
         return

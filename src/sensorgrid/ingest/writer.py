@@ -1,8 +1,11 @@
-"""The one batch writer: samples, hourly and daily rollups and latest values.
+"""The one batch writer: samples, hourly and daily rollups, latest values, receptions.
 
 Only samples that were not stored before count towards rollups, so a repeated
 message changes nothing anywhere. Call inside a transaction: the pipeline commits
 the batch together with its dead letters.
+
+Receptions (LoRaWAN radio diagnostics) are one bulk insert that skips rows already
+stored: unique (node, ts, gateway), so a repeated uplink adds none.
 
 PostgreSQL: COPY into a temporary staging table, then one statement inserts the
 new samples (``ON CONFLICT DO NOTHING … RETURNING``) and upserts rollups and latest
@@ -16,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
+from sensorgrid.ingest.envelope import Radio
 from sensorgrid.ingest.validate import Row
-from sensorgrid.telemetry.models import Resolution
+from sensorgrid.telemetry.models import Reception, Resolution
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +38,40 @@ def write(rows: Sequence[Row]) -> WriteResult:
     if connection.vendor == "postgresql":
         return _write_postgresql(rows)
     return _write_sqlite(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ReceptionRow:
+    """A gateway's reception of an uplink of a resolved node."""
+
+    node_id: int
+    ts: datetime
+    radio: Radio
+
+
+def write_receptions(rows: Sequence[ReceptionRow]) -> None:
+    """Insert the receptions not stored yet (ON CONFLICT DO NOTHING / INSERT OR IGNORE)."""
+    if rows:
+        Reception.objects.bulk_create((_reception(row) for row in rows), ignore_conflicts=True)
+
+
+def _reception(row: ReceptionRow) -> Reception:
+    radio = row.radio
+    # Whatever a network server sends must fit the columns; out of range is unknown.
+    return Reception(
+        node_id=row.node_id,
+        ts=row.ts,
+        gateway_id=radio.gateway[:100],
+        rssi=radio.rssi,
+        snr=radio.snr,
+        frequency=_within(radio.frequency, 1, 10**10),
+        spreading_factor=_within(radio.spreading_factor, 5, 12),
+        frame_counter=_within(radio.frame_counter, 0, 2**32 - 1),
+    )
+
+
+def _within(value: int | None, low: int, high: int) -> int | None:
+    return value if value is not None and low <= value <= high else None
 
 
 def bucket_start(ts: datetime, resolution: int) -> datetime:

@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from sensorgrid.ingest.replay import replay
-from sensorgrid.telemetry.models import DeadLetter
+from sensorgrid.telemetry.models import DeadLetter, Reception
 from sensorgrid.tenancy.admin import TenantAdmin
 
 
@@ -27,3 +27,31 @@ class DeadLetterAdmin(TenantAdmin):
                 stored += replay(letter).stored
                 total += 1
         self.message_user(request, f"Replayed {total}: {stored} stored.", level=messages.SUCCESS)
+
+
+@admin.register(Reception)
+class ReceptionAdmin(TenantAdmin):
+    """LoRaWAN receptions, read only: they come from the pipeline."""
+
+    list_display = [
+        "ts",
+        "node",
+        "gateway_id",
+        "rssi",
+        "snr",
+        "frequency",
+        "spreading_factor",
+        "frame_counter",
+    ]
+    list_select_related = ["node"]
+    search_fields = ["gateway_id", "node__device_id", "node__alias"]
+    date_hierarchy = "ts"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -82,6 +82,43 @@ class Latest(Series):
         return f"node {self.node_id} q{self.quantity_id} {self.value:g} @{self.ts:%Y-%m-%d %H:%M}"
 
 
+class ReceptionQuerySet(TenantQuerySet):
+    org_lookup = "node__organization"
+
+
+class Reception(models.Model):
+    """One gateway hearing one LoRaWAN uplink of a node: radio diagnostics.
+
+    Unique per (node, ts, gateway), so a repeated uplink adds nothing; the unique
+    index also serves the node's receptions by time. Unlike samples, few enough rows
+    for a foreign key (one per gateway and uplink, not per value).
+    """
+
+    node = models.ForeignKey(
+        Node, on_delete=models.CASCADE, related_name="receptions", db_index=False
+    )
+    ts = models.DateTimeField(help_text="When the uplink was received.")
+    gateway_id = models.CharField(max_length=100, help_text="The network server's gateway id.")
+    rssi = models.FloatField(null=True, blank=True, help_text="dBm")
+    snr = models.FloatField(null=True, blank=True, help_text="dB")
+    frequency = models.BigIntegerField(null=True, blank=True, help_text="Hz")
+    spreading_factor = models.PositiveSmallIntegerField(null=True, blank=True)
+    frame_counter = models.BigIntegerField(null=True, blank=True, help_text="FCnt")
+
+    objects = ReceptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-ts", "gateway_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["node", "ts", "gateway_id"], name="reception_node_ts_gateway"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway_id} heard node {self.node_id} {self.ts:%Y-%m-%d %H:%M:%S}"
+
+
 class Reason(models.TextChoices):
     MALFORMED = "malformed", "Payload cannot be parsed"
     UNKNOWN_DEVICE = "unknown-device", "No node has this device id"

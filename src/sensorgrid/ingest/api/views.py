@@ -1,4 +1,8 @@
-"""HTTP ingest: ``POST /api/v1/ingest/`` (SensorGrid JSON) and ``/api/v1/ingest/<decoder>/``."""
+"""HTTP ingest: ``POST /api/v1/ingest/`` (SensorGrid JSON) and ``/api/v1/ingest/<decoder>/``.
+
+The second also serves LoRaWAN network servers' webhooks (docs/lorawan.md):
+``/api/v1/ingest/ttn/`` and ``/api/v1/ingest/chirpstack/?event=up``.
+"""
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,9 +20,14 @@ from rest_framework.views import APIView
 
 from sensorgrid.ingest import decoders, pipeline
 from sensorgrid.ingest.api.auth import Device, IngestCredentialAuthentication
+from sensorgrid.ingest.decoders import lorawan
+from sensorgrid.ingest.decoders.chirpstack import OTHER_EVENTS
 from sensorgrid.ingest.envelope import Envelope
 
 CONTENT_TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
+#: Decoders of LoRaWAN network servers: their envelopes have the source "lorawan".
+#: Decoders whose webhook names the event in ``?event=``; only ``up`` carries values.
+EVENT_PARAMETER = ("chirpstack", "chirpstack_v3")
 
 
 class IsDevice(permissions.BasePermission):
@@ -111,18 +120,33 @@ class DecoderIngestView(IngestView):
     @extend_schema(
         operation_id="ingest_with_decoder",
         summary="Send measurements in another payload format",
-        description=INGEST_DESCRIPTION,
+        description=INGEST_DESCRIPTION
+        + " LoRaWAN network servers post here with an organization ingest key "
+        "(docs/lorawan.md): `ttn` for The Things Stack webhooks, `chirpstack` (v4) and "
+        "`chirpstack_v3` for ChirpStack's HTTP integration.",
         parameters=[
             OpenApiParameter(
                 "decoder",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
                 enum=decoders.available(),
-                description="Payload format, e.g. `managair`.",
-            )
+                description="Payload format, e.g. `managair`, `ttn`, `chirpstack`.",
+            ),
+            OpenApiParameter(
+                "event",
+                OpenApiTypes.STR,
+                description="ChirpStack's HTTP integration names the event here. Only `up` "
+                f"(the default) carries measurements; the others ({', '.join(OTHER_EVENTS)}) "
+                "are answered 204 and nothing is stored. Ignored by other decoders.",
+            ),
         ],
         request={"application/json": OpenApiTypes.OBJECT},
-        responses=INGEST_RESPONSES,
+        responses={
+            **INGEST_RESPONSES,
+            204: OpenApiResponse(
+                description="A ChirpStack event other than `up`: nothing to store."
+            ),
+        },
         tags=["ingest"],
     )
     def post(self, request, decoder: str):
@@ -130,13 +154,15 @@ class DecoderIngestView(IngestView):
             raise exceptions.NotFound(
                 f"No decoder {decoder!r}; known: {', '.join(decoders.available())}."
             )
+        if decoder in EVENT_PARAMETER and request.query_params.get("event", "up") != "up":
+            return Response(status=status.HTTP_204_NO_CONTENT)
         return ingest(request, decoder)
 
 
 def ingest(request, decoder: str) -> Response:
     content_type = request.content_type.split(";")[0].strip().lower()
     envelope = Envelope(
-        source="http",
+        source="lorawan" if decoder in lorawan.NETWORK_SERVERS else "http",
         topic=request.path,
         payload=request.body,  # RequestDataTooBig above the limit → 413
         received_at=timezone.now(),

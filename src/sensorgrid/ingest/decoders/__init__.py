@@ -1,6 +1,13 @@
 """Payload decoders. Importing this package registers the built-in ones."""
 
-from sensorgrid.ingest.decoders import managair, sensorgrid_json  # noqa: F401
+from sensorgrid.ingest.decoders import (  # noqa: F401
+    chirpstack,
+    kpi,
+    managair,
+    sensorgrid_json,
+    ttn,
+    vehicle,
+)
 from sensorgrid.ingest.decoders.base import Decoder, available, get
 
 __all__ = ["Decoder", "available", "get"]

@@ -43,8 +43,8 @@ def parse_params(query: QueryDict) -> Params:
     agg_name = query.get("agg", Agg.AVG.value)
     if agg_name not in {a.value for a in Agg}:
         errors["agg"] = f"Unknown aggregate {agg_name[:20]!r}; use one of {', '.join(Agg)}."
-    end = _instant(query, "to", errors) or timezone.now()
-    start = _instant(query, "from", errors) or end - DEFAULT_RANGE
+    end = instant(query, "to", errors) or timezone.now()
+    start = instant(query, "from", errors) or end - DEFAULT_RANGE
     if "from" not in errors and "to" not in errors and start >= end:
         errors["from"] = "Must be before to (the range is [from, to))."
     quantities = _quantities(query, errors)
@@ -53,7 +53,8 @@ def parse_params(query: QueryDict) -> Params:
     return Params(quantities, start, end, bucket, None if bucket == "raw" else Agg(agg_name))
 
 
-def _instant(query: QueryDict, name: str, errors: dict[str, str]) -> datetime | None:
+def instant(query: QueryDict, name: str, errors: dict[str, str]) -> datetime | None:
+    """The instant in parameter ``name`` (None if absent); a bad one goes to ``errors``."""
     raw = query.get(name)
     if raw is None or raw == "":
         return None

@@ -75,12 +75,17 @@ class _ReadView(APIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     def visible_node(self, pk: int) -> Node:
-        if pk > MAX_ID:
-            raise NotFound()
-        node = Node.objects.for_user(self.request.user, Action.VIEW).filter(pk=pk).first()
-        if node is None:
-            raise NotFound()
-        return node
+        return visible_node(self.request.user, pk)
+
+
+def visible_node(user, pk: int) -> Node:
+    """The node ``pk`` if ``user`` may see its data (members only), else 404."""
+    if pk > MAX_ID:
+        raise NotFound()
+    node = Node.objects.for_user(user, Action.VIEW).filter(pk=pk).first()
+    if node is None:
+        raise NotFound()
+    return node
 
 
 QUERY_PARAMETERS = [

@@ -1,0 +1,204 @@
+"""ChirpStack uplink events: v4 (key ``chirpstack``) and v3 (key ``chirpstack_v3``).
+
+v4, JSON marshaler, MQTT ``application/<id>/device/<devEUI>/event/up`` or the HTTP
+integration with ``?event=up``::
+
+    {"time": "2026-05-25T13:42:11.412+00:00", "fCnt": 10, "fPort": 1, "data": "AQI=",
+     "deviceInfo": {"devEui": "0101010101010101", "deviceName": "garden-1", …},
+     "object": {"temperature": 21.5},
+     "rxInfo": [{"gatewayId": "0016c001f153a14c", "rssi": -36, "snr": 10.5}],
+     "txInfo": {"frequency": 868100000,
+                "modulation": {"lora": {"spreadingFactor": 7, "bandwidth": 125000}}}}
+
+v3, MQTT ``application/<id>/device/<devEUI>/rx`` (HTTP ``?event=up``): ``devEUI``,
+``fCnt``, ``fPort``, ``data``, ``object`` (legacy ``json_v3`` marshaler) or
+``objectJSON`` (a JSON string, ``json`` marshaler), ``rxInfo[{gatewayID, rssi,
+loRaSNR}]``, ``txInfo {frequency, dr or loRaModulationInfo.spreadingFactor}``; EUIs
+are hex in the legacy marshaler and base64 in the protobuf one; both are accepted.
+The time is ``publishedAt``, else the first gateway's ``time``, else receipt.
+
+The device is the node whose device id is the DevEUI (upper-case hex, then
+lower-case), else the one whose device id is ChirpStack's device name. Values come
+from ``object`` (see ``decoders.lorawan``); the frame ``data`` is passed on for the
+node model's codec. Each ``rxInfo`` entry is a reception.
+"""
+
+import json
+
+from sensorgrid.ingest import timestamps
+from sensorgrid.ingest.decoders import lorawan
+from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
+from sensorgrid.ingest.envelope import Decoded, Envelope, Frame, Message, Radio, Raw, Refusal
+
+#: Integration events besides ``up``; they carry no measurements (docs/lorawan.md).
+OTHER_EVENTS = ("join", "status", "ack", "txack", "log", "location", "integration", "error")
+
+
+class _Uplinks:
+    """Both versions: one message per uplink document (a mixin: it has no key)."""
+
+    def decode(self, envelope: Envelope) -> Decoded:
+        messages, refusals = [], []
+        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
+            try:
+                messages.append(self.message(index, document, raw))
+            except ValueError as exc:
+                refusals.append(
+                    Refusal(index, "malformed", str(exc), raw, self.device_hint(document))
+                )
+        return Decoded(tuple(messages), tuple(refusals))
+
+    def message(self, index: int, document: object, raw: Raw) -> Message:
+        raise NotImplementedError
+
+    def device_hint(self, document: object) -> str:
+        return ""
+
+
+class ChirpStackV4(_Uplinks, Decoder):
+    key = "chirpstack"
+    description = "ChirpStack v4 uplink event (JSON)"
+
+    def message(self, index: int, document: object, raw: Raw) -> Message:
+        document = _object(document)
+        info = document.get("deviceInfo")
+        if not isinstance(info, dict):
+            raise ValueError('"deviceInfo" must be an object (is this a ChirpStack v4 event?)')
+        device, also = lorawan.device_ids(info.get("devEui"), info.get("deviceName"))
+        ts = _time(document.get("time"), "time")
+        tx = document.get("txInfo")
+        frequency = lorawan.integer(lorawan.dig(tx, "frequency"))
+        spreading_factor = lorawan.integer(lorawan.dig(tx, "modulation", "lora", "spreadingFactor"))
+        counter = lorawan.integer(document.get("fCnt"))
+        radio = [
+            Radio(
+                gateway=gateway,
+                rssi=lorawan.real(rx.get("rssi")),
+                snr=lorawan.real(rx.get("snr")),
+                frequency=frequency,
+                spreading_factor=spreading_factor,
+                frame_counter=counter,
+                ts=ts,
+            )
+            for rx in _list(document.get("rxInfo"))
+            if (gateway := _text(rx.get("gatewayId")))
+        ]
+        return Message(
+            index,
+            device,
+            ts,
+            lorawan.formatter_values(document.get("object")),
+            raw,
+            also=also,
+            frame=_frame(document, "data"),
+            radio=tuple(radio),
+            lenient=True,
+        )
+
+    def device_hint(self, document: object) -> str:
+        hint = lorawan.dig(document, "deviceInfo", "devEui")
+        return hint[:200] if isinstance(hint, str) else ""
+
+
+class ChirpStackV3(_Uplinks, Decoder):
+    key = "chirpstack_v3"
+    description = "ChirpStack v3 uplink event (json or legacy json_v3 marshaler)"
+
+    def message(self, index: int, document: object, raw: Raw) -> Message:
+        document = _object(document)
+        eui = lorawan.eui_hex(document.get("devEUI"), "devEUI")
+        device, also = lorawan.device_ids(eui, document.get("deviceName"))
+        rx_info = _list(document.get("rxInfo"))
+        published = document.get("publishedAt")
+        if published is not None:
+            ts = _time(published, "publishedAt")
+        else:
+            first = next((rx.get("time") for rx in rx_info if rx.get("time")), None)
+            ts = _time(first, "rxInfo[].time")
+        tx = document.get("txInfo")
+        frequency = lorawan.integer(lorawan.dig(tx, "frequency"))
+        spreading_factor = lorawan.integer(lorawan.dig(tx, "loRaModulationInfo", "spreadingFactor"))
+        if spreading_factor is None:
+            data_rate = lorawan.dig(tx, "dr")
+            data_rate = data_rate if data_rate is not None else document.get("dr")
+            spreading_factor = lorawan.spreading_factor_of_data_rate(data_rate, frequency)
+        counter = lorawan.integer(document.get("fCnt"))
+        radio = [
+            Radio(
+                gateway=gateway,
+                rssi=lorawan.real(rx.get("rssi")),
+                snr=lorawan.real(rx.get("loRaSNR")),
+                frequency=frequency,
+                spreading_factor=spreading_factor,
+                frame_counter=counter,
+                ts=ts,
+            )
+            for rx in rx_info
+            if (gateway := _gateway_v3(rx.get("gatewayID")))
+        ]
+        return Message(
+            index,
+            device,
+            ts,
+            lorawan.formatter_values(_decoded_object(document)),
+            raw,
+            also=also,
+            frame=_frame(document, "data"),
+            radio=tuple(radio),
+            lenient=True,
+        )
+
+    def device_hint(self, document: object) -> str:
+        hint = lorawan.dig(document, "devEUI")
+        return hint[:200] if isinstance(hint, str) else ""
+
+
+def _object(document: object) -> dict:
+    if not isinstance(document, dict):
+        raise ValueError(f"expected a JSON object, got {type(document).__name__}")
+    return document
+
+
+def _list(value: object) -> list[dict]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _text(value: object) -> str:
+    return value[:100] if isinstance(value, str) else ""
+
+
+def _gateway_v3(value: object) -> str:
+    """A v3 gateway id as lower-case hex (as ChirpStack shows it), base64 or not."""
+    try:
+        return lorawan.eui_hex(value, "gatewayID").lower()
+    except ValueError:
+        return _text(value)  # not an EUI: keep what the network server said
+
+
+def _time(value: object, field: str):
+    if value is None:
+        return None
+    try:
+        return timestamps.parse(value)
+    except ValueError as exc:
+        raise ValueError(f'"{field}": {exc}') from None
+
+
+def _frame(document: dict, field: str) -> Frame | None:
+    data = document.get(field)
+    if data is None:
+        return None
+    return Frame(lorawan.integer(document.get("fPort")), lorawan.frame_bytes(data, field))
+
+
+def _decoded_object(document: dict) -> object:
+    """``object`` (legacy marshaler) or ``objectJSON`` (a JSON string, json marshaler)."""
+    if document.get("object") is not None:
+        return document["object"]
+    text = document.get("objectJSON")
+    if not text:
+        return None
+    try:
+        return json.loads(text) if isinstance(text, str) else None
+    except (json.JSONDecodeError, RecursionError):
+        raise ValueError('"objectJSON" is not valid JSON') from None

@@ -1,0 +1,203 @@
+"""What the network-server decoders (``ttn``, ``chirpstack``, ``chirpstack_v3``) share.
+
+Pure helpers, no decoder of their own: the device ids an uplink may be known by, the
+binary frame, and the quantity values of a payload formatter's output
+(``decoded_payload`` of The Things Stack, ``object`` of ChirpStack).
+
+Formatter output → values (docs/lorawan.md):
+
+- a field is looked up by its lower-cased name in ``ALIASES``; a trailing channel
+  number (Cayenne LPP style ``temperature_1``) is dropped when what remains is a
+  seeded quantity key or an alias. As in the ``cayenne_lpp`` codec, the lowest
+  channel of a quantity gets the plain key and the others ``<key>_<channel>``
+  (``temperature_5``), which is stored only if such a quantity is registered;
+- numbers are taken, booleans become 1 or 0, strings only if they are a number
+  (``"21.50"`` from a formatter's ``toFixed``); anything else is skipped;
+- an object one level down is flattened: its members count by their own names, so
+  Cayenne's ``gps_1: {latitude, longitude, altitude}`` gives the three positions;
+  deeper objects and lists are skipped;
+- otherwise the first field of a quantity wins, top-level fields before nested ones.
+
+Names that are not registered quantities reach the pipeline and are dropped there
+(the message is ``lenient``): the registry lives in the database, decoders stay pure.
+"""
+
+import base64
+import binascii
+import math
+import re
+
+from sensorgrid.inventory.quantities import SEED
+
+#: Common payload-formatter names → quantity keys (names are compared lower-cased).
+ALIASES: dict[str, str] = {
+    # Cayenne LPP as decoded by The Things Stack and ChirpStack
+    "relative_humidity": "humidity",
+    "barometric_pressure": "pressure",
+    "luminosity": "illuminance",
+    "presence": "motion",
+    # frequent hand-written formatter names
+    "temp": "temperature",
+    "temperature_c": "temperature",
+    "tempc_sht": "temperature",  # Dragino LHT65 / LHT52
+    "rh": "humidity",
+    "humidity_pct": "humidity",
+    "hum_sht": "humidity",  # Dragino
+    "light": "illuminance",
+    "lux": "illuminance",
+    "pm25": "pm2_5",
+    "pm2.5": "pm2_5",
+    "co2_ppm": "co2",
+    "batv": "battery",  # Dragino: volts
+    "bat_v": "battery",
+    "battery_v": "battery",
+    "battery_voltage": "battery",
+    "vbat": "battery",
+    "battery_percent": "battery_level",
+    "battery_percentage": "battery_level",
+    "bat_percent": "battery_level",
+}
+
+#: the decoders of LoRaWAN network servers: their envelopes' source is "lorawan"
+NETWORK_SERVERS = frozenset({"ttn", "chirpstack", "chirpstack_v3"})
+
+_SEEDED = frozenset(key for key, *_ in SEED)
+_CHANNEL = re.compile(r"(.+?)_(\d{1,9})")
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+_HEX_EUI = re.compile(r"[0-9A-Fa-f]{16}")
+
+
+def quantity_key(name: str) -> tuple[str, int | None]:
+    """The quantity key a formatter's field name stands for, and its channel if any."""
+    name = name.lower()
+    if name in ALIASES:
+        return ALIASES[name], None
+    match = _CHANNEL.fullmatch(name)
+    if match and name not in _SEEDED:
+        base, channel = match.group(1), int(match.group(2))
+        if base in ALIASES:
+            return ALIASES[base], channel
+        if base in _SEEDED:
+            return base, channel
+    return name, None
+
+
+def formatter_values(decoded: object) -> tuple[tuple[str, object], ...]:
+    """The (quantity key, value) pairs of a payload formatter's output (see above)."""
+    if not isinstance(decoded, dict):
+        return ()
+    fields = [(name, raw) for name, raw in decoded.items() if not isinstance(raw, dict)]
+    for members in decoded.values():
+        if isinstance(members, dict):
+            fields += [(name, raw) for name, raw in members.items() if not isinstance(raw, dict)]
+    values: dict[str, object] = {}
+    numbered = []
+    for name, raw in fields:
+        value = _number(raw)
+        if value is None or not isinstance(name, str):
+            continue
+        key, channel = quantity_key(name)
+        if channel is None:
+            values.setdefault(key, value)
+        else:
+            numbered.append((channel, key, value))
+    # Like the cayenne_lpp codec: the lowest channel of a quantity gets the plain key.
+    for channel, key, value in sorted(numbered, key=lambda item: item[0]):
+        values.setdefault(key if key not in values else f"{key}_{channel}", value)
+    return tuple(values.items())
+
+
+def _number(raw: object) -> object:
+    if isinstance(raw, bool):
+        return 1 if raw else 0
+    if isinstance(raw, int | float):
+        return raw  # NaN and overflows are left to validation, which names them
+    if isinstance(raw, str) and _NUMBER.fullmatch(raw):
+        value = float(raw)
+        return value if math.isfinite(value) else None
+    return None
+
+
+def device_ids(eui: object, *names: object) -> tuple[str, tuple[str, ...]]:
+    """The device id to resolve first and the alternatives, in order.
+
+    A DevEUI is tried in upper-case hex, then lower-case, then the network server's
+    own device id or name. Raises ValueError when the uplink names no device at all.
+    """
+    ids: list[str] = []
+    if isinstance(eui, str) and eui:
+        ids += [eui.upper(), eui.lower()]
+    ids += [name for name in names if isinstance(name, str) and name]
+    ids = [i[:200] for i in dict.fromkeys(ids)]
+    if not ids:
+        raise ValueError("the uplink names no device (no DevEUI, no device id)")
+    return ids[0], tuple(ids[1:])
+
+
+def eui_hex(value: object, field: str) -> str:
+    """An EUI-64 given as hex or as base64 of its 8 bytes (ChirpStack v3), as hex."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if _HEX_EUI.fullmatch(value):
+        return value
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 8:
+        raise ValueError(f'"{field}": {value[:40]!r} is not 16 hex digits nor base64 of 8 bytes')
+    return raw.hex()
+
+
+def frame_bytes(value: object, field: str) -> bytes:
+    """The base64 application payload, as bytes."""
+    if not isinstance(value, str):
+        raise ValueError(f'"{field}" must be a base64 string')
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f'"{field}" is not valid base64') from None
+
+
+def integer(value: object) -> int | None:
+    """An integer field; protobuf JSON writes 64-bit integers as digit strings."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return None
+
+
+def real(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def dig(value: object, *path: str) -> object:
+    """``value[path[0]][path[1]]…``, or None where the path breaks off."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def spreading_factor_of_data_rate(data_rate: object, frequency: int | None) -> int | None:
+    """The spreading factor of a LoRa data rate index, where the region allows knowing it.
+
+    DR0…DR5 are SF12…SF7 at 125 kHz in EU868, CN470 and IN865 (and AU915, AS923,
+    KR920), but DR0…DR3 are SF10…SF7 in US915. Within 902–928 MHz, where US915 meets
+    AU915, AS923 and KR920, the index alone does not tell, and None is returned.
+    """
+    index = integer(data_rate)
+    if index is None or not 0 <= index <= 5 or frequency is None:
+        return None
+    if 902_000_000 <= frequency <= 928_000_000:
+        return None
+    return 12 - index
