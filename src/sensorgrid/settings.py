@@ -20,9 +20,27 @@ SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
 # Most points one time-series answer may hold; beyond it the client must narrow the query.
 SENSORGRID_TIMESERIES_MAX_POINTS = envint("SENSORGRID_TIMESERIES_MAX_POINTS", 10_000)
 
-# Later issues: live cache and channel layer (Redis), MQTT broker.
+# Later issues: live cache and channel layer (Redis).
 REDIS_URL = env("SENSORGRID_REDIS_URL", "")
-MQTT_URL = env("SENSORGRID_MQTT_URL", "")
+
+# The MQTT ingest service (`sensorgrid ingest`, docs/ingest.md).
+SENSORGRID_MQTT_URL = env("SENSORGRID_MQTT_URL", "mqtt://127.0.0.1:1883")
+SENSORGRID_MQTT_CA_FILE = env("SENSORGRID_MQTT_CA_FILE", "")
+SENSORGRID_MQTT_CERT_FILE = env("SENSORGRID_MQTT_CERT_FILE", "")
+SENSORGRID_MQTT_KEY_FILE = env("SENSORGRID_MQTT_KEY_FILE", "")
+SENSORGRID_MQTT_CLIENT_ID = env("SENSORGRID_MQTT_CLIENT_ID", "")
+# "5" (session expiry + receive maximum) or "3.1.1" (clean_session=False).
+SENSORGRID_MQTT_PROTOCOL = env("SENSORGRID_MQTT_PROTOCOL", "5")
+SENSORGRID_MQTT_SESSION_EXPIRY = envint("SENSORGRID_MQTT_SESSION_EXPIRY", 7 * 86400)
+SENSORGRID_MQTT_SHARED_GROUP = env("SENSORGRID_MQTT_SHARED_GROUP", "")
+# Messages held unacknowledged in one process at most (MQTT 5 receive maximum).
+SENSORGRID_MQTT_INFLIGHT = envint("SENSORGRID_MQTT_INFLIGHT", 10_000)
+SENSORGRID_MQTT_BATCH_SIZE = envint("SENSORGRID_MQTT_BATCH_SIZE", 2_000)
+SENSORGRID_MQTT_BATCH_MS = envint("SENSORGRID_MQTT_BATCH_MS", 200)
+# "pattern=decoder" pairs replacing the built-in routes; admin rows come first anyway.
+SENSORGRID_MQTT_ROUTES = envlist("SENSORGRID_MQTT_ROUTES", [])
+SENSORGRID_INGEST_METRICS_PORT = envint("SENSORGRID_INGEST_METRICS_PORT", 0)
+SENSORGRID_INGEST_METRICS_ADDRESS = env("SENSORGRID_INGEST_METRICS_ADDRESS", "127.0.0.1")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from sensorgrid.ingest.models import IngestKey
+from sensorgrid.ingest.models import IngestKey, MqttRoute
 from sensorgrid.tenancy.admin import TenantAdmin
 
 
@@ -13,3 +13,12 @@ class IngestKeyAdmin(TenantAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(MqttRoute)
+class MqttRouteAdmin(admin.ModelAdmin):
+    """Platform-wide: only users with the model permissions (superusers) see it."""
+
+    list_display = ["pattern", "decoder", "enabled", "position", "description"]
+    list_editable = ["enabled", "position"]
+    list_filter = ["enabled", "decoder"]

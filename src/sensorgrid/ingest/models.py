@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from sensorgrid.inventory import credentials
@@ -37,3 +38,45 @@ class IngestKey(models.Model):
         key = credentials.new_credential(prefix="sgk_")
         self.digest = credentials.digest(key)
         return key
+
+
+class MqttRoute(models.Model):
+    """An admin-made route: messages on topics matching ``pattern`` go to ``decoder``.
+
+    These rows come before the routes of the settings, so they can take over a
+    topic. The ingest service reads them when it starts.
+    """
+
+    pattern = models.CharField(
+        max_length=300,
+        unique=True,
+        help_text="MQTT topic filter; a level written {device} names the device, e.g. "
+        "acme/{device}/data.",
+    )
+    decoder = models.SlugField(max_length=50, help_text="Key of the payload decoder.")
+    enabled = models.BooleanField(default=True)
+    position = models.PositiveIntegerField(default=0, help_text="Lower positions match first.")
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = "MQTT route"
+
+    def __str__(self) -> str:
+        return f"{self.pattern} → {self.decoder}"
+
+    def clean(self) -> None:
+        from sensorgrid.ingest import decoders
+        from sensorgrid.ingest.mqtt.routes import RouteError, check
+
+        errors = {}
+        try:
+            check(self.pattern)
+        except RouteError as exc:
+            errors["pattern"] = str(exc)
+        if self.decoder not in decoders.available():
+            errors["decoder"] = (
+                f"No decoder {self.decoder!r}; known: {', '.join(decoders.available())}"
+            )
+        if errors:
+            raise ValidationError(errors)

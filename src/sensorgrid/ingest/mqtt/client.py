@@ -1,0 +1,166 @@
+"""The one class that owns the MQTT connection. Nothing else touches paho.
+
+It connects with a persistent session (MQTT 5 session expiry, or
+``clean_session=False`` on 3.1.1) and a stable client id, subscribes with QoS 1
+on every (re)connection, reconnects with backoff, and acknowledges a message only
+when the service says so (``manual_ack``): after the batch holding it committed.
+
+Every connection has a generation number. A delivery is acknowledged only on the
+connection that received it: after a reconnect the broker sends the unacknowledged
+messages again, and their old packet ids may already name other messages.
+"""
+
+import logging
+import ssl
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from sensorgrid.ingest.mqtt.config import Options
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MIN_SECONDS = 1
+RECONNECT_MAX_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message as the broker handed it over."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    mid: int
+    generation: int
+    received_at: datetime
+
+
+class Connection:
+    def __init__(
+        self, options: Options, filters: Iterable[str], deliver: Callable[[Delivery], None]
+    ) -> None:
+        self.options = options
+        self.filters = [self._shared(f) for f in filters]
+        self._deliver = deliver
+        self.generation = 0
+        self._generation_lock = threading.Lock()
+        self.connected = threading.Event()
+        self.subscribed = threading.Event()
+        self._client = self._make_client()
+
+    def start(self) -> None:
+        """Connect in the background; paho's thread reconnects until ``stop``."""
+        broker = self.options.broker
+        log.info("connecting to %s as %s", broker.display, self.options.client_id)
+        self._client.connect_async(
+            broker.host, broker.port, keepalive=30, **self._connect_arguments()
+        )
+        self._client.loop_start()
+
+    def ack(self, deliveries: Iterable[Delivery]) -> int:
+        """Acknowledge deliveries of the current connection; return how many were sent."""
+        sent = 0
+        with self._generation_lock:
+            for delivery in deliveries:
+                if delivery.qos and delivery.generation == self.generation:
+                    self._client.ack(delivery.mid, delivery.qos)
+                    sent += 1
+        return sent
+
+    def stop(self) -> None:
+        """Disconnect after the queued acknowledgements went out; keep the session."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def _shared(self, topic_filter: str) -> str:
+        group = self.options.shared_group
+        return f"$share/{group}/{topic_filter}" if group else topic_filter
+
+    def _make_client(self) -> paho.Client:
+        v5 = self.options.protocol == "5"
+        client = paho.Client(
+            callback_api_version=CallbackAPIVersion.VERSION2,
+            client_id=self.options.client_id,
+            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
+            clean_session=None if v5 else False,
+            manual_ack=True,
+        )
+        broker = self.options.broker
+        if broker.username:
+            client.username_pw_set(broker.username, broker.password)
+        if broker.tls:
+            client.tls_set(
+                ca_certs=broker.ca_file,
+                certfile=broker.cert_file,
+                keyfile=broker.key_file,
+                tls_version=ssl.PROTOCOL_TLS_CLIENT,
+            )
+        client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_subscribe = self._on_subscribe
+        client.on_message = self._on_message
+        return client
+
+    def _connect_arguments(self) -> dict:
+        if self.options.protocol != "5":
+            return {}
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = self.options.session_expiry
+        # The broker sends at most this many unacknowledged messages: memory stays flat.
+        properties.ReceiveMaximum = self.options.inflight
+        return {"clean_start": False, "properties": properties}
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            log.error("broker refused the connection: %s", reason_code)
+            return
+        self._next_generation()
+        self.subscribed.clear()
+        self.connected.set()
+        log.info(
+            "connected to %s (session %s), subscribing to %s",
+            self.options.broker.display,
+            "resumed" if flags.session_present else "new",
+            ", ".join(self.filters),
+        )
+        client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("the broker refused subscriptions: %s", ", ".join(map(str, refused)))
+        self.subscribed.set()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.connected.clear()
+        self._next_generation()
+        if reason_code != 0:
+            log.warning("lost the broker (%s); reconnecting", reason_code)
+
+    def _next_generation(self) -> None:
+        with self._generation_lock:
+            self.generation += 1
+
+    def _on_message(self, client, userdata, message: paho.MQTTMessage) -> None:
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:  # the spec forbids it; a broker may still pass it on
+            topic = message._topic.decode("utf-8", "replace")
+        self._deliver(
+            Delivery(
+                topic,
+                message.payload,
+                message.qos,
+                message.mid,
+                self.generation,
+                datetime.now(UTC),
+            )
+        )

@@ -1,0 +1,81 @@
+"""The ingest service's options and route table, read from settings and the database."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from sensorgrid.env import ConfigurationError
+from sensorgrid.ingest import decoders
+from sensorgrid.ingest.decoders import lorawan
+from sensorgrid.ingest.mqtt import broker
+from sensorgrid.ingest.mqtt.routes import BUILTIN, Route, RouteError, RouteTable
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    broker: broker.Broker
+    client_id: str
+    protocol: str = "5"  # "5" or "3.1.1"
+    session_expiry: int = 7 * 86400
+    shared_group: str = ""
+    inflight: int = 10_000
+    batch_size: int = 2_000
+    batch_seconds: float = 0.2
+    metrics_port: int = 0
+
+
+def options(url: str = "", instance: int = 0, **overrides) -> Options:
+    if settings.SENSORGRID_MQTT_PROTOCOL not in ("5", "3.1.1"):
+        raise ConfigurationError(
+            f"SENSORGRID_MQTT_PROTOCOL={settings.SENSORGRID_MQTT_PROTOCOL!r}: use 5 or 3.1.1"
+        )
+    values = dict(
+        broker=broker.from_settings(url),
+        client_id=settings.SENSORGRID_MQTT_CLIENT_ID or broker.default_client_id(instance),
+        protocol=settings.SENSORGRID_MQTT_PROTOCOL,
+        session_expiry=settings.SENSORGRID_MQTT_SESSION_EXPIRY,
+        shared_group=settings.SENSORGRID_MQTT_SHARED_GROUP,
+        inflight=max(1, min(settings.SENSORGRID_MQTT_INFLIGHT, 65_535)),
+        batch_size=max(1, settings.SENSORGRID_MQTT_BATCH_SIZE),
+        batch_seconds=max(0.001, settings.SENSORGRID_MQTT_BATCH_MS / 1000),
+        metrics_port=settings.SENSORGRID_INGEST_METRICS_PORT,
+    )
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    return Options(**values)
+
+
+def source_of(decoder: str) -> str:
+    return "lorawan" if decoder in lorawan.NETWORK_SERVERS else "mqtt"
+
+
+def route_table() -> RouteTable:
+    """Enabled admin rows first, then the settings' routes (or the built-in ones)."""
+    from sensorgrid.ingest.models import MqttRoute
+
+    rows = MqttRoute.objects.filter(enabled=True).values_list("pattern", "decoder")
+    routes = [Route(pattern, decoder, source_of(decoder)) for pattern, decoder in rows]
+    routes += _settings_routes()
+    known = set(decoders.available())
+    unknown = sorted({route.decoder for route in routes} - known)
+    if unknown:
+        raise ConfigurationError(
+            f"routes name unknown decoders {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    try:
+        return RouteTable(routes)
+    except RouteError as exc:
+        raise ConfigurationError(f"bad MQTT route: {exc}") from None
+
+
+def _settings_routes() -> list[Route]:
+    if not settings.SENSORGRID_MQTT_ROUTES:
+        return [Route(*route) for route in BUILTIN]
+    routes = []
+    for item in settings.SENSORGRID_MQTT_ROUTES:
+        pattern, equals, decoder = item.rpartition("=")
+        if not equals or not pattern or not decoder:
+            raise ConfigurationError(
+                f"SENSORGRID_MQTT_ROUTES item {item!r}: write it as topic/filter=decoder"
+            )
+        routes.append(Route(pattern, decoder, source_of(decoder)))
+    return routes

@@ -1,0 +1,47 @@
+"""Prometheus metrics of the ingest service, served on its own port when configured."""
+
+import logging
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
+
+MESSAGES = Counter(
+    "sensorgrid_ingest_messages",
+    "MQTT messages handled, by route and outcome (stored, dead-lettered, unrouted).",
+    ["route", "outcome"],
+)
+SAMPLES = Counter(
+    "sensorgrid_ingest_samples", "Sample values written, by result (new, duplicate).", ["result"]
+)
+BATCH_SIZE = Histogram(
+    "sensorgrid_ingest_batch_messages",
+    "Messages per committed batch.",
+    buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
+)
+COMMIT_SECONDS = Histogram(
+    "sensorgrid_ingest_commit_seconds",
+    "Time to decode, validate and commit one batch.",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+LAG_SECONDS = Gauge(
+    "sensorgrid_ingest_lag_seconds",
+    "Seconds between receiving the oldest message of the last batch and its commit.",
+)
+QUEUE_DEPTH = Gauge("sensorgrid_ingest_queue_depth", "Messages received and not yet in a batch.")
+DATABASE_ERRORS = Counter(
+    "sensorgrid_ingest_database_errors", "Batches that failed on the database and were retried."
+)
+CONNECTED = Gauge("sensorgrid_ingest_broker_connected", "1 while connected to the broker.")
+
+
+def serve(port: int, address: str = "127.0.0.1") -> None:
+    """Expose the metrics on ``address:port``; a port already taken is logged, not fatal."""
+    if port <= 0:
+        return
+    try:
+        start_http_server(port, addr=address)
+    except OSError as exc:
+        log.warning("metrics not served on %s:%s: %s", address, port, exc)
+    else:
+        log.info("metrics on http://%s:%s/metrics", address, port)

@@ -1,0 +1,113 @@
+"""The route table: which decoder reads the messages of which MQTT topics.
+
+A route pattern is an MQTT topic filter in which a level may be written
+``{device}``: it subscribes as ``+`` and the level's value is the device the topic
+names (``Envelope.device``). Patterns are compiled once: exact topics go into a
+dict, wildcard patterns are tried after them in table order. Matching follows MQTT:
+``+`` is one level (possibly empty), ``#`` the rest including none, and a topic
+starting with ``$`` is never matched by a pattern starting with a wildcard.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+DEVICE = "{device}"
+
+#: (pattern, decoder, source) routes every ingester has unless settings replace them.
+BUILTIN: tuple[tuple[str, str, str], ...] = (
+    ("sensorgrid/{device}/up", "json", "mqtt"),
+    ("kpi/{device}/#", "kpi", "mqtt"),
+    ("/kpi/#", "kpi", "mqtt"),
+    ("device/data/{device}", "vehicle", "mqtt"),
+    ("v3/+/devices/+/up", "ttn", "lorawan"),
+    ("application/+/device/+/event/up", "chirpstack", "lorawan"),
+    ("application/+/device/+/rx", "chirpstack_v3", "lorawan"),
+)
+
+
+class RouteError(ValueError):
+    """A pattern that is not a valid MQTT topic filter."""
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    pattern: str
+    decoder: str
+    source: str = "mqtt"
+
+    @property
+    def subscription(self) -> str:
+        """The MQTT topic filter to subscribe to."""
+        return "/".join("+" if level == DEVICE else level for level in self.pattern.split("/"))
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    route: Route
+    device: str  # "" when the pattern has no {device} level
+
+
+def check(pattern: str) -> None:
+    """Raise RouteError unless ``pattern`` is a valid filter (with optional {device})."""
+    if not pattern:
+        raise RouteError("a topic filter cannot be empty")
+    if "\x00" in pattern:
+        raise RouteError("a topic filter cannot contain NUL")
+    levels = pattern.split("/")
+    for position, level in enumerate(levels):
+        if level == "#" and position != len(levels) - 1:
+            raise RouteError(f"{pattern!r}: '#' must be the last level")
+        if level not in ("+", "#", DEVICE) and ("+" in level or "#" in level):
+            raise RouteError(f"{pattern!r}: a wildcard must fill a whole level")
+    if levels.count(DEVICE) > 1:
+        raise RouteError(f"{pattern!r}: at most one {DEVICE} level")
+
+
+class RouteTable:
+    """Compiled routes; ``match(topic)`` is a dict lookup for exact topics."""
+
+    def __init__(self, routes: Iterable[Route]) -> None:
+        self.routes: tuple[Route, ...] = tuple(routes)
+        self._exact: dict[str, Route] = {}
+        self._wildcards: list[tuple[tuple[str, ...], Route]] = []
+        for route in self.routes:
+            check(route.pattern)
+            levels = tuple(route.pattern.split("/"))
+            if any(level in ("+", "#", DEVICE) for level in levels):
+                self._wildcards.append((levels, route))
+            else:
+                self._exact.setdefault(route.pattern, route)
+        self.match = lru_cache(maxsize=65_536)(self._match)
+
+    def subscriptions(self) -> list[str]:
+        """The distinct topic filters to subscribe to, in table order."""
+        return list(dict.fromkeys(route.subscription for route in self.routes))
+
+    def _match(self, topic: str) -> Match | None:
+        route = self._exact.get(topic)
+        if route is not None:
+            return Match(route, "")
+        levels = topic.split("/")
+        for pattern, route in self._wildcards:
+            device = _match_levels(pattern, levels)
+            if device is not None:
+                return Match(route, device)
+        return None
+
+
+def _match_levels(pattern: tuple[str, ...], levels: list[str]) -> str | None:
+    """The {device} value ("" if none) when the topic levels match, else None."""
+    if levels[0].startswith("$") and pattern[0] in ("+", "#", DEVICE):
+        return None
+    device = ""
+    for position, want in enumerate(pattern):
+        if want == "#":
+            return device
+        if position >= len(levels):
+            return None
+        if want == DEVICE:
+            device = levels[position]
+        elif want != "+" and want != levels[position]:
+            return None
+    return device if len(levels) == len(pattern) else None

@@ -1,0 +1,201 @@
+"""The MQTT ingest service: receive, batch, commit, then acknowledge.
+
+The connection's thread puts deliveries on a bounded queue; the main thread takes
+batches (up to ``batch_size`` messages or ``batch_seconds`` after the first),
+runs them through the ingest pipeline in one transaction, and acknowledges them
+only after the commit. While the database is down the batch is retried with
+backoff and nothing is acknowledged: the broker keeps the messages in the session
+and stops sending once ``inflight`` are unacknowledged, so memory stays flat.
+"""
+
+import logging
+import queue
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
+
+from sensorgrid.ingest import pipeline
+from sensorgrid.ingest.envelope import Envelope
+from sensorgrid.ingest.mqtt import metrics
+from sensorgrid.ingest.mqtt.client import Connection, Delivery
+from sensorgrid.ingest.mqtt.config import Options
+from sensorgrid.ingest.mqtt.routes import RouteTable
+from sensorgrid.telemetry.models import Reason
+
+log = logging.getLogger(__name__)
+
+#: errors that say "the database is not there right now": retry, never acknowledge
+TRANSIENT = (OperationalError, InterfaceError)
+UNROUTED = "unrouted"
+
+
+class Stopped(Exception):
+    """The service was asked to stop while a batch could not be committed."""
+
+
+class Ingester:
+    def __init__(self, options: Options, table: RouteTable, connection_class=Connection) -> None:
+        self.options = options
+        self.table = table
+        self.queue: queue.Queue[Delivery] = queue.Queue(maxsize=options.inflight)
+        self.stopping = threading.Event()
+        self.connection = connection_class(options, table.subscriptions(), self.queue.put)
+        self.stored_messages = 0
+
+    def run(self, idle_exit: float | None = None) -> None:
+        """Work until ``stop()`` (or until idle for ``idle_exit`` seconds once subscribed)."""
+        metrics.serve(self.options.metrics_port, settings.SENSORGRID_INGEST_METRICS_ADDRESS)
+        self.connection.start()
+        idle_since = time.monotonic()
+        try:
+            while not self.stopping.is_set():
+                batch = self._collect()
+                metrics.QUEUE_DEPTH.set(self.queue.qsize())
+                metrics.CONNECTED.set(self.connection.connected.is_set())
+                if batch:
+                    self._commit_and_ack(batch)
+                    idle_since = time.monotonic()
+                elif (
+                    idle_exit is not None
+                    and self.connection.subscribed.is_set()
+                    and time.monotonic() - idle_since > idle_exit
+                ):
+                    log.info("idle for %ss, exiting", idle_exit)
+                    break
+        except Stopped as exc:
+            log.warning("%s", exc)
+        finally:
+            self.connection.stop()
+            log.info("stopped after storing %d messages", self.stored_messages)
+
+    def stop(self) -> None:
+        """Finish and acknowledge the current batch, then leave (safe from a signal handler)."""
+        self.stopping.set()
+
+    def _collect(self) -> list[Delivery]:
+        try:
+            first = self.queue.get(timeout=0.25)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.options.batch_seconds
+        while len(batch) < self.options.batch_size and not self.stopping.is_set():
+            try:
+                batch.append(self.queue.get_nowait())
+                continue
+            except queue.Empty:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self.queue.get(timeout=min(remaining, 0.05)))
+            except queue.Empty:
+                continue
+        return batch
+
+    def _commit_and_ack(self, batch: list[Delivery]) -> None:
+        started = time.monotonic()
+        retrying = Retrying(
+            retry=retry_if_exception_type(TRANSIENT),
+            wait=wait_exponential_jitter(multiplier=0.2, max=10),
+            stop=lambda state: self.stopping.is_set(),
+            before_sleep=self._database_failed,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    self._store(batch)
+        except TRANSIENT as exc:
+            raise Stopped(
+                f"stopping with {len(batch)} messages not stored ({exc}); the broker keeps them"
+            ) from None
+        acked = self.connection.ack(batch)
+        self.stored_messages += len(batch)
+        metrics.BATCH_SIZE.observe(len(batch))
+        metrics.COMMIT_SECONDS.observe(time.monotonic() - started)
+        oldest = min(delivery.received_at for delivery in batch)
+        metrics.LAG_SECONDS.set((datetime.now(UTC) - oldest).total_seconds())
+        if acked < len(batch):
+            log.info(
+                "%d messages came over an older connection; the broker resends them",
+                len(batch) - acked,
+            )
+
+    def _database_failed(self, state) -> None:
+        metrics.DATABASE_ERRORS.inc()
+        log.warning(
+            "database unavailable (%s); retrying a batch of messages, none acknowledged",
+            state.outcome.exception(),
+        )
+        connection.close()  # a new one is opened for the retry
+
+    def _store(self, batch: Sequence[Delivery]) -> None:
+        """Write a batch in one transaction; a poisonous message is kept, never retried."""
+        try:
+            self._write(batch)
+        except TRANSIENT:
+            raise
+        except Exception:
+            log.exception("a batch of %d failed; storing its messages one by one", len(batch))
+            for delivery in batch:
+                try:
+                    self._write([delivery])
+                except TRANSIENT:
+                    raise
+                except Exception as exc:
+                    log.exception("message on %s cannot be stored", delivery.topic)
+                    self._keep(delivery, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}")
+
+    def _write(self, batch: Sequence[Delivery]) -> None:
+        groups: dict[tuple[str, str], list[tuple[Delivery, Envelope, str]]] = defaultdict(list)
+        unrouted = []
+        for delivery in batch:
+            match = self.table.match(delivery.topic)
+            if match is None:
+                unrouted.append(delivery)
+                continue
+            route = match.route
+            envelope = Envelope(
+                source=route.source,
+                topic=delivery.topic,
+                payload=delivery.payload,
+                received_at=delivery.received_at,
+                device=match.device,
+            )
+            groups[route.decoder, route.source].append((delivery, envelope, route.pattern))
+        counts: dict[tuple[str, str], int] = defaultdict(int)
+        inserted = duplicates = 0
+        with transaction.atomic():
+            for (decoder, _source), items in groups.items():
+                result = pipeline.ingest_many([envelope for _, envelope, _ in items], decoder)
+                inserted += result.inserted
+                duplicates += result.duplicates
+                for (_, _, pattern), outcome in zip(items, result.outcomes, strict=True):
+                    kept = outcome.refused is not None or outcome.rejected
+                    counts[pattern, "dead-lettered" if kept else "stored"] += 1
+            for delivery in unrouted:
+                self._keep(delivery, Reason.MALFORMED, "no route matches this topic")
+                counts[UNROUTED, "unrouted"] += 1
+        for (route, outcome), count in counts.items():
+            metrics.MESSAGES.labels(route, outcome).inc(count)
+        metrics.SAMPLES.labels("new").inc(inserted)
+        metrics.SAMPLES.labels("duplicate").inc(duplicates)
+
+    def _keep(self, delivery: Delivery, reason: str, detail: str) -> None:
+        match = self.table.match(delivery.topic)
+        envelope = Envelope(
+            source=match.route.source if match else "mqtt",
+            topic=delivery.topic,
+            payload=delivery.payload,
+            received_at=delivery.received_at,
+            device=match.device if match else "",
+        )
+        pipeline.keep(envelope, match.route.decoder if match else "", reason, detail)

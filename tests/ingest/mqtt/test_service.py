@@ -1,0 +1,156 @@
+"""The ingest service against a real Mosquitto, in this process (see test_loss.py for kills)."""
+
+import urllib.request
+from datetime import timedelta
+
+import pytest
+
+from sensorgrid.ingest.decoders.base import Decoder
+from sensorgrid.ingest.models import MqttRoute
+from sensorgrid.telemetry.models import DeadLetter, Sample
+from tests.ingest.conftest import hours_ago
+from tests.ingest.mqtt.conftest import eventually, running, send
+from tests.servers import free_port
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+class Exploding(Decoder):
+    """A decoder with a bug: it raises on every payload."""
+
+    key = "test_exploding"
+
+    def decode(self, envelope):
+        raise RuntimeError("decoder bug")
+
+
+@pytest.fixture(autouse=True)
+def routes(settings):
+    settings.SENSORGRID_MQTT_ROUTES = [
+        "sensorgrid/{device}/up=json",
+        "broken/{device}=test_exploding",
+    ]
+
+
+def reading(device: str, hours: float, co2: float) -> tuple[str, dict]:
+    return f"sensorgrid/{device}/up", {"ts": hours_ago(hours).isoformat(), "values": {"co2": co2}}
+
+
+def samples(node) -> list[tuple]:
+    return list(Sample.objects.filter(node=node).order_by("ts").values_list("ts", "value"))
+
+
+def test_it_stores_what_devices_publish_and_the_broker_forgets_it_once_stored(world, mosquitto):
+    device = world.node_a.device_id
+    with running(mosquitto.url, client_id="ingest-a") as ingester:
+        assert send(mosquitto.url, [reading(device, n, 600 + n) for n in (3, 2, 1)]) == 3
+        eventually(lambda: len(samples(world.node_a)) == 3, what="three samples")
+        eventually(lambda: ingester.stored_messages == 3)
+    assert [value for _, value in samples(world.node_a)] == [603, 602, 601]
+    world.node_a.refresh_from_db()
+    assert world.node_a.last_seen is not None
+    # Acknowledged after the commit: the same session gets nothing again.
+    with running(mosquitto.url, client_id="ingest-a") as again:
+        send(mosquitto.url, [reading(device, 0.5, 650)])
+        eventually(lambda: len(samples(world.node_a)) == 4)
+        eventually(lambda: again.stored_messages >= 1)
+    assert again.stored_messages == 1
+
+
+def test_messages_sent_while_it_is_away_wait_in_its_session(world, mosquitto):
+    device = world.node_a.device_id
+    with running(mosquitto.url, client_id="ingest-away"):
+        pass  # the first connection creates the persistent session and its subscriptions
+    assert send(mosquitto.url, [reading(device, n, 500 + n) for n in range(1, 51)]) == 50
+    with running(mosquitto.url, client_id="ingest-away"):
+        eventually(lambda: len(samples(world.node_a)) == 50, what="the 50 queued messages")
+
+
+def test_the_topic_names_the_device_and_a_payload_cannot_claim_another(world, mosquitto):
+    topic = f"sensorgrid/{world.node_a.device_id}/up"
+    foreign = {"device": world.node_b.device_id, "values": {"co2": 999}}
+    with running(mosquitto.url):
+        send(mosquitto.url, [(topic, foreign), (topic, {"values": {"co2": 777}})])
+        eventually(lambda: DeadLetter.objects.exists() and samples(world.node_a))
+    assert [value for _, value in samples(world.node_a)] == [777]
+    assert not Sample.objects.filter(node=world.node_b).exists()
+    letter = DeadLetter.objects.get()
+    assert (letter.reason, letter.source, letter.topic) == ("forbidden-device", "mqtt", topic)
+    assert bytes(letter.payload) == b'{"device": "secretB-node", "values": {"co2": 999}}'
+
+
+def test_a_crashing_decoder_costs_its_message_only(world, mosquitto):
+    with running(mosquitto.url):
+        send(mosquitto.url, [("broken/x", b"\x00\x01"), reading(world.node_a.device_id, 1, 610)])
+        eventually(lambda: DeadLetter.objects.exists() and samples(world.node_a))
+    letter = DeadLetter.objects.get()
+    assert letter.reason == "decoder-error" and "decoder bug" in letter.detail
+    assert bytes(letter.payload) == b"\x00\x01"
+
+
+def test_unusable_payloads_become_dead_letters_with_the_reason(world, mosquitto):
+    topic = f"sensorgrid/{world.node_a.device_id}/up"
+    with running(mosquitto.url):
+        send(
+            mosquitto.url, [(topic, b"not json"), ("sensorgrid/nobody/up", {"values": {"co2": 1}})]
+        )
+        eventually(lambda: DeadLetter.objects.count() == 2)
+    reasons = dict(DeadLetter.objects.values_list("topic", "reason"))
+    assert reasons == {topic: "malformed", "sensorgrid/nobody/up": "unknown-device"}
+
+
+def test_an_admin_route_takes_messages_of_its_own_topics(world, mosquitto):
+    MqttRoute.objects.create(pattern="acme/{device}/data", decoder="json")
+    with running(mosquitto.url):
+        send(mosquitto.url, [(f"acme/{world.node_a.device_id}/data", {"values": {"co2": 420}})])
+        eventually(lambda: samples(world.node_a))
+    assert samples(world.node_a)[0][1] == 420
+
+
+def test_a_shared_group_splits_the_messages_between_ingesters(world, mosquitto):
+    device = world.node_a.device_id
+    messages = [reading(device, n / 60, 400 + n) for n in range(1, 401)]
+    with (
+        running(mosquitto.url, client_id="one", shared_group="sg", batch_size=10) as one,
+        running(mosquitto.url, client_id="two", shared_group="sg", batch_size=10) as two,
+    ):
+        assert send(mosquitto.url, messages) == 400
+        eventually(lambda: len(samples(world.node_a)) == 400, what="400 samples")
+        eventually(lambda: one.stored_messages + two.stored_messages == 400)
+    assert one.stored_messages > 0 and two.stored_messages > 0
+    assert one.stored_messages + two.stored_messages == 400
+
+
+def test_batches_are_cut_by_size(world, mosquitto):
+    device = world.node_a.device_id
+    with running(mosquitto.url, batch_size=7, batch_seconds=5) as ingester:
+        send(mosquitto.url, [reading(device, n / 60, 500) for n in range(1, 15)])
+        # 14 messages, batches of 7: both stored long before the 5 s batch time.
+        eventually(lambda: ingester.stored_messages == 14, timeout=4)
+    first, last = samples(world.node_a)[0][0], samples(world.node_a)[-1][0]
+    assert last - first == timedelta(minutes=13)
+
+
+def metric(port: int, line_start: str) -> float:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+        text = response.read().decode()
+    values = [
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start)
+    ]
+    return values[0] if values else 0.0
+
+
+def test_the_metrics_port_counts_messages_by_route_and_outcome(world, mosquitto):
+    port = free_port()
+    stored = 'sensorgrid_ingest_messages_total{outcome="stored",route="sensorgrid/{device}/up"}'
+    kept = (
+        'sensorgrid_ingest_messages_total{outcome="dead-lettered",route="sensorgrid/{device}/up"}'
+    )
+    with running(mosquitto.url, metrics_port=port):
+        before = metric(port, stored), metric(port, kept)
+        send(mosquitto.url, [reading(world.node_a.device_id, n, 600) for n in (1, 2)])
+        send(mosquitto.url, [("sensorgrid/nobody/up", {"values": {"co2": 1}})])
+        eventually(lambda: metric(port, kept) == before[1] + 1, what="the dead letter counted")
+        assert metric(port, stored) == before[0] + 2
+        assert metric(port, "sensorgrid_ingest_broker_connected") == 1
+        assert metric(port, "sensorgrid_ingest_batch_messages_count") >= 1
