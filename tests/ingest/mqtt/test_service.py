@@ -7,6 +7,7 @@ import pytest
 
 from sensorgrid.ingest.decoders.base import Decoder
 from sensorgrid.ingest.models import MqttRoute
+from sensorgrid.ingest.mqtt import client
 from sensorgrid.telemetry.models import DeadLetter, Sample
 from tests.ingest.conftest import hours_ago
 from tests.ingest.mqtt.conftest import eventually, running, send
@@ -154,3 +155,18 @@ def test_the_metrics_port_counts_messages_by_route_and_outcome(world, mosquitto)
         assert metric(port, stored) == before[0] + 2
         assert metric(port, "sensorgrid_ingest_broker_connected") == 1
         assert metric(port, "sensorgrid_ingest_batch_messages_count") >= 1
+
+
+def test_a_burst_read_at_once_is_stored_without_waiting_for_more_traffic(
+    world, mosquitto, monkeypatch
+):
+    # Far more packets arrive in one read than are handled before paho writes again:
+    # none of them may wait in the read buffer for the next packet (or ping, 30 s).
+    monkeypatch.setattr(client, "PACKETS_PER_READ", 2)
+    device = world.node_a.device_id
+    with running(mosquitto.url, client_id="burst"):
+        pass
+    assert send(mosquitto.url, [reading(device, n / 60, 500 + n) for n in range(1, 41)]) == 40
+    with running(mosquitto.url, client_id="burst") as ingester:
+        eventually(lambda: ingester.stored_messages == 40, timeout=5, what="all 40 at once")
+    assert len(samples(world.node_a)) == 40

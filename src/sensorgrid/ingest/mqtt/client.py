@@ -28,6 +28,63 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_SECONDS = 1
 RECONNECT_MAX_SECONDS = 30
+READ_SIZE = 65_536
+#: packets handled from the read buffer before paho gets to write (acks) and ping again
+PACKETS_PER_READ = 2_000
+
+
+class _BufferedClient(paho.Client):
+    """paho with buffered socket reads.
+
+    paho reads each packet with at least three ``recv`` calls (command byte, length
+    bytes, body), handles one packet per ``select`` and matches every topic against
+    its callback registry: at thousands of messages a second that was most of its
+    time (docs/performance.md). Here one ``recv`` takes what the socket holds,
+    paho's reads are served from it, and ``loop_read`` goes on while buffered bytes
+    remain (a buffered packet would not wake ``select``).
+    The overridden methods are private paho API: pyproject pins the minor version.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._inbox = b""
+        self._inbox_at = 0
+        self._read_ahead = True
+
+    def _sock_recv(self, bufsize: int) -> bytes:
+        if self._inbox_at >= len(self._inbox):
+            self._inbox = super()._sock_recv(READ_SIZE if self._read_ahead else bufsize)
+            self._inbox_at = 0
+        start = self._inbox_at
+        self._inbox_at = min(start + bufsize, len(self._inbox))
+        return self._inbox[start : self._inbox_at]
+
+    def loop_read(self, max_packets: int = 1) -> paho.MQTTErrorCode:
+        """Handle every buffered packet: none may wait in the buffer for the next select.
+
+        After PACKETS_PER_READ packets it stops reading ahead and only completes the
+        packet in progress, so that acknowledgements and pings get their turn.
+        """
+        self._read_ahead = True
+        try:
+            result = super().loop_read(max_packets)
+            handled = 1
+            while result == paho.MQTT_ERR_SUCCESS and self._inbox_at < len(self._inbox):
+                self._read_ahead = handled < PACKETS_PER_READ
+                result = super().loop_read(max_packets)
+                handled += 1
+            return result
+        finally:
+            self._read_ahead = True
+
+    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
+        # Routing is SensorGrid's (routes.py): no per-filter callbacks are registered,
+        # so paho's topic matcher, run for every message, is skipped.
+        self.on_message(self, self._userdata, message)
+
+    def reconnect(self) -> paho.MQTTErrorCode:
+        self._inbox, self._inbox_at = b"", 0  # bytes of the old connection mean nothing now
+        return super().reconnect()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +142,7 @@ class Connection:
 
     def _make_client(self) -> paho.Client:
         v5 = self.options.protocol == "5"
-        client = paho.Client(
+        client = _BufferedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.options.client_id,
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
