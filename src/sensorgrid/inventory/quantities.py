@@ -43,3 +43,16 @@ SEED: list[tuple[str, str, str, float | None, float | None]] = [
     ("acceleration_z", "Acceleration, Z axis", "g", -50, 50),
     ("distance", "Distance", "m", 0, 10000),
 ]
+
+
+def seed(apps, schema_editor) -> None:
+    """Data migration step: add the quantities of SEED that are missing.
+
+    Quantities an administrator has edited are left alone. Migrations 0002 and 0006
+    run it, the second for the keys added to SEED since the first.
+    """
+    Quantity = apps.get_model("inventory", "Quantity")
+    for key, name, unit, low, high in SEED:
+        Quantity.objects.get_or_create(
+            key=key, defaults={"name": name, "unit": unit, "min_value": low, "max_value": high}
+        )

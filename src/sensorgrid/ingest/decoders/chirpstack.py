@@ -71,29 +71,11 @@ class ChirpStackV4(_Uplinks, Decoder):
         spreading_factor = lorawan.integer(lorawan.dig(tx, "modulation", "lora", "spreadingFactor"))
         counter = lorawan.integer(document.get("fCnt"))
         radio = [
-            Radio(
-                gateway=gateway,
-                rssi=lorawan.real(rx.get("rssi")),
-                snr=lorawan.real(rx.get("snr")),
-                frequency=frequency,
-                spreading_factor=spreading_factor,
-                frame_counter=counter,
-                ts=ts,
-            )
+            _radio(gateway, rx, "snr", frequency, spreading_factor, counter, ts)
             for rx in _list(document.get("rxInfo"))
             if (gateway := _text(rx.get("gatewayId")))
         ]
-        return Message(
-            index,
-            device,
-            ts,
-            lorawan.formatter_values(document.get("object")),
-            raw,
-            also=also,
-            frame=_frame(document, "data"),
-            radio=tuple(radio),
-            lenient=True,
-        )
+        return _message(index, raw, device, also, ts, document.get("object"), document, radio)
 
     def device_hint(self, document: object) -> str:
         hint = lorawan.dig(document, "deviceInfo", "devEui")
@@ -124,29 +106,11 @@ class ChirpStackV3(_Uplinks, Decoder):
             spreading_factor = lorawan.spreading_factor_of_data_rate(data_rate, frequency)
         counter = lorawan.integer(document.get("fCnt"))
         radio = [
-            Radio(
-                gateway=gateway,
-                rssi=lorawan.real(rx.get("rssi")),
-                snr=lorawan.real(rx.get("loRaSNR")),
-                frequency=frequency,
-                spreading_factor=spreading_factor,
-                frame_counter=counter,
-                ts=ts,
-            )
+            _radio(gateway, rx, "loRaSNR", frequency, spreading_factor, counter, ts)
             for rx in rx_info
             if (gateway := _gateway_v3(rx.get("gatewayID")))
         ]
-        return Message(
-            index,
-            device,
-            ts,
-            lorawan.formatter_values(_decoded_object(document)),
-            raw,
-            also=also,
-            frame=_frame(document, "data"),
-            radio=tuple(radio),
-            lenient=True,
-        )
+        return _message(index, raw, device, also, ts, _decoded_object(document), document, radio)
 
     def device_hint(self, document: object) -> str:
         hint = lorawan.dig(document, "devEUI")
@@ -202,3 +166,30 @@ def _decoded_object(document: dict) -> object:
         return json.loads(text) if isinstance(text, str) else None
     except (json.JSONDecodeError, RecursionError):
         raise ValueError('"objectJSON" is not valid JSON') from None
+
+
+def _radio(gateway, rx: dict, snr_field: str, frequency, spreading_factor, counter, ts) -> Radio:
+    return Radio(
+        gateway=gateway,
+        rssi=lorawan.real(rx.get("rssi")),
+        snr=lorawan.real(rx.get(snr_field)),
+        frequency=frequency,
+        spreading_factor=spreading_factor,
+        frame_counter=counter,
+        ts=ts,
+    )
+
+
+def _message(index, raw, device, also, ts, decoded, document, radio) -> Message:
+    """An uplink's message: the server's decoded values, else the frame for the codec."""
+    return Message(
+        index,
+        device,
+        ts,
+        lorawan.formatter_values(decoded),
+        raw,
+        also=also,
+        frame=_frame(document, "data"),
+        radio=tuple(radio),
+        lenient=True,
+    )
