@@ -72,6 +72,7 @@ class Ingester:
             log.warning("%s", exc)
         finally:
             self.connection.stop()
+            connection.close()  # the database's: this thread's work is done
             log.info("stopped after storing %d messages", self.stored_messages)
 
     def stop(self) -> None:
