@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "sensorgrid.ingest",
     "sensorgrid.health",
     "sensorgrid.runtime",
+    "sensorgrid.simulator",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""A device simulator: profiles of real devices, faults, an offline queue, transports."""

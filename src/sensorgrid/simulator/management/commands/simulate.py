@@ -1,0 +1,141 @@
+import logging
+import re
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from sensorgrid.env import ConfigurationError
+from sensorgrid.ingest.mqtt import broker as broker_config
+from sensorgrid.simulator import faults, profiles, registration, transports
+from sensorgrid.simulator.backfill import backfill
+from sensorgrid.simulator.queue import OfflineQueue
+from sensorgrid.simulator.run import Schedule, Simulator, devices
+
+log = logging.getLogger("sensorgrid.simulator")
+
+#: profiles whose payload is SensorGrid JSON, the format of POST /api/v1/ingest/
+HTTP_PROFILES = ("room", "outdoor")
+UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def period(text: str) -> timedelta:
+    """``30d``, ``12h``, ``90m``, ``45s`` → timedelta."""
+    found = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd])\s*", text)
+    if not found:
+        raise CommandError(f"--backfill {text!r}: give a number and a unit: 45s, 90m, 12h, 30d")
+    return timedelta(seconds=float(found[1]) * UNITS[found[2]])
+
+
+class Command(BaseCommand):
+    help = (
+        "Simulate devices that send like real ones (profiles, faults, an offline queue). "
+        "SIGTERM/SIGINT stop cleanly; what the broker did not acknowledge stays queued."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--profile", required=True, choices=profiles.available())
+        parser.add_argument("--count", type=int, default=3, help="number of devices")
+        parser.add_argument(
+            "--rate", type=float, default=0.2, help="messages per second per device"
+        )
+        parser.add_argument("--seed", type=int, default=1, help="same seed, same data")
+        parser.add_argument(
+            "--duration", type=float, default=None, metavar="SECONDS", help="default: until stopped"
+        )
+        parser.add_argument("--transport", choices=("mqtt", "http"), default="mqtt")
+        parser.add_argument("--broker", default="", help="mqtt://host:1883 (settings)")
+        parser.add_argument("--url", default="http://127.0.0.1:8000", help="for --transport http")
+        parser.add_argument(
+            "--credential",
+            default="",
+            help="ingest credential for --transport http (an organization ingest key); "
+            "with --register each node gets a new credential instead",
+        )
+        parser.add_argument(
+            "--faults", default="", help=f"comma-separated: {', '.join(faults.KINDS)}"
+        )
+        parser.add_argument("--register", action="store_true", help="create missing nodes")
+        parser.add_argument("--organization", default="", help="organization slug (--register)")
+        parser.add_argument(
+            "--queue", default="", help="offline queue file (default: VAR_DIR/simulator/…)"
+        )
+        parser.add_argument("--queue-limit", type=int, default=10_000, help="messages per device")
+        parser.add_argument("--backfill", default="", help="history to write first: 30d, 12h …")
+
+    def handle(self, *args, **options):
+        profile = profiles.get(options["profile"])
+        if options["count"] < 1:
+            raise CommandError("--count must be at least 1")
+        try:
+            kinds = faults.parse(options["faults"])
+            schedule = Schedule(options["rate"], options["count"])
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if options["transport"] == "http" and profile.key not in HTTP_PROFILES:
+            raise CommandError(
+                f"--transport http sends SensorGrid JSON: use --profile "
+                f"{' or '.join(HTTP_PROFILES)}, or --transport mqtt for {profile.key!r}"
+            )
+        device_list = devices(profile, options["count"], options["seed"])
+        nodes = {}
+        if options["register"]:
+            if not options["organization"]:
+                raise CommandError("--register needs --organization <slug>")
+            try:
+                nodes = registration.register(profile, device_list, options["organization"])
+            except registration.RegistrationError as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"registered: {len(nodes)} nodes in {options['organization']}")
+        queue_path = Path(
+            options["queue"]
+            or settings.VAR_DIR / "simulator" / f"{profile.key}-{options['seed']}.sqlite3"
+        )
+        queue = OfflineQueue(queue_path, options["queue_limit"])
+        try:
+            if options["backfill"]:
+                end = datetime.now(UTC)
+                summary, _ = backfill(
+                    profile, schedule, device_list, end - period(options["backfill"]), end, kinds
+                )
+                for device in device_list:  # live sending goes on from here
+                    queue.skip(device.device_id, schedule.first_after(device, end))
+                self.stdout.write(f"backfill: {summary}")
+                if options["duration"] is not None and options["duration"] <= 0:
+                    return
+            transport = self._transport(options, profile, nodes)
+            simulator = Simulator(profile, device_list, schedule, queue, transport, kinds)
+            previous = {
+                signum: signal.signal(signum, lambda *_: simulator.stop())
+                for signum in (signal.SIGTERM, signal.SIGINT)
+            }
+            try:
+                simulator.run(options["duration"])
+            finally:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler)
+            self.stdout.write(
+                f"simulated: {simulator.generated} messages generated, "
+                f"{transport.published} acknowledged, {queue.pending()} queued, "
+                f"{queue.dropped()} dropped (queue {queue_path})"
+            )
+        finally:
+            queue.close()
+
+    def _transport(self, options, profile, nodes):
+        if options["transport"] == "http":
+            credentials = registration.issue_credentials(nodes) if nodes else {}
+            if not credentials and not options["credential"]:
+                raise CommandError(
+                    "--transport http needs --credential (an ingest key) or --register"
+                )
+            return transports.Http(
+                options["url"], lambda device: credentials.get(device, options["credential"])
+            )
+        try:
+            broker = broker_config.from_settings(options["broker"])
+        except ConfigurationError as exc:
+            raise CommandError(str(exc)) from None
+        return transports.Mqtt(broker, f"sensorgrid-sim-{profile.key}-{options['seed']}")
