@@ -1,21 +1,98 @@
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from sensorgrid.inventory import demo
+from sensorgrid.runtime import broker
+from sensorgrid.runtime.supervisor import Supervisor
+
+#: (profile, organization) of the simulated devices the demo starts
+SIMULATORS = (
+    ("room", "riverside-school"),
+    ("outdoor", "riverside-school"),
+    ("lorawan", "riverside-school"),
+    ("kpi", "harbour-offices"),
+    ("vehicle", "harbour-offices"),
+)
 
 
 class Command(BaseCommand):
-    help = "Run SensorGrid on embedded defaults with demo data (the README's first command)."
+    help = (
+        "Run the whole platform on embedded defaults: SQLite, demo data, an embedded MQTT "
+        "broker, the ingest service, the web server and simulated devices of every profile."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--password", default=demo.DEFAULT_PASSWORD)
+        parser.add_argument(
+            "--broker",
+            default="",
+            help="Use this MQTT broker (mqtt://…) instead of the embedded one.",
+        )
+        parser.add_argument("--devices", type=int, default=2, help="Simulated devices per profile.")
+        parser.add_argument(
+            "--rate", type=float, default=0.2, help="Messages per second per simulated device."
+        )
+        parser.add_argument("--no-simulators", action="store_true")
 
-    def handle(self, *args, host: str, port: int, password: str, **options):
+    def handle(self, *args, host, port, password, devices, rate, **options):
+        broker_url = options["broker"]
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
+        if not broker.port_free(host, port):
+            raise CommandError(f"{host}:{port} is taken; choose another --port")
+        supervisor = Supervisor(self.stdout)
+        environment = {}
+        if not broker_url:
+            broker_port = 1883 if broker.port_free("127.0.0.1", 1883) else broker.free_port()
+            broker_url = f"mqtt://127.0.0.1:{broker_port}"
+            started = supervisor.start("broker", "broker", "--port", str(broker_port))
+            if not started.wait_for("embedded MQTT broker on", timeout=30):
+                supervisor.stop()
+                raise CommandError("the embedded MQTT broker did not start")
+            environment["SENSORGRID_MQTT_PROTOCOL"] = "3.1.1"  # amqtt speaks 3.1.1 only
+        ingest = supervisor.start(
+            "ingest",
+            "ingest",
+            "--broker",
+            broker_url,
+            "--client-id",
+            "sensorgrid-demo-ingest",
+            environment=environment,
+        )
+        if not ingest.wait_for("subscribing to", timeout=60):
+            supervisor.stop()
+            raise CommandError(f"the ingest service could not subscribe at {broker_url}")
+        supervisor.start("web", "serve", "--host", host, "--port", str(port))
+        if not options["no_simulators"]:
+            for profile, organization in SIMULATORS:
+                supervisor.start(
+                    profile,
+                    "simulate",
+                    "--profile",
+                    profile,
+                    "--count",
+                    str(devices),
+                    "--rate",
+                    str(rate),
+                    "--seed",
+                    "1",
+                    "--transport",
+                    "mqtt",
+                    "--broker",
+                    broker_url,
+                    "--register",
+                    "--organization",
+                    organization,
+                    "--queue",
+                    str(settings.VAR_DIR / f"simulator-{profile}.sqlite3"),
+                )
+        self._banner(host, port, password, summary, broker_url)
+        raise SystemExit(supervisor.wait())
+
+    def _banner(self, host, port, password, summary, broker_url) -> None:
         database = settings.DATABASES["default"]
         url = f"http://{host}:{port}"
         self.stdout.write(
@@ -27,9 +104,10 @@ class Command(BaseCommand):
                     f"  admin      {url}/admin/",
                     f"  logins     {', '.join(summary.users)} / password {password!r}",
                     f"  database   {database['ENGINE'].rsplit('.', 1)[-1]}: {database['NAME']}",
-                    "  Ctrl-C stops it; the data stays for the next run.",
+                    f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up)",
+                    f"  data       {settings.VAR_DIR}",
+                    "  Ctrl-C stops everything; the data stays for the next run.",
                     "",
                 ]
             )
         )
-        call_command("serve", host=host, port=port)

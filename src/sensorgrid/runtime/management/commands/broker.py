@@ -1,0 +1,29 @@
+import asyncio
+import logging
+import signal
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sensorgrid.runtime import broker
+
+
+class Command(BaseCommand):
+    help = "Run the embedded MQTT broker (amqtt) for the demo; use Mosquitto in production."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=1883)
+
+    def handle(self, *args, host: str, port: int, **options):
+        for noisy in ("amqtt", "transitions"):  # they log every state change at INFO
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+        if not broker.port_free(host, port):
+            raise CommandError(f"{host}:{port} is taken; choose another --port")
+        asyncio.run(self._run(host, port))
+
+    async def _run(self, host: str, port: int) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await broker.serve(host, port, stop)
