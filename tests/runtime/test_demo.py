@@ -11,7 +11,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 
+import psycopg
 import pytest
 from django.conf import settings
 
@@ -26,13 +28,8 @@ PROFILES = {  # profile → the demo user who sees its devices
     "vehicle": "charlie",
 }
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
-        reason="the demo runs on its embedded defaults (SQLite): tested in the SQLite pass",
-    ),
-]
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+pytestmark = pytest.mark.slow
 
 
 def call(base: str, path: str, token: str = "", body: dict | None = None):
@@ -52,6 +49,7 @@ def latest_values(base: str, token: str, device_id: str) -> list:
     return call(base, f"/api/v1/nodes/{node['id']}/latest/", token) if node else []
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="the demo's embedded defaults: tested in the SQLite pass")
 def test_the_demo_shows_every_profiles_devices_within_a_minute_and_stops_on_ctrl_c(tmp_path):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -93,3 +91,49 @@ def test_the_demo_shows_every_profiles_devices_within_a_minute_and_stops_on_ctrl
     text = (tmp_path / "demo.log").read_text()
     assert "stopped after storing" in text  # ingest finished its last batch
     assert "simulated:" in text  # the simulators kept their queues
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs the PostgreSQL server of the PostgreSQL pass")
+def test_demo_postgres_puts_everything_in_that_database(tmp_path):
+    default = settings.DATABASES["default"]
+    server = f"postgres://{default['USER']}@{default['HOST']}:{default['PORT'] or 5432}"
+    name = f"sg_demo_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    port = free_port()
+    environment = {**os.environ, "SENSORGRID_VAR_DIR": str(tmp_path), "SENSORGRID_DATABASE_URL": ""}
+    demo = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sensorgrid",
+            "demo",
+            "--port",
+            str(port),
+            "--no-simulators",
+            "--postgres",
+            f"{server}/{name}",
+        ],
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        ready = None
+        while time.monotonic() < deadline and ready is None:
+            try:
+                ready = call(f"http://127.0.0.1:{port}", "/readyz")
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.5)
+        assert ready and ready["status"] == "ok"
+        with psycopg.connect(f"{server}/{name}") as connection:
+            slugs = connection.execute("SELECT slug FROM tenancy_organization").fetchall()
+        assert sorted(slug for (slug,) in slugs) == ["harbour-offices", "riverside-school"]
+        assert not (tmp_path / "sensorgrid.sqlite3").exists()
+    finally:
+        demo.send_signal(signal.SIGINT)
+        code = demo.wait(timeout=60)
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    assert code == 0

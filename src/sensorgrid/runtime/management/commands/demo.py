@@ -1,3 +1,6 @@
+import os
+import sys
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -31,6 +34,11 @@ class Command(BaseCommand):
             default="",
             help="Use this MQTT broker (mqtt://…) instead of the embedded one.",
         )
+        parser.add_argument(
+            "--postgres",
+            default="",
+            help="Use this PostgreSQL database (postgres://…), not SQLite.",
+        )
         parser.add_argument("--devices", type=int, default=2, help="Simulated devices per profile.")
         parser.add_argument(
             "--rate", type=float, default=0.2, help="Messages per second per simulated device."
@@ -38,6 +46,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-simulators", action="store_true")
 
     def handle(self, *args, host, port, password, devices, rate, **options):
+        postgres = options["postgres"]
+        if postgres and os.environ.get("SENSORGRID_DATABASE_URL") != postgres:
+            # Settings are read once per process: start again with the database set,
+            # for this process and every child.
+            os.environ["SENSORGRID_DATABASE_URL"] = postgres
+            os.execv(sys.executable, [sys.executable, "-m", "sensorgrid", *sys.argv[1:]])
         broker_url = options["broker"]
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
