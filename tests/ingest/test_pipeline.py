@@ -139,3 +139,28 @@ def test_a_refused_payload_does_not_make_the_named_node_look_alive(world):
     payload = body(msg(world.node_a.device_id, hours_ago(1), co2=600))
     pipeline.ingest(envelope(payload, Authority(world.org_b.pk)), "json")
     assert Node.objects.get(pk=world.node_a.pk).last_seen is None
+
+
+def test_a_pretty_printed_object_is_one_document_not_ndjson(world):
+    body = json.dumps(
+        {"device": world.node_a.device_id, "ts": hours_ago(1).isoformat(), "values": {"co2": 640}},
+        indent=2,
+    ).encode()
+    outcome = pipeline.ingest(envelope(body), "json")
+    assert (outcome.accepted, outcome.refused, outcome.rejected) == (1, None, [])
+
+
+def test_ndjson_without_its_content_type_is_still_read_line_by_line(world):
+    device = world.node_a.device_id
+    lines = "\n".join(
+        json.dumps({"device": device, "ts": hours_ago(n).isoformat(), "values": {"co2": 500 + n}})
+        for n in (1, 2, 3)
+    ).encode()
+    assert pipeline.ingest(envelope(lines, content_type="application/json"), "json").accepted == 3
+
+
+def test_an_integer_too_long_to_read_is_malformed_not_a_decoder_error(world):
+    body = b'{"device": "x", "values": {"co2": ' + b"9" * 5000 + b"}}"
+    outcome = pipeline.ingest(envelope(body), "json")
+    assert outcome.refused.reason == "malformed"
+    assert "invalid JSON" in outcome.refused.detail

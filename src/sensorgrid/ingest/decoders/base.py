@@ -45,19 +45,28 @@ def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:
     kept as it came.
     """
     text = _text(envelope.payload)
-    if "ndjson" in envelope.content_type or (
-        "\n" in text.strip() and not text.lstrip().startswith("[")
-    ):
-        documents = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                documents.append((_load(line, f"line {number}: "), line.encode()))
-        if documents:
-            return documents
-    document = _load(text)
-    if isinstance(document, list):
-        return [(item, item) for item in document]
-    return [(document, envelope.payload)]
+    if "ndjson" not in envelope.content_type:
+        try:
+            document = json.loads(text)
+        except (ValueError, RecursionError):
+            document = _NOT_ONE
+        if document is not _NOT_ONE:
+            if isinstance(document, list):
+                return [(item, item) for item in document]
+            return [(document, envelope.payload)]
+        if "\n" not in text.strip():
+            _load(text)  # raises DecodeError with the parser's message
+    # Several documents, one per line (NDJSON).
+    documents = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            documents.append((_load(line, f"line {number}: "), line.encode()))
+    if not documents:
+        raise DecodeError("malformed", "the payload is empty")
+    return documents
+
+
+_NOT_ONE = object()
 
 
 def _text(payload: bytes) -> str:
@@ -70,7 +79,7 @@ def _text(payload: bytes) -> str:
 def _load(text: str, where: str = "") -> object:
     try:
         return json.loads(text)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
         raise DecodeError("malformed", f"{where}invalid JSON: {exc}") from None
     except RecursionError:
         raise DecodeError("malformed", f"{where}JSON nested too deeply") from None
