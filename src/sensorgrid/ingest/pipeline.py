@@ -11,14 +11,14 @@ the node's model, and the gateways' receptions are written with the samples.
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sensorgrid.ingest import cache, codecs, decoders, hooks, writer
+from sensorgrid.ingest import cache, decoders, frames, hooks, writer
 from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message, raw_bytes
 from sensorgrid.ingest.validate import Problem, Row, rows_of, timestamp_problem
 from sensorgrid.inventory.models import Node
@@ -121,7 +121,7 @@ def ingest_many(
             else:
                 # The gateways heard the node even when its values are refused.
                 receptions.extend(_receptions(message, node, envelope.received_at, now))
-                message, problems = _with_values(message, device, node, quantities)
+                message, problems = frames.with_values(message, device, node, quantities)
                 if not problems:
                     good, problems = rows_of(
                         message, node.id, quantities, envelope.received_at, now
@@ -188,78 +188,6 @@ def _unknown(message: Message) -> str:
     if len(tried) == 1:
         return f"no node has device id {tried[0]}"
     return f"no node has device id {', '.join(tried[:-1])} or {tried[-1]}"
-
-
-def _with_values(
-    message: Message, device: str, node: cache.NodeRef, quantities: dict[str, cache.QuantityRef]
-) -> tuple[Message, list[Problem]]:
-    """The message with the values to validate, or the problem that refuses it whole.
-
-    A lenient message (a network server's formatter output) loses the keys that are
-    not registered quantities; a message left without values but with a frame gets
-    the values of the node model's codec.
-    """
-    values, dropped = message.values, []
-    if message.lenient:
-        values = tuple((key, value) for key, value in message.values if key in quantities)
-        dropped = [key for key, _ in message.values if key not in quantities]
-    if not values and message.frame is not None:
-        decoded, problem = _decode_frame(message, device, node)
-        if problem is not None:
-            if dropped:
-                problem = Problem(
-                    problem.reason,
-                    f"{problem.detail}; the network server's decoded fields "
-                    f"({', '.join(dropped[:10])}) name no registered quantity",
-                )
-            return message, [problem]
-        values = decoded
-    elif not values and dropped:
-        return message, [
-            Problem(
-                Reason.UNKNOWN_QUANTITY,
-                f"no decoded field names a registered quantity: {', '.join(dropped[:10])}",
-            )
-        ]
-    if values is message.values:
-        return message, []  # the common case: nothing to change
-    return replace(message, values=values), []
-
-
-def _decode_frame(
-    message: Message, device: str, node: cache.NodeRef
-) -> tuple[tuple[tuple[str, object], ...], Problem | None]:
-    """The values of a binary frame, read by the codec of the node's model."""
-    frame = message.frame
-    where = f"frame on port {frame.port}" if frame.port is not None else "frame"
-    if not node.codec:
-        return (), Problem(
-            Reason.MALFORMED,
-            f"{where} of {device!r} cannot be decoded: the node model has no codec "
-            "(set the node model's decoder, or decode in the network server)",
-        )
-    try:
-        codec = codecs.get(node.codec)
-    except KeyError:
-        return (), Problem(
-            Reason.MALFORMED,
-            f"{where} of {device!r} cannot be decoded: the node model's codec "
-            f"{node.codec!r} is not known; known: {', '.join(codecs.available()) or 'none'}",
-        )
-    try:
-        decoded = codec.decode(frame.data, frame.port)
-    except codecs.CodecError as exc:
-        return (), Problem(
-            Reason.MALFORMED,
-            f"codec {node.codec!r}, {where}: byte {exc.offset}: {exc.detail} "
-            f"(frame {frame.data.hex()[:64]})",
-        )
-    except Exception as exc:  # a codec bug costs this message, not the batch
-        log.exception("codec %s failed on a frame of %s", node.codec, device)
-        return (), Problem(
-            Reason.DECODER_ERROR, f"codec {node.codec!r} failed: {type(exc).__name__}: {exc}"
-        )
-    return tuple(decoded.items()), None
 
 
 def _receptions(

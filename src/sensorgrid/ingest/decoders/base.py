@@ -5,6 +5,8 @@ function of the envelope, and import the module in ``decoders/__init__.py``.
 """
 
 import json
+import re
+import unicodedata
 from typing import ClassVar
 
 from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Raw
@@ -83,3 +85,21 @@ def _load(text: str, where: str = "") -> object:
         raise DecodeError("malformed", f"{where}invalid JSON: {exc}") from None
     except RecursionError:
         raise DecodeError("malformed", f"{where}JSON nested too deeply") from None
+
+
+def normalized_name(name: str) -> str:
+    """A field name as a quantity key would be written: ``engineTemp`` → ``engine_temp``.
+
+    camelCase is split, accents are dropped, letters are lowercased, and every run of
+    other characters becomes one ``_``. Never empty; at most 100 characters.
+    """
+    name = _CAMEL.sub("_", name)
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return _NON_ALNUM.sub("_", name.lower()).strip("_")[:100] or "unnamed"
+
+
+# engineTemp, GPSSpeed, engineRPM; but not pH or SoC
+_CAMEL = re.compile(
+    r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z]{2,}(?![a-z]))"
+)
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")

@@ -79,7 +79,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from sensorgrid.ingest import timestamps
-from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
+from sensorgrid.ingest.decoders.base import Decoder, normalized_name, parse_json_documents
 from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Refusal
 from sensorgrid.inventory.quantities import SEED
 
@@ -255,22 +255,6 @@ def values(kpis: list[dict]) -> tuple[tuple[str, object], ...]:
     return tuple(pairs)
 
 
-def normalized_name(name: str) -> str:
-    """A field name as a quantity key would be written: ``engineTemp`` → ``engine_temp``.
-
-    camelCase is split, accents are dropped, letters are lowercased, and every run of
-    other characters becomes one ``_``. Never empty; at most 100 characters.
-    """
-    name = _CAMEL.sub("_", name)
-    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return _NON_ALNUM.sub("_", name.lower()).strip("_")[:100] or "unnamed"
-
-
-# engineTemp, GPSSpeed, engineRPM; but not pH or SoC
-_CAMEL = re.compile(
-    r"(?<=[a-z0-9])(?=[A-Z][a-z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[a-z0-9])(?=[A-Z]{2,}(?![a-z]))"
-)
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _SEPARATOR = re.compile(r"(?<![0-9])_|_(?![0-9])")  # keeps pm2_5 apart from pm25
 
 

@@ -33,8 +33,7 @@ from collections.abc import Iterator
 from itertools import count
 
 from sensorgrid.ingest import timestamps
-from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
-from sensorgrid.ingest.decoders.kpi import normalized_name
+from sensorgrid.ingest.decoders.base import Decoder, normalized_name, parse_json_documents
 from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Raw, Refusal
 
 #: quantity → the names a location field may have, first preferred
