@@ -5,6 +5,10 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
+    # First of all: prometheus_client reads PROMETHEUS_MULTIPROC_DIR once, on import.
+    from sensorgrid.observability import multiprocess
+
+    multiprocess.configure_environment()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
     from django.core.management import execute_from_command_line
 

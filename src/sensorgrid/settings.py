@@ -4,10 +4,12 @@ from pathlib import Path
 
 import dj_database_url
 
-from sensorgrid.env import ConfigurationError, env, envbool, envint, envlist
+from sensorgrid.env import ConfigurationError, env, envbool, envfloat, envint, envlist
+from sensorgrid.observability import logs
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env("SENSORGRID_VAR_DIR", str(Path.cwd() / "var"))).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = envbool("SENSORGRID_DEBUG", False)
 # The fallback key only exists so that a fresh checkout runs; `check --deploy` flags it.
@@ -20,8 +22,37 @@ SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
 # Most points one time-series answer may hold; beyond it the client must narrow the query.
 SENSORGRID_TIMESERIES_MAX_POINTS = envint("SENSORGRID_TIMESERIES_MAX_POINTS", 10_000)
 
-# Later issues: live cache and channel layer (Redis).
+# Redis: the worker's queue (and, later, the live cache and channel layer). Empty = embedded.
 REDIS_URL = env("SENSORGRID_REDIS_URL", "")
+
+# Device health (docs/operations.md): MISSING after this many expected intervals
+# without a message, DEAD after that many.
+SENSORGRID_FIDELITY_MISSING_FACTOR = envfloat("SENSORGRID_FIDELITY_MISSING_FACTOR", 2.0)
+SENSORGRID_FIDELITY_DEAD_FACTOR = envfloat("SENSORGRID_FIDELITY_DEAD_FACTOR", 24.0)
+
+# The worker (`sensorgrid worker`, Huey): SQLite queue file by default, Redis when set.
+SENSORGRID_WORKER_QUEUE = env("SENSORGRID_WORKER_QUEUE", "sensorgrid")
+HUEY = {
+    "name": SENSORGRID_WORKER_QUEUE,
+    "immediate": False,
+    "consumer": {
+        "workers": envint("SENSORGRID_WORKER_THREADS", 2),
+        "worker_type": "thread",
+        "periodic": True,
+    },
+    **(
+        {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
+        if REDIS_URL
+        else {
+            "huey_class": "huey.SqliteHuey",
+            "filename": env("SENSORGRID_WORKER_QUEUE_FILE", str(VAR_DIR / "worker-queue.sqlite3")),
+        }
+    ),
+}
+# /readyz reports the worker down when its newest heartbeat is older than this.
+SENSORGRID_WORKER_HEARTBEAT_MAX_AGE = envint("SENSORGRID_WORKER_HEARTBEAT_MAX_AGE", 180)
+# Parts /readyz must find up to answer 200 (the database always is); others are reported.
+SENSORGRID_READYZ_REQUIRED = envlist("SENSORGRID_READYZ_REQUIRED", ["cache"])
 
 # The MQTT ingest service (`sensorgrid ingest`, docs/ingest.md).
 SENSORGRID_MQTT_URL = env("SENSORGRID_MQTT_URL", "mqtt://127.0.0.1:1883")
@@ -41,6 +72,11 @@ SENSORGRID_MQTT_BATCH_MS = envint("SENSORGRID_MQTT_BATCH_MS", 200)
 SENSORGRID_MQTT_ROUTES = envlist("SENSORGRID_MQTT_ROUTES", [])
 SENSORGRID_INGEST_METRICS_PORT = envint("SENSORGRID_INGEST_METRICS_PORT", 0)
 SENSORGRID_INGEST_METRICS_ADDRESS = env("SENSORGRID_INGEST_METRICS_ADDRESS", "127.0.0.1")
+# Observability (docs/operations.md). Shared directory of the multiprocess metrics
+# of this host's processes; empty: each process keeps its metrics in memory.
+SENSORGRID_METRICS_DIR = env("SENSORGRID_METRICS_DIR") or env("PROMETHEUS_MULTIPROC_DIR")
+# auto (text in a terminal, JSON lines otherwise), text or json.
+SENSORGRID_LOG_FORMAT = env("SENSORGRID_LOG_FORMAT", "auto")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,12 +95,16 @@ INSTALLED_APPS = [
     "sensorgrid.inventory",
     "sensorgrid.telemetry",
     "sensorgrid.ingest",
+    "sensorgrid.fidelity",
+    "sensorgrid.worker",
     "sensorgrid.health",
     "sensorgrid.runtime",
     "sensorgrid.simulator",
 ]
 
 MIDDLEWARE = [
+    # First: it times all the others and stamps every response with X-Request-ID.
+    "sensorgrid.observability.middleware.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -97,7 +137,6 @@ TEMPLATES = [
 
 def _database(url: str) -> dict:
     if not url:
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{VAR_DIR / 'sensorgrid.sqlite3'}"
     try:
         config = dj_database_url.parse(url, conn_max_age=envint("SENSORGRID_DB_CONN_MAX_AGE", 0))
@@ -188,13 +227,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"RoleEnum": "sensorgrid.tenancy.models.Role"},
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "sensorgrid.tenancy.models.Role",
+        "NodeStatusEnum": "sensorgrid.inventory.models.NodeStatus",
+    },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("SENSORGRID_LOG_LEVEL", "INFO")},
-    "loggers": {"django.request": {"level": "ERROR"}},
-}
+# To stdout, one event per line; django.request at ERROR (sensorgrid.observability.logs).
+LOGGING = logs.config(env("SENSORGRID_LOG_LEVEL", "INFO"), SENSORGRID_LOG_FORMAT)

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from sensorgrid.health import views as health
+from sensorgrid.observability import views as observability
 
 handler400 = "sensorgrid.api.errors.bad_request"
 handler404 = "sensorgrid.api.errors.not_found"
@@ -13,6 +14,8 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/api/v1/", permanent=False)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("status/", health.status_page, name="status"),
+    path("metrics", observability.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("sensorgrid.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

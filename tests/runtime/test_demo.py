@@ -3,6 +3,7 @@ brings up the embedded broker, ingest, the web server and simulated devices of e
 profile on SQLite; within 60 s each profile's data is readable through the API; Ctrl-C
 stops it all cleanly."""
 
+import contextlib
 import json
 import os
 import signal
@@ -18,7 +19,7 @@ import pytest
 from django.conf import settings
 
 from sensorgrid.simulator import profiles
-from tests.servers import free_port
+from tests.servers import Redis, free_port
 
 PROFILES = {  # profile → the demo user who sees its devices
     "room": "alice",
@@ -83,6 +84,15 @@ def test_the_demo_shows_every_profiles_devices_within_a_minute_and_stops_on_ctrl
             + (tmp_path / "demo.log").read_text()[-3000:]
         )
         print(f"time to first sample per profile (s): {seen}")
+        # The devices that sent are ALIVE, and the worker reports to /readyz.
+        for profile, user in PROFILES.items():
+            nodes = call(base, f"/api/v1/nodes/?device_id={devices[profile]}", tokens[user])
+            assert nodes["results"][0]["status"] == "ALIVE", profile
+        worker = {}
+        while time.monotonic() - started < 90 and worker.get("status") != "ok":
+            worker = call(base, "/readyz")["checks"]["worker"]
+            time.sleep(0.5)
+        assert worker["status"] == "ok", worker
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(timeout=60)
@@ -94,7 +104,7 @@ def test_the_demo_shows_every_profiles_devices_within_a_minute_and_stops_on_ctrl
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="needs the PostgreSQL server of the PostgreSQL pass")
-def test_demo_postgres_puts_everything_in_that_database(tmp_path):
+def test_demo_postgres_and_redis_put_everything_there(tmp_path):
     default = settings.DATABASES["default"]
     server = f"postgres://{default['USER']}@{default['HOST']}:{default['PORT'] or 5432}"
     name = f"sg_demo_{uuid.uuid4().hex[:8]}"
@@ -102,6 +112,7 @@ def test_demo_postgres_puts_everything_in_that_database(tmp_path):
         connection.execute(f'CREATE DATABASE "{name}"')
     port = free_port()
     environment = {**os.environ, "SENSORGRID_VAR_DIR": str(tmp_path), "SENSORGRID_DATABASE_URL": ""}
+    redis = Redis().start()
     demo = subprocess.Popen(
         [
             sys.executable,
@@ -113,6 +124,8 @@ def test_demo_postgres_puts_everything_in_that_database(tmp_path):
             "--no-simulators",
             "--postgres",
             f"{server}/{name}",
+            "--redis",
+            redis.url,
         ],
         env=environment,
         stdout=subprocess.DEVNULL,
@@ -120,13 +133,14 @@ def test_demo_postgres_puts_everything_in_that_database(tmp_path):
     )
     try:
         deadline = time.monotonic() + 60
-        ready = None
-        while time.monotonic() < deadline and ready is None:
-            try:
-                ready = call(f"http://127.0.0.1:{port}", "/readyz")
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.5)
-        assert ready and ready["status"] == "ok"
+        ready: dict = {}
+        while time.monotonic() < deadline and ready.get("worker", {}).get("status") != "ok":
+            with contextlib.suppress(urllib.error.URLError, ConnectionError):
+                ready = call(f"http://127.0.0.1:{port}", "/readyz")["checks"]
+            time.sleep(0.5)
+        assert ready["database"]["status"] == "ok"
+        assert (ready["cache"]["status"], ready["cache"]["backend"]) == ("ok", "redis")
+        assert ready["worker"]["status"] == "ok", ready  # its queue is the Redis above
         with psycopg.connect(f"{server}/{name}") as connection:
             slugs = connection.execute("SELECT slug FROM tenancy_organization").fetchall()
         assert sorted(slug for (slug,) in slugs) == ["harbour-offices", "riverside-school"]
@@ -134,6 +148,8 @@ def test_demo_postgres_puts_everything_in_that_database(tmp_path):
     finally:
         demo.send_signal(signal.SIGINT)
         code = demo.wait(timeout=60)
+        redis.stop()
         with psycopg.connect(f"{server}/postgres", autocommit=True) as connection:
             connection.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     assert code == 0
+    assert not (tmp_path / "worker-queue.sqlite3").exists()

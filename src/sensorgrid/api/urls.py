@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("sensorgrid.telemetry.api.urls")),
     path("", include("sensorgrid.ingest.api.keys")),
     path("", include("sensorgrid.telemetry.api.deadletters")),
+    path("", include("sensorgrid.fidelity.api.urls")),
 ]

@@ -1,10 +1,24 @@
-"""Readiness checks: each returns its status and latency; later issues add more."""
+"""Readiness checks: each reports its status and latency, and whether it is required.
 
+The database is always required. The cache (Redis, when configured), the MQTT
+broker and the worker's heartbeat are reported; ``SENSORGRID_READYZ_REQUIRED``
+names those whose failure makes /readyz answer 503 (docs/operations.md).
+"""
+
+import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import redis
+from django.conf import settings
 from django.db import connection
+from django.utils import timezone
+
+from sensorgrid.ingest.mqtt import broker as brokers
+from sensorgrid.worker import heartbeat
+
+TIMEOUT_S = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,15 +28,24 @@ class CheckResult:
     latency_ms: float
     error: str = ""
     required: bool = True
+    detail: dict = field(default_factory=dict)
 
 
-def _timed(name: str, probe: Callable[[], None], required: bool = True) -> CheckResult:
+class Down(Exception):
+    """A probe that ran but found its part not working (as opposed to unreachable)."""
+
+
+Probe = Callable[[], dict | None]
+
+
+def _timed(name: str, probe: Probe, required: bool) -> CheckResult:
     started = time.perf_counter()
     try:
-        probe()
+        detail = probe() or {}
     except Exception as exc:  # a readiness probe reports every failure, whatever its type
-        return CheckResult(name, False, _ms(started), f"{type(exc).__name__}: {exc}", required)
-    return CheckResult(name, True, _ms(started), required=required)
+        message = str(exc) if isinstance(exc, Down) else f"{type(exc).__name__}: {exc}"
+        return CheckResult(name, False, _ms(started), message, required)
+    return CheckResult(name, True, _ms(started), required=required, detail=detail)
 
 
 def _ms(started: float) -> float:
@@ -35,8 +58,46 @@ def database() -> None:
         cursor.fetchone()
 
 
-CHECKS: list[tuple[str, Callable[[], None], bool]] = [("database", database, True)]
+def cache() -> dict:
+    if not settings.REDIS_URL:
+        return {"backend": "in-process"}
+    client = redis.Redis.from_url(
+        settings.REDIS_URL, socket_timeout=TIMEOUT_S, socket_connect_timeout=TIMEOUT_S
+    )
+    try:
+        client.ping()
+    finally:
+        client.close()
+    return {"backend": "redis"}
+
+
+def broker() -> dict:
+    """The MQTT broker accepts TCP connections (the ingest service's dependency)."""
+    where = brokers.from_settings()
+    with socket.create_connection((where.host, where.port), timeout=TIMEOUT_S):
+        pass
+    return {"url": where.display}
+
+
+def worker() -> dict:
+    newest = heartbeat.newest()
+    if newest is None:
+        raise Down("no worker has ever reported (is `sensorgrid worker` running?)")
+    age = (timezone.now() - newest).total_seconds()
+    limit = settings.SENSORGRID_WORKER_HEARTBEAT_MAX_AGE
+    if age > limit:
+        raise Down(f"newest worker heartbeat is {age:.0f} s old (limit {limit} s)")
+    return {"heartbeat_age_s": round(max(age, 0.0), 1)}
+
+
+CHECKS: list[tuple[str, Probe]] = [
+    ("database", database),
+    ("cache", cache),
+    ("broker", broker),
+    ("worker", worker),
+]
 
 
 def run_all() -> list[CheckResult]:
-    return [_timed(name, probe, required) for name, probe, required in CHECKS]
+    required = {"database", *settings.SENSORGRID_READYZ_REQUIRED}
+    return [_timed(name, probe, name in required) for name, probe in CHECKS]

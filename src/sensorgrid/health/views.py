@@ -1,10 +1,16 @@
+from django.contrib.admin.views.decorators import staff_member_required
 from django.http import JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from sensorgrid import __version__
-from sensorgrid.health import checks
+from sensorgrid.health import anomaly, chart, checks, status
+from sensorgrid.inventory.models import NodeStatus
+
+CHART_WIDTH, CHART_HEIGHT = 600, 120
+REFRESH_S = 30
 
 
 @csrf_exempt
@@ -19,7 +25,7 @@ def healthz(request):
 @never_cache
 @require_safe
 def readyz(request):
-    """Every dependency this process needs answers; 503 names the ones that do not."""
+    """Every required dependency answers; 503 names those that do not. Others are reported."""
     results = checks.run_all()
     ready = all(result.ok for result in results if result.required)
     body = {
@@ -27,10 +33,62 @@ def readyz(request):
         "checks": {
             result.name: {
                 "status": "ok" if result.ok else "down",
+                "required": result.required,
                 "latency_ms": result.latency_ms,
+                **result.detail,
                 **({"error": result.error} if result.error else {}),
             }
             for result in results
         },
     }
     return JsonResponse(body, status=200 if ready else 503)
+
+
+@never_cache
+@staff_member_required
+@require_safe
+def status_page(request):
+    """Staff-only overview: components, ingest rate, dead letters, node health, warnings.
+
+    ``?format=json`` answers the same numbers as JSON, for scripts.
+    """
+    data = status.gather()
+    if request.GET.get("format") == "json":
+        return JsonResponse(data.as_json())
+    labels = dict(NodeStatus.choices)
+    context = {
+        "status": data,
+        "bars": chart.bars(data.ingest, CHART_WIDTH, CHART_HEIGHT),
+        "chart_width": CHART_WIDTH,
+        "chart_height": CHART_HEIGHT,
+        "node_counts": [(key, labels[key], n) for key, n in data.node_counts.items()],
+        "node_total": sum(data.node_counts.values()),
+        "findings": [_finding_row(finding) for finding in data.findings],
+        "refresh_s": REFRESH_S,
+    }
+    return render(request, "health/status.html", context)
+
+
+FINDING_LABELS = {
+    "dead_letters_per_minute": "Dead letters per minute",
+    "error_rate": "Error rate (dead letters ÷ all messages)",
+}
+
+
+def _finding_row(finding: anomaly.Finding) -> dict:
+    """The finding with its numbers formatted in its own unit."""
+    if finding.metric == "error_rate":
+        shown = [f"{x:.1%}" for x in (finding.recent, finding.baseline_median, finding.threshold)]
+    else:
+        shown = [
+            f"{x:.1f}/min" for x in (finding.recent, finding.baseline_median, finding.threshold)
+        ]
+    recent, median, threshold = shown
+    return {
+        "label": FINDING_LABELS.get(finding.metric, finding.metric),
+        "recent": recent,
+        "median": median,
+        "threshold": threshold,
+        "firing": finding.firing,
+        "explanation": finding.explanation,
+    }

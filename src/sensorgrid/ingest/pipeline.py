@@ -22,6 +22,7 @@ from sensorgrid.ingest import cache, decoders, frames, hooks, writer
 from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message, raw_bytes
 from sensorgrid.ingest.validate import Problem, Row, rows_of, timestamp_problem
 from sensorgrid.inventory.models import Node
+from sensorgrid.observability import metrics
 from sensorgrid.telemetry.models import DeadLetter, Reason
 
 log = logging.getLogger(__name__)
@@ -151,6 +152,12 @@ def ingest_many(
         _touch(envelopes, {row.node_id for row in rows} | {r.node_id for r in receptions})
         report = hooks.Committed(tuple(rows), result.newest, len(letters))
         transaction.on_commit(lambda: hooks.run(report))
+        # Counted once committed: an enclosing transaction may still roll back and retry.
+        counted = [(p.reason, p.envelope.source) for p in pending]
+        transaction.on_commit(lambda: metrics.dead_lettered(counted))
+        transaction.on_commit(
+            lambda: metrics.ingested(envelopes, result.inserted, result.duplicates)
+        )
     _attribute(outcomes, result, envelopes, letters, pending)
     return Batch(outcomes, result.inserted, result.duplicates)
 
@@ -159,6 +166,7 @@ def keep(envelope: Envelope, decoder: str, reason: str, detail: str) -> DeadLett
     """Keep a whole envelope as a dead letter without decoding it."""
     letter = _dead_letter(_Pending(envelope, decoder, envelope.payload, reason, detail))
     letter.save()
+    transaction.on_commit(lambda: metrics.dead_lettered([(reason, envelope.source)]))
     return letter
 
 

@@ -171,6 +171,15 @@ device_id_validator = RegexValidator(
 )
 
 
+class NodeStatus(models.TextChoices):
+    """Whether a node delivers as expected (docs/operations.md, "Device health")."""
+
+    UNKNOWN = "UNKNOWN", "unknown (never sent anything)"
+    ALIVE = "ALIVE", "alive"
+    MISSING = "MISSING", "missing"
+    DEAD = "DEAD", "dead"
+
+
 class NodeQuerySet(TenantQuerySet):
     pass
 
@@ -193,6 +202,15 @@ class Node(models.Model):
     )
     credential_digest = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     last_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    status = models.CharField(
+        max_length=10,
+        choices=NodeStatus.choices,
+        default=NodeStatus.UNKNOWN,
+        editable=False,
+        db_index=True,
+        help_text="Kept by the worker's fidelity task from last_seen and the interval.",
+    )
+    status_since = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = NodeQuerySet.as_manager()

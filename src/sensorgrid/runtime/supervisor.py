@@ -37,8 +37,10 @@ class Child:
 
 
 class Supervisor:
-    def __init__(self, output=None) -> None:
+    def __init__(self, output=None, environment: dict | None = None) -> None:
+        """``environment``: variables every child gets (such as a shared metrics dir)."""
         self.children: list[Child] = []
+        self.environment = dict(environment or {})
         self.stopping = threading.Event()
         self._output = output or sys.stdout
         self._lock = threading.Lock()
@@ -47,7 +49,7 @@ class Supervisor:
         """Start ``sensorgrid <arguments>`` as a child named ``name``."""
         process = subprocess.Popen(
             [sys.executable, "-m", "sensorgrid", *arguments],
-            env={**os.environ, **(environment or {})},
+            env={**os.environ, **self.environment, **(environment or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -56,10 +56,18 @@ def existing() -> list[Partition]:
     return [month(int(name[-6:-2]), int(name[-2:])) for name in names]
 
 
+def _serialize_maintenance() -> None:
+    """Two workers changing partitions at once wait for each other (released at commit)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [PARENT])
+
+
+@transaction.atomic
 def ensure(back: int = 1, ahead: int = 3, today: date | None = None) -> list[str]:
     """Create the missing monthly partitions around ``today``; return their names."""
     if not is_partitioned():
         return []
+    _serialize_maintenance()
     have = {p.name for p in existing()}
     created = []
     for partition in around(today or datetime.now(UTC).date(), back, ahead):
@@ -98,6 +106,7 @@ def ends_by(partition: Partition, cutoff: datetime) -> bool:
 def drop_before(cutoff: datetime) -> list[str]:
     """Drop whole monthly partitions that end at or before ``cutoff``."""
     dropped = []
+    _serialize_maintenance()
     with connection.cursor() as cursor:
         for partition in existing():
             if ends_by(partition, cutoff):

@@ -1,4 +1,8 @@
-"""Prometheus metrics of the ingest service, served on its own port when configured."""
+"""Prometheus metrics of the ingest service, served on its own port when configured.
+
+The port shows this process's metrics only. With ``SENSORGRID_METRICS_DIR`` set, the
+same values also reach the web server's ``/metrics`` (sensorgrid.observability).
+"""
 
 import logging
 
@@ -24,15 +28,27 @@ COMMIT_SECONDS = Histogram(
     "Time to decode, validate and commit one batch.",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# Gauges say how processes add up in multiprocess mode (docs/operations.md): "live"
+# modes leave out processes that exited (once marked dead or the directory is wiped).
 LAG_SECONDS = Gauge(
     "sensorgrid_ingest_lag_seconds",
-    "Seconds between receiving the oldest message of the last batch and its commit.",
+    "Seconds between receiving the oldest message of the last batch and its commit "
+    "(the largest among the running ingest processes).",
+    multiprocess_mode="livemax",
 )
-QUEUE_DEPTH = Gauge("sensorgrid_ingest_queue_depth", "Messages received and not yet in a batch.")
+QUEUE_DEPTH = Gauge(
+    "sensorgrid_ingest_queue_depth",
+    "Messages received and not yet in a batch (summed over the running ingest processes).",
+    multiprocess_mode="livesum",
+)
 DATABASE_ERRORS = Counter(
     "sensorgrid_ingest_database_errors", "Batches that failed on the database and were retried."
 )
-CONNECTED = Gauge("sensorgrid_ingest_broker_connected", "1 while connected to the broker.")
+CONNECTED = Gauge(
+    "sensorgrid_ingest_broker_connected",
+    "Ingest processes connected to the broker (1 per connected process).",
+    multiprocess_mode="livesum",
+)
 
 
 def serve(port: int, address: str = "127.0.0.1") -> None:

@@ -1,7 +1,7 @@
 from django_filters import rest_framework as filters
 
 from sensorgrid.api.filters import UTCDateTimeFilter, id_filter
-from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
+from sensorgrid.inventory.models import Installation, Node, NodeModel, NodeStatus, Room, Site
 
 
 class SiteFilter(filters.FilterSet):
@@ -35,10 +35,13 @@ class NodeFilter(filters.FilterSet):
     organization = id_filter("organization")
     model = id_filter("model")
     seen_since = UTCDateTimeFilter(field_name="last_seen", lookup_expr="gte")
+    status = filters.ChoiceFilter(
+        choices=NodeStatus.choices, help_text="Health state: ALIVE, MISSING, DEAD or UNKNOWN."
+    )
 
     class Meta:
         model = Node
-        fields = ["organization", "model", "device_id", "seen_since"]
+        fields = ["organization", "model", "device_id", "seen_since", "status"]
 
 
 class InstallationFilter(filters.FilterSet):

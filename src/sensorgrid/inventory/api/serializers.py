@@ -85,9 +85,11 @@ class NodeSerializer(serializers.ModelSerializer):
             "metadata",
             "sampling_interval",
             "last_seen",
+            "status",
+            "status_since",
             "created_at",
         ]
-        read_only_fields = ["last_seen", "created_at"]
+        read_only_fields = ["last_seen", "status", "status_since", "created_at"]
 
     def validate_metadata(self, value):
         if not isinstance(value, dict):

@@ -79,7 +79,7 @@ class NodeViewSet(TenantModelViewSet):
     serializer_class = NodeSerializer
     filterset_class = filters.NodeFilter
     search_fields = ["device_id", "alias"]
-    ordering_fields = ["device_id", "alias", "last_seen", "created_at", "id"]
+    ordering_fields = ["device_id", "alias", "last_seen", "status", "created_at", "id"]
 
     def get_serializer_class(self):
         if self.action in ("create", "rotate_credential"):

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from sensorgrid.inventory import demo
+from sensorgrid.observability import logs, multiprocess
 from sensorgrid.runtime import broker
 from sensorgrid.runtime.supervisor import Supervisor
 
@@ -22,7 +23,8 @@ SIMULATORS = (
 class Command(BaseCommand):
     help = (
         "Run the whole platform on embedded defaults: SQLite, demo data, an embedded MQTT "
-        "broker, the ingest service, the web server and simulated devices of every profile."
+        "broker, the ingest service, the web server, the worker and simulated devices of "
+        "every profile."
     )
 
     def add_arguments(self, parser):
@@ -39,6 +41,11 @@ class Command(BaseCommand):
             default="",
             help="Use this PostgreSQL database (postgres://…), not SQLite.",
         )
+        parser.add_argument(
+            "--redis",
+            default="",
+            help="Use this Redis (redis://…) for the worker queue instead of a SQLite file.",
+        )
         parser.add_argument("--devices", type=int, default=2, help="Simulated devices per profile.")
         parser.add_argument(
             "--rate", type=float, default=0.2, help="Messages per second per simulated device."
@@ -46,18 +53,21 @@ class Command(BaseCommand):
         parser.add_argument("--no-simulators", action="store_true")
 
     def handle(self, *args, host, port, password, devices, rate, **options):
-        postgres = options["postgres"]
-        if postgres and os.environ.get("SENSORGRID_DATABASE_URL") != postgres:
-            # Settings are read once per process: start again with the database set,
-            # for this process and every child.
-            os.environ["SENSORGRID_DATABASE_URL"] = postgres
+        wanted = {
+            "SENSORGRID_DATABASE_URL": options["postgres"],
+            "SENSORGRID_REDIS_URL": options["redis"],
+        }
+        if any(value and os.environ.get(name) != value for name, value in wanted.items()):
+            # Settings are read once per process: start again with PostgreSQL and
+            # Redis set, for this process and every child.
+            os.environ.update({name: value for name, value in wanted.items() if value})
             os.execv(sys.executable, [sys.executable, "-m", "sensorgrid", *sys.argv[1:]])
         broker_url = options["broker"]
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
         if not broker.port_free(host, port):
             raise CommandError(f"{host}:{port} is taken; choose another --port")
-        supervisor = Supervisor(self.stdout)
+        supervisor = Supervisor(self.stdout, environment=self._observability())
         environment = {}
         if not broker_url:
             broker_port = 1883 if broker.port_free("127.0.0.1", 1883) else broker.free_port()
@@ -80,6 +90,7 @@ class Command(BaseCommand):
             supervisor.stop()
             raise CommandError(f"the ingest service could not subscribe at {broker_url}")
         supervisor.start("web", "serve", "--host", host, "--port", str(port))
+        supervisor.start("worker", "worker")
         if not options["no_simulators"]:
             for profile, organization in SIMULATORS:
                 supervisor.start(
@@ -106,6 +117,22 @@ class Command(BaseCommand):
         self._banner(host, port, password, summary, broker_url)
         raise SystemExit(supervisor.wait())
 
+    def _observability(self) -> dict[str, str]:
+        """Children share one metrics dir, wiped now, so /metrics shows them all.
+
+        The log format is decided here, where the terminal is: the children write
+        into a pipe, where ``auto`` would mean JSON.
+        """
+        directory = multiprocess.prepare(
+            settings.SENSORGRID_METRICS_DIR or settings.VAR_DIR / "metrics"
+        )
+        return {
+            "SENSORGRID_METRICS_DIR": str(directory),
+            "SENSORGRID_LOG_FORMAT": logs.resolve_format(
+                settings.SENSORGRID_LOG_FORMAT, sys.stdout
+            ),
+        }
+
     def _banner(self, host, port, password, summary, broker_url) -> None:
         database = settings.DATABASES["default"]
         url = f"http://{host}:{port}"
@@ -115,6 +142,7 @@ class Command(BaseCommand):
                     "",
                     self.style.SUCCESS(f"SensorGrid demo on {url}/"),
                     f"  API        {url}/api/v1/   (docs: {url}/api/docs/)",
+                    f"  metrics    {url}/metrics",
                     f"  admin      {url}/admin/",
                     f"  logins     {', '.join(summary.users)} / password {password!r}",
                     f"  database   {database['ENGINE'].rsplit('.', 1)[-1]}: {database['NAME']}",

@@ -17,5 +17,8 @@ class Command(BaseCommand):
             port=port,
             workers=workers,
             proxy_headers=True,
-            log_level="info",
+            # Our logging (text or JSON lines, docs/operations.md) for everything;
+            # the request middleware writes the access log, with the request id.
+            log_config=None,
+            access_log=False,
         )

@@ -1,0 +1,1 @@
+"""Device health ("fidelity"): is each node delivering as often as it should?"""

@@ -1,0 +1,1 @@
+"""The background worker: Huey consumer, periodic tasks, heartbeat."""

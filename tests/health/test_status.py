@@ -1,0 +1,181 @@
+"""The staff status page /status/ and the per-minute ingest counters behind it."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from sensorgrid.fidelity.sweep import sweep
+from sensorgrid.health import ingest_rate, status
+from sensorgrid.health.ingest_rate import minute_of
+from sensorgrid.health.models import IngestMinute
+from sensorgrid.ingest import pipeline
+from sensorgrid.inventory.models import Node, NodeStatus
+from tests.ingest.conftest import envelope, hours_ago
+from tests.ingest.test_pipeline import body, msg
+
+
+def page(client, user=None, **params):
+    if user is not None:
+        client.force_login(user)
+    return client.get("/status/", params)
+
+
+def test_staff_see_components_node_counts_and_the_nodes_that_stopped_sending(world, client):
+    now = timezone.now()
+    Node.objects.filter(pk=world.node_a.pk).update(
+        last_seen=now - timedelta(minutes=15), sampling_interval=300
+    )  # 3 intervals without a message: MISSING
+    Node.objects.filter(pk=world.node_b.pk).update(
+        last_seen=now - timedelta(days=3), sampling_interval=300
+    )  # 864 intervals: DEAD
+    Node.objects.filter(pk=world.public_node.pk).update(last_seen=now, sampling_interval=300)
+    sweep(now=now)
+
+    response = page(client, world.dave)
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<th scope="row">database</th>' in html
+    assert '<th scope="row">worker</th>' in html
+    assert '<meta http-equiv="refresh" content="30">' in html
+    data = response.context["status"]
+    assert data.node_counts == {"UNKNOWN": 0, "ALIVE": 1, "MISSING": 1, "DEAD": 1}
+    troubled = [(n.device_id, n.status, n.organization) for n in data.troubled_nodes]
+    assert troubled == [("secretA-node", "MISSING", "Org A"), ("secretB-node", "DEAD", "Org B")]
+    assert '<th scope="row">secretA-node</th>' in html
+    assert '<span class="badge missing">MISSING</span>' in html  # a text label, not colour only
+
+
+@pytest.mark.parametrize("who", ["alice", None])
+def test_others_are_sent_to_the_login(world, client, who):
+    response = page(client, getattr(world, who) if who else None)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/?next=/status/")
+
+
+def test_dead_letters_of_the_last_hour_are_counted_by_reason_and_source(
+    world, client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.ingest(envelope(b"{not json"), "json")
+        pipeline.ingest(
+            envelope(body(msg("nobody", hours_ago(1), co2=1), msg("nobody", hours_ago(1), co2=2))),
+            "json",
+        )
+        pipeline.ingest(envelope(b"{old", received_at=timezone.now() - timedelta(hours=2)), "json")
+
+    response = page(client, world.root)
+
+    data = response.context["status"]
+    by_reason = [(t.key, t.count) for t in data.dead_letters_by_reason]
+    assert by_reason == [("unknown-device", 2), ("malformed", 1)]  # the 2 h old one is not
+    assert [(t.key, t.count) for t in data.dead_letters_by_source] == [("http", 3)]
+    assert data.dead_letters_last_hour == 4  # the counters count by commit time
+    assert "Payload cannot be parsed" in response.content.decode()
+
+
+def test_counters_add_up_across_batches_in_the_same_minute(
+    world, django_capture_on_commit_callbacks
+):
+    at = timezone.now().replace(second=10)
+    ingest_rate.add(at, 5, 1)
+    ingest_rate.add(at + timedelta(seconds=40), 7, 2)
+    ingest_rate.add(at + timedelta(minutes=1), 1, 0)
+    assert list(IngestMinute.objects.values_list("minute", "value_count", "dead_letter_count")) == [
+        (minute_of(at), 12, 3),
+        (minute_of(at) + timedelta(minutes=1), 1, 0),
+    ]
+
+    IngestMinute.objects.all().delete()
+    payload = body(msg(world.node_a.device_id, hours_ago(1), co2=600, temperature=21))
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.ingest(envelope(payload), "json")
+        pipeline.ingest(envelope(payload), "json")  # duplicates count as values too
+        pipeline.ingest(envelope(b"{not json"), "json")
+    totals = [(m.value_count, m.dead_letter_count) for m in IngestMinute.objects.all()]
+    assert tuple(map(sum, zip(*totals, strict=True))) == (4, 1)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps seeded rows
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="concurrent writers need a server database"
+)
+def test_concurrent_writers_lose_no_count():
+    at = timezone.now()
+
+    def write():
+        try:
+            for _ in range(25):
+                ingest_rate.add(at, 2, 1)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    row = IngestMinute.objects.get()
+    assert (row.value_count, row.dead_letter_count) == (400, 200)
+
+
+def test_forget_before_deletes_only_older_minutes(db):
+    now = timezone.now()
+    for n in range(5):
+        ingest_rate.add(now - timedelta(minutes=n), 1, 0)
+    assert ingest_rate.forget_before(minute_of(now) - timedelta(minutes=2)) == 2
+    assert IngestMinute.objects.count() == 3
+
+
+def spike(baseline_per_minute: int, recent_per_minute: int, values: int = 200, now=None):
+    """65 minutes of counters before ``now``'s minute: 60 of baseline, then 5 recent."""
+    current = minute_of(now or timezone.now())
+    IngestMinute.objects.bulk_create(
+        IngestMinute(
+            minute=current - timedelta(minutes=n),
+            value_count=values,
+            dead_letter_count=recent_per_minute if n <= 5 else baseline_per_minute,
+        )
+        for n in range(1, 66)
+    )
+
+
+def test_a_dead_letter_spike_shows_a_warning(world, client):
+    spike(baseline_per_minute=1, recent_per_minute=60)
+    response = page(client, world.dave)
+    html = response.content.decode()
+    assert "dead letters far above the recent baseline" in html
+    assert "<title>⚠ SensorGrid status</title>" in html
+    firing = {f.metric for f in response.context["status"].firing}
+    assert firing == {"dead_letters_per_minute", "error_rate"}
+
+
+def test_a_steady_rate_shows_no_warning(world, client):
+    spike(baseline_per_minute=20, recent_per_minute=20)
+    response = page(client, world.dave)
+    assert response.context["status"].firing == []
+    assert "No warnings" in response.content.decode()
+
+
+def test_the_last_hour_chart_has_one_bar_per_minute(world, client):
+    now = timezone.now()
+    spike(baseline_per_minute=0, recent_per_minute=0, now=now)
+    data = status.gather(now)
+    assert len(data.ingest) == 60 and data.ingest[-1].minute == minute_of(now)
+    assert data.values_last_hour == 59 * 200  # the current minute has no row yet
+    html = page(client, world.dave).content.decode()
+    assert html.count('<rect class="bar') == 60
+
+
+def test_scripts_get_the_same_numbers_as_json(world, client):
+    spike(baseline_per_minute=1, recent_per_minute=60)
+    response = page(client, world.dave, format="json")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["firing"] == ["dead_letters_per_minute", "error_rate"]
+    assert {c["name"]: c["status"] for c in body["components"]}["database"] == "ok"
+    assert set(body["node_counts"]) == {s.value for s in NodeStatus}
+    assert len(body["ingest"]) == 60
