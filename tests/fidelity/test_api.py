@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.fidelity.sweep import sweep
 from sensorgrid.inventory.models import Node
 
@@ -83,3 +84,17 @@ def test_counts_per_organization_list_every_state(world, client_for):
     charlie = client_for(world.charlie).get("/api/v1/node-status/").json()
     assert [(c["slug"], c["counts"]["DEAD"]) for c in charlie] == [("org-b", 1)]
     assert client_for(None).get("/api/v1/node-status/").json() == []
+
+
+def test_the_admin_history_shows_only_the_users_organizations(world, client):
+    make_states(world)
+    world.charlie.is_staff = True
+    world.charlie.save(update_fields=["is_staff"])
+    client.force_login(world.charlie)
+    body = client.get("/admin/fidelity/nodestatuschange/").content.decode()
+    assert "secretB-node" in body
+    assert "secretA" not in body
+    change = NodeStatusChange.objects.filter(node=world.node_b).first()
+    url = f"/admin/fidelity/nodestatuschange/{change.pk}/change/"
+    assert client.get(url).status_code == 200  # viewable, read only
+    assert client.post(url, {"to_status": "ALIVE"}).status_code == 403

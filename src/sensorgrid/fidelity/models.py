@@ -1,15 +1,13 @@
 from django.db import models
 
 from sensorgrid.inventory.models import Node, NodeStatus
-from sensorgrid.tenancy.scoping import Action, member_organizations
+from sensorgrid.tenancy.scoping import TenantQuerySet
 
 
-class NodeStatusChangeQuerySet(models.QuerySet):
-    def for_user(self, user, action: Action = Action.VIEW) -> "NodeStatusChangeQuerySet":
-        """Changes of nodes of the user's organizations (members only, like time series)."""
-        if user is not None and user.is_active and user.is_superuser:
-            return self
-        return self.filter(node__organization__in=member_organizations(user, action))
+class NodeStatusChangeQuerySet(TenantQuerySet):
+    """Changes of nodes of the user's organizations: members only, like time series."""
+
+    org_lookup = "node__organization"
 
 
 class NodeStatusChange(models.Model):

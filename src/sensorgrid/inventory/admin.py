@@ -51,13 +51,14 @@ class NodeModelAdmin(TenantAdmin):
 
 @admin.register(Node)
 class NodeAdmin(TenantAdmin):
-    list_display = ["device_id", "alias", "organization", "model", "last_seen"]
+    list_display = ["device_id", "alias", "organization", "model", "status", "last_seen"]
     list_filter = [
+        "status",
         ("organization", admin.RelatedOnlyFieldListFilter),
         ("model", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["device_id", "alias"]
-    readonly_fields = ["last_seen", "created_at"]
+    readonly_fields = ["last_seen", "status", "status_since", "created_at"]
     visible_relations = ("model",)
     actions = ["issue_credentials"]
 
