@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/sensorgrid
 
-.PHONY: demo test test-sqlite test-postgres lint format install clean
+.PHONY: demo test test-sqlite test-postgres lint format install assets clean
 
 $(BIN)/sensorgrid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,7 +12,22 @@ $(BIN)/sensorgrid: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-install: $(BIN)/sensorgrid
+# Browser libraries from the npm registry (package-lock.json), copied into static files:
+# nothing is loaded from a CDN at run time (docs/dashboard-pages.md).
+VENDOR := src/sensorgrid/dashboard/static/dashboard/vendor
+$(VENDOR)/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	rm -rf $(VENDOR) && mkdir -p $(VENDOR)/images
+	cp node_modules/leaflet/dist/leaflet-src.esm.js node_modules/leaflet/dist/leaflet.css $(VENDOR)/
+	cp node_modules/leaflet/dist/images/*.png $(VENDOR)/images/
+	cp node_modules/leaflet/LICENSE $(VENDOR)/LICENSE.leaflet
+	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css $(VENDOR)/
+	cp node_modules/uplot/LICENSE $(VENDOR)/LICENSE.uplot
+	touch $@
+
+assets: $(VENDOR)/.installed
+
+install: $(BIN)/sensorgrid assets
 
 demo: install
 	$(BIN)/sensorgrid demo
@@ -34,4 +49,4 @@ format: install
 	$(BIN)/ruff format src tests
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache node_modules $(VENDOR)

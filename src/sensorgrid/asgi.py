@@ -1,6 +1,101 @@
+"""The ASGI application: Django (HTTP), Channels (WebSocket /ws/live/) and a lifespan
+handler that captures the server's event loop for live publishing and, with
+``sensorgrid serve --ingest`` (``SENSORGRID_SERVE_INGEST=1``), runs the MQTT ingest
+service in a thread of this process (docs/dashboard.md)."""
+
+import asyncio
+import logging
 import os
+import threading
 
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
-application = get_asgi_application()
+django_application = get_asgi_application()  # sets Django up before the imports below
+
+from asgiref.sync import sync_to_async  # noqa: E402
+from channels.auth import AuthMiddlewareStack  # noqa: E402
+from channels.layers import InMemoryChannelLayer, get_channel_layer  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.db import close_old_connections  # noqa: E402
+
+from sensorgrid.env import envbool  # noqa: E402
+from sensorgrid.live import status_follower  # noqa: E402
+from sensorgrid.live.publish import publisher  # noqa: E402
+from sensorgrid.live.routing import websocket_urlpatterns  # noqa: E402
+
+log = logging.getLogger(__name__)
+INGEST_VARIABLE = "SENSORGRID_SERVE_INGEST"
+INGEST_STOP_SECONDS = 30
+
+
+def _build_ingester():
+    from sensorgrid.ingest.mqtt import config
+    from sensorgrid.ingest.mqtt.service import Ingester
+
+    try:
+        return Ingester(config.options(), config.route_table())
+    finally:
+        close_old_connections()
+
+
+class Lifespan:
+    """Answers ASGI lifespan events; everything else goes to ``app``."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.ingester = None
+        self.thread: threading.Thread | None = None
+        self.follower: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "lifespan":
+            await self.app(scope, receive, send)
+            return
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except Exception as exc:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def startup(self) -> None:
+        publisher.attach(asyncio.get_running_loop())
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            self.follower = asyncio.create_task(status_follower.follow())
+        if envbool(INGEST_VARIABLE):
+            self.ingester = await sync_to_async(_build_ingester, thread_sensitive=False)()
+            self.thread = threading.Thread(target=self.ingester.run, name="ingest", daemon=True)
+            self.thread.start()
+            log.info("MQTT ingest runs in this web process (%s=1)", INGEST_VARIABLE)
+
+    async def shutdown(self) -> None:
+        if self.ingester is not None and self.thread is not None:
+            self.ingester.stop()
+            await asyncio.to_thread(self.thread.join, INGEST_STOP_SECONDS)
+            if self.thread.is_alive():
+                log.warning("the ingest thread did not stop within %ss", INGEST_STOP_SECONDS)
+        if self.follower is not None:
+            self.follower.cancel()
+        publisher.detach(asyncio.get_running_loop())
+
+
+application = Lifespan(
+    ProtocolTypeRouter(
+        {
+            "http": django_application,
+            "websocket": AllowedHostsOriginValidator(
+                AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            ),
+        }
+    )
+)

@@ -54,7 +54,7 @@ def _limit() -> int:
 
 
 def not_found(request, exception=None):
-    """404 for URLs no view matches: JSON under /api/, the plain page elsewhere."""
+    """404: JSON under /api/, elsewhere the dashboard's page (dashboard/templates/404.html)."""
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found."}, status=404)
     from django.views.defaults import page_not_found

@@ -5,12 +5,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from sensorgrid.alerts.api.urls import router as alerts_router
 from sensorgrid.ingest.api.keys import router as ingest_key_router
 from sensorgrid.inventory.api.urls import router as inventory_router
 from sensorgrid.telemetry.api.deadletters import router as deadletter_router
 from sensorgrid.tenancy.api.urls import router as tenancy_router
 
-ROUTERS = [tenancy_router, inventory_router, ingest_key_router, deadletter_router]
+ROUTERS = [tenancy_router, inventory_router, ingest_key_router, deadletter_router, alerts_router]
 
 
 @extend_schema(exclude=True)
@@ -34,4 +35,5 @@ urlpatterns = [
     path("", include("sensorgrid.ingest.api.keys")),
     path("", include("sensorgrid.telemetry.api.deadletters")),
     path("", include("sensorgrid.fidelity.api.urls")),
+    path("", include("sensorgrid.alerts.api.urls")),
 ]

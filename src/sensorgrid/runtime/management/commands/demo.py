@@ -77,19 +77,20 @@ class Command(BaseCommand):
                 supervisor.stop()
                 raise CommandError("the embedded MQTT broker did not start")
             environment["SENSORGRID_MQTT_PROTOCOL"] = "3.1.1"  # amqtt speaks 3.1.1 only
-        ingest = supervisor.start(
-            "ingest",
-            "ingest",
-            "--broker",
-            broker_url,
-            "--client-id",
-            "sensorgrid-demo-ingest",
-            environment=environment,
-        )
+        environment["SENSORGRID_MQTT_URL"] = broker_url
+        environment["SENSORGRID_MQTT_CLIENT_ID"] = "sensorgrid-demo-ingest"
+        web = ["serve", "--host", host, "--port", str(port)]
+        if settings.REDIS_URL:
+            # Production shape: ingest in its own process; live values travel via Redis.
+            ingest = supervisor.start("ingest", "ingest", environment=environment)
+            supervisor.start("web", *web)
+        else:
+            # The in-memory channel layer reaches one process only: ingest runs inside
+            # the web process, so committed samples reach the browsers live.
+            ingest = supervisor.start("web", *web, "--ingest", environment=environment)
         if not ingest.wait_for("subscribing to", timeout=60):
             supervisor.stop()
             raise CommandError(f"the ingest service could not subscribe at {broker_url}")
-        supervisor.start("web", "serve", "--host", host, "--port", str(port))
         supervisor.start("worker", "worker")
         if not options["no_simulators"]:
             for profile, organization in SIMULATORS:

@@ -1,22 +1,44 @@
+import os
+
 import uvicorn
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+
+from sensorgrid.env import envbool
+
+INGEST_VARIABLE = "SENSORGRID_SERVE_INGEST"
 
 
 class Command(BaseCommand):
-    help = "Serve the web app, API and admin over ASGI (uvicorn)."
+    help = "Serve the web app, API, admin and /ws/live/ over ASGI (uvicorn)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+        parser.add_argument(
+            "--ingest",
+            action="store_true",
+            default=None,
+            help="Also run the MQTT ingest service in this process (embedded setups: the "
+            f"in-memory channel layer only reaches this process). Env: {INGEST_VARIABLE}=1.",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, **options):
+    def handle(self, *args, host: str, port: int, workers: int, ingest: bool | None, **options):
+        ingest = envbool(INGEST_VARIABLE) if ingest is None else ingest
+        if ingest and workers > 1:
+            raise CommandError(
+                "--ingest runs one ingest service inside the web process: use it with "
+                "--workers 1, or run `sensorgrid ingest` beside several workers."
+            )
+        # Read by the lifespan handler of sensorgrid.asgi (in this process: one worker).
+        os.environ[INGEST_VARIABLE] = "1" if ingest else "0"
         uvicorn.run(
             "sensorgrid.asgi:application",
             host=host,
             port=port,
             workers=workers,
             proxy_headers=True,
+            lifespan="on",
             # Our logging (text or JSON lines, docs/operations.md) for everything;
             # the request middleware writes the access log, with the request id.
             log_config=None,

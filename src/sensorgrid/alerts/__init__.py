@@ -1,0 +1,1 @@
+"""Alert rules, alerts, and the outbox that delivers notifications and forwarded data."""

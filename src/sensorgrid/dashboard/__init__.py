@@ -1,0 +1,1 @@
+"""The web dashboard: map, node, site, room and public pages."""

@@ -1,0 +1,128 @@
+// Live tiles: the server renders each node's tile (templates/dashboard/_tile.html);
+// this module keeps its values, CO2 level and health badge current.
+import { Live, readJson } from "./live.js";
+
+// Keep in step with CO2_GOOD_BELOW / CO2_POOR_ABOVE in dashboard/views.py.
+export const CO2_LEVELS = { goodBelow: 1000, poorAbove: 1400 };
+
+export function co2Level(value) {
+  if (value == null) return null;
+  if (value < CO2_LEVELS.goodBelow) return { css: "good", label: "Good" };
+  if (value <= CO2_LEVELS.poorAbove) return { css: "fair", label: "Fair" };
+  return { css: "poor", label: "Poor" };
+}
+
+export function formatValue(value) {
+  return String(Math.round(value * 10) / 10);
+}
+
+export function formatTs(iso) {
+  if (!iso) return "";
+  return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
+}
+
+const quantities = readJson("quantities", {});
+
+// The newest known state of each node: {status, ts, values: {key: value}}.
+export const state = new Map();
+
+function tilesOf(node) {
+  return document.querySelectorAll(`.tile[data-node="${node}"]`);
+}
+
+function row(tile, key) {
+  let element = tile.querySelector(`.value[data-quantity="${CSS.escape(key)}"]`);
+  if (element) return element;
+  const q = quantities[key] || { name: key, unit: "" };
+  element = document.createElement("div");
+  element.className = "value";
+  element.dataset.quantity = key;
+  const dt = document.createElement("dt");
+  dt.textContent = q.name;
+  const dd = document.createElement("dd");
+  const number = document.createElement("span");
+  number.className = "number";
+  number.dataset.value = "";
+  const unit = document.createElement("span");
+  unit.className = "unit";
+  unit.textContent = q.unit;
+  dd.append(number, " ", unit);
+  element.append(dt, dd);
+  const list = tile.querySelector("dl.values");
+  // Keep the server's order: by quantity key.
+  const after = [...list.children].find((child) => child.dataset.quantity > key);
+  list.insertBefore(element, after || null);
+  return element;
+}
+
+function showValue(tile, key, value) {
+  const element = row(tile, key);
+  element.querySelector("[data-value]").textContent = formatValue(value);
+  if (key !== "co2") return;
+  const level = co2Level(value);
+  element.classList.remove("co2-good", "co2-fair", "co2-poor");
+  element.classList.add(`co2-${level.css}`);
+  let label = element.querySelector("[data-level]");
+  if (!label) {
+    label = document.createElement("span");
+    label.className = "level";
+    label.dataset.level = "";
+    element.querySelector("dd").append(" ", label);
+  }
+  label.textContent = level.label;
+}
+
+export function showStatus(container, status) {
+  for (const badge of container.querySelectorAll("[data-status]")) {
+    badge.className = `badge status-${status.toLowerCase()}`;
+    badge.textContent = status;
+  }
+}
+
+function showUpdated(tile, ts) {
+  const element = tile.querySelector("[data-updated]");
+  if (!element || !ts) return;
+  const time = document.createElement("time");
+  time.dateTime = ts;
+  time.textContent = formatTs(ts);
+  element.replaceChildren("Updated ", time);
+}
+
+export function apply(frame) {
+  const current = state.get(frame.node) || { status: null, ts: null, values: {} };
+  if (frame.type === "snapshot") {
+    current.values = { ...current.values, ...frame.values };
+    current.status = frame.status || current.status;
+    current.ts = frame.ts || current.ts;
+  } else if (frame.type === "delta") {
+    Object.assign(current.values, frame.values);
+    if (!current.ts || frame.ts > current.ts) current.ts = frame.ts;
+  } else if (frame.type === "status") {
+    current.status = frame.status;
+  }
+  state.set(frame.node, current);
+  for (const tile of tilesOf(frame.node)) {
+    if (frame.values) for (const [key, value] of Object.entries(frame.values)) showValue(tile, key, value);
+    if (frame.ts) showUpdated(tile, current.ts);
+    if (current.status) showStatus(tile, current.status);
+  }
+  return current;
+}
+
+// Connects the page's tiles: subscribes to the page's subscriptions (embedded as
+// "live-subscriptions"), else to every node or public installation shown.
+export function bindTiles(live = new Live()) {
+  for (const type of ["snapshot", "delta", "status"]) live.on(type, apply);
+  const embedded = readJson("live-subscriptions");
+  const subscriptions = embedded ? [].concat(embedded) : [];
+  if (!subscriptions.length) {
+    for (const element of document.querySelectorAll("[data-installation]")) {
+      subscriptions.push({ installation: Number(element.dataset.installation) });
+    }
+  }
+  if (!subscriptions.length) {
+    for (const tile of document.querySelectorAll(".tile[data-node]")) subscriptions.push({ node: Number(tile.dataset.node) });
+  }
+  subscriptions.forEach((s) => live.subscribe(s));
+  return live;
+}

@@ -1,0 +1,257 @@
+"""Server-rendered dashboard pages (docs/dashboard.md).
+
+Every object is loaded through a ``for_user`` queryset, so a foreign id is a 404
+exactly as in the API. The pages render the current values themselves; the ES
+modules in ``static/dashboard/`` then keep them live over ``/ws/live/``.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Site
+from sensorgrid.telemetry.models import Latest
+from sensorgrid.tenancy.scoping import member_organizations
+
+MAX_ID = 2**63 - 1  # bigger ids cannot exist, and SQLite cannot even compare them
+
+# Indoor air quality by CO2 (ppm). Keep in step with CO2_LEVELS in static/dashboard/tiles.js.
+CO2_GOOD_BELOW = 1000
+CO2_POOR_ABOVE = 1400
+
+# Chart presets of the node page: label → (seconds, bucket). tiles.js/node.js read them
+# from the page, so this is the one place to change them.
+PRESETS = [
+    ("1 h", 3600, "raw"),
+    ("24 h", 86400, "15m"),
+    ("7 d", 7 * 86400, "1h"),
+    ("1 y", 365 * 86400, "1d"),
+]
+DEFAULT_PRESET = "24 h"
+
+
+def co2_level(value: float | None) -> tuple[str, str]:
+    """CSS class and text label of a CO2 value: never colour alone."""
+    if value is None:
+        return "", ""
+    if value < CO2_GOOD_BELOW:
+        return "good", "Good"
+    if value <= CO2_POOR_ABOVE:
+        return "fair", "Fair"
+    return "poor", "Poor"
+
+
+@dataclass
+class Value:
+    quantity: str
+    name: str
+    unit: str
+    value: float
+    ts: datetime
+
+    @property
+    def level(self) -> tuple[str, str]:
+        return co2_level(self.value) if self.quantity == "co2" else ("", "")
+
+    def as_json(self) -> dict:
+        return {
+            "quantity": self.quantity,
+            "name": self.name,
+            "unit": self.unit,
+            "value": self.value,
+            "ts": self.ts.isoformat(),
+        }
+
+
+@dataclass
+class Tile:
+    """A node as the pages show it: name, health, where it is, newest values."""
+
+    node: Node
+    installation: Installation | None
+    url: str  # the node page, only for members (others would get a 404)
+    values: list[Value] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.node.status
+
+    @property
+    def status_label(self) -> str:
+        return NodeStatus(self.node.status).label
+
+    @property
+    def updated(self) -> datetime | None:
+        return max((v.ts for v in self.values), default=None)
+
+    @property
+    def co2(self) -> Value | None:
+        return next((v for v in self.values if v.quantity == "co2"), None)
+
+    def as_json(self) -> dict:
+        room = self.installation.room if self.installation else None
+        return {
+            "id": self.node.pk,
+            "label": str(self.node),
+            "device_id": self.node.device_id,
+            "status": self.node.status,
+            "url": self.url,
+            "room": room.name if room else "",
+            "site": room.site_id if room else None,
+            "values": [v.as_json() for v in self.values],
+        }
+
+
+def active_installations(user):
+    """Installations in place now that ``user`` sees (members: all; others: public)."""
+    now = timezone.now()
+    return (
+        Installation.objects.for_user(user)
+        .filter(start__lte=now)
+        .filter(Q(end__isnull=True) | Q(end__gt=now))
+        .select_related("node__organization", "room__site__organization")
+    )
+
+
+def tiles_for(user, installations, nodes=()) -> list[Tile]:
+    """Tiles of the installed nodes (and of ``nodes`` not installed anywhere)."""
+    members = set(member_organizations(user).values_list("organization_id", flat=True))
+    everything = user.is_active and user.is_superuser
+    tiles = []
+    for installation in installations:
+        node = installation.node
+        member = everything or node.organization_id in members
+        tiles.append(Tile(node, installation, _node_url(node) if member else ""))
+    tiles += [Tile(node, None, _node_url(node)) for node in nodes]
+    _attach_latest(tiles)
+    return tiles
+
+
+def _node_url(node: Node) -> str:
+    return reverse("dashboard:node", args=[node.pk])
+
+
+def _attach_latest(tiles: list[Tile]) -> None:
+    by_node = {t.node.pk: t for t in tiles}
+    rows = (
+        Latest.objects.filter(node_id__in=by_node)
+        .select_related("quantity")
+        .order_by("node_id", "quantity__key")
+    )
+    for row in rows:
+        tile = by_node[row.node_id]
+        if not tile.url and tile.installation and row.ts < tile.installation.start:
+            continue  # a public installation publishes its own period only
+        q = row.quantity
+        tile.values.append(Value(q.key, q.name, q.unit, row.value, row.ts))
+
+
+def _get(queryset, pk: int):
+    obj = queryset.filter(pk=pk).first() if pk <= MAX_ID else None
+    if obj is None:
+        raise Http404("No such object visible to you.")
+    return obj
+
+
+@login_required
+def map_page(request):
+    """The sites the user sees on a map, coloured by their nodes' health and CO2."""
+    sites = list(Site.objects.for_user(request.user).select_related("organization"))
+    installations = active_installations(request.user).filter(room__site__in=sites)
+    installed = Installation.objects.filter(
+        Q(end__isnull=True) | Q(end__gt=timezone.now()), start__lte=timezone.now()
+    ).values("node_id")
+    loose = Node.objects.for_user(request.user).exclude(pk__in=installed)
+    tiles = tiles_for(request.user, installations, loose.select_related("organization"))
+    by_site = defaultdict(list)
+    for tile in tiles:
+        if tile.installation:
+            by_site[tile.installation.room.site_id].append(tile)
+    site_data = [
+        {
+            "id": site.pk,
+            "name": site.name,
+            "organization": site.organization.name,
+            "address": site.address,
+            "lat": site.latitude,
+            "lon": site.longitude,
+            "url": reverse("dashboard:site", args=[site.pk]),
+            "nodes": [t.as_json() for t in by_site[site.pk]],
+        }
+        for site in sites
+    ]
+    context = {
+        "sites": [(site, by_site[site.pk]) for site in sites],
+        "loose": [t for t in tiles if t.installation is None],
+        "config": {"sites": site_data, "tiles": settings.SENSORGRID_MAP_TILES},
+    }
+    return render(request, "dashboard/map.html", context)
+
+
+@login_required
+def node_page(request, pk: int):
+    """Live values and the time-series chart of one node (members only, as the API)."""
+    node = _get(Node.objects.for_user(request.user).select_related("organization", "model"), pk)
+    installation = active_installations(request.user).filter(node=node).first()
+    (tile,) = tiles_for(
+        request.user, [installation] if installation else [], [] if installation else [node]
+    )
+    quantities = {v.quantity: (v.name, v.unit) for v in tile.values}
+    if node.model_id:
+        for q in node.model.quantities.all():
+            quantities.setdefault(q.key, (q.name, q.unit))
+    keys = sorted(quantities, key=lambda k: (k != "co2", k))
+    config = {
+        "node": node.pk,
+        "timeseries": reverse("node-timeseries", args=[node.pk]),
+        "quantities": [
+            {"key": k, "name": quantities[k][0], "unit": quantities[k][1]} for k in keys
+        ],
+        "presets": [{"label": p[0], "seconds": p[1], "bucket": p[2]} for p in PRESETS],
+        "preset": DEFAULT_PRESET,
+    }
+    context = {"node": node, "tile": tile, "installation": installation, "config": config}
+    return render(request, "dashboard/node.html", context)
+
+
+@login_required
+def site_page(request, pk: int):
+    site = _get(Site.objects.for_user(request.user).select_related("organization"), pk)
+    installations = active_installations(request.user).filter(room__site=site)
+    tiles = tiles_for(request.user, installations)
+    rooms = Room.objects.for_user(request.user).filter(site=site)
+    context = {"site": site, "rooms": rooms, "tiles": tiles, "subscription": {"site": site.pk}}
+    return render(request, "dashboard/site.html", context)
+
+
+@login_required
+def room_page(request, pk: int):
+    room = _get(Room.objects.for_user(request.user).select_related("site__organization"), pk)
+    installations = active_installations(request.user).filter(room=room)
+    tiles = tiles_for(request.user, installations)
+    context = {"room": room, "tiles": tiles, "subscription": {"room": room.pk}}
+    return render(request, "dashboard/room.html", context)
+
+
+def public_page(request):
+    """What the public installations publish, for everybody (no login)."""
+    stranger = AnonymousUser()  # the page shows what everybody sees, also to members
+    tiles = tiles_for(stranger, active_installations(stranger))
+    groups = defaultdict(list)
+    for tile in tiles:
+        site = tile.installation.room.site
+        groups[(site.organization.name, site.name, site.address)].append(tile)
+    context = {
+        "groups": sorted(groups.items(), key=lambda kv: kv[0]),
+        "day_ago": (timezone.now() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    return render(request, "dashboard/public.html", context)

@@ -1,0 +1,1 @@
+"""Open-data map layers: layers, features, and the pipelines that fill them."""

@@ -1,0 +1,60 @@
+"""Mail the layer's organization owners when a pipeline fails twice in a row.
+
+Only the second failure in a row mails (not the third, fourth …), so a source that
+is down for a week causes one message; a success resets the count.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+
+from sensorgrid.tenancy.models import Role, User
+
+log = logging.getLogger(__name__)
+
+
+def owners(organization_id: int) -> list[str]:
+    return sorted(
+        User.objects.filter(
+            is_active=True,
+            memberships__organization_id=organization_id,
+            memberships__role=Role.OWNER,
+        )
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+
+
+def repeated_failure(pipeline, run) -> int:
+    """Send the mail; returns how many messages went out (mail errors are logged only)."""
+    recipients = owners(pipeline.layer.organization_id)
+    if not recipients:
+        log.warning("pipeline %s failed twice; its organization has no owner email", pipeline.key)
+        return 0
+    base = getattr(settings, "SENSORGRID_BASE_URL", "").rstrip("/")
+    link = f"{base}/admin/geo/pipeline/{pipeline.pk}/change/" if base else ""
+    subject = f"[SensorGrid] Pipeline {pipeline.key} failed twice in a row"
+    body = "\n".join(
+        line
+        for line in [
+            f"The pipeline {pipeline.key} ({pipeline}) of the layer {pipeline.layer.key} "
+            "failed twice in a row. The layer keeps the data of the last good run.",
+            "",
+            f"Last error ({run.started_at:%Y-%m-%d %H:%M} UTC):",
+            f"  {run.error}",
+            "",
+            f"History: sensorgrid pipeline history {pipeline.key}",
+            f"Admin: {link}" if link else None,
+            "",
+            "You receive this because you own the organization. No further mail is sent "
+            "until the pipeline has succeeded again.",
+        ]
+        if line is not None
+    )
+    try:
+        return send_mail(subject, body, None, recipients)
+    except Exception:  # the run is recorded already; a mail outage must not hide it
+        log.exception("cannot mail the failure of pipeline %s", pipeline.key)
+        return 0

@@ -1,0 +1,62 @@
+"""Downloads for the fetch step: bounded in time and size, errors as PipelineError."""
+
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+
+from sensorgrid.geo.pipelines.items import PipelineError, Progress, no_progress
+from sensorgrid.geo.pipelines.registry import Request
+
+CHUNK = 64 * 1024
+
+
+def user_agent() -> str:
+    from sensorgrid import __version__
+
+    # Overpass and Wikipedia ask every client to say who it is.
+    return getattr(
+        settings,
+        "SENSORGRID_GEO_USER_AGENT",
+        f"SensorGrid/{__version__} (open-data pipelines; +https://github.com/sensorgrid)",
+    )
+
+
+def download(request: Request, progress: Progress = no_progress) -> tuple[bytes, str]:
+    """The body and content type of ``request``; PipelineError for anything but a 2xx."""
+    timeout = getattr(settings, "SENSORGRID_GEO_FETCH_TIMEOUT", 60)
+    limit = getattr(settings, "SENSORGRID_GEO_FETCH_MAX_BYTES", 50 * 1024 * 1024)
+    headers = {"User-Agent": user_agent(), "Accept": "*/*", **request.headers}
+    req = urllib.request.Request(
+        request.url, data=request.data, headers=headers, method=request.method
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as response:
+            total = response.headers.get("Content-Length")
+            total = int(total) if total and total.isdigit() else None
+            if total is not None and total > limit:
+                raise PipelineError(_too_big(request.url, limit))
+            chunks, size = [], 0
+            while chunk := response.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise PipelineError(_too_big(request.url, limit))
+                chunks.append(chunk)
+                progress("fetch", size, total)
+            return b"".join(chunks), response.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as exc:
+        body = exc.read(500).decode("utf-8", "replace").strip()
+        raise PipelineError(
+            f"{request.url} answered HTTP {exc.code} {exc.reason}" + (f": {body}" if body else "")
+        ) from None
+    except urllib.error.URLError as exc:
+        raise PipelineError(f"cannot fetch {request.url}: {exc.reason}") from None
+    except (TimeoutError, OSError) as exc:
+        raise PipelineError(f"cannot fetch {request.url}: {exc}") from None
+
+
+def _too_big(url: str, limit: int) -> str:
+    return (
+        f"{url} sends more than {limit} bytes (SENSORGRID_GEO_FETCH_MAX_BYTES); narrow the "
+        "query or raise the limit."
+    )

@@ -1,0 +1,72 @@
+"""What flows between the steps of a pipeline: items, skips and the run's context."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class PipelineError(Exception):
+    """A run cannot go on; the message says what to fix. The layer is left untouched."""
+
+
+@dataclass(slots=True)
+class Item:
+    """One record from a source, before (geometry may be None) or after mapping."""
+
+    ref: str  # where it came from, for messages: "line 7", "node/123", "feature 4"
+    properties: dict[str, Any]
+    geometry: dict | None = None
+    external_id: str | None = None
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """A record that cannot be used, with the reason; reported in the run's log."""
+
+    ref: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """A mapped, valid feature, ready to load."""
+
+    external_id: str
+    geometry: dict
+    properties: dict[str, Any]
+    bbox: tuple[float, float, float, float]
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+
+#: progress(step, completed, total): total None when unknown.
+Progress = Callable[[str, int, int | None], None]
+
+
+def no_progress(step: str, completed: int, total: int | None) -> None:
+    pass
+
+
+@dataclass
+class Context:
+    """The state of one run, handed from step to step."""
+
+    pipeline: Any  # geo.models.Pipeline
+    options: dict[str, Any]
+    progress: Progress = no_progress
+    payload: bytes = b""
+    content_type: str = ""
+    items: list[Item] = field(default_factory=list)
+    features: list[Feature] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+
+    def skip(self, ref: str, reason: str) -> None:
+        self.skips.append(Skip(ref, reason))
+
+    def note(self, line: str) -> None:
+        self.log.append(line)

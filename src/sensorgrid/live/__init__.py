@@ -1,0 +1,1 @@
+"""Live values: the WebSocket endpoint /ws/live/ and what publishes to it."""

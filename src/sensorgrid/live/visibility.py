@@ -1,0 +1,74 @@
+"""Which nodes a live subscription covers, by the API's tenancy rules (docs/dashboard.md).
+
+Members of a node's organization (and superusers) see it; everybody sees a node while
+it has an active public installation. Site, room, organization and installation
+subscriptions expand to the visible nodes currently installed there (organization:
+members get all its nodes). ``None`` means "not found": unknown and foreign look alike.
+"""
+
+from datetime import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+
+from sensorgrid.inventory.models import Installation, Node, Room, Site
+from sensorgrid.tenancy import scoping
+from sensorgrid.tenancy.models import Organization
+from sensorgrid.tenancy.scoping import Action, member_organizations
+
+KINDS = ("node", "site", "room", "organization", "installation")
+MAX_ID = 2**63 - 1  # bigger ids cannot exist, and SQLite cannot even compare them
+
+
+def _active(now: datetime):
+    return Installation.objects.filter(start__lte=now).filter(Q(end__isnull=True) | Q(end__gt=now))
+
+
+def _visible_nodes(user, now: datetime):
+    """Nodes whose data ``user`` may see right now."""
+    nodes = Node.objects.all()
+    if user is not None and user.is_active and user.is_superuser:
+        return nodes
+    allowed = Q(pk__in=_active(now).filter(is_public=True).values("node_id"))
+    if user is not None and user.is_authenticated and user.is_active:
+        allowed |= Q(organization__in=member_organizations(user, Action.VIEW))
+    return nodes.filter(allowed)
+
+
+def _ids(nodes) -> list[int]:
+    return list(nodes.order_by("pk").values_list("pk", flat=True))
+
+
+def nodes_of(user, kind: str, pk: int, now: datetime | None = None) -> list[int] | None:
+    """Ids of the nodes a subscription ``{kind: pk}`` covers for ``user``, or None."""
+    now = now or timezone.now()
+    if kind not in KINDS or not 0 < pk <= MAX_ID:
+        return None
+    visible = _visible_nodes(user, now)
+    if kind == "node":
+        return _ids(visible.filter(pk=pk)) or None
+    if kind == "installation":
+        installation = Installation.objects.for_user(user, Action.VIEW).filter(pk=pk).first()
+        if installation is None:
+            return None
+        if not _active(now).filter(pk=pk).exists():
+            return []  # ended or not yet begun: nothing is installed there now
+        return _ids(visible.filter(pk=installation.node_id))
+    if kind == "organization":
+        if not Organization.objects.for_user(user, Action.VIEW).filter(pk=pk).exists():
+            return None
+        return _ids(visible.filter(organization_id=pk))
+    model, lookup = (Site, "room__site_id") if kind == "site" else (Room, "room_id")
+    if not model.objects.for_user(user, Action.VIEW).filter(pk=pk).exists():
+        return None
+    installed = _active(now).filter(**{lookup: pk}).values("node_id")
+    return _ids(visible.filter(pk__in=installed))
+
+
+def alert_audience(user) -> frozenset[int] | None:
+    """Ids of the organizations ``user`` is a member of; None for a superuser (all)."""
+    if user is not None and user.is_active and user.is_superuser:
+        return None
+    if user is None or not user.is_authenticated:
+        return frozenset()
+    return frozenset(scoping.member_organizations(user).values_list("organization_id", flat=True))

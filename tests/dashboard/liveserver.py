@@ -1,0 +1,132 @@
+"""A real SensorGrid web server (ASGI: pages, API and /ws/live/) on SQLite demo data,
+for the browser tests and bench/screenshots.py.
+
+pytest-django's live_server speaks WSGI only, so the WebSocket needs `sensorgrid serve`
+in a process of its own, on a database of its own in a temporary directory.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tests.servers import free_port, wait_for_port
+
+PASSWORD = "demo-password"
+
+
+class SensorGridServer:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.environment = {
+            **os.environ,
+            "SENSORGRID_VAR_DIR": str(directory),
+            "SENSORGRID_DATABASE_URL": "",
+            "SENSORGRID_REDIS_URL": "",
+            "SENSORGRID_LOG_FORMAT": "text",
+        }
+        self.process: subprocess.Popen | None = None
+        self.tokens: dict[str, str] = {}
+
+    def manage(self, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "sensorgrid", *args],
+            env=self.environment,
+            check=True,
+            capture_output=True,
+        )
+
+    def start(self) -> "SensorGridServer":
+        self.manage("migrate", "--no-input")
+        self.manage("loaddemo")
+        self.log = (self.directory / "serve.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sensorgrid", "serve", "--port", str(self.port)],
+            env=self.environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_for_port(self.port, timeout=30)
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.log.close()
+
+    def output(self) -> str:
+        return (self.directory / "serve.log").read_text()[-3000:]
+
+    def call(self, path: str, body=None, token: str = "", bearer: str = "") -> dict:
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Token {token}"
+        if bearer:
+            headers["Authorization"] = f"Bearer {bearer}"
+        request = urllib.request.Request(
+            self.base + path,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers=headers,
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def token(self, user: str) -> str:
+        if user not in self.tokens:
+            answer = self.call("/api/v1/auth/token/", {"username": user, "password": PASSWORD})
+            self.tokens[user] = answer["token"]
+        return self.tokens[user]
+
+    def node(self, user: str, device_id: str) -> dict:
+        nodes = self.call(f"/api/v1/nodes/?device_id={device_id}", token=self.token(user))
+        return nodes["results"][0]
+
+    def credential(self, user: str, node_id: int) -> str:
+        answer = self.call(
+            f"/api/v1/nodes/{node_id}/rotate-credential/", {}, token=self.token(user)
+        )
+        return answer["credential"]
+
+    def ingest(self, credential: str, messages) -> dict:
+        return self.call("/api/v1/ingest/", messages, bearer=credential)
+
+    def websocket_ready(self) -> bool:
+        """Whether /ws/live/ accepts an upgrade (the live backend is installed)."""
+        import base64
+        import socket
+
+        key = base64.b64encode(os.urandom(16)).decode()
+        request = (
+            f"GET /ws/live/ HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+            f"Origin: http://127.0.0.1:{self.port}\r\n\r\n"
+        )
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as sock:
+                sock.sendall(request.encode())
+                return sock.recv(200).startswith(b"HTTP/1.1 101")
+        except OSError:
+            return False
+
+
+def wait_until(predicate, timeout: float = 10, interval: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = predicate()
+            if result:
+                return result
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(interval)
+    raise AssertionError(f"not true after {timeout}s: {predicate}")

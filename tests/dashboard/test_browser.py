@@ -1,0 +1,202 @@
+"""The dashboard in a real Chromium (Playwright) against `sensorgrid serve` (ASGI, so
+/ws/live/ works) on SQLite demo data: live values without reload, the 404 page and
+no live data for foreigners, and what anonymous visitors see.
+
+Needs Debian's /usr/bin/chromium (.ci/run installs it) and the built assets (`make assets`).
+"""
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+
+CHROMIUM = Path("/usr/bin/chromium")
+VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
+    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
+]
+
+# In the demo data (sensorgrid/inventory/demo.py) alice's Riverside School publishes
+# only "Classroom 1 monitor"; everything below is private.
+PRIVATE_NAMES = [
+    "Classroom 2",
+    "Sports hall",
+    "Hall LoRaWAN sensor",
+    "demo-co2-002",
+    "Harbour",
+    "Meeting room",
+    "Roof weather",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = SensorGridServer(tmp_path_factory.mktemp("dashboard")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    contexts = []
+
+    def make(server, user=None, path="/"):
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        if user:
+            page.goto(f"{server.base}/login/?next={path}")
+            page.get_by_label("Username").fill(user)
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Log in").click()
+            page.wait_for_load_state()
+        else:
+            page.goto(server.base + path)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(server, new_page):
+    node = server.node("alice", "demo-co2-002")
+    credential = server.credential("alice", node["id"])
+    page = new_page(server, "alice", f"/nodes/{node['id']}/")
+    assert page.url == f"{server.base}/nodes/{node['id']}/"
+    assert page.get_by_role("heading", level=1).inner_text() == "Classroom 2 monitor"
+    assert "Riverside School" in page.locator("nav[aria-label=Main]").inner_text()
+    page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
+    page.get_by_role("button", name="1 h").click()
+    page.wait_for_function(
+        "!document.getElementById('chart-summary').textContent.startsWith('Loading')"
+    )
+    points = int(page.get_attribute("#chart", "data-points"))
+    page.evaluate("window.notReloaded = true")
+
+    answer = server.ingest(
+        credential,
+        {"device": "demo-co2-002", "ts": now_iso(), "values": {"co2": 1234, "temperature": 21.5}},
+    )
+    assert answer["accepted"] == 2
+    started = time.monotonic()
+    co2 = page.locator('.tile [data-quantity="co2"]')
+    page.wait_for_function(
+        """() => {
+            const row = document.querySelector('.tile [data-quantity="co2"] [data-value]');
+            return row && row.textContent === '1234';
+        }""",
+        timeout=2000,
+    )
+    page.wait_for_function(
+        f"document.getElementById('chart').dataset.points === '{points + 1}'", timeout=2000
+    )
+    elapsed = time.monotonic() - started
+    assert elapsed < 2.0
+    assert co2.locator("[data-level]").inner_text() == "Fair"  # 1000–1400 ppm, as text
+    assert page.locator('.tile [data-quantity="temperature"] [data-value]').inner_text() == "21.5"
+    assert page.evaluate("window.notReloaded") is True
+    assert "1234" in page.inner_text("#chart-summary")
+    assert page.errors == []
+
+
+def test_charlie_gets_the_404_page_and_no_live_data_for_alices_node(server, new_page):
+    node = server.node("alice", "demo-co2-002")
+    credential = server.credential("alice", node["id"])
+    page = new_page(server, "charlie")
+    response = page.goto(f"{server.base}/nodes/{node['id']}/")
+    assert response.status == 404
+    assert page.get_by_role("heading", level=1).inner_text() == "Not found"
+    assert "Classroom 2" not in page.content()
+    assert "Harbour Offices" in page.locator("nav[aria-label=Main]").inner_text()
+
+    page.evaluate(
+        """(node) => new Promise((resolve) => {
+            window.frames_ = [];
+            const socket = new WebSocket(`ws://${location.host}/ws/live/`);
+            socket.onmessage = (event) => {
+                const frame = JSON.parse(event.data);
+                window.frames_.push(frame);
+                if (frame.type === 'error' || frame.type === 'subscribed') resolve();
+            };
+            socket.onopen = () => socket.send(JSON.stringify({subscribe: {node}}));
+            setTimeout(resolve, 5000);
+        })""",
+        node["id"],
+    )
+    server.ingest(credential, {"device": "demo-co2-002", "ts": now_iso(), "values": {"co2": 999}})
+    time.sleep(1.0)
+    frames = page.evaluate("window.frames_")
+    assert {"type": "error", "subscription": {"node": node["id"]}, "error": "not found"} in frames
+    assert not [f for f in frames if f.get("node") == node["id"]], frames
+    assert "999" not in json.dumps(frames)
+
+
+def test_an_anonymous_visitor_sees_the_public_installation_and_nothing_else(server, new_page):
+    public = server.node("alice", "demo-co2-001")
+    credential = server.credential("alice", public["id"])
+    server.ingest(credential, {"device": "demo-co2-001", "ts": now_iso(), "values": {"co2": 650}})
+    page = new_page(server, None, "/public/")
+    body = page.locator("main").inner_text()
+    assert "Classroom 1 monitor" in body
+    assert "Main building" in body and "Riverside School" in body
+    assert "650" in page.locator('.tile [data-quantity="co2"]').inner_text()
+    for name in PRIVATE_NAMES:
+        assert name not in page.content(), name
+    assert page.get_by_role("link", name="Log in").is_visible()
+
+    # Live on the public page too: the public installation's node is subscribed.
+    page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
+    server.ingest(credential, {"device": "demo-co2-001", "ts": now_iso(), "values": {"co2": 1500}})
+    page.wait_for_function(
+        """() => document.querySelector('.tile [data-quantity="co2"] [data-value]')
+                 .textContent === '1500'""",
+        timeout=2000,
+    )
+    assert page.locator('.tile [data-quantity="co2"] [data-level]').inner_text() == "Poor"
+
+    for path in ["/", f"/nodes/{public['id']}/"]:
+        page.goto(server.base + path)
+        assert page.url.startswith(f"{server.base}/login/?next="), path
+    assert page.errors == []
+
+
+def test_the_map_shows_the_sites_and_opens_a_popup_from_the_keyboard(server, new_page):
+    page = new_page(server, "alice")
+    page.wait_for_selector(".site-marker")
+    assert page.locator(".leaflet-marker-icon").count() == 2  # Main building, Sports hall
+    assert page.locator(".leaflet-tile").count() == 0  # no tiles: nothing from elsewhere
+    marker = page.locator(".leaflet-marker-icon[title^='Main building']")
+    marker.focus()
+    page.keyboard.press("Enter")
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "Classroom 1 monitor" in popup.inner_text()
+    assert "Harbour" not in page.content()
+    assert page.errors == []
