@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
@@ -199,4 +199,39 @@ def test_the_map_shows_the_sites_and_opens_a_popup_from_the_keyboard(server, new
     popup.wait_for()
     assert "Classroom 1 monitor" in popup.inner_text()
     assert "Harbour" not in page.content()
+    assert page.errors == []
+
+
+LAYERS = """
+from sensorgrid.geo.models import Feature, Layer
+from sensorgrid.inventory.models import Site
+from sensorgrid.tenancy.models import Organization
+
+site = Site.objects.get(name="Main building")
+for slug, key, name in [("riverside-school", "bike-stands", "Bike stands"),
+                        ("harbour-offices", "harbour-cranes", "Harbour cranes")]:
+    layer = Layer.objects.create(organization=Organization.objects.get(slug=slug), key=key,
+                                 name=name, geometry_type="Point", style={"color": "#7a2d9c"})
+    for n in range(3):
+        x, y = site.longitude + 0.0004 * n, site.latitude + 0.0003
+        Feature.objects.create(layer=layer, external_id=str(n), properties={"capacity": 10 + n},
+                               geometry={"type": "Point", "coordinates": [x, y]},
+                               min_x=x, max_x=x, min_y=y, max_y=y, fingerprint=str(n))
+"""
+
+
+def test_the_map_switches_open_data_layers_the_user_may_see(server, new_page):
+    server.manage("shell", "-c", LAYERS)
+    page = new_page(server, "alice")
+    switcher = page.locator(".leaflet-control-layers")
+    switcher.wait_for()
+    assert "Bike stands" in switcher.inner_text()
+    assert "Harbour cranes" not in switcher.inner_text()  # charlie's organization's layer
+    page.get_by_label("Bike stands").check()
+    features = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+    wait_until(lambda: features.count() == 3, timeout=5)
+    features.first.click(force=True)
+    assert "capacity" in page.locator(".leaflet-popup-content").last.inner_text()
+    page.get_by_label("Bike stands").uncheck()
+    wait_until(lambda: features.count() == 0, timeout=5)
     assert page.errors == []

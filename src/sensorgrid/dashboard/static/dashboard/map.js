@@ -2,6 +2,7 @@
 // its nodes; a popup lists the nodes with their live values. No tile layer unless
 // SENSORGRID_MAP_TILES names one (nothing is loaded from elsewhere by default).
 import * as L from "./vendor/leaflet-src.esm.js";
+import { addLayerSwitcher } from "./layers.js";
 import { Live, readJson } from "./live.js";
 import { apply, co2Level, formatTs, formatValue, state } from "./tiles.js";
 
@@ -99,6 +100,7 @@ if (config.tiles) {
   element.classList.add("no-tiles");
 }
 L.control.scale({ metric: true, imperial: false }).addTo(map);
+addLayerSwitcher(map);
 
 const markers = new Map();
 for (const site of placed) {
