@@ -32,6 +32,7 @@ class SensorGridServer:
             "SENSORGRID_LOG_FORMAT": "text",
         }
         self.process: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
         self.tokens: dict[str, str] = {}
 
     def manage(self, *args: str) -> None:
@@ -55,7 +56,29 @@ class SensorGridServer:
         wait_for_port(self.port, timeout=30)
         return self
 
+    def start_worker(self) -> subprocess.Popen:
+        """`sensorgrid worker` on this server's database and queue (sends deliveries)."""
+        self.worker_log = (self.directory / "worker.log").open("w")
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "sensorgrid", "worker", "--threads", "1", "--no-periodic"],
+            env=self.environment,
+            stdout=self.worker_log,
+            stderr=subprocess.STDOUT,
+        )
+        return self.worker
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+            self.worker = None
+            self.worker_log.close()
+
     def stop(self) -> None:
+        self.stop_worker()
         if self.process is not None:
             self.process.terminate()
             try:

@@ -235,3 +235,115 @@ def test_the_map_switches_open_data_layers_the_user_may_see(server, new_page):
     page.get_by_label("Bike stands").uncheck()
     wait_until(lambda: features.count() == 0, timeout=5)
     assert page.errors == []
+
+
+@pytest.fixture
+def webhook_receiver():
+    """A webhook receiver in this process that checks signatures as docs/alerts.md shows."""
+    import hashlib
+    import hmac
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from tests.servers import free_port
+
+    state = {"secret": b"", "valid": [], "invalid": [], "lock": threading.Lock()}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            timestamp = self.headers["X-SensorGrid-Timestamp"]
+            expected = (
+                "sha256="
+                + hmac.new(
+                    state["secret"], timestamp.encode() + b"." + body, hashlib.sha256
+                ).hexdigest()
+            )
+            fresh = abs(time.time() - int(timestamp)) <= 300
+            good = fresh and hmac.compare_digest(expected, self.headers["X-SensorGrid-Signature"])
+            with state["lock"]:
+                state["valid" if good else "invalid"].append((self.headers, body))  # any case
+            self.send_response(200 if good else 401)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state["url"] = f"http://127.0.0.1:{port}/hook"
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_alice_creates_a_rule_and_its_alert_shows_live_notifies_and_is_acknowledged(
+    server, new_page, webhook_receiver
+):
+    # "Done when" of the alerts issue, with an HTTP-ingested high value standing in for
+    # the simulator's fault mode. Deliveries leave through the worker (Huey queue).
+    server.start_worker()
+    node = server.node("alice", "demo-co2-002")
+    credential = server.credential("alice", node["id"])
+
+    page = new_page(server, "alice", "/alerts/rules/new/")
+    page.get_by_label("Name", exact=True).fill("Classroom CO2 too high")
+    page.get_by_label("One node").check()
+    option = page.locator("#id_node option", has_text="Classroom 2 monitor")
+    page.get_by_label("Node", exact=True).select_option(option.get_attribute("value"))
+    page.get_by_label("Threshold: a value above or below a limit").check()
+    page.get_by_label("Quantity", exact=True).select_option("co2")
+    page.get_by_label("Limit", exact=True).fill("1000")
+    page.get_by_label("For (minutes)", exact=True).fill("0")
+    page.get_by_label("Severity", exact=True).select_option("critical")
+    page.get_by_label("Or a new webhook URL", exact=True).fill(webhook_receiver["url"])
+    page.get_by_role("button", name="Create rule").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text() == "Classroom CO2 too high"
+    secret = page.get_by_role("textbox", name="Signing secret").input_value()
+    assert len(secret) > 20
+    webhook_receiver["secret"] = secret.encode()
+
+    node_page = new_page(server, "alice", f"/nodes/{node['id']}/")  # its alerts are live too
+    node_page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
+    assert "No open alerts." in node_page.locator(".node-alerts").inner_text()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Alerts").click()
+    page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
+    assert "No open alerts." in page.locator("main").inner_text()
+    time.sleep(0.5)  # the organization subscription is sent right after connecting
+    page.evaluate("window.notReloaded = true")
+
+    server.ingest(credential, {"device": "demo-co2-002", "ts": now_iso(), "values": {"co2": 1500}})
+    row = page.locator('tbody[data-alerts="open"] tr[data-alert]')
+    row.wait_for(timeout=5000)
+    assert page.evaluate("window.notReloaded") is True
+    text = row.inner_text()
+    assert "Classroom 2 monitor" in text and "Classroom CO2 too high" in text
+    assert "critical" in text and "Open" in text and "1500" in text
+    assert row.get_by_role("link", name="Classroom 2 monitor").get_attribute("href") == (
+        f"/nodes/{node['id']}/"
+    )
+
+    node_page.locator('.node-alerts tr[data-state="open"]').wait_for(timeout=5000)
+
+    wait_until(lambda: webhook_receiver["valid"], timeout=30, interval=0.2)
+    time.sleep(1.0)  # nothing else follows
+    assert webhook_receiver["invalid"] == []
+    ((headers, body),) = webhook_receiver["valid"]
+    assert headers["X-SensorGrid-Event"] == "alert.opened"
+    payload = json.loads(body)
+    assert "1500" in json.dumps(payload)
+
+    row.get_by_role("button", name="Acknowledge").click()
+    page.wait_for_load_state()
+    acknowledged = page.locator('tbody[data-alerts="open"] tr[data-state="acknowledged"]')
+    acknowledged.wait_for(timeout=5000)
+    assert "Acknowledged" in acknowledged.inner_text()
+    assert "by alice" in acknowledged.inner_text()
+    assert acknowledged.get_by_role("button", name="Acknowledge").count() == 0
+    node_page.locator('.node-alerts tr[data-state="acknowledged"]').wait_for(timeout=5000)
+    assert page.errors == [] and node_page.errors == []
+    server.stop_worker()

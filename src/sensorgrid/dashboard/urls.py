@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from sensorgrid.dashboard import views
+from sensorgrid.dashboard import alert_pages, views
 
 app_name = "dashboard"
 
@@ -11,6 +11,12 @@ urlpatterns = [
     path("sites/<int:pk>/", views.site_page, name="site"),
     path("rooms/<int:pk>/", views.room_page, name="room"),
     path("public/", views.public_page, name="public"),
+    path("alerts/", alert_pages.alerts_page, name="alerts"),
+    path("alerts/<int:pk>/row/", alert_pages.alert_row, name="alert-row"),
+    path("alerts/<int:pk>/acknowledge/", alert_pages.acknowledge, name="alert-acknowledge"),
+    path("alerts/rules/", alert_pages.rules_page, name="rules"),
+    path("alerts/rules/new/", alert_pages.rule_new_page, name="rule-new"),
+    path("alerts/rules/<int:pk>/", alert_pages.rule_page, name="rule"),
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
 ]

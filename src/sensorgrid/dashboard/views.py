@@ -155,7 +155,8 @@ def _attach_latest(tiles: list[Tile]) -> None:
         tile.values.append(Value(q.key, q.name, q.unit, row.value, row.ts))
 
 
-def _get(queryset, pk: int):
+def visible_or_404(queryset, pk: int):
+    """The object ``pk`` of a user's queryset, or the 404 page (as the API answers)."""
     obj = queryset.filter(pk=pk).first() if pk <= MAX_ID else None
     if obj is None:
         raise Http404("No such object visible to you.")
@@ -200,7 +201,9 @@ def map_page(request):
 @login_required
 def node_page(request, pk: int):
     """Live values and the time-series chart of one node (members only, as the API)."""
-    node = _get(Node.objects.for_user(request.user).select_related("organization", "model"), pk)
+    node = visible_or_404(
+        Node.objects.for_user(request.user).select_related("organization", "model"), pk
+    )
     installation = active_installations(request.user).filter(node=node).first()
     (tile,) = tiles_for(
         request.user, [installation] if installation else [], [] if installation else [node]
@@ -219,13 +222,22 @@ def node_page(request, pk: int):
         "presets": [{"label": p[0], "seconds": p[1], "bucket": p[2]} for p in PRESETS],
         "preset": DEFAULT_PRESET,
     }
-    context = {"node": node, "tile": tile, "installation": installation, "config": config}
+    from sensorgrid.dashboard import alert_pages  # it builds on this module
+
+    alerts = alert_pages.alerts_for(request.user).open().filter(node=node)
+    context = {
+        "node": node,
+        "tile": tile,
+        "installation": installation,
+        "config": {**config, "row": reverse("dashboard:alert-row", args=[0])},
+        "alert_rows": alert_pages.rows(alerts, alert_pages.owner_of(request.user)),
+    }
     return render(request, "dashboard/node.html", context)
 
 
 @login_required
 def site_page(request, pk: int):
-    site = _get(Site.objects.for_user(request.user).select_related("organization"), pk)
+    site = visible_or_404(Site.objects.for_user(request.user).select_related("organization"), pk)
     installations = active_installations(request.user).filter(room__site=site)
     tiles = tiles_for(request.user, installations)
     rooms = Room.objects.for_user(request.user).filter(site=site)
@@ -235,7 +247,9 @@ def site_page(request, pk: int):
 
 @login_required
 def room_page(request, pk: int):
-    room = _get(Room.objects.for_user(request.user).select_related("site__organization"), pk)
+    room = visible_or_404(
+        Room.objects.for_user(request.user).select_related("site__organization"), pk
+    )
     installations = active_installations(request.user).filter(room=room)
     tiles = tiles_for(request.user, installations)
     context = {"room": room, "tiles": tiles, "subscription": {"room": room.pk}}

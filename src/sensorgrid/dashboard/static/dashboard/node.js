@@ -1,6 +1,7 @@
 // The node page: live values (tiles.js) and a uPlot chart of one quantity over a
 // preset range, from the time-series API, extended live by the delta frames.
 import uPlot from "./vendor/uPlot.esm.js";
+import { bindAlerts } from "./alerts.js";
 import { Live, readJson } from "./live.js";
 import { apply, formatTs, formatValue, showStatus } from "./tiles.js";
 
@@ -155,6 +156,7 @@ live.on("status", (frame) => {
 live.on("error", (frame) => {
   document.getElementById("live-state").textContent = `Live updates refused: ${frame.error}`;
 });
+bindAlerts(live, { rowUrl: config.row, onlyOpen: true, node: config.node });
 live.subscribe({ node: config.node });
 live.connect();
 if (view.quantity) load();
