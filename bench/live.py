@@ -206,10 +206,10 @@ class Committer:
 
         publish = publisher._publish
 
-        def timed(deltas, statuses):
+        def timed(deltas, *rest):
             started = time.perf_counter()
             try:
-                return publish(deltas, statuses)
+                return publish(deltas, *rest)
             finally:
                 self.publish_cycles.append((len(deltas), time.perf_counter() - started))
 
