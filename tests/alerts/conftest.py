@@ -3,7 +3,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 
@@ -11,7 +11,7 @@ from sensorgrid.alerts import scope
 from sensorgrid.alerts.channels.webhook import signature
 from sensorgrid.alerts.models import AlertRule, Channel
 from sensorgrid.inventory.models import Quantity
-from tests.servers import free_port
+from tests.servers import http_server
 
 
 @pytest.fixture(autouse=True)
@@ -82,13 +82,9 @@ def receiver():
         def log_message(self, *args):
             pass
 
-    state.port = free_port()
-    server = ThreadingHTTPServer(("127.0.0.1", state.port), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    with http_server(Handler) as port:
+        state.port = port
+        yield state
 
 
 @pytest.fixture

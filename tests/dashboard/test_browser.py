@@ -243,9 +243,9 @@ def webhook_receiver():
     import hashlib
     import hmac
     import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from http.server import BaseHTTPRequestHandler
 
-    from tests.servers import free_port
+    from tests.servers import http_server
 
     state = {"secret": b"", "valid": [], "invalid": [], "lock": threading.Lock()}
 
@@ -269,14 +269,9 @@ def webhook_receiver():
         def log_message(self, *args):
             pass
 
-    port = free_port()
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state["url"] = f"http://127.0.0.1:{port}/hook"
-    yield state
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(Handler) as port:
+        state["url"] = f"http://127.0.0.1:{port}/hook"
+        yield state
 
 
 def test_alice_creates_a_rule_and_its_alert_shows_live_notifies_and_is_acknowledged(

@@ -1,13 +1,13 @@
 """A local HTTP server that plays the open-data sources from recorded files."""
 
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from sensorgrid.geo.models import Layer, Pipeline
+from tests.servers import http_server
 
 DATA = Path(__file__).parent / "data"
 
@@ -81,13 +81,9 @@ def _handler(server: SourceServer):
 @pytest.fixture(scope="session")
 def _http_server():
     server = SourceServer()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    server.port = httpd.server_address[1]
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    httpd.shutdown()
-    httpd.server_close()
+    with http_server(_handler(server)) as port:
+        server.port = port
+        yield server
 
 
 @pytest.fixture

@@ -355,3 +355,17 @@ async def test_alerts_reach_members_following_the_node_and_nobody_else(world):
     assert await stranger.receive_nothing(timeout=0.5)
     await member.disconnect()
     await stranger.disconnect()
+
+
+@run
+async def test_values_committed_while_nobody_listens_show_in_the_next_snapshot(world):
+    client = await connect(world.alice)
+    await subscribe(client, node=world.node_a.pk)
+    await ingest(world.node_a, seconds_ago=60, co2=500)  # published: cached in the process
+    assert (await next_delta(client))["values"] == {"co2": 500.0}
+    await client.disconnect()
+    await ingest(world.node_a, seconds_ago=1, co2=900)  # nobody listens: not published
+    client = await connect(world.alice)
+    _, snapshot = await subscribe(client, node=world.node_a.pk)
+    assert snapshot["values"]["co2"] == 900.0
+    await client.disconnect()

@@ -16,5 +16,12 @@ from sensorgrid.inventory.models import Node, NodeStatus
 def after_ingest(report: Committed) -> None:
     if not report.newest:
         return
-    quiet = Node.objects.filter(pk__in=list(report.newest)).exclude(status=NodeStatus.ALIVE)
-    apply(readings(quiet), timezone.now(), Thresholds.from_settings())
+    # Usually none: one narrow indexed query, the join for the intervals only if needed.
+    quiet = list(
+        Node.objects.filter(pk__in=list(report.newest))
+        .exclude(status=NodeStatus.ALIVE)
+        .values_list("pk", flat=True)
+    )
+    if quiet:
+        nodes = Node.objects.filter(pk__in=quiet)
+        apply(readings(nodes, stream=False), timezone.now(), Thresholds.from_settings())

@@ -38,8 +38,11 @@ class Reading:
 _COLUMNS = ("id", "status", "last_seen", "sampling_interval", "model__sampling_interval")
 
 
-def readings(nodes: QuerySet[Node]) -> Iterator[Reading]:
-    for pk, status, last_seen, own, of_model in nodes.values_list(*_COLUMNS).iterator(CHUNK):
+def readings(nodes: QuerySet[Node], stream: bool = True) -> Iterator[Reading]:
+    """The nodes' readings; ``stream`` reads a large set in chunks (a server-side cursor
+    on PostgreSQL), which costs extra round trips for the few nodes of one batch."""
+    rows = nodes.values_list(*_COLUMNS)
+    for pk, status, last_seen, own, of_model in rows.iterator(CHUNK) if stream else rows:
         yield Reading(pk, status, last_seen, own or of_model or DEFAULT_INTERVAL)
 
 

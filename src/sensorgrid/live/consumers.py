@@ -22,6 +22,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         # Where the in-memory layer's messages must be delivered (lifespan does it too).
         publisher.attach(asyncio.get_running_loop())
+        publisher.listening(+1)
+        self.counted = True
         # Alerts are for members only, also on nodes they follow through a public page.
         self.members_of = await database_sync_to_async(visibility.alert_audience)(
             self.scope.get("user")
@@ -37,6 +39,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code) -> None:
+        if getattr(self, "counted", False):
+            publisher.listening(-1)
+            self.counted = False
         if hasattr(self, "outbox"):
             self.outbox.close()
             for node_id in list(self.following):

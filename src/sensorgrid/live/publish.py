@@ -44,6 +44,7 @@ class Publisher:
         self._deltas: dict[int, Values] = {}
         self._statuses: dict[int, tuple[str, float]] = {}
         self._alerts: list[tuple[int, int, dict]] = []  # (node, organization, alert)
+        self.listeners = 0
         self._wake = threading.Event()
         self._progress = threading.Condition()
         self._offered = 0  # updates offered so far …
@@ -67,9 +68,16 @@ class Publisher:
         if layer is None:
             return False
         if isinstance(layer, InMemoryChannelLayer):
+            # Only this process's clients can hear: with none connected, publishing
+            # (and keeping the in-process cache) is work for nobody.
             loop = self._server_loop
-            return loop is not None and not loop.is_closed()
+            return self.listeners > 0 and loop is not None and not loop.is_closed()
         return True
+
+    def listening(self, change: int) -> None:
+        """A WebSocket client of this process connected (+1) or left (-1)."""
+        with self._lock:
+            self.listeners = max(self.listeners + change, 0)
 
     # -- producers (any thread; never block) ------------------------------------------
 
@@ -232,7 +240,12 @@ def _quantity_keys() -> dict[int, str]:
 
 def after_ingest(report: Committed) -> None:
     """Ingest hook: hand the batch's newest value per node and quantity to the publisher."""
-    if not report.rows or not publisher.enabled():
+    if not report.rows:
+        return
+    if not publisher.enabled():
+        # Nobody hears this process now: drop what the in-process cache holds of these
+        # nodes instead of updating it, so a later snapshot reads the database.
+        latest.forget(report.newest)
         return
     keys = _quantity_keys()
     updates: dict[int, Values] = {}
