@@ -13,7 +13,7 @@ $(BIN)/sensorgrid: pyproject.toml
 	touch $@
 
 # Browser libraries from the npm registry (package-lock.json), copied into static files:
-# nothing is loaded from a CDN at run time (docs/dashboard-pages.md).
+# nothing is loaded from a CDN at run time (docs/dashboard.md).
 VENDOR := src/sensorgrid/dashboard/static/dashboard/vendor
 $(VENDOR)/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
