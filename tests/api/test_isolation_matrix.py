@@ -82,7 +82,65 @@ RESOURCES = [
         },
         lambda w, o: False,
     ),
+    Resource(
+        "alertchannel",
+        ("channel_a", "channel_b"),
+        (),
+        {"name": "Renamed"},
+        lambda w, o: {
+            "organization": o.organization_id,
+            "name": "New hook",
+            "kind": "webhook",
+            "config": {"url": "https://example.org/new-hook"},
+        },
+    ),
+    Resource(
+        "alertrule",
+        ("rule_a", "rule_b"),
+        (),
+        {"name": "Renamed"},
+        lambda w, o: {
+            "organization": o.organization_id,
+            "name": "New rule",
+            "kind": "threshold",
+            "params": {"above": 1000},
+            "scope": "organization",
+            "quantity": "co2",
+        },
+    ),
 ]
+
+
+@pytest.fixture(autouse=True)
+def alert_objects(request):
+    """Alert channels and rules of org A and org B (secretA/secretB names, as the world's)."""
+    if "world" not in request.fixturenames:
+        return
+    from sensorgrid.alerts.models import AlertRule, Channel
+    from sensorgrid.inventory.models import Quantity
+
+    world = request.getfixturevalue("world")
+    for attr, org, name in (
+        ("channel_a", world.org_a, "secretA hook"),
+        ("channel_b", world.org_b, "secretB hook"),
+    ):
+        setattr(
+            world,
+            attr,
+            Channel.objects.create(
+                organization=org, name=name, kind="webhook", config={"url": "https://example.org/h"}
+            ),
+        )
+    co2 = Quantity.objects.get(key="co2")
+    for attr, org, name in (
+        ("rule_a", world.org_a, "secretA rule"),
+        ("rule_b", world.org_b, "secretB rule"),
+    ):
+        rule = AlertRule(
+            organization=org, name=name, kind="threshold", params={"above": 1000}, quantity=co2
+        )
+        rule.save()
+        setattr(world, attr, rule)
 
 
 def relation(world, persona: str, organization_id: int | None) -> str:
