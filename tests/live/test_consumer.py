@@ -17,7 +17,7 @@ from sensorgrid.fidelity.sweep import sweep
 from sensorgrid.ingest import pipeline
 from sensorgrid.inventory.models import Node
 from sensorgrid.live import metrics, publish, status_follower
-from sensorgrid.live.publish import group
+from sensorgrid.live.publish import group, publisher
 from tests.ingest.conftest import envelope
 from tests.live.conftest import connect, frames_until, subscribe
 
@@ -36,6 +36,9 @@ def run(test):
 
 @sync_to_async
 def ingest(node: Node, seconds_ago: float = 1, **values) -> None:
+    # The SQLite test database is one shared in-memory cache whose table locks fail
+    # at once instead of waiting: let the publisher finish reading the previous batch.
+    publisher.flush()
     ts = timezone.now() - timedelta(seconds=seconds_ago)
     payload = json.dumps([{"device": node.device_id, "ts": ts.isoformat(), "values": values}])
     pipeline.ingest(envelope(payload.encode()), "json")

@@ -105,6 +105,9 @@ def test_an_ingest_in_this_process_reaches_a_client_through_redis(world, redis):
     from tests.ingest.conftest import envelope
 
     def ingest(co2):
+        from sensorgrid.live.publish import publisher
+
+        publisher.flush()  # SQLite's shared in-memory test database: no concurrent reader
         ts = timezone.now() - timedelta(seconds=1)
         body = [
             {"device": world.public_node.device_id, "ts": ts.isoformat(), "values": {"co2": co2}}
