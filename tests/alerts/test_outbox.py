@@ -4,7 +4,6 @@ Every delivery must reach the receiver's processing exactly once with a valid
 signature; retries keep the idempotency key, so the receiver drops duplicates.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from sensorgrid.alerts.channels import send as channel_send
 from sensorgrid.alerts.models import Delivery, DeliveryStatus
 from tests import factories as f
 from tests.alerts.conftest import webhook
+from tests.concurrency import at_once
 
 
 def queue(channel, n=1, now=None) -> list[Delivery]:
@@ -191,28 +191,15 @@ def test_two_workers_at_once_send_every_delivery_exactly_once(receiver, settings
     channel = webhook(organization, receiver)
     t0 = timezone.now()
     deliveries = queue(channel, 40, now=t0)
-    errors: list[BaseException] = []
-    start = threading.Barrier(2)
 
     def worker():
-        try:
-            start.wait()
-            # One clock for both workers, so neither sees the other's lease expire.
-            for _ in range(200):
-                if not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists():
-                    break
-                outbox.send_due(t0)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+        # One clock for both workers, so neither sees the other's lease expire.
+        for _ in range(200):
+            if not Delivery.objects.exclude(status=DeliveryStatus.DELIVERED).exists():
+                break
+            outbox.send_due(t0)
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert errors == []
+    at_once(worker)
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
     assert len(receiver.processed) == len(deliveries)
     assert set(receiver.processed.values()) == {1}

@@ -1,7 +1,6 @@
 """The sweep and the ingest hook on the database, with a clock the test controls."""
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from sensorgrid.fidelity.transitions import apply, readings
 from sensorgrid.ingest import pipeline
 from sensorgrid.inventory.models import Node, NodeStatus
 from tests import factories as f
+from tests.concurrency import at_once
 from tests.ingest.conftest import envelope
 
 
@@ -155,23 +155,6 @@ def test_two_sweeps_at_once_record_each_change_exactly_once():
     t0 = timezone.now()
     nodes = [node_seen(t0 - timedelta(minutes=10)) for _ in range(60)]
     Node.objects.update(status=NodeStatus.ALIVE)
-    start = threading.Barrier(2)
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            start.wait()
-            sweep(now=t0)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert errors == []
+    at_once(lambda: sweep(now=t0))
     assert Node.objects.filter(status=NodeStatus.MISSING).count() == len(nodes)
     assert NodeStatusChange.objects.count() == len(nodes)  # not twice

@@ -1,17 +1,17 @@
 """Cron schedules on the worker: due pipelines run once, also with two workers."""
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from sensorgrid.geo import schedule
 from sensorgrid.geo.models import Pipeline, PipelineRun, RunStatus, Trigger
 from sensorgrid.geo.pipelines import runner
 from sensorgrid.geo.tasks import scheduled_pipelines
+from tests.concurrency import at_once
 
 ON_POSTGRES = connection.vendor == "postgresql"
 
@@ -111,25 +111,7 @@ def test_two_workers_at_once_run_a_due_pipeline_exactly_once(sources, make_pipel
     Pipeline.objects.filter(pk=pipeline.pk).update(
         next_run_at=timezone.now() - timedelta(minutes=1)
     )
-    start = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
-
-    def worker():
-        try:
-            start.wait()
-            results.append(len(schedule.run_due()))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert errors == []
+    results = at_once(lambda: len(schedule.run_due()))
     assert sorted(results) == [0, 1]
     assert PipelineRun.objects.filter(pipeline=pipeline).count() == 1
 

@@ -1,6 +1,5 @@
 """The staff status page /status/ and the per-minute ingest counters behind it."""
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -13,6 +12,7 @@ from sensorgrid.health.ingest_rate import minute_of
 from sensorgrid.health.models import IngestMinute
 from sensorgrid.ingest import pipeline
 from sensorgrid.inventory.models import Node, NodeStatus
+from tests.concurrency import at_once
 from tests.ingest.conftest import envelope, hours_ago
 from tests.ingest.test_pipeline import body, msg
 
@@ -101,23 +101,16 @@ def test_counters_add_up_across_batches_in_the_same_minute(
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps seeded rows
 @pytest.mark.skipif(
-    "connection.vendor != 'postgresql'", reason="concurrent writers need a server database"
+    connection.vendor != "postgresql", reason="concurrent writers need a server database"
 )
 def test_concurrent_writers_lose_no_count():
     at = timezone.now()
 
     def write():
-        try:
-            for _ in range(25):
-                ingest_rate.add(at, 2, 1)
-        finally:
-            connection.close()
+        for _ in range(25):
+            ingest_rate.add(at, 2, 1)
 
-    threads = [threading.Thread(target=write) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(write, copies=8)
     row = IngestMinute.objects.get()
     assert (row.value_count, row.dead_letter_count) == (400, 200)
 

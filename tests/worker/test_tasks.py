@@ -1,6 +1,5 @@
 """The worker's periodic tasks are idempotent and safe in two workers at once."""
 
-import threading
 from datetime import date
 
 import pytest
@@ -10,6 +9,7 @@ from sensorgrid.telemetry import partitions
 from sensorgrid.worker import heartbeat
 from sensorgrid.worker.models import Heartbeat
 from sensorgrid.worker.tasks import heartbeat as heartbeat_task
+from tests.concurrency import at_once
 
 ON_POSTGRES = connection.vendor == "postgresql"
 
@@ -28,26 +28,8 @@ def test_a_worker_keeps_one_heartbeat_row_and_moves_it_forward(db):
 def test_two_workers_creating_partitions_at_once_create_each_once():
     today = date(2091, 6, 15)  # months no other test touches
     expected = {p.name for p in partitions.around(today, 1, 3)}
-    start = threading.Barrier(2)
-    created: list[list[str]] = []
-    errors: list[BaseException] = []
-
-    def run():
-        try:
-            start.wait()
-            created.append(partitions.ensure(today=today))
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
     try:
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert errors == []
+        created = at_once(lambda: partitions.ensure(today=today))
         assert sorted(created[0] + created[1]) == sorted(expected)  # each exactly once
         assert expected <= {p.name for p in partitions.existing()}
     finally:

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 
 from sensorgrid.ingest.replay import replay
 from sensorgrid.telemetry.models import DeadLetter, Reception
-from sensorgrid.tenancy.admin import TenantAdmin
+from sensorgrid.tenancy.admin import ReadOnlyTenantAdmin, TenantAdmin
 
 
 @admin.register(DeadLetter)
@@ -30,7 +30,7 @@ class DeadLetterAdmin(TenantAdmin):
 
 
 @admin.register(Reception)
-class ReceptionAdmin(TenantAdmin):
+class ReceptionAdmin(ReadOnlyTenantAdmin):
     """LoRaWAN receptions, read only: they come from the pipeline."""
 
     list_display = [
@@ -46,12 +46,3 @@ class ReceptionAdmin(TenantAdmin):
     list_select_related = ["node"]
     search_fields = ["gateway_id", "node__device_id", "node__alias"]
     date_hierarchy = "ts"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

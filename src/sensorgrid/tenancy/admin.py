@@ -60,6 +60,19 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class ReadOnlyTenantAdmin(TenantAdmin):
+    """Rows the platform writes (receptions, health history): looked at, never edited."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Organization)
 class OrganizationAdmin(TenantAdmin):
     list_display = ["name", "slug", "created_at"]
