@@ -7,8 +7,8 @@ the batch together with its dead letters.
 Receptions (LoRaWAN radio diagnostics) are one bulk insert that skips rows already
 stored: unique (node, ts, gateway), so a repeated uplink adds none.
 
-PostgreSQL: COPY into a temporary staging table, then one statement inserts the
-new samples (``ON CONFLICT DO NOTHING … RETURNING``) and upserts rollups and latest
+PostgreSQL: COPY into a temporary staging table, then one statement empties it and
+inserts the new samples (``ON CONFLICT DO NOTHING … RETURNING``) and upserts rollups and latest
 values from exactly the returned rows. SQLite: ``INSERT OR IGNORE`` row by row
 (in-process, so cheap), rollups aggregated in Python and upserted with executemany.
 """
@@ -83,7 +83,7 @@ def bucket_start(ts: datetime, resolution: int) -> datetime:
 _PG_STAGING = """
 CREATE TEMPORARY TABLE IF NOT EXISTS sensorgrid_staging (
     node_id bigint, quantity_id bigint, ts timestamptz, value double precision
-)
+) ON COMMIT DELETE ROWS
 """
 
 _PG_COPY = "COPY sensorgrid_staging (node_id, quantity_id, ts, value) FROM STDIN"
@@ -101,9 +101,12 @@ _PG_ROLLUP = """
 )"""
 
 _PG_INSERT = f"""
-WITH inserted AS (
+WITH staged AS (
+    DELETE FROM sensorgrid_staging RETURNING node_id, quantity_id, ts, value
+),
+inserted AS (
     INSERT INTO telemetry_sample (node_id, quantity_id, ts, value)
-    SELECT node_id, quantity_id, ts, value FROM sensorgrid_staging
+    SELECT node_id, quantity_id, ts, value FROM staged
     ON CONFLICT DO NOTHING
     RETURNING node_id, quantity_id, ts, value
 ),
@@ -134,11 +137,11 @@ def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
                     f"{r.node_id}\t{r.quantity_id}\t{r.ts.isoformat()}\t{r.value!r}\n" for r in rows
                 )
             )
+        # The statement empties the staging table as it reads it (DELETE … RETURNING:
+        # no round trip of its own; TRUNCATE / ON COMMIT DELETE ROWS would swap the
+        # table's file on every batch). A rolled-back batch takes its rows with it.
         cursor.execute(_PG_INSERT)
         per_node = cursor.fetchall()
-        # Emptied by DELETE rather than TRUNCATE / ON COMMIT DELETE ROWS, which swap
-        # the table's file on every batch. A rolled-back batch takes its rows with it.
-        cursor.execute("DELETE FROM sensorgrid_staging")
     inserted = sum(count for _, _, count in per_node)
     return WriteResult(inserted, len(rows) - inserted, {node: ts for node, ts, _ in per_node})
 
