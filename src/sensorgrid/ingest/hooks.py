@@ -19,6 +19,8 @@ class Committed:
     rows: tuple[Row, ...]  # the rows of the batch (new and duplicate)
     newest: dict[int, datetime]  # node id → newest new sample
     dead_letters: int
+    #: nodes whose last_seen the batch moved and that were not ALIVE then
+    quiet: frozenset[int] = frozenset()
 
 
 Hook = Callable[[Committed], None]

@@ -14,14 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from sensorgrid.ingest import cache, decoders, frames, hooks, writer
 from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message, raw_bytes
 from sensorgrid.ingest.validate import Problem, Row, rows_of, timestamp_problem
-from sensorgrid.inventory.models import Node
+from sensorgrid.inventory.models import Node, NodeStatus
 from sensorgrid.observability import metrics
 from sensorgrid.telemetry.models import DeadLetter, Reason
 
@@ -149,8 +148,8 @@ def ingest_many(
         if not keep_dead_letters:
             pending = []
         letters = DeadLetter.objects.bulk_create(_dead_letter(p) for p in pending)
-        _touch(envelopes, {row.node_id for row in rows} | {r.node_id for r in receptions})
-        report = hooks.Committed(tuple(rows), result.newest, len(letters))
+        quiet = _touch(envelopes, {row.node_id for row in rows} | {r.node_id for r in receptions})
+        report = hooks.Committed(tuple(rows), result.newest, len(letters), quiet)
         transaction.on_commit(lambda: hooks.run(report))
         # Counted once committed: an enclosing transaction may still roll back and retry.
         counted = [(p.reason, p.envelope.source) for p in pending]
@@ -251,18 +250,35 @@ def _dead_letter(p: _Pending) -> DeadLetter:
     )
 
 
-def _touch(envelopes: Sequence[Envelope], node_ids: set[int]) -> None:
+def _touch(envelopes: Sequence[Envelope], node_ids: set[int]) -> frozenset[int]:
     """Move last_seen forward for the nodes that sent storable values or were heard.
 
     Only those: a refused payload naming a node must not make it look alive (a
     LoRaWAN uplink whose values are refused was still heard by the gateways).
+    Returns the moved nodes that are not ALIVE, for the health hook: the same
+    statement tells, so reviving costs no query of its own (usually none is quiet).
     """
     if not node_ids:
-        return
+        return frozenset()
     heard = max(e.received_at for e in envelopes)
-    Node.objects.filter(pk__in=node_ids).filter(
-        Q(last_seen__lt=heard) | Q(last_seen__isnull=True)
-    ).update(last_seen=heard)
+    meta = Node._meta
+    quote = connection.ops.quote_name
+    table, pk, last_seen, status = (
+        quote(meta.db_table),
+        quote(meta.pk.column),
+        quote(meta.get_field("last_seen").column),
+        quote(meta.get_field("status").column),
+    )
+    at = meta.get_field("last_seen").get_db_prep_value(heard, connection)
+    ids = sorted(node_ids)  # one lock order for every batch: no deadlock between two
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {last_seen} = %s "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))}) "
+            f"AND ({last_seen} < %s OR {last_seen} IS NULL) RETURNING {pk}, {status}",
+            [at, *ids, at],
+        )
+        return frozenset(node for node, state in cursor.fetchall() if state != NodeStatus.ALIVE)
 
 
 def _attribute(outcomes, result, envelopes, letters, pending) -> None:
