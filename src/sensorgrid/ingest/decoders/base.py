@@ -9,6 +9,8 @@ import re
 import unicodedata
 from typing import ClassVar
 
+import orjson
+
 from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Raw
 
 _REGISTRY: dict[str, "Decoder"] = {}
@@ -46,18 +48,22 @@ def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:
     Returns each document with its raw form (``envelope.Raw``), so a refused one is
     kept as it came.
     """
-    text = _text(envelope.payload)
     if "ndjson" not in envelope.content_type:
-        try:
-            document = json.loads(text)
-        except (ValueError, RecursionError):
-            document = _NOT_ONE
+        document = _fast(envelope.payload)
+        if document is _NOT_ONE:
+            text = _text(envelope.payload)
+            try:
+                document = json.loads(text)
+            except (ValueError, RecursionError):
+                document = _NOT_ONE
         if document is not _NOT_ONE:
             if isinstance(document, list):
                 return [(item, item) for item in document]
             return [(document, envelope.payload)]
         if "\n" not in text.strip():
             _load(text)  # raises DecodeError with the parser's message
+    else:
+        text = _text(envelope.payload)
     # Several documents, one per line (NDJSON).
     documents = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -78,7 +84,23 @@ def _text(payload: bytes) -> str:
         raise DecodeError("malformed", f"payload is not UTF-8 text: {exc}") from None
 
 
+def _fast(payload: bytes) -> object:
+    """orjson's parse (several times faster), or ``_NOT_ONE`` where it refuses.
+
+    It refuses what the standard parser accepts too (NaN, integers beyond 64 bits,
+    lone surrogates), so a refusal is parsed again by ``json``: what is accepted,
+    and the error message of what is not, stay the standard parser's.
+    """
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return _NOT_ONE
+
+
 def _load(text: str, where: str = "") -> object:
+    document = _fast(text.encode())
+    if document is not _NOT_ONE:
+        return document
     try:
         return json.loads(text)
     except ValueError as exc:  # JSONDecodeError, or an integer too long to convert
