@@ -195,6 +195,9 @@ TEMPLATES = [
 ]
 
 
+_POOL_SIZE = envint("SENSORGRID_DB_POOL_SIZE", 8)
+
+
 def _database(url: str) -> dict:
     if not url:
         url = f"sqlite:///{VAR_DIR / 'sensorgrid.sqlite3'}"
@@ -211,6 +214,21 @@ def _database(url: str) -> dict:
             "timeout": 20,
         }
         config["TEST"] = {"NAME": env("SENSORGRID_TEST_SQLITE", "") or None}
+    elif config["ENGINE"] == "django.db.backends.postgresql" and _POOL_SIZE:
+        if config["CONN_MAX_AGE"]:
+            raise ConfigurationError(
+                "SENSORGRID_DB_POOL_SIZE and SENSORGRID_DB_CONN_MAX_AGE exclude each other: "
+                "set SENSORGRID_DB_POOL_SIZE=0 to keep connections per thread instead"
+            )
+        # Every ASGI request runs in a thread of its own, so a connection per thread
+        # is a new connection per request: a pool shares them (docs/configuration.md).
+        config["CONN_HEALTH_CHECKS"] = True  # a pooled connection broken by a restart is
+        # replaced when taken, instead of failing one request each
+        config.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": _POOL_SIZE,
+            "timeout": envfloat("SENSORGRID_DB_POOL_TIMEOUT", 5.0),
+        }
     return config
 
 

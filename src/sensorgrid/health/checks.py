@@ -52,7 +52,22 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 2)
 
 
-def database() -> None:
+def database() -> dict | None:
+    pool = getattr(connection, "pool", None)  # PostgreSQL with SENSORGRID_DB_POOL_SIZE
+    if pool is not None:
+        # Not through connection.cursor(): that waits SENSORGRID_DB_POOL_TIMEOUT for a
+        # connection, and a readiness probe must answer within its own timeout.
+        pool.open()
+        conn = pool.getconn(timeout=TIMEOUT_S)
+        try:
+            conn.execute("SELECT 1")
+        finally:
+            pool.putconn(conn)
+        stats = pool.get_stats()
+        return {
+            "pool_size": stats.get("pool_size", 0),
+            "pool_available": stats.get("pool_available", 0),
+        }
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
@@ -98,6 +113,18 @@ CHECKS: list[tuple[str, Probe]] = [
 ]
 
 
+#: Checks that read the database: not run when it is down (each would wait for it).
+NEEDS_DATABASE = {"worker"}
+
+
 def run_all() -> list[CheckResult]:
     required = {"database", *settings.SENSORGRID_READYZ_REQUIRED}
-    return [_timed(name, probe, name in required) for name, probe in CHECKS]
+    results = []
+    for name, probe in CHECKS:
+        if name in NEEDS_DATABASE and not results[0].ok:
+            results.append(
+                CheckResult(name, False, 0.0, "not checked: the database is down", name in required)
+            )
+        else:
+            results.append(_timed(name, probe, name in required))
+    return results
