@@ -19,6 +19,7 @@ CSRF_TRUSTED_ORIGINS = envlist("SENSORGRID_CSRF_TRUSTED_ORIGINS", [])
 
 # Per ingest credential, in DRF's rate format (count/sec|min|hour|day).
 SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
+SENSORGRID_INGEST_CREDENTIAL_TTL = envfloat("SENSORGRID_INGEST_CREDENTIAL_TTL", 10.0)
 # Most points one time-series answer may hold; beyond it the client must narrow the query.
 SENSORGRID_TIMESERIES_MAX_POINTS = envint("SENSORGRID_TIMESERIES_MAX_POINTS", 10_000)
 # Map tile URL template of the dashboard ({z}/{x}/{y}), e.g. a tile server of your own;

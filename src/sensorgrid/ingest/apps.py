@@ -9,5 +9,7 @@ class IngestConfig(AppConfig):
 
     def ready(self) -> None:
         from sensorgrid.ingest import cache
+        from sensorgrid.ingest.api import credential_cache
 
         cache.connect_invalidation()
+        credential_cache.connect_invalidation()

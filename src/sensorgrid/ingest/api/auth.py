@@ -8,6 +8,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
+from sensorgrid.ingest.api import credential_cache
 from sensorgrid.ingest.envelope import Authority
 from sensorgrid.ingest.models import IngestKey
 from sensorgrid.inventory import credentials
@@ -37,21 +38,34 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid credential.") from None
         digest = credentials.digest(credential)
-        node = Node.objects.filter(credential_digest=digest).values("id", "organization_id").first()
-        if node is not None:
-            return Device(Authority(node["organization_id"], node["id"]), digest), credential
-        key = IngestKey.objects.filter(digest=digest).values("id", "organization_id").first()
-        if key is None:
-            raise exceptions.AuthenticationFailed("Invalid credential.")
-        now = timezone.now()
-        # At most one write a minute per key, not one per ingest request.
-        IngestKey.objects.filter(pk=key["id"]).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
-        ).update(last_used_at=now)
-        return Device(Authority(key["organization_id"]), digest), credential
+        trusted = credential_cache.trusted.get(digest) or _look_up(digest)
+        if trusted.key_id is not None:
+            _note_use(trusted.key_id)
+        return Device(trusted.authority, digest), credential
 
     def authenticate_header(self, request) -> str:
         return self.keyword
+
+
+def _look_up(digest: str) -> credential_cache.Trusted:
+    node = Node.objects.filter(credential_digest=digest).values("id", "organization_id").first()
+    if node is not None:
+        trusted = credential_cache.Trusted(Authority(node["organization_id"], node["id"]))
+    else:
+        key = IngestKey.objects.filter(digest=digest).values("id", "organization_id").first()
+        if key is None:
+            raise exceptions.AuthenticationFailed("Invalid credential.")
+        trusted = credential_cache.Trusted(Authority(key["organization_id"]), key["id"])
+    credential_cache.trusted.put(digest, trusted)
+    return trusted
+
+
+def _note_use(key_id: int) -> None:
+    """Keep an ingest key's last_used_at: at most one write a minute per key."""
+    now = timezone.now()
+    IngestKey.objects.filter(pk=key_id).filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - timedelta(minutes=1))
+    ).update(last_used_at=now)
 
 
 class IngestCredentialScheme(OpenApiAuthenticationExtension):
