@@ -30,5 +30,7 @@ def parse(value: object) -> datetime:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"{value[:40]!r} is not ISO 8601 or an epoch number") from None
+        if parsed.tzinfo is UTC:  # the usual case: nothing to convert
+            return parsed
         return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
     raise ValueError(f"a {type(value).__name__} is not a timestamp")

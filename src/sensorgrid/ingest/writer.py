@@ -127,16 +127,8 @@ def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
     with connection.cursor() as cursor:
         cursor.execute(_PG_STAGING)
         raw = cursor.cursor  # psycopg's own cursor, for COPY
-        with raw.copy(
-            "COPY sensorgrid_staging (node_id, quantity_id, ts, value) FROM STDIN"
-        ) as copy:
-            # One text block instead of write_row per row: a third of the Python time.
-            # Values are finite floats and ints, so nothing needs COPY escaping.
-            copy.write(
-                "".join(
-                    f"{r.node_id}\t{r.quantity_id}\t{r.ts.isoformat()}\t{r.value!r}\n" for r in rows
-                )
-            )
+        with raw.copy(_PG_COPY) as copy:
+            copy.write(_copy_text(rows))
         # The statement empties the staging table as it reads it (DELETE … RETURNING:
         # no round trip of its own; TRUNCATE / ON COMMIT DELETE ROWS would swap the
         # table's file on every batch). A rolled-back batch takes its rows with it.
@@ -144,6 +136,22 @@ def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
         per_node = cursor.fetchall()
     inserted = sum(count for _, _, count in per_node)
     return WriteResult(inserted, len(rows) - inserted, {node: ts for node, ts, _ in per_node})
+
+
+def _copy_text(rows: Sequence[Row]) -> str:
+    """The rows as one COPY text block (a third of the Python time of write_row per row).
+
+    Values are finite floats and ints, so nothing needs COPY escaping. The values of
+    one message share its timestamp, which is formatted once.
+    """
+    formatted: dict[datetime, str] = {}
+    lines = []
+    for node_id, quantity_id, ts, value in rows:
+        iso = formatted.get(ts)
+        if iso is None:
+            iso = formatted[ts] = ts.isoformat()
+        lines.append(f"{node_id}\t{quantity_id}\t{iso}\t{value!r}\n")
+    return "".join(lines)
 
 
 _SQLITE_ROLLUP = """
