@@ -8,10 +8,10 @@ import logging
 import os
 import threading
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
-django_application = get_asgi_application()  # sets Django up before the imports below
+django.setup(set_prefix=False)  # before the imports below (as get_asgi_application)
 
 from asgiref.sync import sync_to_async  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
@@ -24,6 +24,7 @@ from sensorgrid.env import envbool  # noqa: E402
 from sensorgrid.live import status_follower  # noqa: E402
 from sensorgrid.live.publish import publisher  # noqa: E402
 from sensorgrid.live.routing import websocket_urlpatterns  # noqa: E402
+from sensorgrid.runtime.http import OneHopASGIHandler  # noqa: E402
 
 log = logging.getLogger(__name__)
 INGEST_VARIABLE = "SENSORGRID_SERVE_INGEST"
@@ -92,7 +93,7 @@ class Lifespan:
 application = Lifespan(
     ProtocolTypeRouter(
         {
-            "http": django_application,
+            "http": OneHopASGIHandler(),
             "websocket": AllowedHostsOriginValidator(
                 AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
             ),
