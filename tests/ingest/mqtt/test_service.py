@@ -170,3 +170,43 @@ def test_a_burst_read_at_once_is_stored_without_waiting_for_more_traffic(
     with running(mosquitto.url, client_id="burst") as ingester:
         eventually(lambda: ingester.stored_messages == 40, timeout=5, what="all 40 at once")
     assert len(samples(world.node_a)) == 40
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_publishes_with_properties_or_qos_0_are_read_like_any_other(world, mosquitto, protocol):
+    """The ingester decodes a plain QoS 0/1 PUBLISH itself and leaves the rest to paho:
+    both must give the same deliveries."""
+    import json
+
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    device = world.node_a.device_id
+    with running(mosquitto.url, protocol=protocol) as ingester:
+        publisher = paho.Client(CallbackAPIVersion.VERSION2, protocol=paho.MQTTv5)
+        publisher.connect("127.0.0.1", mosquitto.port)
+        publisher.loop_start()
+        try:
+            properties = Properties(PacketTypes.PUBLISH)
+            properties.ContentType = "application/json"
+            properties.UserProperty = ("site", "north")
+            for hours, co2, qos, props in (
+                (3, 601, 1, properties),  # properties: paho's decoder on MQTT 5
+                (2, 602, 0, None),  # QoS 0: no packet id
+                (1, 603, 1, None),  # the common case
+            ):
+                topic, body = reading(device, hours, co2)
+                publisher.publish(
+                    topic, json.dumps(body), qos=qos, properties=props
+                ).wait_for_publish(10)
+            # An empty payload: a dead letter, nothing stored, the loop goes on.
+            publisher.publish(f"sensorgrid/{device}/up", b"", qos=1).wait_for_publish(10)
+        finally:
+            publisher.disconnect()
+            publisher.loop_stop()
+        eventually(lambda: len(samples(world.node_a)) == 3, what="the three readings")
+        eventually(lambda: DeadLetter.objects.filter(source="mqtt").count() == 1)
+    assert [value for _, value in samples(world.node_a)] == [601, 602, 603]
+    assert ingester.stored_messages == 4  # all committed, the empty one as a dead letter

@@ -77,6 +77,41 @@ class _BufferedClient(paho.Client):
         finally:
             self._read_ahead = True
 
+    def _handle_publish(self) -> paho.MQTTErrorCode:
+        """A QoS 0/1 PUBLISH without properties, decoded without paho's overhead.
+
+        paho parses MQTT 5 properties into a new ``Properties`` object for every
+        PUBLISH, even when there are none (what a broker forwards from devices): the
+        largest single cost of its thread. Anything else (QoS 2, properties such as a
+        topic alias, a malformed packet) is paho's to decode.
+        """
+        command = self._in_packet["command"]
+        packet = self._in_packet["packet"]
+        qos = (command & 0x06) >> 1
+        at = 2 + int.from_bytes(packet[:2], "big")  # after the topic
+        topic = packet[2:at]
+        if qos:
+            mid = int.from_bytes(packet[at : at + 2], "big")
+            at += 2
+        else:
+            mid = 0
+        if self._protocol == paho.MQTTv5:
+            at += 1  # the properties' length: 0
+            if len(packet) < at or packet[at - 1] != 0:
+                return super()._handle_publish()
+        if qos == 2 or not topic or len(packet) < at:
+            return super()._handle_publish()
+        message = paho.MQTTMessage(mid, bytes(topic))
+        message.dup = bool(command & 0x08)
+        message.qos = qos
+        message.retain = bool(command & 0x01)
+        message.payload = bytes(packet[at:])
+        message.timestamp = paho.time_func()
+        self._handle_on_message(message)
+        if qos == 1 and not self._manual_ack:
+            return self._send_puback(mid)
+        return paho.MQTTErrorCode.MQTT_ERR_SUCCESS
+
     def _handle_on_message(self, message: paho.MQTTMessage) -> None:
         # Routing is SensorGrid's (routes.py): no per-filter callbacks are registered,
         # so paho's topic matcher, run for every message, is skipped.
