@@ -141,6 +141,9 @@ def main() -> None:
                 "ingest_1_process_msg_per_s": round(results["ingest_1_process"]),
                 "ingest_2_processes_msg_per_s": round(results["ingest_2_processes"]),
                 "one_process_vs_naive": round(results["ingest_1_process"] / results["naive"], 1),
+                "two_processes_vs_naive": round(
+                    results["ingest_2_processes"] / results["naive"], 1
+                ),
                 "two_vs_one_process": round(
                     results["ingest_2_processes"] / results["ingest_1_process"], 2
                 ),

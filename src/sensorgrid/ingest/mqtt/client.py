@@ -12,6 +12,7 @@ messages again, and their old packet ids may already name other messages.
 
 import logging
 import ssl
+import struct
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 RECONNECT_MIN_SECONDS = 1
 RECONNECT_MAX_SECONDS = 30
 READ_SIZE = 65_536
+_PUBACK = struct.Struct("!BBH")
 #: packets handled from the read buffer before paho gets to write (acks) and ping again
 PACKETS_PER_READ = 2_000
 
@@ -112,6 +114,16 @@ class _BufferedClient(paho.Client):
             return self._send_puback(mid)
         return paho.MQTTErrorCode.MQTT_ERR_SUCCESS
 
+    def ack_all(self, mids: list[int]) -> None:
+        """PUBACK (QoS 1) every message id, queued as one write.
+
+        paho queues each acknowledgement separately and wakes its network thread
+        through a socket pair for each: a system call per message.
+        """
+        if mids:
+            packets = b"".join([_PUBACK.pack(paho.PUBACK, 2, mid) for mid in mids])
+            self._packet_queue(paho.PUBACK, packets, 0, 1)
+
     def _handle_on_message(self, message: paho.MQTTMessage) -> None:
         # Routing is SensorGrid's (routes.py): no per-filter callbacks are registered,
         # so paho's topic matcher, run for every message, is skipped.
@@ -158,13 +170,13 @@ class Connection:
 
     def ack(self, deliveries: Iterable[Delivery]) -> int:
         """Acknowledge deliveries of the current connection; return how many were sent."""
-        sent = 0
         with self._generation_lock:
-            for delivery in deliveries:
-                if delivery.qos and delivery.generation == self.generation:
-                    self._client.ack(delivery.mid, delivery.qos)
-                    sent += 1
-        return sent
+            current = [d for d in deliveries if d.qos and d.generation == self.generation]
+            self._client.ack_all([d.mid for d in current if d.qos == 1])
+            for delivery in current:  # none while subscriptions are QoS 1
+                if delivery.qos == 2:
+                    self._client.ack(delivery.mid, 2)
+        return len(current)
 
     def stop(self) -> None:
         """Disconnect after the queued acknowledgements went out; keep the session."""
