@@ -13,6 +13,15 @@ def parse(value: object) -> datetime:
     Accepts ISO 8601 (``2026-11-23T10:00:00Z``; no offset means UTC) and epoch
     seconds or milliseconds as numbers or digit strings.
     """
+    if type(value) is str and value[4:5] == "-" and value[7:8] == "-":
+        # The usual case, an extended ISO 8601 date-time: parsed at once. (An epoch
+        # string has no "-" there; "20261123" would be read as a date otherwise.)
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            pass  # spaces around it, or not ISO at all: the general path says which
+        else:
+            return _utc(parsed)
     if isinstance(value, bool):
         raise ValueError("a boolean is not a timestamp")
     if isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit():
@@ -30,7 +39,12 @@ def parse(value: object) -> datetime:
             parsed = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(f"{value[:40]!r} is not ISO 8601 or an epoch number") from None
-        if parsed.tzinfo is UTC:  # the usual case: nothing to convert
-            return parsed
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        return _utc(parsed)
     raise ValueError(f"a {type(value).__name__} is not a timestamp")
+
+
+def _utc(parsed: datetime) -> datetime:
+    """No offset means UTC; an offset is converted to UTC."""
+    if parsed.tzinfo is UTC:  # the usual case: nothing to convert
+        return parsed
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
