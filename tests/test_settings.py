@@ -69,3 +69,37 @@ def test_check_deploy_flags_the_local_defaults(tmp_path):
     result = run_check(tmp_path)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr + result.stdout
+
+
+def settings_of(tmp_path, code: str, **variables) -> subprocess.CompletedProcess:
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith("SENSORGRID_")
+    }
+    environment.update(SENSORGRID_VAR_DIR=str(tmp_path), **variables)
+    return subprocess.run(
+        [sys.executable, "-c", f"from sensorgrid import settings as s; {code}"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_postgresql_connections_are_pooled_unless_told_otherwise(tmp_path):
+    url = "postgres://sg@db.example.org:5432/sensorgrid"
+    show = "print(s.DATABASES['default'].get('OPTIONS', {}).get('pool'))"
+    pooled = settings_of(tmp_path, show, SENSORGRID_DATABASE_URL=url)
+    assert "'max_size': 8" in pooled.stdout, pooled.stderr
+    unpooled = settings_of(tmp_path, show, SENSORGRID_DATABASE_URL=url, SENSORGRID_DB_POOL_SIZE="0")
+    assert unpooled.stdout.strip() == "None", unpooled.stderr
+
+
+def test_a_pool_and_persistent_connections_together_stop_start_up(tmp_path):
+    result = settings_of(
+        tmp_path,
+        "pass",
+        SENSORGRID_DATABASE_URL="postgres://sg@db.example.org:5432/sensorgrid",
+        SENSORGRID_DB_CONN_MAX_AGE="60",
+    )
+    assert result.returncode != 0
+    assert "SENSORGRID_DB_POOL_SIZE and SENSORGRID_DB_CONN_MAX_AGE" in result.stderr

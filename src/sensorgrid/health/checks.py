@@ -121,7 +121,8 @@ def run_all() -> list[CheckResult]:
     required = {"database", *settings.SENSORGRID_READYZ_REQUIRED}
     results = []
     for name, probe in CHECKS:
-        if name in NEEDS_DATABASE and not results[0].ok:
+        database_down = any(r.name == "database" and not r.ok for r in results)
+        if name in NEEDS_DATABASE and database_down:
             results.append(
                 CheckResult(name, False, 0.0, "not checked: the database is down", name in required)
             )
