@@ -7,9 +7,9 @@ the batch together with its dead letters.
 Receptions (LoRaWAN radio diagnostics) are one bulk insert that skips rows already
 stored: unique (node, ts, gateway), so a repeated uplink adds none.
 
-PostgreSQL: COPY into a temporary staging table, then one statement empties it and
-inserts the new samples (``ON CONFLICT DO NOTHING … RETURNING``) and upserts rollups and latest
-values from exactly the returned rows. SQLite: ``INSERT OR IGNORE`` row by row
+PostgreSQL: COPY into a temporary staging table, then one statement empties it,
+inserts the new samples (``ON CONFLICT DO NOTHING … RETURNING``) and upserts rollups
+and latest values from exactly the returned rows. SQLite: ``INSERT OR IGNORE`` row by row
 (in-process, so cheap), rollups aggregated in Python and upserted with executemany.
 """
 
@@ -129,9 +129,11 @@ def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         with raw.copy(_PG_COPY) as copy:
             copy.write(_copy_text(rows))
-        # The statement empties the staging table as it reads it (DELETE … RETURNING:
-        # no round trip of its own; TRUNCATE / ON COMMIT DELETE ROWS would swap the
-        # table's file on every batch). A rolled-back batch takes its rows with it.
+        # The statement empties the staging table as it reads it (DELETE … RETURNING,
+        # no round trip of its own), so a second write in the same transaction starts
+        # empty; ON COMMIT DELETE ROWS then truncates the file in place, because
+        # temporary tables are never vacuumed and dead rows would pile up on a
+        # long-lived connection. A rolled-back batch takes its rows with it.
         cursor.execute(_PG_INSERT)
         per_node = cursor.fetchall()
     inserted = sum(count for _, _, count in per_node)
