@@ -17,9 +17,17 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from sensorgrid import storable
 from sensorgrid.ingest import cache, decoders, frames, hooks, writer
-from sensorgrid.ingest.envelope import Authority, DecodeError, Envelope, Message, raw_bytes
-from sensorgrid.ingest.validate import Problem, Row, rows_of, timestamp_problem
+from sensorgrid.ingest.envelope import (
+    Authority,
+    DecodeError,
+    Envelope,
+    Message,
+    Refusal,
+    raw_bytes,
+)
+from sensorgrid.ingest.validate import Problem, Row, rows_of, timestamp_problem, unstorable
 from sensorgrid.inventory.models import Node, NodeStatus
 from sensorgrid.observability import metrics
 from sensorgrid.telemetry.models import DeadLetter, Reason
@@ -178,7 +186,18 @@ def _decode(envelope: Envelope, key: str):
     except Exception as exc:  # a decoder bug costs this payload, not the process
         log.exception("decoder %s failed on a payload from %s", key, envelope.topic)
         return Rejection(0, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}"), (), ()
-    return None, decoded.messages, decoded.refusals
+    # A message with an id no database can store (NUL…) is refused here, alone: it
+    # must reach neither the node lookup nor the writer, where it would fail the batch.
+    messages, refusals = [], list(decoded.refusals)
+    for message in decoded.messages:
+        problem = unstorable(message)
+        if problem is None:
+            messages.append(message)
+        else:
+            refusals.append(
+                Refusal(message.index, problem.reason, problem.detail, message.raw, message.device)
+            )
+    return None, messages, refusals
 
 
 def _resolve(message: Message, nodes: dict[str, cache.NodeRef]) -> tuple[str, cache.NodeRef | None]:
@@ -238,13 +257,15 @@ def _dead_letter(p: _Pending) -> DeadLetter:
     return DeadLetter(
         received_at=p.envelope.received_at,
         source=p.envelope.source,
-        topic=p.envelope.topic[:500],
+        # Text columns get escapes for what no database stores (NUL…): a refusal of
+        # poisoned input must itself be storable. The payload column is binary.
+        topic=storable.escaped(p.envelope.topic)[:500],
         decoder=p.decoder,
-        content_type=p.envelope.content_type[:100],
+        content_type=storable.escaped(p.envelope.content_type)[:100],
         payload=p.payload,
         reason=p.reason,
-        detail=p.detail,
-        device_id=p.device_id[:200],
+        detail=storable.escaped(p.detail),
+        device_id=storable.escaped(p.device_id)[:200],
         organization_id=organization_id,
         node_id=p.node.id if p.node else None,
     )

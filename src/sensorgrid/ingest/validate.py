@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
+from sensorgrid import storable
 from sensorgrid.ingest.cache import QuantityRef
 from sensorgrid.ingest.envelope import Message
 
@@ -32,6 +33,26 @@ def timestamp_problem(ts: datetime, now: datetime) -> Problem | None:
         return Problem("bad-timestamp", f"{ts.isoformat()} is in the future (now {now:%H:%M:%S}Z)")
     if ts < EARLIEST:
         return Problem("bad-timestamp", f"{ts.isoformat()} is before {EARLIEST:%Y-%m-%d}")
+    return None
+
+
+def unstorable(message: Message) -> Problem | None:
+    """The first id or key of a message that no database can store (NUL, lone surrogate).
+
+    Checked before anything is looked up or written: PostgreSQL refuses such a string
+    in a query, and one in a batch used to fail the whole batch.
+    """
+    texts = [("device id", message.device)]
+    texts += [("device id", device) for device in message.also]
+    texts += [("quantity key", key) for key, _ in message.values]
+    texts += [("gateway id", radio.gateway) for radio in message.radio]
+    for what, text in texts:
+        if not isinstance(text, str):
+            continue  # a decoder's bug, caught where the value is used
+        found = storable.problem(text)
+        if found is not None:
+            shown = repr(text) if len(text) <= 80 else repr(text[:80]) + "…"
+            return Problem("malformed", f"{what} {shown} contains {found}; it cannot be stored")
     return None
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 
+from sensorgrid import storable
 from sensorgrid.ingest.envelope import Radio
 from sensorgrid.ingest.validate import Row
 from sensorgrid.telemetry.models import Reception, Resolution
@@ -61,7 +62,8 @@ def _reception(row: ReceptionRow) -> Reception:
     return Reception(
         node_id=row.node_id,
         ts=row.ts,
-        gateway_id=radio.gateway[:100],
+        # The pipeline refuses unstorable gateway ids; escaping keeps a batch safe anyway.
+        gateway_id=storable.escaped(radio.gateway)[:100],
         rssi=radio.rssi,
         snr=radio.snr,
         frequency=_within(radio.frequency, 1, 10**10),
