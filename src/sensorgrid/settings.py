@@ -59,6 +59,10 @@ CACHES = {
 # than MAX_PENDING frames unsent is too slow and closed with code 4001.
 SENSORGRID_LIVE_MAX_RATE = envfloat("SENSORGRID_LIVE_MAX_RATE", 4.0)
 SENSORGRID_LIVE_MAX_PENDING = envint("SENSORGRID_LIVE_MAX_PENDING", 1000)
+# Live permission changes (security, issue 16): besides the signals of membership, user
+# and logout changes, each open connection re-checks what it may see this often
+# (seconds; 0: never), for changes no signal announces (expired sessions, bulk updates).
+SENSORGRID_LIVE_RECHECK_SECONDS = envfloat("SENSORGRID_LIVE_RECHECK_SECONDS", 30.0)
 
 # Open-data pipelines (docs/pipelines.md).
 SENSORGRID_GEO_FETCH_TIMEOUT = envint("SENSORGRID_GEO_FETCH_TIMEOUT", 60)

@@ -13,8 +13,9 @@ class LiveConfig(AppConfig):
         from sensorgrid.alerts.signals import alert_changed
         from sensorgrid.fidelity.signals import status_changed
         from sensorgrid.ingest import hooks
-        from sensorgrid.live import publish
+        from sensorgrid.live import permissions, publish
 
         hooks.register(publish.after_ingest)
         status_changed.connect(publish.status_changed, dispatch_uid="live-status")
         alert_changed.connect(publish.alert_changed, dispatch_uid="live-alert")
+        permissions.connect_receivers()

@@ -1,19 +1,33 @@
 """``/ws/live/``: subscribe to nodes, sites, rooms, organizations or installations and
-receive snapshots, deltas and health changes (protocol: docs/dashboard.md)."""
+receive snapshots, deltas and health changes (protocol: docs/dashboard.md).
+
+What a connection may see is checked again whenever its user's permissions change
+(``live.permissions`` messages, sensorgrid.live.permissions) and every
+``SENSORGRID_LIVE_RECHECK_SECONDS``: nodes no longer visible are dropped at once, and a
+connection whose session ended (signed out, user deactivated, password changed) is
+closed with 4003.
+"""
 
 import asyncio
 import json
+import logging
+import random
 from collections import Counter
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
-from sensorgrid.live import latest, visibility
+from sensorgrid.live import latest, permissions, visibility
 from sensorgrid.live.outbox import Outbox
-from sensorgrid.live.publish import group, publisher
+from sensorgrid.live.publish import group, publisher, user_group
+
+log = logging.getLogger(__name__)
 
 TOO_SLOW = 4001
+REVOKED = 4003  # the session that authenticated the connection ended
 SHAPE = 'expected {"subscribe": {…}} or {"unsubscribe": {…}}'
 SUBSCRIPTION = "expected exactly one of node, site, room, organization, installation with an id"
 
@@ -24,12 +38,19 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         publisher.attach(asyncio.get_running_loop())
         publisher.listening(+1)
         self.counted = True
+        self.user, self.session_key = await database_sync_to_async(_authenticated)(self.scope)
         # Alerts are for members only, also on nodes they follow through a public page.
-        self.members_of = await database_sync_to_async(visibility.alert_audience)(
-            self.scope.get("user")
-        )
+        self.members_of = await database_sync_to_async(visibility.alert_audience)(self.user)
         self.subscriptions: dict[tuple[str, int], list[int]] = {}
         self.following: Counter[int] = Counter()  # node → subscriptions that cover it
+        # Node → epoch of its public installation's start, for nodes this user sees only
+        # through one: older values are not shown (a public installation's period).
+        self.since: dict[int, float] = {}
+        # Subscribing and re-checking both change the subscriptions, across awaits.
+        self.lock = asyncio.Lock()
+        self.revoked = False
+        if self.session_key is not None:
+            await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         self.outbox = Outbox(
             self.send_json,
             self.too_slow,
@@ -37,15 +58,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             settings.SENSORGRID_LIVE_MAX_PENDING,
         )
         await self.accept()
+        self.rechecking = asyncio.ensure_future(self._recheck_periodically())
 
     async def disconnect(self, code) -> None:
         if getattr(self, "counted", False):
             publisher.listening(-1)
             self.counted = False
+        if hasattr(self, "rechecking"):
+            self.rechecking.cancel()
         if hasattr(self, "outbox"):
             self.outbox.close()
             for node_id in list(self.following):
                 await self.channel_layer.group_discard(group(node_id), self.channel_name)
+            self.following.clear()
+            if self.session_key is not None:
+                await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
         try:
@@ -68,41 +95,121 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         key = _parse(subscription)
         if key is None:
             self.outbox.put({"type": "error", "subscription": subscription, "error": SUBSCRIPTION})
-        elif action == "subscribe":
-            await self.subscribe(key)
-        else:
-            await self.release(self.subscriptions.pop(key, []))
+            return
+        async with self.lock:
+            if self.revoked:
+                return
+            if action == "subscribe":
+                await self.subscribe(key)
+            else:
+                await self.release(self.subscriptions.pop(key, []))
 
     async def subscribe(self, key: tuple[str, int]) -> None:
         kind, pk = key
-        user = self.scope.get("user")
-        nodes = await database_sync_to_async(visibility.nodes_of)(user, kind, pk)
+        nodes, since = await database_sync_to_async(_expand)(self.user, [key])
+        nodes = nodes[key]
         if nodes is None:
             self.outbox.put({"type": "error", "subscription": {kind: pk}, "error": "not found"})
             return
+        await self.follow(nodes, since)
+        await self.release(self.subscriptions.get(key, []))  # a repeated subscribe refreshes
+        self.subscriptions[key] = nodes
+        self.outbox.put({"type": "subscribed", "subscription": {kind: pk}, "nodes": nodes})
+        for frame in await database_sync_to_async(latest.snapshots)(nodes, self.since):
+            self.outbox.put(frame)
+
+    async def follow(self, nodes: list[int], since: dict[int, float]) -> None:
         for node_id in nodes:
             if not self.following[node_id]:
                 await self.channel_layer.group_add(group(node_id), self.channel_name)
             self.following[node_id] += 1
-        await self.release(self.subscriptions.get(key, []))  # a repeated subscribe refreshes
-        self.subscriptions[key] = nodes
-        self.outbox.put({"type": "subscribed", "subscription": {kind: pk}, "nodes": nodes})
-        for frame in await database_sync_to_async(latest.snapshots)(nodes):
-            self.outbox.put(frame)
+            if node_id in since:
+                self.since[node_id] = since[node_id]
+            else:
+                self.since.pop(node_id, None)
 
-    async def release(self, nodes: list[int]) -> None:
+    async def release(self, nodes: list[int], revoked: bool = False) -> None:
         for node_id in nodes:
             self.following[node_id] -= 1
             if self.following[node_id] <= 0:
                 del self.following[node_id]
-                self.outbox.forget(node_id)
+                self.since.pop(node_id, None)
+                self.outbox.forget(node_id, unsent=revoked)
                 await self.channel_layer.group_discard(group(node_id), self.channel_name)
+
+    # Permission changes: a message to the user's group, and a periodic re-check.
+
+    async def live_permissions(self, message: dict) -> None:
+        if message.get("session") is not None and message["session"] == self.session_key:
+            await self.revoke("signed out")
+            return
+        await self.recheck()
+
+    async def _recheck_periodically(self) -> None:
+        interval = settings.SENSORGRID_LIVE_RECHECK_SECONDS
+        if interval <= 0:
+            return
+        while not self.revoked:
+            # Spread over time: connections opened together do not re-check together.
+            await asyncio.sleep(interval * random.uniform(0.75, 1.25))
+            try:
+                await self.recheck()
+            except Exception:  # a database outage: try again next time
+                log.warning("live permissions not re-checked", exc_info=True)
+
+    async def recheck(self) -> None:
+        """Apply what this user may see now to every subscription of the connection."""
+        async with self.lock:
+            if self.revoked:
+                return
+            keys = list(self.subscriptions)
+            found = await database_sync_to_async(_recheck)(self.user, self.session_key, keys)
+            if found is None:
+                await self.revoke("signed out")
+                return
+            self.user, self.members_of, expanded, since = found
+            for key in keys:
+                old, new = self.subscriptions[key], expanded[key]
+                # New nodes, and nodes now clipped differently, get a fresh snapshot.
+                fresh = [n for n in new or () if n not in old or self.since.get(n) != since.get(n)]
+                if new == old and not fresh:
+                    continue
+                kind, pk = key
+                if new is None:
+                    del self.subscriptions[key]
+                    self.outbox.put(
+                        {"type": "unsubscribed", "subscription": {kind: pk}, "error": "not found"}
+                    )
+                else:
+                    await self.follow(new, since)
+                    self.subscriptions[key] = new
+                    self.outbox.put(
+                        {"type": "subscribed", "subscription": {kind: pk}, "nodes": new}
+                    )
+                    for frame in await database_sync_to_async(latest.snapshots)(fresh, self.since):
+                        self.outbox.put(frame)
+                await self.release(old, revoked=True)
+
+    async def revoke(self, reason: str) -> None:
+        """The session ended: nothing more is sent, and the connection is closed."""
+        self.revoked = True
+        self.outbox.close()
+        for nodes in self.subscriptions.values():
+            await self.release(nodes, revoked=True)
+        self.subscriptions.clear()
+        await self.close(code=REVOKED, reason=reason)
 
     # Messages from the publisher (sensorgrid.live.publish) to the node groups.
 
     async def live_delta(self, message: dict) -> None:
-        if message["node"] in self.following:
-            self.outbox.delta(message["node"], message["values"])
+        node_id = message["node"]
+        if node_id in self.following:
+            values = message["values"]
+            since = self.since.get(node_id)
+            if since is not None:
+                values = latest.clip(values, since)
+            if values:
+                self.outbox.delta(node_id, values)
 
     async def live_status(self, message: dict) -> None:
         if message["node"] in self.following:
@@ -124,6 +231,34 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     def too_slow(self) -> None:
         # Kept: a task nobody references may be collected before it runs.
         self.closing = asyncio.ensure_future(self.close(code=TOO_SLOW, reason="too slow"))
+
+
+def _authenticated(scope) -> tuple:
+    """The user of the handshake, and its session key if signed in (else None)."""
+    user = scope.get("user") or AnonymousUser()
+    if not user.is_authenticated:
+        return AnonymousUser(), None
+    session = scope.get("session")
+    return user, getattr(session, "session_key", None) or ""
+
+
+def _expand(user, keys: list) -> tuple[dict, dict[int, float]]:
+    """Nodes of each subscription (None: not visible), and the public-period clips."""
+    now = timezone.now()
+    nodes = {key: visibility.nodes_of(user, *key, now=now) for key in keys}
+    covered = sorted({n for found in nodes.values() if found for n in found})
+    return nodes, visibility.public_since(user, covered, now)
+
+
+def _recheck(user, session_key: str | None, keys: list):
+    """(user, alert audience, nodes per subscription, clips) as of now; None when the
+    session that authenticated the connection no longer authenticates its user."""
+    if session_key is not None:
+        found = permissions.session_user(session_key)
+        if found is None or found.pk != user.pk:
+            return None
+        user = found
+    return (user, visibility.alert_audience(user), *_expand(user, keys))
 
 
 def _parse(subscription: dict) -> tuple[str, int] | None:

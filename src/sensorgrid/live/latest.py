@@ -89,13 +89,18 @@ def merge(updates: dict[int, Values]) -> dict[int, Values]:
     return advanced
 
 
-def snapshots(node_ids: list[int]) -> list[dict]:
-    """One ``snapshot`` frame per node (docs/dashboard.md), in the given order."""
+def snapshots(node_ids: list[int], since: dict[int, float] | None = None) -> list[dict]:
+    """One ``snapshot`` frame per node (docs/dashboard.md), in the given order.
+
+    ``since``: per node, the epoch from which values may be shown (a public
+    installation's start for a viewer who is not a member); older values are left out.
+    """
     values = read(node_ids)
     statuses = dict(Node.objects.filter(pk__in=node_ids).values_list("pk", "status"))
+    since = since or {}
     frames = []
     for node_id in node_ids:
-        node_values = values.get(node_id, {})
+        node_values = clip(values.get(node_id, {}), since.get(node_id))
         newest = max((ts for ts, _ in node_values.values()), default=None)
         frames.append(
             {
@@ -107,6 +112,13 @@ def snapshots(node_ids: list[int]) -> list[dict]:
             }
         )
     return frames
+
+
+def clip(values: dict, since: float | None) -> dict:
+    """``values`` ({key: (ts, value)}) without those measured before ``since``."""
+    if since is None:
+        return values
+    return {key: tv for key, tv in values.items() if tv[0] >= since}
 
 
 def forget(node_ids: Iterable[int]) -> None:

@@ -7,7 +7,8 @@ from prometheus_client import Counter
 
 PUBLISHED = Counter(
     "sensorgrid_live_published",
-    "Node updates (deltas and status changes) sent to the channel layer.",
+    "Messages sent to the channel layer: node updates (delta, status, alert) and "
+    "permission changes (permissions).",
     ["kind"],
 )
 PUBLISH_COALESCED = Counter(

@@ -70,8 +70,12 @@ class Outbox:
             _merge(self._pending[node_id], values)
             self._timers[node_id] = self._loop.call_at(due, self._flush, node_id)
 
-    def forget(self, node_id: int) -> None:
-        """The client no longer follows this node."""
+    def forget(self, node_id: int, unsent: bool = False) -> None:
+        """The client no longer follows this node; ``unsent``: nor may it get the frames
+        of the node still queued (it lost the permission to see them)."""
+        if unsent and any(frame.get("node") == node_id for frame in self._frames):
+            kept = [frame for frame in self._frames if frame.get("node") != node_id]
+            self._frames = deque(kept)
         self._pending.pop(node_id, None)
         self._last.pop(node_id, None)
         timer = self._timers.pop(node_id, None)

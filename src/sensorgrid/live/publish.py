@@ -37,6 +37,11 @@ def group(node_id: int) -> str:
     return f"live.node.{node_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every open connection of a signed-in user (permission changes: live.permissions)."""
+    return f"live.user.{user_id}"
+
+
 class Publisher:
     def __init__(self, max_nodes: int = MAX_NODES) -> None:
         self.max_nodes = max_nodes
@@ -44,6 +49,7 @@ class Publisher:
         self._deltas: dict[int, Values] = {}
         self._statuses: dict[int, tuple[str, float]] = {}
         self._alerts: list[tuple[int, int, dict]] = []  # (node, organization, alert)
+        self._notices: list[tuple[int, str | None]] = []  # (user, session signed out)
         self.listeners = 0
         self._wake = threading.Event()
         self._progress = threading.Condition()
@@ -113,6 +119,14 @@ class Publisher:
             self._offered += 1
         self._kick()
 
+    def offer_notices(self, user_ids: list[int], session: str | None = None) -> None:
+        """Queue "permissions changed" for these users' connections (``session``: the
+        session that signed out, whose connections close)."""
+        with self._lock:
+            self._notices += [(user_id, session) for user_id in user_ids]
+            self._offered += 1
+        self._kick()
+
     def _kick(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             with self._lock:
@@ -133,9 +147,10 @@ class Publisher:
                 deltas, self._deltas = self._deltas, {}
                 statuses, self._statuses = self._statuses, {}
                 alerts, self._alerts = self._alerts, []
+                notices, self._notices = self._notices, []
                 taken = self._offered
             try:
-                self._publish(deltas, statuses, alerts)
+                self._publish(deltas, statuses, alerts, notices)
             except Exception:  # the next batch must still go out
                 log.exception("live publishing failed; %d node updates lost", len(deltas))
             finally:
@@ -156,10 +171,16 @@ class Publisher:
         deltas: dict[int, Values],
         statuses: dict[int, tuple[str, float]],
         alerts: list[tuple[int, int, dict]] = (),
+        notices: list[tuple[int, str | None]] = (),
     ) -> None:
         advanced = latest.merge(deltas) if deltas else {}
-        # Health first: a node that comes back is ALIVE before its new values show.
+        # Permissions first: a connection that lost a node drops it before more values.
         messages = [
+            (user_group(user_id), {"type": "live.permissions", "session": session})
+            for user_id, session in notices
+        ]
+        # Health first: a node that comes back is ALIVE before its new values show.
+        messages += [
             (
                 group(node_id),
                 {"type": "live.status", "node": node_id, "status": status, "since": since},
@@ -211,6 +232,8 @@ class Publisher:
             metrics.PUBLISHED.labels("status").inc(len(statuses))
         if alerts:
             metrics.PUBLISHED.labels("alert").inc(len(alerts))
+        if notices:
+            metrics.PUBLISHED.labels("permissions").inc(len(notices))
 
 
 async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:

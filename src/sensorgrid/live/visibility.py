@@ -65,6 +65,26 @@ def nodes_of(user, kind: str, pk: int, now: datetime | None = None) -> list[int]
     return _ids(visible.filter(pk__in=installed))
 
 
+def public_since(user, node_ids: list[int], now: datetime | None = None) -> dict[int, float]:
+    """Nodes ``user`` sees only through a public installation → its start (epoch seconds).
+
+    A public installation publishes its own period only, as the installation time
+    series (API), the public map (geo API) and the dashboard's tiles clip it: values
+    measured earlier belong to other places and are left out of snapshots and deltas.
+    Members (and superusers) see the node's whole history: no entry.
+    """
+    if not node_ids or (user is not None and user.is_active and user.is_superuser):
+        return {}
+    installations = _active(now or timezone.now()).filter(is_public=True, node_id__in=node_ids)
+    if user is not None and user.is_authenticated and user.is_active:
+        installations = installations.exclude(
+            node__organization__in=member_organizations(user, Action.VIEW)
+        )
+    return {
+        node: start.timestamp() for node, start in installations.values_list("node_id", "start")
+    }
+
+
 def alert_audience(user) -> frozenset[int] | None:
     """Ids of the organizations ``user`` is a member of; None for a superuser (all)."""
     if user is not None and user.is_active and user.is_superuser:
