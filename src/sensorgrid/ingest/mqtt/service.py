@@ -138,22 +138,28 @@ class Ingester:
         )
         connection.close()  # a new one is opened for the retry
 
-    def _store(self, batch: Sequence[Delivery]) -> None:
-        """Write a batch in one transaction; a poisonous message is kept, never retried."""
+    def _store(self, batch: Sequence[Delivery], split: bool = False) -> None:
+        """Write a batch in one transaction; a poisonous message is kept, never retried.
+
+        The pipeline refuses bad input per message, so a batch fails only on a bug. Such
+        a batch is split in halves until the failing messages are alone: one poisonous
+        message costs about 2·log2(batch size) small transactions instead of one per
+        message of its batch (which took throughput down to a few percent).
+        """
         try:
             self._write(batch)
         except TRANSIENT:
             raise
-        except Exception:
-            log.exception("a batch of %d failed; storing its messages one by one", len(batch))
-            for delivery in batch:
-                try:
-                    self._write([delivery])
-                except TRANSIENT:
-                    raise
-                except Exception as exc:
-                    log.exception("message on %s cannot be stored", delivery.topic)
-                    self._keep(delivery, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}")
+        except Exception as exc:
+            if len(batch) == 1:
+                log.exception("message on %s cannot be stored", batch[0].topic)
+                self._keep(batch[0], Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}")
+                return
+            if not split:  # once per batch; the halves' failures are the same one
+                log.exception("a batch of %d failed; splitting it to find the cause", len(batch))
+            middle = len(batch) // 2
+            self._store(batch[:middle], split=True)
+            self._store(batch[middle:], split=True)
 
     def _write(self, batch: Sequence[Delivery]) -> None:
         groups: dict[tuple[str, str], list[tuple[Delivery, Envelope, str]]] = defaultdict(list)
