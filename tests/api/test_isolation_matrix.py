@@ -80,7 +80,9 @@ RESOURCES = [
             "start": "2020-01-01T00:00:00Z",
             "end": "2021-01-01T00:00:00Z",
         },
-        lambda w, o: False,
+        # The node is never visible to strangers, but naming the public room (visible,
+        # not theirs to change) is refused first.
+        lambda w, o: o.room_id == w.public_room.pk,
     ),
     Resource(
         "alertchannel",

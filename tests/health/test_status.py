@@ -23,7 +23,7 @@ def page(client, user=None, **params):
     return client.get("/status/", params)
 
 
-def test_staff_see_components_node_counts_and_the_nodes_that_stopped_sending(world, client):
+def test_operators_see_components_node_counts_and_the_nodes_that_stopped_sending(world, client):
     now = timezone.now()
     Node.objects.filter(pk=world.node_a.pk).update(
         last_seen=now - timedelta(minutes=15), sampling_interval=300
@@ -34,7 +34,7 @@ def test_staff_see_components_node_counts_and_the_nodes_that_stopped_sending(wor
     Node.objects.filter(pk=world.public_node.pk).update(last_seen=now, sampling_interval=300)
     sweep(now=now)
 
-    response = page(client, world.dave)
+    response = page(client, world.root)
 
     assert response.status_code == 200
     html = response.content.decode()
@@ -138,7 +138,7 @@ def spike(baseline_per_minute: int, recent_per_minute: int, values: int = 200, n
 
 def test_a_dead_letter_spike_shows_a_warning(world, client):
     spike(baseline_per_minute=1, recent_per_minute=60)
-    response = page(client, world.dave)
+    response = page(client, world.root)
     html = response.content.decode()
     assert "dead letters far above the recent baseline" in html
     assert "<title>⚠ SensorGrid status</title>" in html
@@ -148,7 +148,7 @@ def test_a_dead_letter_spike_shows_a_warning(world, client):
 
 def test_a_steady_rate_shows_no_warning(world, client):
     spike(baseline_per_minute=20, recent_per_minute=20)
-    response = page(client, world.dave)
+    response = page(client, world.root)
     assert response.context["status"].firing == []
     assert "No warnings" in response.content.decode()
 
@@ -159,16 +159,88 @@ def test_the_last_hour_chart_has_one_bar_per_minute(world, client):
     data = status.gather(now)
     assert len(data.ingest) == 60 and data.ingest[-1].minute == minute_of(now)
     assert data.values_last_hour == 59 * 200  # the current minute has no row yet
-    html = page(client, world.dave).content.decode()
+    html = page(client, world.root).content.decode()
     assert html.count('<rect class="bar') == 60
 
 
 def test_scripts_get_the_same_numbers_as_json(world, client):
     spike(baseline_per_minute=1, recent_per_minute=60)
-    response = page(client, world.dave, format="json")
+    response = page(client, world.root, format="json")
     assert response.status_code == 200
     body = response.json()
     assert body["firing"] == ["dead_letters_per_minute", "error_rate"]
     assert {c["name"]: c["status"] for c in body["components"]}["database"] == "ok"
     assert set(body["node_counts"]) == {s.value for s in NodeStatus}
     assert len(body["ingest"]) == 60
+
+
+# -- staff is no operator (issue 16, item 2) ---------------------------------------------
+
+
+def stop_nodes_and_file_letters(world):
+    """node_a MISSING, node_b DEAD; a dead letter of A, of B and one nobody can claim."""
+    from sensorgrid.telemetry.models import DeadLetter
+
+    now = timezone.now()
+    Node.objects.filter(pk=world.node_a.pk).update(
+        last_seen=now - timedelta(minutes=15), sampling_interval=300
+    )
+    Node.objects.filter(pk=world.node_b.pk).update(
+        last_seen=now - timedelta(days=3), sampling_interval=300
+    )
+    sweep(now=now)
+    # (last_received_at comes with the dead-letter counting of another change: fill it if there)
+    names = {field.name for field in DeadLetter._meta.fields}
+    extra = {"last_received_at": now} if "last_received_at" in names else {}
+    for org, device, reason in (
+        (world.org_a, "secretA-letter", "malformed"),
+        (world.org_b, "secretB-letter", "bad-timestamp"),
+        (None, "secretX-orphan", "unknown-device"),
+    ):
+        DeadLetter.objects.create(
+            received_at=now, source="http", topic="/api/v1/ingest/", decoder="json",
+            payload=b"{}", reason=reason, device_id=device, organization=org, **extra,
+        )  # fmt: skip
+
+
+def test_staff_without_membership_sees_no_organizations_nodes_or_letters(world, client):
+    stop_nodes_and_file_letters(world)
+    spike(baseline_per_minute=1, recent_per_minute=60)
+    response = page(client, world.dave)
+    assert response.status_code == 200
+    data = response.context["status"]
+    assert data.troubled_nodes == [] and sum(data.node_counts.values()) == 0
+    assert data.dead_letters_by_reason == [] and data.dead_letters_last_hour == 0
+    assert data.ingest == [] and data.findings == ()  # platform-wide: operators only
+    html = response.content.decode()
+    for marker in ("secretA", "secretB", "Org A", "Org B", "far above"):
+        assert marker not in html
+    assert "Your organizations only" in html
+    body = page(client, world.dave, format="json").json()
+    assert body["troubled_nodes"] == [] and body["dead_letters_by_reason"] == []
+
+
+def test_a_staff_inspector_sees_only_his_organizations_nodes_and_letters(
+    world, client, django_capture_on_commit_callbacks
+):
+    world.bob.is_staff = True
+    world.bob.save(update_fields=["is_staff"])
+    stop_nodes_and_file_letters(world)
+    response = page(client, world.bob)
+    data = response.context["status"]
+    assert [(n.device_id, n.organization) for n in data.troubled_nodes] == [
+        ("secretA-node", "Org A")
+    ]
+    assert [(t.key, t.count) for t in data.dead_letters_by_reason] == [("malformed", 1)]
+    html = response.content.decode()
+    assert "secretB" not in html and "Org B" not in html
+
+
+def test_the_operator_sees_every_organization_and_unclaimed_letters(world, client):
+    stop_nodes_and_file_letters(world)
+    data = page(client, world.root).context["status"]
+    assert {n.device_id for n in data.troubled_nodes} == {"secretA-node", "secretB-node"}
+    assert {t.key for t in data.dead_letters_by_reason} == {
+        "malformed", "bad-timestamp", "unknown-device"
+    }  # fmt: skip
+    assert data.platform

@@ -84,13 +84,13 @@ def test_end_must_follow_start(world, owner_client):
 
 
 def test_a_node_cannot_be_installed_in_another_organizations_room(world, client_for):
-    # The public room of org A is visible to charlie, but it is not his.
+    # The public room of org A is visible to charlie, but it is not his (403, named).
     response = client_for(world.charlie).post(
         URL,
         {"node": world.node_b.pk, "room": world.public_room.pk, "start": at(2020), "end": at(2021)},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "room" in response.json()
 
 

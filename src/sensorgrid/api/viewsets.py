@@ -4,7 +4,7 @@ from django.db import transaction
 from rest_framework import viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from sensorgrid.tenancy.scoping import Action
+from sensorgrid.tenancy.scoping import Action, changeable_organizations, target_organization_id
 
 OWNER_ONLY = (
     "You may see this but not change it: changes need the owner role in its organization "
@@ -16,8 +16,12 @@ class TenantModelViewSet(viewsets.ModelViewSet):
     """CRUD whose queryset is always restricted by ``for_user``.
 
     Foreign objects are simply absent (404); visible objects the user may not
-    change give 403. Writes are checked after saving, inside the transaction, so
-    that moving an object into an organization one cannot change is refused too.
+    change give 403. Every write passes one door: the user's right to change the
+    organization is checked before saving (the one the validated data names or
+    reaches through a parent) and again inside the transaction after saving, for
+    both the old and the new organization of a moved object. The second check sees
+    the rows as stored, so neither a serializer slip nor a concurrent change of
+    memberships lets a write land in an organization the user may not change.
     """
 
     model = None
@@ -33,18 +37,43 @@ class TenantModelViewSet(viewsets.ModelViewSet):
     def can_change(self, obj) -> bool:
         return self.model.objects.can(self.request.user, Action.CHANGE, obj)
 
+    # -- the door -------------------------------------------------------------------------
+
+    def require_change_of(self, organization_ids) -> None:
+        if not changeable_organizations(self.request.user, organization_ids):
+            raise PermissionDenied(OWNER_ONLY)
+
+    def stored_organizations(self, instance) -> set[int | None]:
+        """The organization of ``instance`` as the database has it now."""
+        return self.model._default_manager.filter(pk=instance.pk).organization_ids()
+
+    def target_organizations(self, serializer) -> set[int | None]:
+        """The organization the validated data puts the object into (none for a new one)."""
+        try:
+            return {
+                target_organization_id(self.model, serializer.validated_data, serializer.instance)
+            }
+        except LookupError:  # a new organization: anybody may found one
+            return set()
+
     def perform_create(self, serializer):
+        self.require_change_of(self.target_organizations(serializer))
         with transaction.atomic():
             instance = serializer.save()
             self.after_create(instance)
-            if not self.can_change(instance):
-                raise PermissionDenied(OWNER_ONLY)
+            self.require_change_of(self.stored_organizations(instance))
 
     def after_create(self, instance) -> None:
         """Hook for work that belongs to creating (inside the transaction)."""
 
     def perform_update(self, serializer):
+        old = self.stored_organizations(serializer.instance)
+        self.require_change_of(old | self.target_organizations(serializer))
         with transaction.atomic():
             instance = serializer.save()
-            if not self.can_change(instance):
-                raise PermissionDenied(OWNER_ONLY)
+            self.require_change_of(old | self.stored_organizations(instance))
+
+    def perform_destroy(self, instance):
+        with transaction.atomic():
+            self.require_change_of(self.stored_organizations(instance))
+            instance.delete()

@@ -2,6 +2,10 @@
 
 Kept apart from the view so the HTML page and its JSON variant show the same
 numbers, and so tests can check the numbers without parsing HTML.
+
+Operators (superusers) see the whole platform. Other staff see the page scoped to
+their organizations like the API: their nodes, their dead letters; the platform-wide
+ingest counters and their warnings (which sum every organization) are left out.
 """
 
 from dataclasses import asdict, dataclass
@@ -16,6 +20,7 @@ from sensorgrid.health.ingest_rate import minute_of
 from sensorgrid.health.models import IngestMinute
 from sensorgrid.inventory.models import Node, NodeStatus
 from sensorgrid.telemetry.models import DeadLetter, Reason, Source
+from sensorgrid.tenancy.scoping import Action
 
 WINDOW = timedelta(hours=1)
 TROUBLED_LIMIT = 50
@@ -53,6 +58,7 @@ class Status:
     node_counts: dict[str, int]
     troubled_nodes: list[TroubledNode]
     findings: tuple[anomaly.Finding, ...]
+    platform: bool = True  # False: scoped to the viewer's organizations
 
     @property
     def firing(self) -> list[anomaly.Finding]:
@@ -72,8 +78,13 @@ class Status:
         return body
 
 
-def gather(now: datetime | None = None, rule: anomaly.Rule = anomaly.DEFAULT_RULE) -> Status:
+def gather(
+    now: datetime | None = None, rule: anomaly.Rule = anomaly.DEFAULT_RULE, user=None
+) -> Status:
+    """The platform's status; for a ``user`` who is no superuser, only his organizations'."""
     now = now or timezone.now()
+    if user is not None and not (user.is_active and user.is_superuser):
+        return gather_scoped(now, user)
     current = minute_of(now)
     history = minutes_since(current - timedelta(minutes=rule.history_minutes), current)
     last_hour = _filled(history, current - WINDOW + timedelta(minutes=1), current)
@@ -89,6 +100,27 @@ def gather(now: datetime | None = None, rule: anomaly.Rule = anomaly.DEFAULT_RUL
         node_counts=summary.counts(Node.objects.all()),
         troubled_nodes=troubled_nodes(),
         findings=anomaly.assess(history, now, rule),
+    )
+
+
+def gather_scoped(now: datetime, user) -> Status:
+    """The page of a member: his nodes and dead letters, no platform-wide counters."""
+    letters = DeadLetter.objects.for_user(user, Action.VIEW).filter(
+        received_at__gt=now - WINDOW, received_at__lte=now
+    )
+    nodes = Node.objects.for_user(user, Action.VIEW)
+    return Status(
+        generated_at=now,
+        components=checks.run_all(),
+        ingest=[],
+        values_last_hour=0,
+        dead_letters_last_hour=letters.count(),
+        dead_letters_by_reason=_tally(letters, "reason", dict(Reason.choices)),
+        dead_letters_by_source=_tally(letters, "source", dict(Source.choices)),
+        node_counts=summary.counts(nodes),
+        troubled_nodes=troubled_nodes(nodes=nodes),
+        findings=(),
+        platform=False,
     )
 
 
@@ -116,10 +148,11 @@ def _tally(letters, field: str, labels: dict[str, str]) -> list[Tally]:
     return [Tally(key, str(labels.get(key, key)), n) for key, n in ranked]
 
 
-def troubled_nodes(limit: int = TROUBLED_LIMIT) -> list[TroubledNode]:
-    """MISSING and DEAD nodes, most recent change first."""
+def troubled_nodes(limit: int = TROUBLED_LIMIT, nodes=None) -> list[TroubledNode]:
+    """MISSING and DEAD nodes (of ``nodes``, default all), most recent change first."""
     nodes = (
-        Node.objects.filter(status__in=[NodeStatus.MISSING, NodeStatus.DEAD])
+        (Node.objects.all() if nodes is None else nodes)
+        .filter(status__in=[NodeStatus.MISSING, NodeStatus.DEAD])
         .select_related("organization")
         .order_by(F("status_since").desc(nulls_last=True), "-pk")[:limit]
     )

@@ -50,9 +50,10 @@ def readyz(request):
 def status_page(request):
     """Staff-only overview: components, ingest rate, dead letters, node health, warnings.
 
+    Superusers (operators) see the whole platform; other staff only their organizations.
     ``?format=json`` answers the same numbers as JSON, for scripts.
     """
-    data = status.gather()
+    data = status.gather(user=request.user)
     if request.GET.get("format") == "json":
         return JsonResponse(data.as_json())
     labels = dict(NodeStatus.choices)

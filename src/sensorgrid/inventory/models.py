@@ -131,6 +131,10 @@ class NodeModelQuerySet(TenantQuerySet):
         return Q(organization__isnull=True)
 
 
+    def shared_q(self) -> Q:
+        # Any owner's node may use a catalogue model; only administrators change it.
+        return Q(organization__isnull=True)
+
 class NodeModel(models.Model):
     """A kind of device: what it measures, how it talks and how to decode it."""
 

@@ -10,7 +10,7 @@ from django.db.models import Q
 
 from sensorgrid.inventory.models import Node, Quantity
 from sensorgrid.tenancy.models import Organization
-from sensorgrid.tenancy.scoping import Action, TenantQuerySet
+from sensorgrid.tenancy.scoping import TenantQuerySet
 
 
 class Series(models.Model):
@@ -138,11 +138,12 @@ class Source(models.TextChoices):
 
 
 class DeadLetterQuerySet(TenantQuerySet):
-    def for_user(self, user, action: Action = Action.VIEW) -> "DeadLetterQuerySet":
-        # Staff see and replay every dead letter, also those no organization can claim.
-        if user is not None and user.is_active and user.is_staff:
-            return self.all()
-        return super().for_user(user, action)
+    """Scoped like everything else: members see their organizations' letters.
+
+    Only superusers (platform operators) see and replay every dead letter, also those
+    no organization can claim (``for_user`` gives them all rows). ``is_staff`` is just
+    the key to the admin and grants nothing across organizations.
+    """
 
 
 class DeadLetter(models.Model):

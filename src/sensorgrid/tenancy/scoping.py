@@ -35,6 +35,10 @@ class TenantQuerySet(models.QuerySet):
         """Rows visible to everybody because a public installation publishes them."""
         return None
 
+    def shared_q(self) -> Q | None:
+        """Rows of a shared catalogue: everybody may point at them, administrators change them."""
+        return None
+
     def for_user(self, user, action: Action = Action.VIEW) -> "TenantQuerySet":
         """Rows ``user`` may see (``VIEW``) or modify (``CHANGE``)."""
         if user is not None and user.is_active and user.is_superuser:
@@ -48,9 +52,65 @@ class TenantQuerySet(models.QuerySet):
                 allowed |= public
         return self.filter(allowed)
 
+    def referable_by(self, user) -> "TenantQuerySet":
+        """Rows ``user`` may point at from something he writes: his own to change, or shared.
+
+        Seeing a row is not enough: a public installation makes an organization, a site
+        and a room visible to everybody, yet nobody may put things into them but owners.
+        """
+        changeable = self.for_user(user, Action.CHANGE)
+        shared = self.shared_q()
+        if shared is None:
+            return changeable
+        return changeable | self.filter(shared)
+
     def can(self, user, action: Action, obj: models.Model) -> bool:
         """Whether ``user`` may apply ``action`` to ``obj`` (one query)."""
         return self.model._default_manager.for_user(user, action).filter(pk=obj.pk).exists()
+
+    def organization_ids(self) -> set[int | None]:
+        """The organizations these rows belong to, as stored (None: shared or unclaimed)."""
+        return set(self.order_by().values_list(self.org_lookup, flat=True).distinct())
+
+
+def target_organization_id(model, values: dict, instance=None) -> int | None:
+    """The organization an object of ``model`` will belong to once ``values`` are saved.
+
+    Resolved through the parent named in ``values`` (a room's site, an installation's
+    node), falling back to ``instance``'s current parent for fields not being changed.
+    Raises ``LookupError`` for a new organization (it belongs to nobody yet).
+    """
+    lookup = model._default_manager.all().org_lookup
+    head, _, rest = lookup.partition("__")
+    if head == "pk":
+        if instance is None or instance.pk is None:
+            raise LookupError("a new organization")
+        return instance.pk
+    parent = values[head] if head in values else getattr(instance, head, None)
+    if parent is None:
+        return None
+    if not rest:
+        return parent.pk
+    *path, last = rest.split("__")
+    for name in path:
+        parent = getattr(parent, name)
+    return getattr(parent, f"{last}_id")
+
+
+def changeable_organizations(user, organization_ids) -> bool:
+    """Whether ``user`` may change every organization in ``organization_ids``.
+
+    ``None`` stands for "no organization" (shared catalogue, unclaimed rows): superusers only.
+    """
+    from sensorgrid.tenancy.models import Organization
+
+    if user is not None and user.is_active and user.is_superuser:
+        return True
+    wanted = set(organization_ids)
+    if None in wanted:
+        return False
+    allowed = Organization.objects.for_user(user, Action.CHANGE).filter(pk__in=wanted)
+    return allowed.count() == len(wanted)
 
 
 def public_installations():

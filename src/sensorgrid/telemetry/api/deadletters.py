@@ -89,7 +89,7 @@ REPLAYED = inline_serializer(
 @extend_schema_view(
     list=extend_schema(
         summary="List dead letters",
-        description="Members see their organizations' letters; staff see all.",
+        description="Members see their organizations' letters; superusers (operators) see all.",
     )
 )
 class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -105,7 +105,7 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         summary="Replay a dead letter",
         description=(
             "Runs the payload through the pipeline again, e.g. after registering the device. "
-            "Owners of the organization (and staff) may replay."
+            "Owners of the organization (and superusers) may replay."
         ),
         request=None,
         responses=REPLAYED,

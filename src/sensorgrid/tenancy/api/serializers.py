@@ -58,13 +58,34 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 def ensure_other_owner(membership: Membership) -> None:
-    """Refuse to leave an organization without an owner."""
+    """Refuse to leave an organization without an owner (a quick check, before writing)."""
     others = (
         Membership.objects.filter(organization_id=membership.organization_id, role=Role.OWNER)
         .exclude(pk=membership.pk)
         .aggregate(n=Count("pk", filter=Q(user__is_active=True)))["n"]
     )
     if not others:
-        raise serializers.ValidationError(
-            {"role": ["An organization needs at least one owner; appoint another owner first."]}
-        )
+        raise serializers.ValidationError({"role": [LAST_OWNER]})
+
+
+LAST_OWNER = "An organization needs at least one owner; appoint another owner first."
+
+
+def ensure_owners_remain(organization_ids) -> None:
+    """Inside the transaction, after writing: every organization still has an active owner.
+
+    The organizations' rows are locked first, so two owners demoting each other at the
+    same moment are serialized and the second is refused.
+    """
+    ids = sorted(i for i in set(organization_ids) if i is not None)
+    if not ids:
+        return
+    list(Organization.objects.select_for_update().filter(pk__in=ids).values_list("pk"))
+    owned = set(
+        Membership.objects.filter(
+            organization_id__in=ids, role=Role.OWNER, user__is_active=True
+        ).values_list("organization_id", flat=True)
+    )
+    existing = set(Organization.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    if existing - owned:
+        raise serializers.ValidationError({"role": [LAST_OWNER]})

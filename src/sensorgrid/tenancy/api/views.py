@@ -1,7 +1,9 @@
+from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.throttling import ScopedRateThrottle
 
 from sensorgrid.api.filters import id_filter
@@ -10,6 +12,7 @@ from sensorgrid.tenancy.api.serializers import (
     MembershipSerializer,
     OrganizationSerializer,
     ensure_other_owner,
+    ensure_owners_remain,
 )
 from sensorgrid.tenancy.models import Membership, Organization, Role
 
@@ -67,10 +70,39 @@ class MembershipViewSet(TenantModelViewSet):
     def get_queryset(self):
         return super().get_queryset().select_related("user")
 
+    def perform_create(self, serializer):
+        refuse_self_grant(self.request.user, serializer.validated_data.get("user"))
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        refuse_self_grant(self.request.user, serializer.instance.user)
+        refuse_self_grant(self.request.user, serializer.validated_data.get("user"))
+        old = serializer.instance.organization_id
+        with transaction.atomic():
+            super().perform_update(serializer)
+            ensure_owners_remain({old, serializer.instance.organization_id})
+
     def perform_destroy(self, instance):
+        # Leaving (deleting one's own membership) is allowed, as long as an owner remains.
         if instance.role == Role.OWNER:
             ensure_other_owner(instance)
-        instance.delete()
+        with transaction.atomic():
+            super().perform_destroy(instance)
+            ensure_owners_remain({instance.organization_id})
+
+
+SELF_GRANT = (
+    "Nobody grants themselves a role: another owner of the organization (or a platform "
+    "operator) must add you or change your membership. You may only leave (delete it)."
+)
+
+
+def refuse_self_grant(actor, member) -> None:
+    """Memberships of oneself are never created or changed by oneself (operators excepted)."""
+    if member is None or actor.is_superuser:
+        return
+    if member.pk == actor.pk:
+        raise PermissionDenied(SELF_GRANT)
 
 
 class ObtainTokenView(ObtainAuthToken):
