@@ -199,3 +199,22 @@ async def test_a_public_delta_leaves_out_values_measured_before_the_installation
     assert (await next_delta(anonymous))["values"] == {"co2": 500.0}
     await anonymous.disconnect()
     await alice.disconnect()
+
+
+@run
+async def test_a_public_installation_that_ends_is_dropped_by_the_periodic_recheck(world, settings):
+    settings.SENSORGRID_LIVE_RECHECK_SECONDS = 0.3
+    anonymous = await connect(None)
+    await subscribe(anonymous, installation=world.public_installation.pk)
+    await sync_to_async(Installation.objects.filter(pk=world.public_installation.pk).update)(
+        end=timezone.now()
+    )
+    (*_, told) = await frames_until(anonymous, lambda f: f["type"] == "subscribed")
+    assert told == {
+        "type": "subscribed",
+        "subscription": {"installation": world.public_installation.pk},
+        "nodes": [],  # an ended installation covers nothing, as when subscribing
+    }
+    await ingest(world.public_node, co2=640)
+    assert await no_delta(anonymous, timeout=0.7)
+    await anonymous.disconnect()

@@ -242,3 +242,77 @@ def test_serve_refuses_ingest_with_several_workers(tmp_path):
         timeout=60,
     )
     assert done.returncode != 0 and "--workers 1" in done.stderr
+
+
+REMOVE_MEMBERSHIP = """
+import os, sys
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
+import django
+django.setup()
+from sensorgrid.live.publish import publisher
+from sensorgrid.tenancy.models import Membership
+assert Membership.objects.filter(pk=int(sys.argv[1])).delete()[0] == 1
+assert publisher.flush(10), "the permissions message was not published"
+"""
+
+
+def _test_database_url() -> str:
+    database = settings.DATABASES["default"]
+    return (
+        f"postgres://{database['USER']}:{database['PASSWORD']}@{database['HOST']}"
+        f":{database['PORT']}/{database['NAME']}"
+    )
+
+
+async def _removed_member_is_told(world, remove) -> None:
+    """bob follows node A through Redis; ``remove`` ends his membership somewhere."""
+    from tests.live.test_consumer import ingest, no_delta
+
+    bob = await connect(world.bob)
+    await subscribe(bob, node=world.node_a.pk)
+    await ingest(world.node_a, co2=600)
+    frames = await frames_until(bob, lambda f: f["type"] == "delta", timeout=5)
+    assert frames[-1]["values"] == {"co2": 600.0}
+    await remove()
+    started = time.monotonic()  # the other process has exited: its message is out
+    (*_, told) = await frames_until(bob, lambda f: f["type"] == "unsubscribed", timeout=5)
+    assert told["subscription"] == {"node": world.node_a.pk}
+    assert time.monotonic() - started < 5
+    await ingest(world.node_a, co2=666)
+    assert await no_delta(bob, timeout=1)
+    await bob.disconnect()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_membership_deleted_in_this_process_reaches_the_connection_through_redis(world, redis):
+    from asgiref.sync import sync_to_async
+
+    from sensorgrid.tenancy.models import Membership
+
+    async def remove():
+        await sync_to_async(Membership.objects.filter(pk=world.membership_bob.pk).delete)()
+
+    with override_settings(**redis_settings(redis.url), SENSORGRID_LIVE_RECHECK_SECONDS=0):
+        async_to_sync(_removed_member_is_told)(world, remove)
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="another process cannot open SQLite's test database")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_membership_deleted_by_another_process_reaches_the_connection_through_redis(
+    world, redis, tmp_path
+):
+    async def remove():
+        environment = {
+            **os.environ,
+            "SENSORGRID_REDIS_URL": redis.url,
+            "SENSORGRID_VAR_DIR": str(tmp_path),
+            "SENSORGRID_DATABASE_URL": _test_database_url(),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", REMOVE_MEMBERSHIP, str(world.membership_bob.pk), env=environment
+        )
+        assert await process.wait() == 0
+
+    # No periodic re-check: only the other process's message can tell the connection.
+    with override_settings(**redis_settings(redis.url), SENSORGRID_LIVE_RECHECK_SECONDS=0):
+        async_to_sync(_removed_member_is_told)(world, remove)

@@ -153,21 +153,31 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             # Spread over time: connections opened together do not re-check together.
             await asyncio.sleep(interval * random.uniform(0.75, 1.25))
             try:
-                await self.recheck()
+                await self.recheck(thorough=False)
             except Exception:  # a database outage: try again next time
                 log.warning("live permissions not re-checked", exc_info=True)
 
-    async def recheck(self) -> None:
-        """Apply what this user may see now to every subscription of the connection."""
+    async def recheck(self, thorough: bool = True) -> None:
+        """Apply what this user may see now to every subscription of the connection.
+
+        Not ``thorough`` (the periodic check): the subscriptions are expanded again only
+        if a node followed is no longer visible or clipped differently (a few queries
+        per connection, whatever its subscriptions).
+        """
         async with self.lock:
             if self.revoked:
                 return
             keys = list(self.subscriptions)
-            found = await database_sync_to_async(_recheck)(self.user, self.session_key, keys)
+            followed = None if thorough else (sorted(self.following), dict(self.since))
+            found = await database_sync_to_async(_recheck)(
+                self.user, self.session_key, keys, followed
+            )
             if found is None:
                 await self.revoke("signed out")
                 return
             self.user, self.members_of, expanded, since = found
+            if expanded is None:
+                return  # nothing followed changed
             for key in keys:
                 old, new = self.subscriptions[key], expanded[key]
                 # New nodes, and nodes now clipped differently, get a fresh snapshot.
@@ -250,15 +260,26 @@ def _expand(user, keys: list) -> tuple[dict, dict[int, float]]:
     return nodes, visibility.public_since(user, covered, now)
 
 
-def _recheck(user, session_key: str | None, keys: list):
+def _recheck(user, session_key: str | None, keys: list, followed: tuple | None):
     """(user, alert audience, nodes per subscription, clips) as of now; None when the
-    session that authenticated the connection no longer authenticates its user."""
+    session that authenticated the connection no longer authenticates its user.
+
+    ``followed``: (the nodes followed now, their clips), for a quick check: if all of
+    them are still visible and clipped alike, nodes and clips are (None, None).
+    """
     if session_key is not None:
         found = permissions.session_user(session_key)
         if found is None or found.pk != user.pk:
             return None
         user = found
-    return (user, visibility.alert_audience(user), *_expand(user, keys))
+    audience = visibility.alert_audience(user)
+    if followed is not None:
+        nodes, since = followed
+        now = timezone.now()
+        unchanged = visibility.visible_among(user, nodes, now) == set(nodes)
+        if unchanged and visibility.public_since(user, nodes, now) == since:
+            return user, audience, None, None
+    return (user, audience, *_expand(user, keys))
 
 
 def _parse(subscription: dict) -> tuple[str, int] | None:

@@ -39,6 +39,14 @@ def _ids(nodes) -> list[int]:
     return list(nodes.order_by("pk").values_list("pk", flat=True))
 
 
+def visible_among(user, node_ids: list[int], now: datetime | None = None) -> set[int]:
+    """Those of ``node_ids`` that ``user`` may see now (one query)."""
+    if not node_ids:
+        return set()
+    visible = _visible_nodes(user, now or timezone.now()).filter(pk__in=node_ids)
+    return set(visible.values_list("pk", flat=True))
+
+
 def nodes_of(user, kind: str, pk: int, now: datetime | None = None) -> list[int] | None:
     """Ids of the nodes a subscription ``{kind: pk}`` covers for ``user``, or None."""
     now = now or timezone.now()
