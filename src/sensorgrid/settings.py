@@ -77,6 +77,10 @@ SENSORGRID_ALERTS_RETRY_MAX = envint("SENSORGRID_ALERTS_RETRY_MAX", 3600)
 SENSORGRID_ALERTS_MAX_ATTEMPTS = envint("SENSORGRID_ALERTS_MAX_ATTEMPTS", 10)
 SENSORGRID_ALERTS_HTTP_TIMEOUT = envint("SENSORGRID_ALERTS_HTTP_TIMEOUT", 10)
 
+# Outbound guard (SSRF): non-public addresses webhooks, MQTT channels, forwarders and
+# pipelines may still reach: CIDRs, addresses, host[:port] (docs/security.md).
+SENSORGRID_OUTBOUND_ALLOW = envlist("SENSORGRID_OUTBOUND_ALLOW", [])
+
 # Outgoing e-mail (alert notifications, pipeline failures): Django's SMTP backend.
 EMAIL_HOST = env("SENSORGRID_EMAIL_HOST", "localhost")
 EMAIL_PORT = envint("SENSORGRID_EMAIL_PORT", 25)

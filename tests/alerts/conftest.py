@@ -8,10 +8,12 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from sensorgrid.alerts import scope
-from sensorgrid.alerts.channels.webhook import signature
+from sensorgrid.alerts.channels.webhook import verify
 from sensorgrid.alerts.models import AlertRule, Channel
 from sensorgrid.inventory.models import Quantity
 from tests.servers import http_server
+
+LOOPBACK = ["127.0.0.0/8", "::1"]
 
 
 @pytest.fixture(autouse=True)
@@ -20,6 +22,9 @@ def quiet_outbox(settings):
     # nothing goes to the worker's real queue file.
     settings.SENSORGRID_ALERTS_SEND_AT_ONCE = False
     settings.SENSORGRID_ALERTS_HTTP_TIMEOUT = 1
+    # Receivers and brokers of these tests listen on loopback, which the outbound guard
+    # refuses unless allowed (tests/alerts/test_outbound_guard.py tests it without).
+    settings.SENSORGRID_OUTBOUND_ALLOW = LOOPBACK
     scope.index.clear()
     yield
     scope.index.clear()
@@ -48,8 +53,8 @@ class Receiver:
         return f"http://127.0.0.1:{self.port}/hook"
 
     def valid(self, request: Request) -> bool:
-        expected = signature(self.secret, request.headers["X-SensorGrid-Timestamp"], request.body)
-        return request.headers["X-SensorGrid-Signature"] == expected
+        key = request.headers["Idempotency-Key"]
+        return verify(self.secret, key, request.body, request.headers["X-SensorGrid-Signature"])
 
     def bodies(self) -> list[dict]:
         return [json.loads(r.body) for r in self.requests]

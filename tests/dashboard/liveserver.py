@@ -30,6 +30,8 @@ class SensorGridServer:
             "SENSORGRID_DATABASE_URL": "",
             "SENSORGRID_REDIS_URL": "",
             "SENSORGRID_LOG_FORMAT": "text",
+            # Webhook receivers of the browser tests listen on loopback (outbound guard).
+            "SENSORGRID_OUTBOUND_ALLOW": "127.0.0.0/8",
         }
         self.process: subprocess.Popen | None = None
         self.worker: subprocess.Popen | None = None

@@ -252,15 +252,13 @@ def webhook_receiver():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            timestamp = self.headers["X-SensorGrid-Timestamp"]
-            expected = (
-                "sha256="
-                + hmac.new(
-                    state["secret"], timestamp.encode() + b"." + body, hashlib.sha256
-                ).hexdigest()
-            )
+            header = self.headers["X-SensorGrid-Signature"]  # t=…,v1=…
+            fields = dict(part.split("=", 1) for part in header.split(","))
+            timestamp, key = fields["t"], self.headers["Idempotency-Key"]
+            signed = timestamp.encode() + b"." + key.encode() + b"." + body
+            expected = hmac.new(state["secret"], signed, hashlib.sha256).hexdigest()
             fresh = abs(time.time() - int(timestamp)) <= 300
-            good = fresh and hmac.compare_digest(expected, self.headers["X-SensorGrid-Signature"])
+            good = fresh and hmac.compare_digest(expected, fields["v1"])
             with state["lock"]:
                 state["valid" if good else "invalid"].append((self.headers, body))  # any case
             self.send_response(200 if good else 401)

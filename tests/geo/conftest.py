@@ -78,6 +78,13 @@ def _handler(server: SourceServer):
     return Handler
 
 
+@pytest.fixture(autouse=True)
+def loopback_sources(settings):
+    # The recorded sources are served on loopback, which the outbound guard refuses
+    # unless allowed (tests/geo/test_fetch_guard.py tests it without).
+    settings.SENSORGRID_OUTBOUND_ALLOW = ["127.0.0.0/8", "::1"]
+
+
 @pytest.fixture(scope="session")
 def _http_server():
     server = SourceServer()

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from sensorgrid.alerts import rules
-from sensorgrid.alerts.channels import validate_config
+from sensorgrid.alerts.channels import public_config, validate_config
 from sensorgrid.alerts.models import (
     Alert,
     AlertRule,
@@ -41,7 +41,8 @@ class ChannelSerializer(serializers.ModelSerializer):
     organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all())
     config = serializers.JSONField(
         help_text='webhook: {"url": …}; email: {"to": [addresses]}; mqtt: {"url": '
-        '"mqtt://host:1883", "topic": …}.'
+        '"mqtt://[user@]host:1883", "topic": …, "password": …}. The MQTT password is '
+        "write-only: reads show password_set; an update without it keeps it."
     )
 
     class Meta:
@@ -54,11 +55,18 @@ class ChannelSerializer(serializers.ModelSerializer):
         kind = _get(self, attrs, "kind")
         if self.instance is not None and kind != self.instance.kind:
             raise serializers.ValidationError({"kind": "Create a new channel for another kind."})
+        previous = self.instance.config if self.instance is not None else None
         try:
-            attrs["config"] = validate_config(kind, _get(self, attrs, "config"))
+            attrs["config"] = validate_config(kind, _get(self, attrs, "config"), previous)
         except ValueError as exc:
             raise serializers.ValidationError({"config": str(exc)}) from None
         return attrs
+
+    def to_representation(self, instance):
+        # Channel secrets are write-only, for everybody (owners and inspectors alike).
+        data = super().to_representation(instance)
+        data["config"] = public_config(instance.kind, instance.config)
+        return data
 
 
 class ChannelWithSecretSerializer(ChannelSerializer):

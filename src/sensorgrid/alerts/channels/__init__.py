@@ -1,7 +1,9 @@
 """Channel kinds: how a delivery leaves. Each module has ``send(channel, delivery)``.
 
 A channel raises ``SendError`` on failure; ``retryable=False`` means retrying cannot
-help (a bad address, a refused request), so the outbox stops at once.
+help (a bad address, a refused request), so the outbox stops at once. Its reason is
+what users read in ``last_error``: a fixed phrase (``sensorgrid.outbound.reasons``),
+never the receiver's answer.
 """
 
 from sensorgrid.alerts.models import Channel, ChannelKind, Delivery
@@ -13,21 +15,40 @@ class SendError(Exception):
         self.retryable = retryable
 
 
-def send(channel: Channel, delivery: Delivery) -> None:
+def _module(kind: str):
     from sensorgrid.alerts.channels import email, mqtt, webhook
 
-    senders = {ChannelKind.WEBHOOK: webhook, ChannelKind.EMAIL: email, ChannelKind.MQTT: mqtt}
-    module = senders.get(channel.kind)
+    return {ChannelKind.WEBHOOK: webhook, ChannelKind.EMAIL: email, ChannelKind.MQTT: mqtt}.get(
+        kind
+    )
+
+
+def send(channel: Channel, delivery: Delivery) -> None:
+    module = _module(channel.kind)
     if module is None:
         raise SendError(f"unknown channel kind {channel.kind!r}", retryable=False)
     module.send(channel, delivery)
 
 
-def validate_config(kind: str, config) -> dict:
-    """The normalised configuration of a channel kind, or ``ValueError`` naming the problem."""
-    from sensorgrid.alerts.channels import email, mqtt, webhook
+def validate_config(kind: str, config, previous: dict | None = None) -> dict:
+    """The normalised configuration of a channel kind, or ``ValueError`` naming the problem.
 
+    ``previous`` is the stored configuration on an update: write-only secrets that the
+    update leaves out are kept from it.
+    """
     if not isinstance(config, dict):
         raise ValueError("Must be a JSON object.")
-    module = {ChannelKind.WEBHOOK: webhook, ChannelKind.EMAIL: email, ChannelKind.MQTT: mqtt}[kind]
+    module = _module(kind)
+    if module is None:
+        raise ValueError(f"unknown channel kind {kind!r}")
+    if hasattr(module, "public_config"):
+        return module.validate_config(config, previous)
     return module.validate_config(config)
+
+
+def public_config(kind: str, config: dict) -> dict:
+    """The configuration as the API shows it: secrets replaced by ``…_set`` flags."""
+    module = _module(kind)
+    if module is not None and hasattr(module, "public_config") and isinstance(config, dict):
+        return module.public_config(config)
+    return config

@@ -1,58 +1,131 @@
-"""MQTT publish to an external broker (QoS 1): ``{"url": "mqtt[s]://[user:pass@]host[:port]",
-"topic": "…"}``.
+"""MQTT publish to an external broker (QoS 1): ``{"url": "mqtt[s]://[user@]host[:port]",
+"topic": "…", "password": "…"}``.
 
-The JSON payload carries ``idempotency_key`` (also an MQTT 5 user property is not
-used: brokers of version 3.1.1 are common), so a subscriber can drop a repeat.
-One short-lived connection per delivery: simple and robust, not fast; forwarders
-batch samples so this stays cheap.
+The password is write-only: it may come inside the URL (``user:pass@``, as older
+clients send it) or as ``password``; it is stored apart from the URL and never
+returned (``public_config`` shows ``password_set``). An update without a password
+keeps the stored one; ``"password": ""`` removes it.
+
+The broker's address passes the outbound guard at connect time (``outbound.mqtt``), and
+``$`` topics (the broker's own: ``$SYS``, ``$CONTROL``) are refused. Where an operator
+allows an internal broker, which topics a channel may publish to is that broker's ACL
+for the credentials the channel carries (docs/alerts.md).
+
+The JSON payload carries ``idempotency_key`` (an MQTT 5 user property is not used:
+brokers of version 3.1.1 are common), so a subscriber can drop a repeat. One
+short-lived connection per delivery: simple and robust, not fast; forwarders batch
+samples so this stays cheap.
 """
 
 import json
-from urllib.parse import unquote, urlsplit
+import threading
+import time
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
+import paho.mqtt.client as paho
 from django.conf import settings
 
 from sensorgrid.alerts.channels import SendError
+from sensorgrid.outbound import OutboundRefused, check_url
+from sensorgrid.outbound.mqtt import GuardedClient, check_topic
+from sensorgrid.outbound.reasons import reason
+
+#: Keys a client may send back unchanged from a read (``password_set`` is ignored).
+ACCEPTED = {"url", "topic", "password", "password_set"}
 
 
-def validate_config(config: dict) -> dict:
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    hostport = parts.netloc.rpartition("@")[2]
+    user = f"{quote(unquote(parts.username), safe='')}@" if parts.username else ""
+    return urlunsplit((parts.scheme, user + hostport, parts.path, parts.query, ""))
+
+
+def validate_config(config: dict, previous: dict | None = None) -> dict:
     url, topic = config.get("url"), config.get("topic")
     parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+    try:
+        valid = parts is not None and parts.scheme in ("mqtt", "mqtts") and parts.hostname
+        valid = valid and (parts.port or 0) >= 0
+    except ValueError:  # a port that is not a number or out of range
+        valid = False
+    if not valid:
         raise ValueError("url: an mqtt:// or mqtts:// address is required.")
-    if not isinstance(topic, str) or not topic or any(c in topic for c in "+#\x00"):
-        raise ValueError("topic: a topic without wildcards is required.")
-    unknown = set(config) - {"url", "topic"}
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise ValueError(f"url: {exc}") from None
+    check_topic(topic)
+    unknown = set(config) - ACCEPTED
     if unknown:
         raise ValueError(f"{', '.join(sorted(unknown))}: unknown; MQTT takes url and topic.")
-    return {"url": url, "topic": topic}
+    password = config.get("password")
+    if password is None and parts.password is not None:
+        password = unquote(parts.password)
+    if password is None and previous:
+        password = stored_password(previous)  # an update without a password keeps it
+    if password is not None and not isinstance(password, str):
+        raise ValueError("password: must be text.")
+    normalised = {"url": _without_password(url), "topic": topic}
+    if password:
+        normalised["password"] = password
+    return normalised
+
+
+def stored_password(config: dict) -> str | None:
+    """The broker password of a stored configuration (older rows keep it in the URL)."""
+    if config.get("password"):
+        return config["password"]
+    parts = urlsplit(config.get("url") or "")
+    return unquote(parts.password) if parts.password else None
+
+
+def public_config(config: dict) -> dict:
+    """What the API shows: the URL without its password, and whether one is set."""
+    shown = {k: v for k, v in config.items() if k != "password"}
+    if isinstance(shown.get("url"), str):
+        shown["url"] = _without_password(shown["url"])
+    shown["password_set"] = bool(stored_password(config))
+    return shown
 
 
 def send(channel, delivery) -> None:
-    import paho.mqtt.client as mqtt
-
     parts = urlsplit(channel.config["url"])
     timeout = float(getattr(settings, "SENSORGRID_ALERTS_MQTT_TIMEOUT", 10))
     body = json.dumps(
         {**delivery.payload, "idempotency_key": str(delivery.idempotency_key)},
         separators=(",", ":"),
     ).encode()
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
-    if parts.username:
-        client.username_pw_set(unquote(parts.username), unquote(parts.password or ""))
+    client = GuardedClient(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    password = stored_password(channel.config)
+    if parts.username or password:
+        client.username_pw_set(unquote(parts.username or ""), password)
     if parts.scheme == "mqtts":
         client.tls_set()
+    refusal, connected = [], threading.Event()
+
+    def on_connect(client, userdata, flags, code, properties=None):
+        if code.is_failure:
+            refusal.append(str(code))  # a fixed reason code of MQTT, e.g. "Not authorized"
+        connected.set()
+
+    client.on_connect = on_connect
     try:
         client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883))
         client.loop_start()
         info = client.publish(channel.config["topic"], body, qos=1)
-        info.wait_for_publish(timeout)
+        deadline = time.monotonic() + timeout
+        while not refusal and not info.is_published() and time.monotonic() < deadline:
+            connected.wait(0.05)  # a refusing broker ends the wait at once
+            info.wait_for_publish(0.05)
+        if refusal:
+            raise SendError(f"the broker refused the connection: {refusal[0]}")
         if not info.is_published():
             raise SendError(f"the broker did not acknowledge within {timeout:g} s")
     except SendError:
         raise
-    except Exception as exc:  # refused, DNS, TLS, not authorised
-        raise SendError(f"{type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # guard, refused, DNS, TLS
+        raise SendError(reason(exc), retryable=not isinstance(exc, OutboundRefused)) from None
     finally:
         client.loop_stop()
         client.disconnect()

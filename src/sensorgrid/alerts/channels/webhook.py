@@ -6,11 +6,15 @@ Headers of every attempt:
 - ``Idempotency-Key`` (and ``X-SensorGrid-Delivery``): the same for every attempt of
   one delivery: a receiver that already processed it answers 2xx and drops it.
 - ``X-SensorGrid-Timestamp``: Unix seconds of this attempt.
-- ``X-SensorGrid-Signature``: ``sha256=`` + hex HMAC-SHA256 with the channel's secret
-  over ``timestamp + "." + body``; receivers should also refuse old timestamps.
+- ``X-SensorGrid-Signature``: ``t=<timestamp>,v1=<hex>``, the HMAC-SHA256 with the
+  channel's secret over ``timestamp + "." + idempotency key + "." + body``. The key is
+  signed so that a captured request cannot be replayed under a fresh key (which a
+  receiver that drops duplicates would process again); the timestamp lets a receiver
+  refuse old requests.
 
-2xx is success. 408, 425, 429, 5xx, timeouts and network errors are retried; other
-answers (and redirects, never followed) are permanent failures.
+The connection passes the outbound guard (``sensorgrid.outbound``). 2xx is success.
+408, 425, 429, 5xx, timeouts and network errors are retried; other answers (and
+redirects, never followed) are permanent failures, as is a refusal of the guard.
 """
 
 import hashlib
@@ -24,24 +28,40 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from sensorgrid.alerts.channels import SendError
+from sensorgrid.outbound import OutboundRefused, check_url
+from sensorgrid.outbound.http import opener
+from sensorgrid.outbound.reasons import reason
 
 RETRYABLE_STATUS = {408, 425, 429}
+SIGNATURE_VERSION = "v1"
 
 
 def body_of(payload) -> bytes:
     return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
 
 
-def signature(secret: str, timestamp: str, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + mac.hexdigest()
+def mac(secret: str, timestamp: str, key: str, body: bytes) -> str:
+    """Hex HMAC-SHA256 over ``timestamp.key.body``."""
+    message = timestamp.encode() + b"." + key.encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
 
-def verify(secret: str, timestamp: str, body: bytes, header: str, tolerance: float = 300) -> bool:
+def signature(secret: str, timestamp: str, key: str, body: bytes) -> str:
+    """The ``X-SensorGrid-Signature`` header value."""
+    return f"t={timestamp},{SIGNATURE_VERSION}={mac(secret, timestamp, key, body)}"
+
+
+def verify(
+    secret: str, key: str, body: bytes, header: str, tolerance: float = 300, now=None
+) -> bool:
     """What a receiver does (docs/alerts.md has the same code): check mac and age."""
-    if abs(time.time() - float(timestamp)) > tolerance:
+    fields = dict(part.split("=", 1) for part in header.split(",") if "=" in part)
+    timestamp, received = fields.get("t", ""), fields.get(SIGNATURE_VERSION, "")
+    if not timestamp.isdigit():
         return False
-    return hmac.compare_digest(signature(secret, timestamp, body), header)
+    if abs((time.time() if now is None else now) - int(timestamp)) > tolerance:
+        return False
+    return hmac.compare_digest(mac(secret, timestamp, key, body), received)
 
 
 def validate_config(config: dict) -> dict:
@@ -49,18 +69,18 @@ def validate_config(config: dict) -> dict:
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("url: an http:// or https:// address is required.")
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise ValueError(f"url: {exc}") from None
     unknown = set(config) - {"url"}
     if unknown:
         raise ValueError(f"{', '.join(sorted(unknown))}: unknown; a webhook takes url.")
     return {"url": url}
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None  # a redirect would turn the POST into a GET and leak the body elsewhere
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
+# Never follows a redirect: it would turn the POST into a GET and leak the body elsewhere.
+_opener = opener(follow_redirects=False)
 
 
 def send(channel, delivery) -> None:
@@ -78,7 +98,7 @@ def send(channel, delivery) -> None:
             "Idempotency-Key": key,
             "X-SensorGrid-Delivery": key,
             "X-SensorGrid-Timestamp": timestamp,
-            "X-SensorGrid-Signature": signature(channel.secret, timestamp, body),
+            "X-SensorGrid-Signature": signature(channel.secret, timestamp, key, body),
         },
     )
     timeout = float(getattr(settings, "SENSORGRID_ALERTS_HTTP_TIMEOUT", 10))
@@ -87,7 +107,7 @@ def send(channel, delivery) -> None:
             response.read(65536)
     except urllib.error.HTTPError as exc:
         retryable = exc.code >= 500 or exc.code in RETRYABLE_STATUS
-        raise SendError(f"HTTP {exc.code} {exc.reason}", retryable=retryable) from None
+        raise SendError(reason(exc), retryable=retryable) from None
     except (urllib.error.URLError, OSError) as exc:  # refused, DNS, timeout, reset
-        reason = getattr(exc, "reason", exc)
-        raise SendError(f"{type(exc).__name__}: {reason}") from None
+        refused = isinstance(getattr(exc, "reason", exc), OutboundRefused)
+        raise SendError(reason(exc), retryable=not refused) from None

@@ -1,4 +1,9 @@
-"""Downloads for the fetch step: bounded in time and size, errors as PipelineError."""
+"""Downloads for the fetch step: bounded in time and size, errors as PipelineError.
+
+Every source fetches through here, and so through the outbound guard: each connection,
+redirects included, goes to a public address unless SENSORGRID_OUTBOUND_ALLOW says
+otherwise. Errors name the URL and a fixed reason, never what the server answered.
+"""
 
 import urllib.error
 import urllib.request
@@ -7,6 +12,8 @@ from django.conf import settings
 
 from sensorgrid.geo.pipelines.items import PipelineError, Progress, no_progress
 from sensorgrid.geo.pipelines.registry import Request
+from sensorgrid.outbound.http import opener
+from sensorgrid.outbound.reasons import reason
 
 CHUNK = 64 * 1024
 
@@ -31,7 +38,7 @@ def download(request: Request, progress: Progress = no_progress) -> tuple[bytes,
         request.url, data=request.data, headers=headers, method=request.method
     )
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:
+        with opener().open(req, timeout=timeout) as response:
             total = response.headers.get("Content-Length")
             total = int(total) if total and total.isdigit() else None
             if total is not None and total > limit:
@@ -45,14 +52,10 @@ def download(request: Request, progress: Progress = no_progress) -> tuple[bytes,
                 progress("fetch", size, total)
             return b"".join(chunks), response.headers.get("Content-Type", "")
     except urllib.error.HTTPError as exc:
-        body = exc.read(500).decode("utf-8", "replace").strip()
-        raise PipelineError(
-            f"{request.url} answered HTTP {exc.code} {exc.reason}" + (f": {body}" if body else "")
-        ) from None
-    except urllib.error.URLError as exc:
-        raise PipelineError(f"cannot fetch {request.url}: {exc.reason}") from None
-    except (TimeoutError, OSError) as exc:
-        raise PipelineError(f"cannot fetch {request.url}: {exc}") from None
+        exc.close()
+        raise PipelineError(f"cannot fetch {request.url}: {reason(exc)}") from None
+    except (urllib.error.URLError, OSError) as exc:  # guard, refused, DNS, timeout, reset
+        raise PipelineError(f"cannot fetch {request.url}: {reason(exc)}") from None
 
 
 def _too_big(url: str, limit: int) -> str:

@@ -47,6 +47,13 @@ class Source:
         url = options.get("url")
         if url and not str(url).startswith(("http://", "https://")):
             raise ValueError("url must start with http:// or https://.")
+        if url:
+            from sensorgrid.outbound import check_url
+
+            try:
+                check_url(str(url))  # a literal private address; names: at connect time
+            except ValueError as exc:
+                raise ValueError(f"url: {exc}") from None
         if "mapping" in options:
             from sensorgrid.geo.pipelines import mapping
 
