@@ -20,6 +20,8 @@ from sensorgrid.inventory.models import (
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
 
 DEFAULT_PASSWORD = "demo-password"
+#: The platform operator: a superuser, the only demo user who sees every organization.
+OPERATOR = "operator"
 INSTALLED_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 SHARED_MODELS = [
@@ -115,6 +117,7 @@ NODES = [
 class DemoSummary:
     users: list[str]
     password: str
+    operator: str
     organizations: list[str]
     nodes: int
 
@@ -176,4 +179,11 @@ def load(password: str = DEFAULT_PASSWORD) -> DemoSummary:
                 node=node, room=rooms[room_name], start=INSTALLED_SINCE, is_public=public
             )
 
-    return DemoSummary(users, password, list(organizations), len(NODES))
+    operator, _ = User.objects.get_or_create(
+        username=OPERATOR, defaults={"email": f"{OPERATOR}@example.org"}
+    )
+    operator.is_staff = operator.is_superuser = True
+    operator.set_password(password)
+    operator.save(update_fields=["password", "is_staff", "is_superuser"])
+
+    return DemoSummary(users, password, OPERATOR, list(organizations), len(NODES))

@@ -4,7 +4,10 @@ from sensorgrid.inventory import demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo organizations, users (alice, bob, charlie), sites, rooms and nodes."
+    help = (
+        "Create the demo organizations, users (alice, bob, charlie; operator, a superuser), "
+        "sites, rooms and nodes."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -18,7 +21,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: organizations {', '.join(summary.organizations)}; "
-                f"{summary.nodes} nodes; users {', '.join(summary.users)} "
-                f"with password {summary.password!r}."
+                f"{summary.nodes} nodes; users {', '.join(summary.users)} and the operator "
+                f"{summary.operator} (superuser) with password {summary.password!r}."
             )
         )

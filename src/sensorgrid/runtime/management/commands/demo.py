@@ -146,6 +146,8 @@ class Command(BaseCommand):
                     f"  metrics    {url}/metrics",
                     f"  admin      {url}/admin/",
                     f"  logins     {', '.join(summary.users)} / password {password!r}",
+                    f"  operator   {summary.operator} / same password (superuser: every "
+                    "organization, all dead letters, the platform status page)",
                     f"  database   {database['ENGINE'].rsplit('.', 1)[-1]}: {database['NAME']}",
                     f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up)",
                     f"  data       {settings.VAR_DIR}",
