@@ -81,10 +81,10 @@ def client_for():
     def make(user: User | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            from rest_framework.authtoken.models import Token
+            from sensorgrid.accounts.models import ApiToken
 
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            _, key = ApiToken.objects.issue(user, "test")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
         return client
 
     return make
@@ -96,6 +96,18 @@ def fresh_ingest_directory():
     cache.directory.clear()
     yield
     cache.directory.clear()
+
+
+@pytest.fixture(autouse=True)
+def fresh_request_throttles():
+    # DRF's rate history (the token endpoint's 30/min) lives in the cache, not in the
+    # test's transaction; login lockouts (django-axes) are rows, rolled back anyway.
+    # Only the in-process cache: a shared Redis is never flushed from a test.
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,6 @@
 """SensorGrid settings: one module, read from the environment (docs/configuration.md)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -152,11 +153,12 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",  # login throttling (sensorgrid.accounts.lockout)
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "sensorgrid.tenancy",
+    "sensorgrid.accounts",
     "sensorgrid.inventory",
     "sensorgrid.telemetry",
     "sensorgrid.ingest",
@@ -182,6 +184,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused by django-axes into the 429 "too many failed logins".
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sensorgrid.urls"
@@ -252,6 +256,28 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/login/"
+
+# Signing in (sensorgrid.accounts; docs/configuration.md). django-axes counts failed
+# logins of every form and of the token endpoint, per account and per client address
+# (either one past the limit is refused), until COOLOFF minutes pass without a failure.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses locked-out logins
+    "django.contrib.auth.backends.ModelBackend",
+]
+SENSORGRID_LOGIN_FAILURE_LIMIT = envint("SENSORGRID_LOGIN_FAILURE_LIMIT", 10)
+SENSORGRID_LOGIN_COOLOFF_MINUTES = envint("SENSORGRID_LOGIN_COOLOFF_MINUTES", 15)
+if SENSORGRID_LOGIN_FAILURE_LIMIT < 1 or SENSORGRID_LOGIN_COOLOFF_MINUTES < 1:
+    raise ConfigurationError(
+        "SENSORGRID_LOGIN_FAILURE_LIMIT and SENSORGRID_LOGIN_COOLOFF_MINUTES must be at least 1"
+    )
+AXES_FAILURE_LIMIT = SENSORGRID_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=SENSORGRID_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "sensorgrid.accounts.lockout.client_address"  # as NUM_PROXIES
+AXES_LOCKOUT_CALLABLE = "sensorgrid.accounts.lockout.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (until the cool-off), successes are not
+# User API tokens expire this many days after they are issued; 0: never.
+SENSORGRID_TOKEN_TTL_DAYS = envint("SENSORGRID_TOKEN_TTL_DAYS", 30)
 LOGIN_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en-us"
@@ -283,7 +309,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "sensorgrid.accounts.authentication.ApiTokenAuthentication",  # hashed user tokens
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sensorgrid.tenancy.permissions.TenantPermission"],

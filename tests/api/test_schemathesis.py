@@ -15,7 +15,6 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation.meta import TestPhase
 from schemathesis.specs.openapi.checks import (
@@ -25,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from sensorgrid.accounts.models import ApiToken
 from sensorgrid.inventory import demo
 from sensorgrid.tenancy.models import User
 
@@ -53,7 +53,7 @@ schema = load_schema()
 @pytest.fixture
 def demo_data(db) -> Iterator[None]:
     demo.load()
-    Token.objects.create(user=User.objects.get(username="alice"), key=ALICE_TOKEN)
+    ApiToken.objects.issue(User.objects.get(username="alice"), "schemathesis", key=ALICE_TOKEN)
     # Like Django's test client: the real WSGI handler would otherwise close the
     # connection after each request, and with it the test's transaction (PostgreSQL).
     signals.request_started.disconnect(close_old_connections)

@@ -1,4 +1,5 @@
 from django.core.management import call_command
+from django.http import HttpRequest
 
 from sensorgrid.inventory.models import Installation, Node, Site
 from sensorgrid.tenancy.models import Membership, Organization, User
@@ -16,12 +17,12 @@ def test_loaddemo_is_idempotent_and_users_can_sign_in(db, client):
     assert first[0] == 2 and first[3] >= 4
     assert Installation.objects.filter(is_public=True).count() == 1
     for username in ("alice", "bob", "charlie"):
-        assert client.login(username=username, password="pw-for-this-test")
+        assert client.login(request=HttpRequest(), username=username, password="pw-for-this-test")
 
 
 def test_demo_personas_see_their_own_world(db, client):
     call_command("loaddemo")
-    client.login(username="charlie", password="demo-password")
+    client.login(request=HttpRequest(), username="charlie", password="demo-password")
     nodes = client.get("/api/v1/nodes/").json()["results"]
     assert nodes and {n["organization"] for n in nodes} == {
         Organization.objects.get(slug="harbour-offices").pk

@@ -1,4 +1,5 @@
 from django.core.cache import cache
+from django.http import HttpRequest
 from rest_framework.throttling import ScopedRateThrottle
 
 from tests.factories import PASSWORD
@@ -30,7 +31,7 @@ def test_a_bad_token_is_401_not_anonymous_access(world, client):
 
 
 def test_session_login_works_for_the_browsable_api(world, client):
-    assert client.login(username="alice", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="alice", password=PASSWORD)
     response = client.get("/api/v1/sites/", HTTP_ACCEPT="application/json")
     assert world.site_a.pk in {s["id"] for s in response.json()["results"]}
 

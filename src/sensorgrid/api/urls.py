@@ -5,13 +5,21 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from sensorgrid.accounts.api.urls import router as accounts_router
 from sensorgrid.alerts.api.urls import router as alerts_router
 from sensorgrid.ingest.api.keys import router as ingest_key_router
 from sensorgrid.inventory.api.urls import router as inventory_router
 from sensorgrid.telemetry.api.deadletters import router as deadletter_router
 from sensorgrid.tenancy.api.urls import router as tenancy_router
 
-ROUTERS = [tenancy_router, inventory_router, ingest_key_router, deadletter_router, alerts_router]
+ROUTERS = [
+    accounts_router,
+    tenancy_router,
+    inventory_router,
+    ingest_key_router,
+    deadletter_router,
+    alerts_router,
+]
 
 
 @extend_schema(exclude=True)
@@ -28,6 +36,7 @@ def api_root(request, format=None):
 
 urlpatterns = [
     path("", api_root, name="api-root"),
+    path("", include("sensorgrid.accounts.api.urls")),
     path("", include("sensorgrid.tenancy.api.urls")),
     path("", include("sensorgrid.inventory.api.urls")),
     path("", include("sensorgrid.ingest.api.urls")),

@@ -1,4 +1,3 @@
-from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from sensorgrid.tenancy.api import views
@@ -7,7 +6,4 @@ router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("memberships", views.MembershipViewSet, basename="membership")
 
-urlpatterns = [
-    path("auth/token/", views.ObtainTokenView.as_view(), name="auth-token"),
-    *router.urls,
-]
+urlpatterns = router.urls

@@ -2,9 +2,7 @@ from django.db import transaction
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.throttling import ScopedRateThrottle
 
 from sensorgrid.api.filters import id_filter
 from sensorgrid.api.viewsets import TenantModelViewSet
@@ -103,10 +101,3 @@ def refuse_self_grant(actor, member) -> None:
         return
     if member.pk == actor.pk:
         raise PermissionDenied(SELF_GRANT)
-
-
-class ObtainTokenView(ObtainAuthToken):
-    """Exchange a username and password for an API token (`Authorization: Token <key>`)."""
-
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "auth"

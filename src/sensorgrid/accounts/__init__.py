@@ -1,0 +1,1 @@
+"""Signing in: user API tokens (hashed, expiring, revocable) and login throttling."""
