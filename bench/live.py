@@ -159,8 +159,7 @@ def client_process(args) -> None:
 
 
 def fixtures(count: int) -> tuple[list[tuple[int, str]], str]:
-    from rest_framework.authtoken.models import Token
-
+    from sensorgrid.accounts.models import ApiToken
     from sensorgrid.inventory.models import Installation, Node, Room, Site
     from sensorgrid.tenancy.models import Membership, Organization, Role, User
 
@@ -176,7 +175,7 @@ def fixtures(count: int) -> tuple[list[tuple[int, str]], str]:
     Installation.objects.bulk_create(
         Installation(node_id=pk, room=room, start=start, is_public=True) for pk, _ in nodes
     )
-    return nodes, Token.objects.create(user=user).key
+    return nodes, ApiToken.objects.issue(user, "bench")[1]
 
 
 class Committer:
