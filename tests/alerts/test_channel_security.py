@@ -328,3 +328,31 @@ def test_a_receiver_verifies_the_signature_and_a_changed_key_or_time_breaks_it(w
     # An old request, even correctly signed, is refused after the tolerance (5 minutes).
     assert not verify(hook.secret, key, request.body, header, now=int(timestamp) + 301)
     assert json.loads(request.body) == {"event": "test"}
+
+
+def test_the_admin_neither_shows_nor_loses_the_mqtt_password(world, client, settings):
+    settings.SENSORGRID_OUTBOUND_ALLOW = []
+    hook = channel(
+        world.org_a, "mqtt", {"url": "mqtt://sensor:s3cret-broker@broker.example.org", "topic": "a"}
+    )
+    client.force_login(world.root)  # an operator
+    page = client.get(f"/admin/alerts/channel/{hook.pk}/change/")
+    assert page.status_code == 200 and "s3cret-broker" not in page.content.decode()
+    shown = page.context["adminform"].form.initial["config"]
+    form = {"organization": world.org_a.pk, "name": "renamed", "kind": "mqtt", "enabled": "on"}
+    saved = client.post(
+        f"/admin/alerts/channel/{hook.pk}/change/",
+        {**form, "config": json.dumps({**shown, "topic": "b"})},
+    )
+    assert saved.status_code == 302
+    hook.refresh_from_db()
+    assert hook.config == {
+        "url": "mqtt://sensor@broker.example.org",
+        "topic": "b",
+        "password": "s3cret-broker",
+    }
+    refused = client.post(
+        f"/admin/alerts/channel/{hook.pk}/change/",
+        {**form, "config": json.dumps({"url": "mqtt://169.254.169.254", "topic": "b"})},
+    )
+    assert refused.status_code == 200 and "SENSORGRID_OUTBOUND_ALLOW" in refused.content.decode()

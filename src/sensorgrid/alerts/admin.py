@@ -1,10 +1,38 @@
+from django import forms
 from django.contrib import admin
 
+from sensorgrid.alerts.channels import public_config, validate_config
 from sensorgrid.alerts.models import Alert, AlertRule, Channel, Delivery, Forwarder
+
+
+class ChannelForm(forms.ModelForm):
+    """The configuration as the API shows and takes it: secrets write-only (an MQTT
+    password left out is kept), addresses checked by the outbound guard."""
+
+    class Meta:
+        model = Channel
+        fields = ["organization", "name", "kind", "config", "enabled"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["config"] = public_config(self.instance.kind, self.instance.config)
+
+    def clean(self):
+        cleaned = super().clean()
+        previous = self.instance.config if self.instance.pk else None
+        try:
+            cleaned["config"] = validate_config(
+                cleaned.get("kind"), cleaned.get("config"), previous
+            )
+        except ValueError as exc:
+            self.add_error("config", str(exc))
+        return cleaned
 
 
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin):
+    form = ChannelForm
     list_display = ["name", "organization", "kind", "enabled"]
     list_filter = ["kind", "enabled"]
 
