@@ -351,3 +351,232 @@ def test_gateways_heard_by_foreign_nodes_stay_hidden(world, client_for, persona)
     response = client.get(reverse("gateway-list"))
     assert response.status_code == 200
     assert_no_leak(world, persona, response)
+
+
+# -- every registered route ---------------------------------------------------------------
+#
+# The matrix above is written per resource; the tests below walk the URL resolver, so a
+# route added later without a place here fails test_every_api_route_is_covered.
+
+
+def api_routes() -> dict[str, tuple[str, object]]:
+    """Every named route under /api/: name -> (route, pattern)."""
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns, prefix):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif pattern.name:
+                yield pattern.name, prefix + str(pattern.pattern), pattern
+
+    return {
+        name: (route, pattern)
+        for name, route, pattern in walk(get_resolver().url_patterns, "")
+        if route.startswith("api/")
+    }
+
+
+#: Routes the wall tests do not walk, each with the reason.
+EXEMPT = {
+    "api-root": "links only, no data",
+    "schema": "the OpenAPI description: no data",
+    "swagger-ui": "the API browser page: no data",
+    "auth-token": "exchanges a password for a token; tests/accounts and tests/tenancy/test_auth",
+    "apitoken-list": "per user, not per organization: tests/accounts/test_api_tokens.py",
+    "apitoken-detail": "per user: test_another_users_token_is_not_found_and_not_revoked",
+    "ingest": "device credentials, not users: tests/ingest (test_http, test_ingest_keys)",
+    "ingest-decoder": "device credentials, not users: tests/ingest (test_lorawan)",
+    "geo-layer": "keyed by layer name, not id: tests/geo (layer visibility per organization)",
+    "quantity-detail": "a global registry everybody reads: test_quantities_are_read_by_all…",
+}
+
+#: For every route that takes an object id: org B's object (foreign to alice and dave).
+FOREIGN = {
+    "organization": lambda w, x: w.org_b,
+    "membership": lambda w, x: Membership.objects.get(user=w.charlie),
+    "site": lambda w, x: w.site_b,
+    "room": lambda w, x: w.room_b,
+    "nodemodel": lambda w, x: x["model_b"],
+    "node": lambda w, x: w.node_b,
+    "installation": lambda w, x: w.installation_b,
+    "ingestkey": lambda w, x: x["key_b"],
+    "deadletter": lambda w, x: x["letter_b"],
+    "alertchannel": lambda w, x: w.channel_b,
+    "alertrule": lambda w, x: w.rule_b,
+    "alert": lambda w, x: x["alert_b"],
+    "delivery": lambda w, x: x["delivery_b"],
+    "forwarder": lambda w, x: x["forwarder_b"],
+}
+
+
+def covered_by_resource_tests() -> set[str]:
+    names = {f"{r.basename}-{kind}" for r in RESOURCES for kind in ("list", "detail")}
+    return names | set(NODE_READS) | {"gateway-list", "organization-list", "organization-detail"}
+
+
+def foreign_of(name: str):
+    """The FOREIGN entry for a route name: its longest basename prefix."""
+    for basename in sorted(FOREIGN, key=len, reverse=True):
+        if name.startswith(f"{basename}-"):
+            return FOREIGN[basename]
+    return None
+
+
+@pytest.fixture
+def foreign_objects(world):
+    """Org B's objects of the resources the world does not hold yet ("secretB" names)."""
+    from sensorgrid.alerts.models import Delivery, Forwarder
+    from sensorgrid.ingest.models import IngestKey
+    from sensorgrid.telemetry.models import DeadLetter
+    from tests import factories as f
+    from tests.alerts.test_api import alert_of
+
+    alert = alert_of(world, world.org_b, world.node_b)
+    key = IngestKey(organization=world.org_b, name="secretB key")
+    key.issue()
+    key.save()
+    names = {field.name for field in DeadLetter._meta.fields}
+    extra = {"last_received_at": "2026-01-01T00:00:00Z"} if "last_received_at" in names else {}
+    letter = DeadLetter.objects.create(
+        received_at="2026-01-01T00:00:00Z", source="http", topic="t", decoder="json",
+        payload=b"{}", reason="unknown-device", device_id="secretB-letter",
+        organization=world.org_b, **extra,
+    )  # fmt: skip
+    orphan = DeadLetter.objects.create(
+        received_at="2026-01-01T00:00:00Z", source="http", topic="t", decoder="json",
+        payload=b"{}", reason="unknown-device", device_id="secretX-orphan", **extra,
+    )  # fmt: skip
+    return {
+        "model_b": f.NodeModelFactory(organization=world.org_b, name="secretB model"),
+        "key_b": key,
+        "letter_b": letter,
+        "orphan": orphan,
+        "alert_b": alert,
+        "delivery_b": Delivery.objects.get(alert=alert),
+        "forwarder_b": Forwarder.objects.create(
+            organization=world.org_b, name="secretB forwarder", channel=world.channel_b
+        ),
+    }
+
+
+def test_every_api_route_is_covered():
+    routes = api_routes()
+    walked = {name for name, (_, p) in routes.items() if "pk" in p.pattern.regex.groupindex}
+    lists = {name for name, (_, p) in routes.items() if not p.pattern.regex.groupindex}
+    uncovered = [
+        name
+        for name in routes
+        if name not in set(EXEMPT) | covered_by_resource_tests() | lists
+        and not (name in walked and foreign_of(name))
+    ]
+    assert uncovered == [], f"add these routes to FOREIGN or EXEMPT (with a reason): {uncovered}"
+    assert not set(EXEMPT) - set(routes), "EXEMPT names a route that no longer exists"
+    assert "membership-detail" in routes and "deadletter-replay" in routes  # the walk works
+
+
+ID_ROUTES = sorted(
+    name
+    for name, (_, p) in api_routes().items()
+    if "pk" in p.pattern.regex.groupindex and name not in EXEMPT
+)
+LIST_ROUTES = sorted(
+    name
+    for name, (_, p) in api_routes().items()
+    if not p.pattern.regex.groupindex and name not in EXEMPT
+)
+
+
+@pytest.mark.parametrize("name", ID_ROUTES)
+@pytest.mark.parametrize("persona", ["alice", "dave"])
+def test_every_id_route_hides_foreign_objects(world, foreign_objects, client_for, name, persona):
+    obj = foreign_of(name)(world, foreign_objects)
+    url = reverse(name, args=[obj.pk])
+    client = client_for(getattr(world, persona))
+    for method in ("get", "post", "patch", "put", "delete"):
+        response = getattr(client, method)(url, {}, format="json")
+        assert response.status_code in (404, 405), (method, url, response.content[:300])
+        assert_no_leak(world, persona, response)
+    root = client_for(world.root).get(url)
+    assert root.status_code in (200, 405), (url, root.content[:300])
+
+
+@pytest.mark.parametrize("name", LIST_ROUTES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_list_route_keeps_the_wall(world, foreign_objects, client_for, name, persona):
+    client = client_for(None if persona == "anonymous" else getattr(world, persona))
+    response = client.get(reverse(name), {"page_size": 1000})
+    assert response.status_code in (200, 401, 403), (name, response.content[:300])
+    assert_no_leak(world, persona, response)
+    body = response.content.decode()
+    # Letters nobody can claim (unknown devices, no credential) are for operators only.
+    assert ("secretX-orphan" in body) == (persona == "root" and name == "deadletter-list")
+
+
+# -- self-grant and moves into a foreign organization --------------------------------------
+
+
+def test_nobody_makes_himself_owner_of_an_organization_he_can_see(world, client_for):
+    for persona in ("charlie", "dave", "bob"):
+        response = client_for(getattr(world, persona)).post(
+            reverse("membership-list"),
+            {"organization": world.org_a.pk, "user": persona, "role": "owner"},
+            format="json",
+        )
+        assert response.status_code in (400, 403), (persona, response.content)
+    owners = Membership.objects.filter(organization=world.org_a, role=Role.OWNER)
+    assert list(owners.values_list("user__username", flat=True)) == ["alice"]
+
+
+# (resource, own object of alice, field, foreign parent of org B)
+MOVES = [
+    ("site", "site_a", "organization", lambda w: w.org_b),
+    ("room", "room_a", "site", lambda w: w.site_b),
+    ("installation", "installation_a", "room", lambda w: w.room_b),
+    ("nodemodel", "model_a", "organization", lambda w: w.org_b),
+    ("node", "node_a", "organization", lambda w: w.org_b),
+    ("membership", "membership_bob", "organization", lambda w: w.org_b),
+    ("alertchannel", "channel_a", "organization", lambda w: w.org_b),
+    ("alertrule", "rule_a", "organization", lambda w: w.org_b),
+]
+
+
+@pytest.mark.parametrize(("basename", "attr", "field", "target"), MOVES, ids=[m[0] for m in MOVES])
+def test_an_owner_cannot_move_his_object_into_a_foreign_organization(
+    world, client_for, basename, attr, field, target
+):
+    obj = getattr(world, attr)
+    before = getattr(obj, f"{field}_id")
+    response = client_for(world.alice).patch(
+        reverse(f"{basename}-detail", args=[obj.pk]), {field: target(world).pk}, format="json"
+    )
+    assert response.status_code == 400, response.content  # org B is invisible to alice
+    obj.refresh_from_db()
+    assert getattr(obj, f"{field}_id") == before
+    assert_no_leak(world, "alice", response)
+
+
+# charlie's objects of org B, moved into org A, which he sees through its public installation.
+PUBLIC_MOVES = [
+    ("site", "site_b", "organization", lambda w: w.org_a),
+    ("room", "room_b", "site", lambda w: w.public_site),
+    ("installation", "installation_b", "room", lambda w: w.public_room),
+    ("alertchannel", "channel_b", "organization", lambda w: w.org_a),
+]
+
+
+@pytest.mark.parametrize(
+    ("basename", "attr", "field", "target"), PUBLIC_MOVES, ids=[m[0] for m in PUBLIC_MOVES]
+)
+def test_an_owner_cannot_move_his_object_into_an_organization_he_only_sees(
+    world, client_for, basename, attr, field, target
+):
+    obj = getattr(world, attr)
+    before = getattr(obj, f"{field}_id")
+    response = client_for(world.charlie).patch(
+        reverse(f"{basename}-detail", args=[obj.pk]), {field: target(world).pk}, format="json"
+    )
+    assert response.status_code == 403, response.content
+    assert field in response.json()
+    obj.refresh_from_db()
+    assert getattr(obj, f"{field}_id") == before

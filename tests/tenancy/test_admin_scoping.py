@@ -82,3 +82,74 @@ def test_adding_a_node_in_the_admin_shows_its_credential_once(world, admin_as):
 def test_admin_index_lists_the_inventory_for_staff_without_django_permissions(admin_as):
     body = admin_as("bob").get("/admin/").content.decode()
     assert "Nodes" in body and "Installations" in body and "Quantities" in body
+
+
+# -- memberships in the admin: by username, never of oneself ------------------------------
+
+
+def test_an_owner_adds_a_member_by_username_in_the_admin(world, admin_as):
+    from sensorgrid.tenancy.models import Membership
+
+    response = admin_as("alice").post(
+        "/admin/tenancy/membership/add/",
+        {"user": "dave", "organization": world.org_a.pk, "role": "inspector"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Membership.objects.filter(user=world.dave, organization=world.org_a).exists()
+
+
+def test_an_owner_cannot_change_his_own_membership_in_the_admin(world, admin_as):
+    from sensorgrid.tenancy.models import Membership, Role
+
+    Membership.objects.filter(pk=world.membership_bob.pk).update(role=Role.OWNER)
+    mine = Membership.objects.get(user=world.alice, organization=world.org_a)
+    client = admin_as("alice")
+    url = f"/admin/tenancy/membership/{mine.pk}/change/"
+    assert 'value="alice"' in client.get(url).content.decode()  # the username, not the id
+    response = client.post(
+        url, {"user": "alice", "organization": world.org_a.pk, "role": "inspector"}
+    )
+    assert response.status_code == 200
+    assert "Nobody grants themselves a role" in response.content.decode()
+    assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
+
+
+def test_a_stranger_cannot_add_himself_to_a_visible_organization_in_the_admin(world, admin_as):
+    from sensorgrid.tenancy.models import Membership
+
+    response = admin_as("charlie").post(
+        "/admin/tenancy/membership/add/",
+        {"user": "charlie", "organization": world.org_a.pk, "role": "owner"},
+    )
+    assert response.status_code in (200, 403)
+    assert not Membership.objects.filter(user=world.charlie, organization=world.org_a).exists()
+
+
+def test_the_organization_page_keeps_its_last_owner(world, admin_as):
+    from sensorgrid.tenancy.models import Membership, Role
+
+    mine = Membership.objects.get(user=world.alice, organization=world.org_a)
+    response = admin_as("root").post(
+        f"/admin/tenancy/organization/{world.org_a.pk}/change/",
+        {
+            "name": "Org A",
+            "slug": "org-a",
+            "memberships-TOTAL_FORMS": 2,
+            "memberships-INITIAL_FORMS": 2,
+            "memberships-0-id": mine.pk,
+            "memberships-0-organization": world.org_a.pk,
+            "memberships-0-user": "alice",
+            "memberships-0-role": "inspector",
+            "memberships-1-id": world.membership_bob.pk,
+            "memberships-1-organization": world.org_a.pk,
+            "memberships-1-user": "bob",
+            "memberships-1-role": "inspector",
+        },
+    )
+    assert response.status_code == 200
+    assert "at least one owner" in response.content.decode()
+    assert Membership.objects.get(pk=mine.pk).role == Role.OWNER
+
+
+def test_staff_cannot_browse_the_user_accounts(world, admin_as):
+    assert admin_as("alice").get("/admin/tenancy/user/").status_code == 403

@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Q
 
-from sensorgrid.tenancy.models import Membership, Organization, User
+from sensorgrid.tenancy.models import Membership, Organization, Role, User
 from sensorgrid.tenancy.scoping import Action, TenantQuerySet, member_organizations
 
 
@@ -54,10 +56,103 @@ class TenantAdmin(admin.ModelAdmin):
             raise PermissionDenied("Only owners of the organization may change it.")
 
 
+SELF_GRANT = "Nobody grants themselves a role: another owner (or an operator) must do it."
+LAST_OWNER = "An organization needs at least one owner; appoint another owner first."
+
+
+class MembershipForm(forms.ModelForm):
+    """A member is named by exact username, as in the API.
+
+    Staff cannot browse the user list (no autocomplete over every account), and nobody
+    but a superuser creates or changes a membership of himself.
+    """
+
+    user = forms.ModelChoiceField(
+        queryset=User.objects.filter(is_active=True),
+        to_field_name="username",
+        widget=forms.TextInput,
+        help_text="Exact username of an existing, active user.",
+        error_messages={"invalid_choice": "No active user has this username."},
+    )
+
+    class Meta:
+        model = Membership
+        fields = ["user", "organization", "role"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # the text box shows the username, not the id
+            self.initial["user"] = self.instance.user.username
+
+    def clean(self):
+        data = super().clean()
+        actor = getattr(self, "actor", None)
+        if actor is not None and not actor.is_superuser:
+            members = {data.get("user"), self.instance.user if self.instance.pk else None}
+            if actor in members:
+                raise ValidationError(SELF_GRANT)
+        instance = self.instance
+        if instance.pk and instance.role == Role.OWNER:
+            moved = data.get("organization", instance.organization) != instance.organization
+            demoted = data.get("role", Role.OWNER) != Role.OWNER
+            if (moved or demoted) and owners_left_without([instance]):
+                raise ValidationError(LAST_OWNER)
+        return data
+
+
+def owners_left_without(memberships) -> list[str]:
+    """Organizations that would have no active owner once ``memberships`` are gone."""
+    ids = {m.organization_id for m in memberships if m.role == Role.OWNER}
+    leaving = {m.pk for m in memberships}
+    remaining = (
+        Organization.objects.filter(pk__in=ids)
+        .annotate(
+            n=Count(
+                "memberships",
+                filter=Q(memberships__role=Role.OWNER, memberships__user__is_active=True)
+                & ~Q(memberships__pk__in=leaving),
+            )
+        )
+        .filter(n=0)
+    )
+    return [org.name for org in remaining]
+
+
+def without_owner(organization_ids) -> bool:
+    """Whether one of these organizations has no active owner (now, in this transaction)."""
+    owned = Membership.objects.filter(
+        organization_id__in=organization_ids, role=Role.OWNER, user__is_active=True
+    ).values_list("organization_id", flat=True)
+    return bool(set(organization_ids) - set(owned))
+
+
+class MembershipFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        remaining = []
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            remaining.append(form.cleaned_data)
+        if self.instance.pk and not any(
+            row.get("role") == Role.OWNER and row.get("user") and row["user"].is_active
+            for row in remaining
+        ):
+            raise ValidationError(LAST_OWNER)
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipForm
+    formset = MembershipFormSet
     extra = 0
-    autocomplete_fields = ["user"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = type("ActorMembershipForm", (formset.form,), {"actor": request.user})
+        return formset
 
 
 class ReadOnlyTenantAdmin(TenantAdmin):
@@ -87,12 +182,53 @@ class OrganizationAdmin(TenantAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(TenantAdmin):
+    form = MembershipForm
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "organization__name"]
-    autocomplete_fields = ["user"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type("ActorMembershipForm", (form,), {"actor": request.user})
+
+    def save_model(self, request, obj, form, change):
+        before = Membership.objects.filter(pk=obj.pk).values_list("organization_id", flat=True)
+        before = set(before)
+        super().save_model(request, obj, form, change)  # checks the new organization
+        # Still inside the admin's transaction: the old organization keeps an owner.
+        if before and without_owner(before):
+            raise PermissionDenied(LAST_OWNER)
+
+    def delete_model(self, request, obj):
+        if owners_left_without([obj]):
+            raise PermissionDenied(LAST_OWNER)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if owners_left_without(list(queryset)):
+            self.message_user(request, LAST_OWNER, level=messages.ERROR)
+            raise PermissionDenied(LAST_OWNER)
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(User)
 class SensorGridUserAdmin(UserAdmin):
-    pass
+    """Django's user admin (superusers only), minus leaving an organization ownerless."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        owned = Membership.objects.filter(user=obj, role=Role.OWNER)
+        if not obj.is_active and without_owner(
+            set(owned.values_list("organization_id", flat=True))
+        ):
+            raise PermissionDenied(LAST_OWNER)
+
+    def delete_model(self, request, obj):
+        if owners_left_without(list(Membership.objects.filter(user=obj))):
+            raise PermissionDenied(LAST_OWNER)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        if owners_left_without(list(Membership.objects.filter(user__in=queryset))):
+            raise PermissionDenied(LAST_OWNER)
+        super().delete_queryset(request, queryset)
