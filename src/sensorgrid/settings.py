@@ -137,6 +137,12 @@ SENSORGRID_MQTT_BATCH_MS = envint("SENSORGRID_MQTT_BATCH_MS", 200)
 SENSORGRID_MQTT_ROUTES = envlist("SENSORGRID_MQTT_ROUTES", [])
 SENSORGRID_INGEST_METRICS_PORT = envint("SENSORGRID_INGEST_METRICS_PORT", 0)
 SENSORGRID_INGEST_METRICS_ADDRESS = env("SENSORGRID_INGEST_METRICS_ADDRESS", "127.0.0.1")
+
+# Slow clients of `sensorgrid serve` (sensorgrid.runtime.limits, docs/deployment.md):
+# headers complete within, body pauses at most (seconds), open connections per worker.
+SENSORGRID_SERVE_HEADER_TIMEOUT = envfloat("SENSORGRID_SERVE_HEADER_TIMEOUT", 10.0)
+SENSORGRID_SERVE_BODY_TIMEOUT = envfloat("SENSORGRID_SERVE_BODY_TIMEOUT", 30.0)
+SENSORGRID_SERVE_MAX_CONNECTIONS = envint("SENSORGRID_SERVE_MAX_CONNECTIONS", 1000)
 # Observability (docs/operations.md). Shared directory of the multiprocess metrics
 # of this host's processes; empty: each process keeps its metrics in memory.
 SENSORGRID_METRICS_DIR = env("SENSORGRID_METRICS_DIR") or env("PROMETHEUS_MULTIPROC_DIR")

@@ -39,6 +39,9 @@ class Command(BaseCommand):
             workers=workers,
             proxy_headers=True,
             lifespan="on",
+            # Header/body read timeouts and a connection cap (SENSORGRID_SERVE_*): uvicorn
+            # has none of its own. A string: each worker process imports it.
+            http="sensorgrid.runtime.limits:LimitedHttpToolsProtocol",
             # Our logging (text or JSON lines, docs/operations.md) for everything;
             # the request middleware writes the access log, with the request id.
             log_config=None,
