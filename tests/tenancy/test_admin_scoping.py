@@ -153,3 +153,33 @@ def test_the_organization_page_keeps_its_last_owner(world, admin_as):
 
 def test_staff_cannot_browse_the_user_accounts(world, admin_as):
     assert admin_as("alice").get("/admin/tenancy/user/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("persona", "sees", "hidden"),
+    [
+        ("alice", ["secretA hook"], ["secretB hook"]),
+        ("bob", ["secretA hook"], ["secretB hook"]),
+        ("dave", [], ["secretA hook", "secretB hook"]),
+        ("root", ["secretA hook", "secretB hook"], []),
+    ],
+)
+def test_alert_admin_pages_are_scoped_like_the_api(world, admin_as, persona, sees, hidden):
+    from sensorgrid.alerts.models import Channel
+
+    for org, name in ((world.org_a, "secretA hook"), (world.org_b, "secretB hook")):
+        Channel.objects.create(
+            organization=org, name=name, kind="webhook", config={"url": "https://example.org/h"}
+        )
+    client = admin_as(persona)
+    response = client.get("/admin/alerts/channel/")
+    assert response.status_code == 200
+    body = response.content.decode()
+    for name in sees:
+        assert name in body
+    for name in hidden:
+        assert name not in body
+    foreign = Channel.objects.get(name="secretB hook")
+    if persona != "root":
+        page = client.get(f"/admin/alerts/channel/{foreign.pk}/change/")
+        assert page.status_code == 302 and "secretB" not in page.content.decode()

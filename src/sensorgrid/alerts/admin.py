@@ -1,8 +1,11 @@
+"""Alerts in the admin, scoped like the API: staff see their organizations' rows only."""
+
 from django import forms
 from django.contrib import admin
 
 from sensorgrid.alerts.channels import public_config, validate_config
 from sensorgrid.alerts.models import Alert, AlertRule, Channel, Delivery, Forwarder
+from sensorgrid.tenancy.admin import ReadOnlyTenantAdmin, TenantAdmin
 
 
 class ChannelForm(forms.ModelForm):
@@ -31,21 +34,21 @@ class ChannelForm(forms.ModelForm):
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(TenantAdmin):
     form = ChannelForm
     list_display = ["name", "organization", "kind", "enabled"]
     list_filter = ["kind", "enabled"]
 
 
 @admin.register(AlertRule)
-class AlertRuleAdmin(admin.ModelAdmin):
+class AlertRuleAdmin(TenantAdmin):
     list_display = ["name", "organization", "kind", "scope", "quantity", "severity", "enabled"]
     list_filter = ["kind", "scope", "severity", "enabled"]
     filter_horizontal = ["channels"]
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ReadOnlyTenantAdmin):
     list_display = ["message", "organization", "node", "severity", "opened_at", "resolved_at"]
     list_filter = ["severity"]
     date_hierarchy = "opened_at"
@@ -53,7 +56,7 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
+class DeliveryAdmin(ReadOnlyTenantAdmin):
     list_display = ["event", "channel", "status", "attempts", "next_attempt_at", "created_at"]
     list_filter = ["status", "event"]
     readonly_fields = ["idempotency_key", "claim"]
@@ -61,5 +64,5 @@ class DeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Forwarder)
-class ForwarderAdmin(admin.ModelAdmin):
+class ForwarderAdmin(TenantAdmin):
     list_display = ["name", "organization", "channel", "enabled", "cursor_ts", "last_run_at"]

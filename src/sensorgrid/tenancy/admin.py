@@ -50,6 +50,12 @@ class TenantAdmin(admin.ModelAdmin):
             kwargs["queryset"] = queryset.for_user(request.user, action)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        queryset = db_field.related_model._default_manager.all()
+        if isinstance(queryset, TenantQuerySet):
+            kwargs["queryset"] = queryset.for_user(request.user, Action.CHANGE)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not self.model._default_manager.can(request.user, Action.CHANGE, obj):
