@@ -75,7 +75,9 @@ def main() -> None:
             page.screenshot(path=str(OUT / "map.png"), full_page=True)
             page.goto(f"{server.base}/nodes/{ids['demo-co2-002']}/")
             page.wait_for_selector('#live-state[data-state="connected"]')
-            page.wait_for_function("Number(document.getElementById('chart').dataset.points) > 0")
+            page.wait_for_function(
+                "() => Number(document.getElementById('chart').dataset.points) > 0"
+            )
             time.sleep(0.5)
             page.screenshot(path=str(OUT / "node.png"), full_page=True)
             browser.close()

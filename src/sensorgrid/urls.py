@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from sensorgrid.health import views as health
 from sensorgrid.observability import views as observability
@@ -18,7 +18,12 @@ urlpatterns = [
     path("api/v1/", include("sensorgrid.api.urls")),
     path("api/geo/", include("sensorgrid.geo.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Split view: the init script comes from ?script=, so the CSP needs no inline script.
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="swagger-ui",
+    ),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("sensorgrid.dashboard.urls")),
 ]

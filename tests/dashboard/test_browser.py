@@ -95,7 +95,9 @@ def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(s
     page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
     page.get_by_role("button", name="1 h").click()
     page.wait_for_function(
-        "!document.getElementById('chart-summary').textContent.startsWith('Loading')"
+        # A function, not an expression: Playwright evaluates expressions with eval(),
+        # which the Content-Security-Policy refuses.
+        "() => !document.getElementById('chart-summary').textContent.startsWith('Loading')"
     )
     points = int(page.get_attribute("#chart", "data-points"))
     page.evaluate("window.notReloaded = true")
@@ -115,7 +117,8 @@ def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(s
         timeout=2000,
     )
     page.wait_for_function(
-        f"document.getElementById('chart').dataset.points === '{points + 1}'", timeout=2000
+        f"() => document.getElementById('chart').dataset.points === '{points + 1}'",
+        timeout=2000,
     )
     elapsed = time.monotonic() - started
     assert elapsed < 2.0

@@ -63,6 +63,9 @@ export function bindAlerts(live, { rowUrl, state = "", severity = "", onlyOpen =
       headers: { Accept: "text/html" },
     });
     if (!response.ok || requests.get(id) !== request) return;
+    // The row is the server's own template output (autoescaped, same origin), parsed
+    // in an inert <template>; user text in it is already text, and the CSP refuses any
+    // inline handler besides.
     const template = document.createElement("template");
     template.innerHTML = (await response.text()).trim();
     const row = template.content.querySelector("tr[data-alert]");

@@ -5,29 +5,55 @@ import * as L from "./vendor/leaflet-src.esm.js";
 
 const MOVE_DELAY_MS = 300;
 
-function escapeText(value) {
-  const span = document.createElement("span");
-  span.textContent = String(value);
-  return span.innerHTML;
+function text(tag, content) {
+  const element = document.createElement(tag);
+  element.textContent = String(content);
+  return element;
 }
 
+// Layer names and feature properties come from users and imported data: they go into
+// the DOM as text nodes, never as an HTML string.
 function featurePopup(layer, feature) {
+  const root = document.createElement("div");
+  root.className = "map-popup";
+  root.append(text("h2", layer.name));
   const rows = Object.entries(feature.properties || {})
     .filter(([, value]) => value !== null && typeof value !== "object")
-    .slice(0, 12)
-    .map(([key, value]) => `<tr><th scope="row">${escapeText(key)}</th><td>${escapeText(value)}</td></tr>`)
-    .join("");
-  return `<div class="map-popup"><h2>${escapeText(layer.name)}</h2>`
-    + (rows ? `<table class="feature-properties">${rows}</table>` : "<p class=\"muted\">No properties.</p>")
-    + "</div>";
+    .slice(0, 12);
+  if (!rows.length) {
+    const none = text("p", "No properties.");
+    none.className = "muted";
+    root.append(none);
+    return root;
+  }
+  const table = document.createElement("table");
+  table.className = "feature-properties";
+  for (const [key, value] of rows) {
+    const row = table.insertRow();
+    const name = text("th", key);
+    name.scope = "row";
+    row.append(name, text("td", value));
+  }
+  root.append(table);
+  return root;
 }
+
+// Leaflet's layer control writes each name with innerHTML; this one writes it as text.
+const TextLayers = L.Control.Layers.extend({
+  _addItem(obj) {
+    const label = L.Control.Layers.prototype._addItem.call(this, { ...obj, name: "" });
+    const name = label.querySelector("span > span");
+    if (name) name.textContent = ` ${obj.name}`;
+    return label;
+  },
+});
 
 function overlay(map, layer) {
   const color = (layer.style && layer.style.color) || "#5b3fa0";
   const group = L.geoJSON(null, {
     style: () => ({ color, weight: 2, fillOpacity: 0.2 }),
     pointToLayer: (_feature, latlng) => L.circleMarker(latlng, { radius: 5, color, fillColor: color, fillOpacity: 0.7 }),
-    onEachFeature: (feature, item) => item.bindPopup(featurePopup(layer, feature)),
+    onEachFeature: (feature, item) => item.bindPopup(() => featurePopup(layer, feature)),
   });
   let timer = null;
   let request = 0;
@@ -65,7 +91,7 @@ export async function addLayerSwitcher(map) {
     return null; // the map still works without its open-data layers
   }
   if (!answer.layers || !answer.layers.length) return null;
-  const overlays = {};
-  for (const layer of answer.layers) overlays[escapeText(layer.name)] = overlay(map, layer);
-  return L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(map);
+  const control = new TextLayers(null, null, { collapsed: false, position: "topright" });
+  for (const layer of answer.layers) control.addOverlay(overlay(map, layer), layer.name);
+  return control.addTo(map);
 }

@@ -1,6 +1,8 @@
 // The map page: one marker per site, coloured by the worst health and CO2 level of
 // its nodes; a popup lists the nodes with their live values. No tile layer unless
 // SENSORGRID_MAP_TILES names one (nothing is loaded from elsewhere by default).
+// Names are user data: they reach the DOM as text nodes only (docs/dashboard.md,
+// "Content-Security-Policy"), never as an HTML string given to Leaflet.
 import * as L from "./vendor/leaflet-src.esm.js";
 import { addLayerSwitcher } from "./layers.js";
 import { Live, readJson } from "./live.js";
@@ -39,9 +41,11 @@ function siteLook(site) {
 
 function icon(site) {
   const look = siteLook(site);
+  const glyph = text("span", look.glyph, `site-marker ${look.css}`);
+  glyph.setAttribute("aria-hidden", "true");
   return L.divIcon({
     className: "site-marker-wrap",
-    html: `<span class="site-marker ${look.css}" aria-hidden="true">${look.glyph}</span>`,
+    html: glyph, // an element, never an HTML string (Leaflet would parse it)
     iconSize: [28, 28],
     iconAnchor: [14, 14],
     popupAnchor: [0, -14],
@@ -107,7 +111,8 @@ for (const site of placed) {
   const look = siteLook(site);
   const marker = L.marker([site.lat, site.lon], { icon: icon(site), title: `${site.name}: ${look.label}`, alt: site.name, keyboard: true, riseOnHover: true });
   marker.bindPopup(() => popup(site), { maxWidth: 320 });
-  marker.bindTooltip(site.name, { permanent: !config.tiles, direction: "right", offset: [14, 0], className: "site-label" });
+  // Leaflet parses a string tooltip as HTML: a site name goes in as a text node.
+  marker.bindTooltip(text("span", site.name), { permanent: !config.tiles, direction: "right", offset: [14, 0], className: "site-label" });
   marker.addTo(map);
   markers.set(site.id, { site, marker });
 }
