@@ -21,6 +21,9 @@ CSRF_TRUSTED_ORIGINS = envlist("SENSORGRID_CSRF_TRUSTED_ORIGINS", [])
 # Per ingest credential, in DRF's rate format (count/sec|min|hour|day).
 SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
 SENSORGRID_INGEST_CREDENTIAL_TTL = envfloat("SENSORGRID_INGEST_CREDENTIAL_TTL", 10.0)
+# Dead letters (issue 16): days an unresolved or resolved letter is kept after it was last
+# refused, pruned by the worker and `sensorgrid prune`; 0 keeps them forever.
+SENSORGRID_DEAD_LETTER_RETENTION_DAYS = envint("SENSORGRID_DEAD_LETTER_RETENTION_DAYS", 30)
 # Most points one time-series answer may hold; beyond it the client must narrow the query.
 SENSORGRID_TIMESERIES_MAX_POINTS = envint("SENSORGRID_TIMESERIES_MAX_POINTS", 10_000)
 # Map tile URL template of the dashboard ({z}/{x}/{y}), e.g. a tile server of your own;
@@ -185,6 +188,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
     "sensorgrid.dashboard.csp.LiveCSPMiddleware",
+    # Input hygiene: a NUL in the path or a query parameter is a 400 before any view,
+    # filter or admin page can hand it to the database (sensorgrid.api.hygiene).
+    "sensorgrid.api.hygiene.UnstorableTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -330,6 +336,12 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sensorgrid.tenancy.permissions.TenantPermission"],
+    # Input hygiene: JSON bodies with NUL or lone surrogates are a 400 (sensorgrid.api.hygiene).
+    "DEFAULT_PARSER_CLASSES": [
+        "sensorgrid.api.hygiene.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "sensorgrid.api.filters.SearchFilter",

@@ -13,6 +13,7 @@ from sensorgrid.alerts.models import (
 )
 from sensorgrid.alerts.rules.base import ParamError
 from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
+from sensorgrid.api.hygiene import storable_json
 from sensorgrid.inventory.models import Node, NodeModel, Quantity, Room, Site
 from sensorgrid.tenancy.models import Organization
 
@@ -42,7 +43,8 @@ class ChannelSerializer(serializers.ModelSerializer):
     config = serializers.JSONField(
         help_text='webhook: {"url": …}; email: {"to": [addresses]}; mqtt: {"url": '
         '"mqtt://[user@]host:1883", "topic": …, "password": …}. The MQTT password is '
-        "write-only: reads show password_set; an update without it keeps it."
+        "write-only: reads show password_set; an update without it keeps it.",
+        validators=[storable_json],  # no NUL: PostgreSQL's jsonb cannot hold it
     )
 
     class Meta:
