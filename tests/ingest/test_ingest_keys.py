@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from sensorgrid.ingest.models import IngestKey
-from sensorgrid.telemetry.models import Sample
+from sensorgrid.telemetry.models import DeadLetter, Sample
 from tests.ingest.conftest import hours_ago
 
 URL = "/api/v1/ingest-keys/"
@@ -27,8 +27,12 @@ def test_an_organization_key_writes_for_every_node_of_the_organization(world, cl
     key = create_key(client_for(world.alice), world.org_a)["key"]
     assert send(key, world.node_a.device_id).status_code == 200
     assert send(key, world.public_node.device_id).status_code == 200
-    assert send(key, world.node_b.device_id).status_code == 403
+    # Another organization's device is unknown to this key: kept as org A's letter.
+    response = send(key, world.node_b.device_id)
+    assert response.status_code == 200
+    assert response.json()["rejected"][0]["reason"] == "unknown-device"
     assert Sample.objects.filter(node__organization=world.org_a).count() == 2
+    assert not Sample.objects.filter(node=world.node_b).exists()
     assert IngestKey.objects.get().last_used_at is not None
 
 
@@ -67,3 +71,14 @@ def test_strangers_do_not_see_keys(world, client_for):
     create_key(client_for(world.alice), world.org_a)
     assert client_for(world.charlie).get(URL).json()["results"] == []
     assert client_for(None).get(URL).json()["results"] == []
+
+
+def test_a_dead_letter_records_the_key_that_sent_it(world, client_for):
+    created = create_key(client_for(world.alice), world.org_a)
+    send(created["key"], "not-registered")
+    letter = DeadLetter.objects.get()
+    assert (letter.organization_id, letter.credential, letter.credential_id) == (
+        world.org_a.pk,
+        "ingest-key",
+        created["id"],
+    )

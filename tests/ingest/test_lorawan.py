@@ -220,11 +220,11 @@ def test_ttn_uplink_becomes_one_message_with_radio_metadata():
     assert messages == (
         Message(
             0,
-            DEV_EUI,
+            "70b3d57ed005b89a",  # a DevEUI has one spelling: lower-case hex
             TS,
             (("temperature", 21.5), ("humidity", 40.5)),
             messages[0].raw,
-            also=("70b3d57ed005b89a", "eui-70b3d57ed005b89a"),
+            also=("eui-70b3d57ed005b89a",),
             frame=Frame(2, FRAME),
             radio=radio,
             lenient=True,
@@ -294,18 +294,18 @@ def test_chirpstack_v4_up_event_becomes_one_message():
         ts,
         (("temperature", 21.5), ("humidity", 40), ("counter", 7)),
         message.raw,
-        also=("garden-sensor",),  # upper and lower case are the same for this EUI
+        also=("garden-sensor",),
         frame=Frame(1, bytes([0x15, 0x02, 0x64])),
         radio=(Radio("0016c001f153a14c", -36.0, 10.5, 867_100_000, 7, 10, ts),),
         lenient=True,
     )
 
 
-def test_chirpstack_v4_dev_eui_is_tried_in_upper_then_lower_case():
+def test_chirpstack_v4_dev_eui_is_read_in_lower_case():
     event = json.loads(json.dumps(CHIRPSTACK_V4_UP))
-    event["deviceInfo"]["devEui"] = "70b3d57ed005b89a"
+    event["deviceInfo"]["devEui"] = DEV_EUI
     (message,), _ = decode("chirpstack", event)
-    assert (message.device, message.also) == (DEV_EUI, ("70b3d57ed005b89a", "garden-sensor"))
+    assert (message.device, message.also) == ("70b3d57ed005b89a", ("garden-sensor",))
 
 
 def test_chirpstack_v4_without_device_info_is_malformed():
@@ -522,10 +522,8 @@ def test_an_uplink_of_an_unknown_dev_eui_is_a_dead_letter(world):
     outcome = uplink(ttn_uplink({"temperature_1": 21.5}))
     assert [r.reason for r in outcome.rejected] == ["unknown-device"]
     letter = DeadLetter.objects.get()
-    assert letter.device_id == DEV_EUI
-    assert letter.detail == (
-        "no node has device id '70B3D57ED005B89A', '70b3d57ed005b89a' or 'eui-70b3d57ed005b89a'"
-    )
+    assert letter.device_id == DEV_EUI.lower()
+    assert letter.detail == "no node has device id '70b3d57ed005b89a' or 'eui-70b3d57ed005b89a'"
     assert not Reception.objects.exists()
 
 
@@ -542,10 +540,12 @@ def test_an_empty_uplink_stores_its_receptions_only(lora_node):
     assert Reception.objects.count() == 2 and not DeadLetter.objects.exists()
 
 
-def test_an_uplink_for_another_organizations_node_is_refused_whole(world, lora_node):
+def test_another_organizations_node_is_unknown_to_the_sender(world, lora_node):
     outcome = uplink(ttn_uplink({"temperature_1": 21.5}), authority=Authority(world.org_b.pk))
-    assert outcome.refused.reason == "forbidden-device"
+    assert [r.reason for r in outcome.rejected] == ["unknown-device"]
     assert not Sample.objects.exists() and not Reception.objects.exists()
+    letter = DeadLetter.objects.get()  # the sender's, not the node's organization's
+    assert (letter.organization_id, letter.node_id) == (world.org_b.pk, None)
 
 
 # --- webhooks -------------------------------------------------------------------------
@@ -605,3 +605,57 @@ def test_webhook_dead_letters_are_marked_lorawan(network_server):
 def test_webhooks_need_a_credential(world):
     response = post(APIClient(), "/api/v1/ingest/chirpstack/?event=join", CHIRPSTACK_V4_UP)
     assert response.status_code == 401
+
+
+# --- DevEUI squatting (issue 16, item 4) ----------------------------------------------
+
+
+@pytest.fixture
+def squatter(world, lora_node) -> Node:
+    """Org A registered its DevEUI in lower case; org B registers it in upper case."""
+    Node.objects.filter(pk=lora_node.pk).update(device_id=DEV_EUI.lower())
+    return Node.objects.create(organization=world.org_b, device_id=DEV_EUI.upper())
+
+
+def test_a_dev_eui_is_stored_in_lower_case(lora_node, squatter):
+    assert Node.objects.get(pk=lora_node.pk).device_id == DEV_EUI.lower()
+    assert Node.objects.get(pk=squatter.pk).device_id == DEV_EUI.lower()
+
+
+def test_another_organizations_dev_eui_does_not_block_the_owners_webhook(
+    network_server, lora_node, squatter
+):
+    response = post(network_server, "/api/v1/ingest/ttn/", ttn_uplink({"temperature_1": 21.5}))
+    assert response.status_code == 200, response.content
+    assert response.json()["accepted"] == 1
+    assert Sample.objects.get().node_id == lora_node.pk
+    assert not Reception.objects.filter(node=squatter).exists()
+    assert not DeadLetter.objects.exists()
+
+
+def test_another_organizations_dev_eui_does_not_capture_the_owners_uplinks(
+    world, lora_node, squatter
+):
+    for case in (DEV_EUI.upper(), DEV_EUI.lower()):
+        document = ttn_uplink({"temperature_1": 21.5})
+        document["end_device_ids"]["dev_eui"] = case
+        uplink(document, authority=Authority(world.org_a.pk, None, "mqtt-route", 1))
+    assert {s.node_id for s in Sample.objects.all()} == {lora_node.pk}
+    assert not Sample.objects.filter(node=squatter).exists()
+
+
+def test_the_squatters_own_credential_writes_only_into_its_own_node(world, lora_node, squatter):
+    outcome = uplink(ttn_uplink({"temperature_1": 21.5}), authority=Authority(world.org_b.pk))
+    assert outcome.accepted == 1
+    assert Sample.objects.get().node_id == squatter.pk  # nothing of A's is touched
+
+
+def test_an_unbound_route_refuses_a_dev_eui_of_two_organizations_as_ambiguous(
+    world, lora_node, squatter
+):
+    outcome = uplink(ttn_uplink({"temperature_1": 21.5}))  # no credential: an unbound route
+    assert [r.reason for r in outcome.rejected] == ["ambiguous-device"]
+    assert not Sample.objects.exists() and not Reception.objects.exists()
+    letter = DeadLetter.objects.get()
+    assert (letter.organization_id, letter.node_id) == (None, None)  # neither org sees it
+    assert "2 organizations" in letter.detail

@@ -55,13 +55,16 @@ def test_unknown_devices_and_bad_values_become_dead_letters_with_reasons(world):
     assert "radon" in letters.get(reason="out-of-range").detail  # every problem is named
 
 
-def test_a_credential_of_another_organization_refuses_the_whole_payload(world):
+def test_a_credential_of_another_organization_does_not_find_the_device(world):
+    # Devices are looked up within the sender's organization (issue 16): the refusal
+    # is the sender's, with the sender's payload, and names no node of the other one.
     payload = body(msg(world.node_a.device_id, hours_ago(1), co2=600))
     outcome = pipeline.ingest(envelope(payload, Authority(world.org_b.pk)), "json")
-    assert outcome.refused.reason == "forbidden-device"
+    assert [r.reason for r in outcome.rejected] == ["unknown-device"]
     assert not Sample.objects.exists()
     letter = DeadLetter.objects.get()
-    assert letter.organization_id == world.org_b.pk and bytes(letter.payload) == payload
+    assert (letter.organization_id, letter.node_id) == (world.org_b.pk, None)
+    assert json.loads(bytes(letter.payload))["device"] == world.node_a.device_id
 
 
 def test_a_node_credential_writes_only_for_its_node(world):

@@ -57,12 +57,37 @@ def test_device_ids_that_break_mqtt_topics_are_refused(world, client_for, device
     assert "device_id" in response.json()
 
 
-def test_device_ids_are_unique_across_organizations(world, client_for):
-    response = client_for(world.charlie).post(
-        URL, {"organization": world.org_b.pk, "device_id": world.node_a.device_id}, format="json"
+@pytest.mark.parametrize("spelling", [str.lower, str.upper])
+def test_device_ids_are_unique_within_an_organization_ignoring_case(world, client_for, spelling):
+    response = client_for(world.alice).post(
+        URL,
+        {"organization": world.org_a.pk, "device_id": spelling(world.node_a.device_id)},
+        format="json",
     )
     assert response.status_code == 400
     assert "device_id" in response.json()
+
+
+def test_another_organizations_device_id_does_not_block_registering_it(world, client_for):
+    # Device ids are looked up within the sender's organization (docs/lorawan.md): a
+    # squatter registering them first must not keep the owner from registering.
+    response = client_for(world.charlie).post(
+        URL, {"organization": world.org_b.pk, "device_id": world.node_a.device_id}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert Node.objects.filter(device_id=world.node_a.device_id).count() == 2
+
+
+def test_a_dev_eui_is_stored_in_lower_case_through_the_api(world, client_for):
+    client = client_for(world.alice)
+    response = client.post(
+        URL, {"organization": world.org_a.pk, "device_id": "70B3D57ED005B89A"}, format="json"
+    )
+    assert response.status_code == 201 and response.json()["device_id"] == "70b3d57ed005b89a"
+    again = client.post(
+        URL, {"organization": world.org_a.pk, "device_id": "70b3d57ed005B89A"}, format="json"
+    )
+    assert again.status_code == 400 and "device_id" in again.json()
 
 
 def test_a_node_cannot_use_another_organizations_private_model(world, client_for):

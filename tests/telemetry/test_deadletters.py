@@ -71,11 +71,12 @@ def test_a_replay_that_still_fails_updates_the_letter(world, letters, client_for
 
 
 def test_a_replay_cannot_write_into_another_organization(world, letters):
-    # org B's letter names a device that later appears in org A: still forbidden.
+    # org B's letter names a device that later appears in org A: B still has no such node.
     f.NodeFactory(organization=world.org_a, device_id="new-sensor-b")
     call_command("replay", "--reason", "unknown-device")
     letter = DeadLetter.objects.get(device_id="new-sensor-b")
-    assert letter.reason == "forbidden-device" and letter.resolved_at is None
+    assert letter.reason == "unknown-device" and letter.resolved_at is None
+    assert letter.organization_id == world.org_b.pk
     assert not Sample.objects.filter(node__device_id="new-sensor-b").exists()
 
 

@@ -19,6 +19,6 @@ class IngestKeyAdmin(TenantAdmin):
 class MqttRouteAdmin(admin.ModelAdmin):
     """Platform-wide: only users with the model permissions (superusers) see it."""
 
-    list_display = ["pattern", "decoder", "enabled", "position", "description"]
+    list_display = ["pattern", "decoder", "organization", "enabled", "position", "description"]
     list_editable = ["enabled", "position"]
-    list_filter = ["enabled", "decoder"]
+    list_filter = ["enabled", "decoder", "organization"]

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
 
+from sensorgrid.inventory.device_ids import canonical
+
 TTL = 60.0
 UNKNOWN_TTL = 5.0
 
@@ -36,38 +38,45 @@ class QuantityRef:
 class _Directory:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._nodes: dict[str, tuple[float, NodeRef | None]] = {}
+        self._nodes: dict[str, tuple[float, tuple[NodeRef, ...]]] = {}
         self._quantities: dict[str, QuantityRef] = {}
         self._quantities_loaded = 0.0
 
-    def nodes(self, device_ids: set[str]) -> dict[str, NodeRef]:
-        """The nodes of these device ids; unknown ones are absent from the result."""
+    def nodes(self, device_ids: set[str]) -> dict[str, tuple[NodeRef, ...]]:
+        """The nodes of these device ids, in every organization (one per organization).
+
+        Keys are the ids as asked; a DevEUI is looked up in its one stored spelling
+        (``inventory.device_ids``). Unknown ids are absent. Which of several nodes a
+        message is for is the pipeline's decision: the sender's organization's.
+        """
         from sensorgrid.inventory.models import Node
 
         now = time.monotonic()
-        found: dict[str, NodeRef] = {}
-        missing = []
+        wanted = {device_id: canonical(device_id) for device_id in device_ids}
+        found: dict[str, tuple[NodeRef, ...]] = {}
+        missing = set()
         with self._lock:
-            for device_id in device_ids:
-                entry = self._nodes.get(device_id)
+            for stored in set(wanted.values()):
+                entry = self._nodes.get(stored)
                 if entry is not None and entry[0] > now:
-                    if entry[1] is not None:
-                        found[device_id] = entry[1]
+                    if entry[1]:
+                        found[stored] = entry[1]
                 else:
-                    missing.append(device_id)
+                    missing.add(stored)
         if missing:
             rows = Node.objects.filter(device_id__in=missing).values_list(
                 "device_id", "id", "organization_id", "model__decoder"
             )
-            loaded = {
-                device_id: NodeRef(pk, org, codec or "") for device_id, pk, org, codec in rows
-            }
+            loaded: dict[str, list[NodeRef]] = {}
+            for device_id, pk, org, codec in rows.order_by("pk"):
+                loaded.setdefault(device_id, []).append(NodeRef(pk, org, codec or ""))
             with self._lock:
-                for device_id in missing:
-                    ref = loaded.get(device_id)
-                    self._nodes[device_id] = (now + (TTL if ref else UNKNOWN_TTL), ref)
-            found.update(loaded)
-        return found
+                for stored in missing:
+                    refs = tuple(loaded.get(stored, ()))
+                    self._nodes[stored] = (now + (TTL if refs else UNKNOWN_TTL), refs)
+                    if refs:
+                        found[stored] = refs
+        return {asked: found[stored] for asked, stored in wanted.items() if stored in found}
 
     def quantities(self) -> dict[str, QuantityRef]:
         from sensorgrid.inventory.models import Quantity
@@ -82,7 +91,7 @@ class _Directory:
 
     def forget_node(self, device_id: str) -> None:
         with self._lock:
-            self._nodes.pop(device_id, None)
+            self._nodes.pop(canonical(device_id), None)
 
     def forget_nodes(self) -> None:
         with self._lock:

@@ -23,6 +23,10 @@ class Authority:
 
     organization_id: int
     node_id: int | None = None
+    #: what proved it ("node", "ingest-key", "mqtt-route") and that row's id: kept on
+    #: dead letters, so a replay runs with exactly this authority (docs/ingest.md)
+    credential: str = ""
+    credential_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,6 +54,17 @@ class MqttRoute(models.Model):
         "acme/{device}/data.",
     )
     decoder = models.SlugField(max_length=50, help_text="Key of the payload decoder.")
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="mqtt_routes",
+        help_text="The organization whose integration publishes here (e.g. its The Things "
+        "Stack application, v3/{app}@{tenant}/devices/+/up): devices are looked up in it "
+        "only and its dead letters are its. Empty: devices are looked up in every "
+        "organization, and an id registered by several is refused (docs/lorawan.md).",
+    )
     enabled = models.BooleanField(default=True)
     position = models.PositiveIntegerField(default=0, help_text="Lower positions match first.")
     description = models.CharField(max_length=200, blank=True)
@@ -63,7 +74,8 @@ class MqttRoute(models.Model):
         verbose_name = "MQTT route"
 
     def __str__(self) -> str:
-        return f"{self.pattern} → {self.decoder}"
+        owner = f" ({self.organization})" if self.organization_id else ""
+        return f"{self.pattern} → {self.decoder}{owner}"
 
     def clean(self) -> None:
         from sensorgrid.ingest import decoders

@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from sensorgrid import storable
-from sensorgrid.ingest import cache, decoders, frames, hooks, writer
+from sensorgrid.ingest import cache, decoders, filing, frames, hooks, writer
 from sensorgrid.ingest.envelope import (
     Authority,
     DecodeError,
@@ -118,14 +118,14 @@ def ingest_many(
                     refusal.reason,
                     refusal.detail,
                     refusal.device,
-                    nodes.get(refusal.device),
+                    _node_of(refusal.device, nodes, envelope.authority)[0],
                 )
             )
         for message in messages:
-            device, node = _resolve(message, nodes)
+            device, node, missing = _resolve(message, nodes, envelope.authority)
             good: list[Row] = []
             if node is None:
-                problems = [Problem("unknown-device", _unknown(message))]
+                problems = [missing]
             else:
                 # The gateways heard the node even when its values are refused.
                 receptions.extend(_receptions(message, node, envelope.received_at, now))
@@ -155,7 +155,7 @@ def ingest_many(
         writer.write_receptions(receptions)
         if not keep_dead_letters:
             pending = []
-        letters = DeadLetter.objects.bulk_create(_dead_letter(p) for p in pending)
+        letters = filing.file([_dead_letter(p) for p in pending])
         quiet = _touch(envelopes, {row.node_id for row in rows} | {r.node_id for r in receptions})
         report = hooks.Committed(tuple(rows), result.newest, len(letters), quiet)
         transaction.on_commit(lambda: hooks.run(report))
@@ -171,8 +171,9 @@ def ingest_many(
 
 def keep(envelope: Envelope, decoder: str, reason: str, detail: str) -> DeadLetter:
     """Keep a whole envelope as a dead letter without decoding it."""
-    letter = _dead_letter(_Pending(envelope, decoder, envelope.payload, reason, detail))
-    letter.save()
+    [letter] = filing.file(
+        [_dead_letter(_Pending(envelope, decoder, envelope.payload, reason, detail))]
+    )
     transaction.on_commit(lambda: metrics.dead_lettered([(reason, envelope.source)]))
     return letter
 
@@ -200,13 +201,38 @@ def _decode(envelope: Envelope, key: str):
     return None, messages, refusals
 
 
-def _resolve(message: Message, nodes: dict[str, cache.NodeRef]) -> tuple[str, cache.NodeRef | None]:
-    """The device id that names a node, and the node: ``device`` first, then ``also``."""
+def _resolve(
+    message: Message, nodes: dict[str, tuple[cache.NodeRef, ...]], authority: Authority | None
+) -> tuple[str, cache.NodeRef | None, Problem | None]:
+    """The device id that names a node and the node (``device`` first, then ``also``),
+    or the problem: no such node, or several (see ``_node_of``)."""
     for device in (message.device, *message.also):
-        node = nodes.get(device)
-        if node is not None:
-            return device, node
-    return message.device, None
+        node, problem = _node_of(device, nodes, authority)
+        if node is not None or problem is not None:
+            return device, node, problem
+    return message.device, None, Problem(Reason.UNKNOWN_DEVICE, _unknown(message))
+
+
+def _node_of(
+    device: str, nodes: dict[str, tuple[cache.NodeRef, ...]], authority: Authority | None
+) -> tuple[cache.NodeRef | None, Problem | None]:
+    """The node ``device`` names for this sender: only its organization's nodes count.
+
+    Another organization's device ids must neither capture nor block the sender's
+    messages (issue 16). Without a credential (an MQTT route bound to no
+    organization) an id that names nodes of several organizations is refused
+    rather than guessed.
+    """
+    candidates = nodes.get(device, ())
+    if authority is not None:
+        candidates = tuple(n for n in candidates if n.organization_id == authority.organization_id)
+    if len(candidates) > 1:
+        return None, Problem(
+            Reason.AMBIGUOUS_DEVICE,
+            f"device id {device!r} names nodes of {len(candidates)} organizations; "
+            "bind this MQTT route to an organization (docs/lorawan.md)",
+        )
+    return (candidates[0] if candidates else None), None
 
 
 def _unknown(message: Message) -> str:
@@ -229,18 +255,20 @@ def _receptions(
 
 
 def _foreign(
-    messages: Sequence[Message], nodes: dict[str, cache.NodeRef], authority: Authority | None
+    messages: Sequence[Message],
+    nodes: dict[str, tuple[cache.NodeRef, ...]],
+    authority: Authority | None,
 ) -> Rejection | None:
-    """The first message for a device the sender may not write for, as a refusal."""
-    if authority is None:
+    """A node credential writes only for its node: the first other device, as a refusal.
+
+    An organization credential has no such refusal: devices are looked up within its
+    organization, so another organization's device is simply unknown to it.
+    """
+    if authority is None or authority.node_id is None:
         return None
     for message in messages:
-        device, node = _resolve(message, nodes)
-        if node is None:
-            continue
-        if node.organization_id != authority.organization_id or (
-            authority.node_id is not None and node.id != authority.node_id
-        ):
+        device, node, _ = _resolve(message, nodes, authority)
+        if node is None or node.id != authority.node_id:
             return Rejection(
                 message.index,
                 Reason.FORBIDDEN_DEVICE,
@@ -250,10 +278,12 @@ def _foreign(
 
 
 def _dead_letter(p: _Pending) -> DeadLetter:
+    # A refusal belongs to the sender's organization, never to the one its payload names.
     authority = p.envelope.authority
-    organization_id = p.node.organization_id if p.node else None
-    if organization_id is None and authority is not None:
+    if authority is not None:
         organization_id = authority.organization_id
+    else:
+        organization_id = p.node.organization_id if p.node else None
     return DeadLetter(
         received_at=p.envelope.received_at,
         source=p.envelope.source,
@@ -268,6 +298,8 @@ def _dead_letter(p: _Pending) -> DeadLetter:
         device_id=storable.escaped(p.device_id)[:200],
         organization_id=organization_id,
         node_id=p.node.id if p.node else None,
+        credential=authority.credential if authority else "",
+        credential_id=authority.credential_id if authority else None,
     )
 
 

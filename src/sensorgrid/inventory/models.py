@@ -4,8 +4,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
-from sensorgrid.inventory import credentials
+from sensorgrid.inventory import credentials, device_ids
 from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import TenantQuerySet, public_installations
 
@@ -130,10 +131,10 @@ class NodeModelQuerySet(TenantQuerySet):
         # Models without an organization form the shared catalogue.
         return Q(organization__isnull=True)
 
-
     def shared_q(self) -> Q:
         # Any owner's node may use a catalogue model; only administrators change it.
         return Q(organization__isnull=True)
+
 
 class NodeModel(models.Model):
     """A kind of device: what it measures, how it talks and how to decode it."""
@@ -192,7 +193,8 @@ class Node(models.Model):
     """One physical device, identified by its device id (often a LoRaWAN DevEUI)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="nodes")
-    device_id = models.CharField(max_length=64, unique=True, validators=[device_id_validator])
+    # Unique per organization, ignoring case (Meta); a DevEUI is kept in lower case.
+    device_id = models.CharField(max_length=64, db_index=True, validators=[device_id_validator])
     alias = models.CharField(max_length=200, blank=True)
     model = models.ForeignKey(
         NodeModel, on_delete=models.RESTRICT, related_name="nodes", null=True, blank=True
@@ -221,11 +223,25 @@ class Node(models.Model):
 
     class Meta:
         ordering = ["device_id"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("device_id"),
+                "organization",
+                name="node_device_id_per_organization",
+                violation_error_message="This organization already has a node with this "
+                "device id (device ids ignore case).",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.alias or self.device_id
 
+    def save(self, *args, **kwargs) -> None:
+        self.device_id = device_ids.canonical(self.device_id)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
+        self.device_id = device_ids.canonical(self.device_id)  # before the constraint check
         if self.model_id and self.model.organization_id not in (None, self.organization_id):
             raise ValidationError({"model": "This node model belongs to another organization."})
 

@@ -7,8 +7,23 @@ from sensorgrid.tenancy.admin import ReadOnlyTenantAdmin, TenantAdmin
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(TenantAdmin):
-    list_display = ["received_at", "source", "reason", "device_id", "topic", "resolved_at"]
-    list_filter = ["reason", "source", ("resolved_at", admin.EmptyFieldListFilter)]
+    list_display = [
+        "received_at",
+        "source",
+        "reason",
+        "device_id",
+        "topic",
+        "count",
+        "last_received_at",
+        "credential",
+        "resolved_at",
+    ]
+    list_filter = [
+        "reason",
+        "source",
+        "credential",
+        ("resolved_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["device_id", "topic", "detail"]
     date_hierarchy = "received_at"
     actions = ["replay_selected"]

@@ -122,6 +122,7 @@ class Reception(models.Model):
 class Reason(models.TextChoices):
     MALFORMED = "malformed", "Payload cannot be parsed"
     UNKNOWN_DEVICE = "unknown-device", "No node has this device id"
+    AMBIGUOUS_DEVICE = "ambiguous-device", "Nodes of several organizations have this device id"
     FORBIDDEN_DEVICE = "forbidden-device", "The credential may not write for this device"
     UNKNOWN_QUANTITY = "unknown-quantity", "Quantity not in the registry"
     INVALID_VALUE = "invalid-value", "Value is not a finite number"
@@ -135,6 +136,14 @@ class Source(models.TextChoices):
     HTTP = "http", "HTTP"
     MQTT = "mqtt", "MQTT"
     LORAWAN = "lorawan", "LoRaWAN"
+
+
+class Credential(models.TextChoices):
+    """What authenticated a message: its dead letter is replayed with that authority."""
+
+    NODE = "node", "Node credential"
+    INGEST_KEY = "ingest-key", "Organization ingest key"
+    MQTT_ROUTE = "mqtt-route", "MQTT route of an organization"
 
 
 class DeadLetterQuerySet(TenantQuerySet):
@@ -169,6 +178,18 @@ class DeadLetter(models.Model):
     resolved_at = models.DateTimeField(
         null=True, blank=True, help_text="Set when a replay stored the message."
     )
+    # The sender's authority, so a replay has exactly it (a node credential stays
+    # limited to its node). Ids, not foreign keys: a deleted credential must not
+    # turn into a wider one. Blank for unbound MQTT routes and letters from before.
+    credential = models.CharField(max_length=20, choices=Credential.choices, blank=True)
+    credential_id = models.PositiveBigIntegerField(null=True, blank=True)
+    # Identical refusals (same sender, reason, device, detail and payload) are counted
+    # on one open letter instead of being stored again (ingest.filing).
+    count = models.PositiveIntegerField(default=1, help_text="How many times it was refused.")
+    last_received_at = models.DateTimeField(
+        db_index=True, help_text="When it was last refused; retention counts from here."
+    )
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = DeadLetterQuerySet.as_manager()
 
@@ -179,7 +200,12 @@ class DeadLetter(models.Model):
                 fields=["reason", "received_at"],
                 name="deadletter_open",
                 condition=Q(resolved_at__isnull=True),
-            )
+            ),
+            models.Index(
+                fields=["fingerprint"],
+                name="deadletter_open_fingerprint",
+                condition=Q(resolved_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -5,7 +5,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from sensorgrid.telemetry import partitions, retention
+from sensorgrid.telemetry import dead_letter_retention, partitions, retention
 
 log = logging.getLogger(__name__)
 
@@ -28,3 +28,11 @@ def prune() -> None:
             result.dropped_partitions or "no partitions",
             result.deleted_rows or "no rows",
         )
+
+
+@db_periodic_task(crontab(minute="27", hour="3"), name="telemetry.prune_dead_letters")
+def prune_dead_letters() -> int:
+    deleted = dead_letter_retention.prune()
+    if deleted:
+        log.info("pruned %d dead letters past SENSORGRID_DEAD_LETTER_RETENTION_DAYS", deleted)
+    return deleted

@@ -50,12 +50,14 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
 def _look_up(digest: str) -> credential_cache.Trusted:
     node = Node.objects.filter(credential_digest=digest).values("id", "organization_id").first()
     if node is not None:
-        trusted = credential_cache.Trusted(Authority(node["organization_id"], node["id"]))
+        authority = Authority(node["organization_id"], node["id"], "node", node["id"])
+        trusted = credential_cache.Trusted(authority)
     else:
         key = IngestKey.objects.filter(digest=digest).values("id", "organization_id").first()
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid credential.")
-        trusted = credential_cache.Trusted(Authority(key["organization_id"]), key["id"])
+        authority = Authority(key["organization_id"], None, "ingest-key", key["id"])
+        trusted = credential_cache.Trusted(authority, key["id"])
     credential_cache.trusted.put(digest, trusted)
     return trusted
 

@@ -17,8 +17,8 @@ loRaSNR}]``, ``txInfo {frequency, dr or loRaModulationInfo.spreadingFactor}``; E
 are hex in the legacy marshaler and base64 in the protobuf one; both are accepted.
 The time is ``publishedAt``, else the first gateway's ``time``, else receipt.
 
-The device is the node whose device id is the DevEUI (upper-case hex, then
-lower-case), else the one whose device id is ChirpStack's device name. Values come
+The device is the node of the sender's organization whose device id is the DevEUI (in
+any case), else the one whose device id is ChirpStack's device name. Values come
 from ``object`` (see ``decoders.lorawan``); the frame ``data`` is passed on for the
 node model's codec. Each ``rxInfo`` entry is a reception.
 """

@@ -27,6 +27,7 @@ import binascii
 import math
 import re
 
+from sensorgrid.inventory.device_ids import canonical
 from sensorgrid.inventory.quantities import SEED
 
 #: Common payload-formatter names → quantity keys (names are compared lower-cased).
@@ -121,12 +122,13 @@ def _number(raw: object) -> object:
 def device_ids(eui: object, *names: object) -> tuple[str, tuple[str, ...]]:
     """The device id to resolve first and the alternatives, in order.
 
-    A DevEUI is tried in upper-case hex, then lower-case, then the network server's
-    own device id or name. Raises ValueError when the uplink names no device at all.
+    The DevEUI first, in its one stored spelling (lower-case hex,
+    ``inventory.device_ids``), then the network server's own device id or name.
+    Raises ValueError when the uplink names no device at all.
     """
     ids: list[str] = []
     if isinstance(eui, str) and eui:
-        ids += [eui.upper(), eui.lower()]
+        ids.append(canonical(eui))
     ids += [name for name in names if isinstance(name, str) and name]
     ids = [i[:200] for i in dict.fromkeys(ids)]
     if not ids:

@@ -13,8 +13,8 @@ webhook's uplink message (docs/lorawan.md)::
                         "settings": {"data_rate": {"lora": {"spreading_factor": 7}},
                                      "frequency": "868100000"}}}
 
-The device is the node whose device id is the DevEUI (upper-case hex, then
-lower-case), else the one whose device id is the stack's ``device_id``. Values come
+The device is the node of the sender's organization whose device id is the DevEUI (in
+any case), else the one whose device id is the stack's ``device_id``. Values come
 from ``decoded_payload`` (see ``decoders.lorawan``); the frame ``frm_payload`` is
 passed on for the node model's codec. Each ``rx_metadata`` entry is a reception.
 Other application messages (join accepts, downlink events, locations) carry

@@ -52,8 +52,13 @@ def route_table() -> RouteTable:
     """Enabled admin rows first, then the settings' routes (or the built-in ones)."""
     from sensorgrid.ingest.models import MqttRoute
 
-    rows = MqttRoute.objects.filter(enabled=True).values_list("pattern", "decoder")
-    routes = [Route(pattern, decoder, source_of(decoder)) for pattern, decoder in rows]
+    rows = MqttRoute.objects.filter(enabled=True).values_list(
+        "pattern", "decoder", "organization_id", "pk"
+    )
+    routes = [
+        Route(pattern, decoder, source_of(decoder), organization, pk)
+        for pattern, decoder, organization, pk in rows
+    ]
     routes += _settings_routes()
     known = set(decoders.available())
     unknown = sorted({route.decoder for route in routes} - known)

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sensorgrid.ingest.envelope import Authority
+
 DEVICE = "{device}"
 
 #: (pattern, decoder, source) routes every ingester has unless settings replace them.
@@ -35,6 +37,16 @@ class Route:
     pattern: str
     decoder: str
     source: str = "mqtt"
+    #: the organization the route is bound to (an ``MqttRoute`` row's), None if unbound
+    organization_id: int | None = None
+    route_id: int | None = None
+
+    @property
+    def authority(self) -> Authority | None:
+        """A bound route's messages are its organization's, as if sent with its key."""
+        if self.organization_id is None:
+            return None
+        return Authority(self.organization_id, None, "mqtt-route", self.route_id)
 
     @property
     def subscription(self) -> str:

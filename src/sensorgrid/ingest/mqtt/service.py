@@ -176,6 +176,7 @@ class Ingester:
                 payload=delivery.payload,
                 received_at=delivery.received_at,
                 device=match.device,
+                authority=route.authority,  # a route bound to an organization (issue 16)
             )
             groups[route.decoder, route.source].append((delivery, envelope, route.pattern))
         counts: dict[tuple[str, str], int] = defaultdict(int)
@@ -204,5 +205,6 @@ class Ingester:
             payload=delivery.payload,
             received_at=delivery.received_at,
             device=match.device if match else "",
+            authority=match.route.authority if match else None,
         )
         pipeline.keep(envelope, match.route.decoder if match else "", reason, detail)

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
+from sensorgrid.inventory import device_ids
 from sensorgrid.inventory.models import (
     Installation,
     Node,
@@ -96,9 +97,22 @@ class NodeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Must be a JSON object.")
         return value
 
+    def validate_device_id(self, value):
+        return device_ids.canonical(value)
+
     def validate(self, attrs):
         organization = attrs.get("organization", getattr(self.instance, "organization", None))
         model = attrs.get("model", getattr(self.instance, "model", None))
+        device_id = attrs.get("device_id", getattr(self.instance, "device_id", ""))
+        # Unique within the organization, ignoring case; other organizations' ids are
+        # theirs and neither block nor capture this one (docs/lorawan.md).
+        same = Node.objects.filter(organization=organization, device_id__iexact=device_id)
+        if self.instance is not None:
+            same = same.exclude(pk=self.instance.pk)
+        if organization is not None and same.exists():
+            raise serializers.ValidationError(
+                {"device_id": "This organization already has a node with this device id."}
+            )
         if self.instance is not None and organization != self.instance.organization:
             raise serializers.ValidationError(
                 {"organization": "A node cannot move to another organization."}

@@ -18,6 +18,9 @@ from sensorgrid.tenancy.scoping import Action
 
 
 class DeadLetterSerializer(serializers.ModelSerializer):
+    """A refusal; ``count`` identical ones (same sender, reason, device, detail and
+    payload) share it, the first at ``received_at``, the last at ``last_received_at``."""
+
     payload = serializers.SerializerMethodField(
         help_text="The payload as UTF-8 text, or base64 when it is binary (see encoding)."
     )
@@ -37,6 +40,10 @@ class DeadLetterSerializer(serializers.ModelSerializer):
             "device_id",
             "organization",
             "node",
+            "credential",
+            "credential_id",
+            "count",
+            "last_received_at",
             "payload",
             "encoding",
             "replay_count",
@@ -96,7 +103,7 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = DeadLetterSerializer
     filterset_class = DeadLetterFilter
     search_fields = ["device_id", "topic", "detail"]
-    ordering_fields = ["received_at", "id"]
+    ordering_fields = ["received_at", "last_received_at", "count", "id"]
 
     def get_queryset(self):
         return DeadLetter.objects.for_user(self.request.user, Action.VIEW)
