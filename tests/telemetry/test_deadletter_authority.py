@@ -89,9 +89,7 @@ def forbidden(world):
     return letter
 
 
-def test_replaying_a_forbidden_letter_through_the_api_stays_forbidden(
-    world, forbidden, client_for
-):
+def test_replaying_a_forbidden_letter_through_the_api_stays_forbidden(world, forbidden, client_for):
     response = client_for(world.alice).post(reverse("deadletter-replay", args=[forbidden.pk]))
     assert response.status_code == 200
     body = response.json()

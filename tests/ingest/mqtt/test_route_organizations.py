@@ -34,9 +34,7 @@ def squatted(world):
     return owner, squatter
 
 
-def test_a_bound_route_stores_its_organizations_uplinks_in_its_own_node(
-    world, mosquitto, squatted
-):
+def test_a_bound_route_stores_its_organizations_uplinks_in_its_own_node(world, mosquitto, squatted):
     owner, squatter = squatted
     route = MqttRoute.objects.create(
         pattern="v3/weather@org-a/devices/+/up", decoder="ttn", organization=world.org_a
