@@ -140,6 +140,8 @@ SENSORGRID_MQTT_BATCH_MS = envint("SENSORGRID_MQTT_BATCH_MS", 200)
 SENSORGRID_MQTT_ROUTES = envlist("SENSORGRID_MQTT_ROUTES", [])
 SENSORGRID_INGEST_METRICS_PORT = envint("SENSORGRID_INGEST_METRICS_PORT", 0)
 SENSORGRID_INGEST_METRICS_ADDRESS = env("SENSORGRID_INGEST_METRICS_ADDRESS", "127.0.0.1")
+# Seconds `sensorgrid ingest` waits for its first broker connection before exiting 1.
+SENSORGRID_MQTT_CONNECT_TIMEOUT = envfloat("SENSORGRID_MQTT_CONNECT_TIMEOUT", 60.0)
 
 # Slow clients of `sensorgrid serve` (sensorgrid.runtime.limits, docs/deployment.md):
 # headers complete within, body pauses at most (seconds), open connections per worker.

@@ -5,15 +5,25 @@ It connects with a persistent session (MQTT 5 session expiry, or
 on every (re)connection, reconnects with backoff, and acknowledges a message only
 when the service says so (``manual_ack``): after the batch holding it committed.
 
+Connection failures are logged with what failed, where, and what to check; paho keeps
+retrying with backoff, so a broker restart is survived. With ``first_connect_timeout``
+(the ``ingest`` command) ``start()`` waits for the first connection instead and raises
+``BrokerUnavailable`` when the broker cannot be reached within it, or at once when the
+host does not resolve or the credentials are refused: such a start is a mistake to fix,
+not an outage to wait out. A persistent session that comes back new on a reconnect
+(the broker lost it) is a loud warning and a metric.
+
 Every connection has a generation number. A delivery is acknowledged only on the
 connection that received it: after a reconnect the broker sends the unacknowledged
 messages again, and their old packet ids may already name other messages.
 """
 
 import logging
+import socket
 import ssl
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +33,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from sensorgrid.ingest.mqtt import metrics
 from sensorgrid.ingest.mqtt.config import Options
 
 log = logging.getLogger(__name__)
@@ -33,6 +44,24 @@ READ_SIZE = 65_536
 _PUBACK = struct.Struct("!BBH")
 #: packets handled from the read buffer before paho gets to write (acks) and ping again
 PACKETS_PER_READ = 2_000
+#: CONNACK reasons no retry can fix: client id refused, bad credentials, not authorized,
+#: banned, bad authentication method (3.1.1 return codes 2, 4 and 5 map onto them)
+REFUSED_FOR_GOOD = {0x85, 0x86, 0x87, 0x8A, 0x8C}
+#: "no such host" answers of the resolver (EAI_AGAIN, a DNS server not answering, is not)
+NO_SUCH_HOST = {socket.EAI_NONAME, getattr(socket, "EAI_NODATA", socket.EAI_NONAME)}
+
+
+class BrokerUnavailable(Exception):
+    """The first connection to the broker failed; the message says what to check."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why the last connection attempt failed."""
+
+    message: str
+    #: retrying will not help (unknown host, refused credentials) until someone fixes it
+    permanent: bool
 
 
 class _BufferedClient(paho.Client):
@@ -131,7 +160,12 @@ class _BufferedClient(paho.Client):
 
     def reconnect(self) -> paho.MQTTErrorCode:
         self._inbox, self._inbox_at = b"", 0  # bytes of the old connection mean nothing now
-        return super().reconnect()
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            # paho calls on_connect_fail without the reason: keep it for the log line.
+            self.connect_error = exc
+            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,9 +182,18 @@ class Delivery:
 
 class Connection:
     def __init__(
-        self, options: Options, filters: Iterable[str], deliver: Callable[[Delivery], None]
+        self,
+        options: Options,
+        filters: Iterable[str],
+        deliver: Callable[[Delivery], None],
+        first_connect_timeout: float | None = None,
     ) -> None:
         self.options = options
+        self.first_connect_timeout = first_connect_timeout
+        #: set (e.g. by a signal handler) to stop waiting for the first connection
+        self.abandoned = threading.Event()
+        self.failure: Failure | None = None
+        self._ever_connected = False
         self.filters = [self._shared(f) for f in filters]
         self._deliver = deliver
         self.generation = 0
@@ -167,6 +210,26 @@ class Connection:
             broker.host, broker.port, keepalive=30, **self._connect_arguments()
         )
         self._client.loop_start()
+        if self.first_connect_timeout is not None:
+            self._wait_for_first_connection(self.first_connect_timeout)
+
+    def _wait_for_first_connection(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.connected.wait(0.1):
+            failure = self.failure
+            if self.abandoned.is_set():
+                return
+            if failure is not None and failure.permanent:
+                self.stop()
+                raise BrokerUnavailable(failure.message)
+            if time.monotonic() >= deadline:
+                self.stop()
+                reason = f" (last error: {failure.message})" if failure else ""
+                raise BrokerUnavailable(
+                    f"no connection to the MQTT broker {self.options.broker.display} within "
+                    f"{timeout:g} s{reason}; SENSORGRID_MQTT_CONNECT_TIMEOUT sets how long "
+                    "to wait at start"
+                )
 
     def ack(self, deliveries: Iterable[Delivery]) -> int:
         """Acknowledge deliveries of the current connection; return how many were sent."""
@@ -208,6 +271,7 @@ class Connection:
             )
         client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_subscribe = self._on_subscribe
         client.on_message = self._on_message
@@ -223,19 +287,93 @@ class Connection:
         return {"clean_start": False, "properties": properties}
 
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        broker = self.options.broker
         if reason_code.is_failure:
-            log.error("broker refused the connection: %s", reason_code)
+            if reason_code.value in REFUSED_FOR_GOOD:
+                message = (
+                    f"the MQTT broker {broker.display} refused to let "
+                    f"{broker.username or 'an anonymous client'} in as "
+                    f"{self.options.client_id!r} ({reason_code}): check the user and password "
+                    "in SENSORGRID_MQTT_URL (or --broker) and the broker's users and ACLs"
+                )
+            else:
+                message = f"the MQTT broker {broker.display} refused the connection ({reason_code})"
+            self._failed(Failure(message, permanent=reason_code.value in REFUSED_FOR_GOOD))
             return
+        if self._ever_connected and self._persistent() and not flags.session_present:
+            self._session_lost()
+        self._ever_connected = True
+        self.failure = None
         self._next_generation()
         self.subscribed.clear()
         self.connected.set()
         log.info(
             "connected to %s (session %s), subscribing to %s",
-            self.options.broker.display,
+            broker.display,
             "resumed" if flags.session_present else "new",
             ", ".join(self.filters),
         )
         client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        self._failed(self._describe(getattr(client, "connect_error", None)))
+
+    def _describe(self, error: OSError | None) -> Failure:
+        """What failed, where, and what to check, for an error of the TCP/TLS connect."""
+        broker = self.options.broker
+        where = f"{broker.host}:{broker.port}"
+        if isinstance(error, socket.gaierror):
+            return Failure(
+                f"the MQTT broker's host {broker.host!r} does not resolve ({error.strerror}): "
+                "check the host name in SENSORGRID_MQTT_URL (or --broker) and this "
+                "machine's DNS",
+                permanent=error.errno in NO_SUCH_HOST,
+            )
+        if isinstance(error, ConnectionRefusedError):
+            return Failure(
+                f"nothing accepts connections on {where} (connection refused): is the MQTT "
+                f"broker running, and is {broker.display} the right address and port "
+                "(SENSORGRID_MQTT_URL or --broker)?",
+                permanent=False,
+            )
+        if isinstance(error, ssl.SSLError):
+            return Failure(
+                f"TLS with the MQTT broker {broker.display} failed ({error}): check "
+                "SENSORGRID_MQTT_CA_FILE, the client certificate and that the port speaks TLS",
+                permanent=isinstance(error, ssl.SSLCertVerificationError),
+            )
+        return Failure(
+            f"cannot connect to the MQTT broker {broker.display} ({error or 'no reason given'}): "
+            f"check that {where} is reachable from here (address, firewall, network)",
+            permanent=False,
+        )
+
+    def _failed(self, failure: Failure) -> None:
+        self.failure = failure
+        log.error(
+            "%s; retrying (every %d s at most)%s",
+            failure.message,
+            RECONNECT_MAX_SECONDS,
+            "" if self._ever_connected else ", nothing is ingested until connected",
+        )
+
+    def _persistent(self) -> bool:
+        return self.options.protocol != "5" or self.options.session_expiry > 0
+
+    def _session_lost(self) -> None:
+        metrics.SESSIONS_LOST.inc()
+        log.warning(
+            "SESSION LOST: the MQTT broker %s answered this reconnection of %r with a new "
+            "session, although it was asked to keep it. Messages the broker had accepted "
+            "from devices for this ingester and not yet delivered are probably lost. "
+            "Likely cause: the broker restarted without persistence (mosquitto: "
+            "`persistence true` and a persistence_location that survives restarts) or "
+            "lost its store; or the ingester was away longer than the session expiry "
+            "(SENSORGRID_MQTT_SESSION_EXPIRY=%s s, MQTT 5). See docs/ingest.md.",
+            self.options.broker.display,
+            self.options.client_id,
+            self.options.session_expiry,
+        )
 
     def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
         refused = [code for code in reason_codes if code.is_failure]

@@ -49,6 +49,10 @@ CONNECTED = Gauge(
     "Ingest processes connected to the broker (1 per connected process).",
     multiprocess_mode="livesum",
 )
+SESSIONS_LOST = Counter(
+    "sensorgrid_ingest_sessions_lost",
+    "Reconnections where the broker had lost the persistent session (messages may be lost).",
+)
 
 
 def serve(port: int, address: str = "127.0.0.1") -> None:

@@ -1,11 +1,14 @@
+import functools
 import logging
 import signal
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest.mqtt import config
+from sensorgrid.ingest.mqtt.client import BrokerUnavailable, Connection
 from sensorgrid.ingest.mqtt.service import TRANSIENT, Ingester
 
 log = logging.getLogger("sensorgrid.ingest.mqtt")
@@ -14,7 +17,9 @@ log = logging.getLogger("sensorgrid.ingest.mqtt")
 class Command(BaseCommand):
     help = (
         "Run the MQTT ingest service: subscribe to the routes' topics, store each batch, "
-        "acknowledge it after the commit. SIGTERM/SIGINT finish the current batch and exit."
+        "acknowledge it after the commit. SIGTERM/SIGINT finish the current batch and exit. "
+        "Exits 1 when the first broker connection fails (unknown host, refused credentials, "
+        "or no connection within SENSORGRID_MQTT_CONNECT_TIMEOUT); later outages are retried."
     )
 
     def add_arguments(self, parser):
@@ -57,10 +62,23 @@ class Command(BaseCommand):
             for route in table.routes:
                 self.stdout.write(f"{route.pattern:45} {route.decoder:15} {route.source}")
             return
-        ingester = Ingester(settings_, table)
+        # A service that starts against a wrong address or password must say so and
+        # fail (its supervisor shows it); once connected, a broker outage is waited out.
+        connection_class = functools.partial(
+            Connection, first_connect_timeout=max(0.0, settings.SENSORGRID_MQTT_CONNECT_TIMEOUT)
+        )
+        ingester = Ingester(settings_, table, connection_class=connection_class)
+
+        def stop(*_):
+            ingester.connection.abandoned.set()
+            ingester.stop()
+
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda *_: ingester.stop())
-        ingester.run(idle_exit=options["idle_exit"])
+            signal.signal(signum, stop)
+        try:
+            ingester.run(idle_exit=options["idle_exit"])
+        except BrokerUnavailable as exc:
+            raise CommandError(str(exc)) from None
 
     def _route_table(self):
         """The route table; waits for the database instead of crash-looping."""
