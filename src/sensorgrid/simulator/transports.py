@@ -7,6 +7,7 @@ blocks for long: the simulator calls it between generating messages.
 
 import logging
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections import deque
@@ -22,6 +23,21 @@ log = logging.getLogger(__name__)
 
 RECONNECT_MIN_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 10
+#: while the broker cannot be reached, say so (with the queue's size) this often
+OFFLINE_WARNING_SECONDS = 60
+
+
+class _Client(paho.Client):
+    """paho, keeping why the last connection attempt failed (on_connect_fail has no reason)."""
+
+    connect_error: OSError | None = None
+
+    def reconnect(self) -> paho.MQTTErrorCode:
+        try:
+            return super().reconnect()
+        except OSError as exc:
+            self.connect_error = exc
+            raise
 
 
 class Mqtt:
@@ -33,16 +49,28 @@ class Mqtt:
     it reconnected; only then does the queue feed it more. A restarted simulator
     sends the whole queue again (the broker may then see a message twice; the ingest
     stores it once).
+
+    While the broker cannot be reached, ``pump`` warns at once and then every
+    ``warn_every`` seconds why, and how many messages wait in the queue.
     """
 
-    def __init__(self, broker: Broker, client_id: str, window: int = 100) -> None:
+    def __init__(
+        self,
+        broker: Broker,
+        client_id: str,
+        window: int = 100,
+        warn_every: float = OFFLINE_WARNING_SECONDS,
+    ) -> None:
         self.window = window
+        self.warn_every = warn_every
+        self._failure: str | None = None  # why the last attempt failed; None once connected
+        self._warned_at: float | None = None
         self.connected = threading.Event()
         self._acks: deque[int] = deque()
         self._in_flight: dict[int, int] = {}  # packet id → queue id
         self._last_sent = 0
         self.published = 0
-        client = paho.Client(
+        client = _Client(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=client_id,
             clean_session=False,
@@ -58,6 +86,7 @@ class Mqtt:
                 ca_certs=broker.ca_file, certfile=broker.cert_file, keyfile=broker.key_file
             )
         client.on_connect = self._on_connect
+        client.on_connect_fail = self._on_connect_fail
         client.on_disconnect = self._on_disconnect
         client.on_publish = self._on_publish
         self._client = client
@@ -85,18 +114,50 @@ class Mqtt:
                 done.append(queue_id)
         queue.ack(done)
         self.published += len(done)
-        if not self.connected.is_set() or len(self._in_flight) >= self.window:
+        if not self.connected.is_set():
+            self._warn_offline(queue)
+            return
+        if len(self._in_flight) >= self.window:
             return
         for message in queue.oldest(self._last_sent, self.window - len(self._in_flight)):
             info = self._client.publish(message.topic, message.payload, qos=1)
             self._in_flight[info.mid] = message.id
             self._last_sent = message.id
 
+    def _warn_offline(self, queue: OfflineQueue) -> None:
+        failure = self._failure
+        if failure is None:  # still connecting, or not failed yet
+            return
+        now = time.monotonic()
+        if self._warned_at is not None and now - self._warned_at < self.warn_every:
+            return
+        self._warned_at = now
+        log.warning(
+            "MQTT broker %s unreachable (%s); queueing offline: %d messages queued, "
+            "%d dropped (at most %d per device, --queue-limit) in %s; they are sent "
+            "when the broker is back",
+            self._broker.display,
+            failure,
+            queue.pending(),
+            queue.dropped(),
+            queue.limit,
+            queue.path,
+        )
+
+    def _on_connect_fail(self, client, userdata) -> None:
+        error = client.connect_error
+        self._failure = str(error) if error is not None else "cannot connect"
+
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
+            self._failure = f"it refused the connection: {reason_code}"
             log.warning("the broker refused the connection: %s", reason_code)
             return
         log.info("connected to %s:%s", self._broker.host, self._broker.port)
+        if self._warned_at is not None:
+            log.info("the broker is back; sending the offline queue")
+        self._failure = None
+        self._warned_at = None
         self.connected.set()
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:

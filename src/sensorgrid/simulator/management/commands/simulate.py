@@ -1,6 +1,7 @@
 import logging
 import re
 import signal
+import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -79,52 +80,83 @@ class Command(BaseCommand):
                 f"--transport http sends SensorGrid JSON: use --profile "
                 f"{' or '.join(HTTP_PROFILES)}, or --transport mqtt for {profile.key!r}"
             )
+        if options["register"] and not options["organization"]:
+            raise CommandError("--register needs --organization <slug>")
+        if options["transport"] == "http" and not (options["register"] or options["credential"]):
+            raise CommandError("--transport http needs --credential (an ingest key) or --register")
+        if options["queue_limit"] < 1:
+            raise CommandError(
+                f"--queue-limit {options['queue_limit']}: give the most messages a device "
+                "keeps while the broker is unreachable, at least 1"
+            )
+        history = period(options["backfill"]) if options["backfill"] else None
+        broker = self._broker(options) if options["transport"] == "mqtt" else None
         device_list = devices(profile, options["count"], options["seed"])
+        # Before anything is registered: a queue that cannot be written is the user's
+        # to fix, and nothing should have changed in the database by then.
+        queue_path = Path(
+            options["queue"]
+            or settings.VAR_DIR / "simulator" / f"{profile.key}-{options['seed']}.sqlite3"
+        )
+        queue = self._open_queue(queue_path, options["queue_limit"])
+        try:
+            self._simulate(
+                options, profile, kinds, schedule, device_list, queue, queue_path, history, broker
+            )
+        finally:
+            queue.close()
+
+    def _open_queue(self, path: Path, limit: int) -> OfflineQueue:
+        try:
+            return OfflineQueue(path, limit)
+        except (OSError, sqlite3.Error) as exc:
+            raise CommandError(
+                f"--queue {path}: cannot open the offline queue there ({exc}); "
+                "give a file in a directory this user can write"
+            ) from None
+
+    def _simulate(
+        self, options, profile, kinds, schedule, device_list, queue, queue_path, history, broker
+    ):
         nodes = {}
         if options["register"]:
-            if not options["organization"]:
-                raise CommandError("--register needs --organization <slug>")
             try:
                 nodes = registration.register(profile, device_list, options["organization"])
             except registration.RegistrationError as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"registered: {len(nodes)} nodes in {options['organization']}")
-        queue_path = Path(
-            options["queue"]
-            or settings.VAR_DIR / "simulator" / f"{profile.key}-{options['seed']}.sqlite3"
-        )
-        queue = OfflineQueue(queue_path, options["queue_limit"])
+        if history is not None:
+            end = datetime.now(UTC)
+            summary, _ = backfill(profile, schedule, device_list, end - history, end, kinds)
+            for device in device_list:  # live sending goes on from here
+                queue.skip(device.device_id, schedule.first_after(device, end))
+            self.stdout.write(f"backfill: {summary}")
+            if options["duration"] is not None and options["duration"] <= 0:
+                return
+        transport = self._transport(options, profile, nodes, broker)
+        simulator = Simulator(profile, device_list, schedule, queue, transport, kinds)
+        previous = {
+            signum: signal.signal(signum, lambda *_: simulator.stop())
+            for signum in (signal.SIGTERM, signal.SIGINT)
+        }
         try:
-            if options["backfill"]:
-                end = datetime.now(UTC)
-                summary, _ = backfill(
-                    profile, schedule, device_list, end - period(options["backfill"]), end, kinds
-                )
-                for device in device_list:  # live sending goes on from here
-                    queue.skip(device.device_id, schedule.first_after(device, end))
-                self.stdout.write(f"backfill: {summary}")
-                if options["duration"] is not None and options["duration"] <= 0:
-                    return
-            transport = self._transport(options, profile, nodes)
-            simulator = Simulator(profile, device_list, schedule, queue, transport, kinds)
-            previous = {
-                signum: signal.signal(signum, lambda *_: simulator.stop())
-                for signum in (signal.SIGTERM, signal.SIGINT)
-            }
-            try:
-                simulator.run(options["duration"])
-            finally:
-                for signum, handler in previous.items():
-                    signal.signal(signum, handler)
-            self.stdout.write(
-                f"simulated: {simulator.generated} messages generated, "
-                f"{transport.published} acknowledged, {queue.pending()} queued, "
-                f"{queue.dropped()} dropped (queue {queue_path})"
-            )
+            simulator.run(options["duration"])
         finally:
-            queue.close()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+        self.stdout.write(
+            f"simulated: {simulator.generated} messages generated, "
+            f"{transport.published} acknowledged, {queue.pending()} queued, "
+            f"{queue.dropped()} dropped (queue {queue_path})"
+        )
 
-    def _transport(self, options, profile, nodes):
+    def _broker(self, options):
+        try:
+            return broker_config.from_settings(options["broker"])
+        except ConfigurationError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _transport(self, options, profile, nodes, broker):
         if options["transport"] == "http":
             credentials = registration.issue_credentials(nodes) if nodes else {}
             if not credentials and not options["credential"]:
@@ -134,8 +166,4 @@ class Command(BaseCommand):
             return transports.Http(
                 options["url"], lambda device: credentials.get(device, options["credential"])
             )
-        try:
-            broker = broker_config.from_settings(options["broker"])
-        except ConfigurationError as exc:
-            raise CommandError(str(exc)) from None
         return transports.Mqtt(broker, f"sensorgrid-sim-{profile.key}-{options['seed']}")
