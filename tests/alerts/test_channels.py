@@ -51,7 +51,8 @@ def test_email_failures_are_retried(world, settings):
     alert = open_alert(world.org_a, world.node_a, channel)
     outbox.send_due()
     delivery = Delivery.objects.get(alert=alert)
-    assert delivery.status == DeliveryStatus.PENDING and delivery.last_error
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.last_error == "the mail server: connection failed: refused"
 
 
 @pytest.fixture

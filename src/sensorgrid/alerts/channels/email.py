@@ -2,10 +2,13 @@
 
 The ``Message-ID`` is derived from the delivery's idempotency key, so a message sent
 twice (a worker killed after the SMTP server accepted it) carries the same id and
-mail clients show it once.
+mail clients show it once. The SMTP server is the operator's (settings), not a user's
+choice, so it is not behind the outbound guard; its answers are not shown to users.
 """
 
 import json
+import logging
+import smtplib
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -13,6 +16,9 @@ from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 
 from sensorgrid.alerts.channels import SendError
+from sensorgrid.outbound.reasons import reason
+
+log = logging.getLogger(__name__)
 
 
 def validate_config(config: dict) -> dict:
@@ -64,5 +70,11 @@ def send(channel, delivery) -> None:
     )
     try:
         message.send(fail_silently=False)
-    except Exception as exc:  # SMTP errors, refused connections, timeouts: all retried
-        raise SendError(f"{type(exc).__name__}: {exc}") from None
+    except smtplib.SMTPRecipientsRefused:
+        raise SendError("the mail server refused the recipient address") from None
+    except smtplib.SMTPException:
+        raise SendError("the mail server refused the message") from None
+    except Exception as exc:  # refused connections, timeouts: all retried
+        # The SMTP server is the operator's: its host and answers stay in the logs.
+        log.warning("alert e-mail for delivery %s failed: %r", key, exc)
+        raise SendError(f"the mail server: {reason(exc)}") from None
