@@ -294,6 +294,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "sensorgrid.accounts.lockout.client_address"  # as NUM_PROXIES
 AXES_LOCKOUT_CALLABLE = "sensorgrid.accounts.lockout.lockout_response"
 AXES_DISABLE_ACCESS_LOG = True  # failures are kept (until the cool-off), successes are not
+AXES_VERBOSE = False  # its start-up banner would break JSON-lines logs on stdout
 # User API tokens expire this many days after they are issued; 0: never.
 SENSORGRID_TOKEN_TTL_DAYS = envint("SENSORGRID_TOKEN_TTL_DAYS", 30)
 LOGIN_REDIRECT_URL = "/"
