@@ -39,7 +39,9 @@ def run(
             error = f"{key}: {exc}"
         except Exception as exc:  # a bug or an unforeseen answer must not lose the record
             log.exception("pipeline %s: step %s failed", pipeline.key, key)
-            error = f"{key}: unexpected {type(exc).__name__}: {exc}"
+            # The message may quote what a remote service sent (or internal details):
+            # the run record is shown to the pipeline's users, the worker log keeps it.
+            error = f"{key}: unexpected {type(exc).__name__} (details in the worker's log)"
         record.timings[key] = round(time.monotonic() - started, 3)
         if error:
             break
