@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from sensorgrid.inventory import device_ids
 from sensorgrid.inventory.models import Node, NodeModel, Protocol
 from sensorgrid.simulator.profiles import Device, Profile
 from sensorgrid.tenancy.models import Organization
@@ -40,9 +41,9 @@ def register(profile: Profile, devices: list[Device], organization: str) -> dict
     except Organization.DoesNotExist:
         raise RegistrationError(f"no organization with slug {organization!r}") from None
     model = node_model(profile, org)
-    existing = {
-        n.device_id: n for n in Node.objects.filter(device_id__in=[d.device_id for d in devices])
-    }
+    # Nodes store a DevEUI in lower case; the LoRaWAN profile's ids are upper case.
+    wanted = [device_ids.canonical(d.device_id) for d in devices]
+    existing = {n.device_id: n for n in Node.objects.filter(device_id__in=wanted)}
     foreign = sorted(d for d, node in existing.items() if node.organization_id != org.pk)
     if foreign:
         raise RegistrationError(
@@ -50,7 +51,7 @@ def register(profile: Profile, devices: list[Device], organization: str) -> dict
         )
     nodes = {}
     for device in devices:
-        node = existing.get(device.device_id)
+        node = existing.get(device_ids.canonical(device.device_id))
         if node is None:
             node = Node.objects.create(
                 organization=org,
