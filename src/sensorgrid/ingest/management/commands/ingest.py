@@ -64,8 +64,9 @@ class Command(BaseCommand):
             return
         # A service that starts against a wrong address or password must say so and
         # fail (its supervisor shows it); once connected, a broker outage is waited out.
+        timeout = settings.SENSORGRID_MQTT_CONNECT_TIMEOUT
         connection_class = functools.partial(
-            Connection, first_connect_timeout=max(0.0, settings.SENSORGRID_MQTT_CONNECT_TIMEOUT)
+            Connection, first_connect_timeout=timeout if timeout > 0 else None
         )
         ingester = Ingester(settings_, table, connection_class=connection_class)
 
