@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from django.conf import settings
 
+from sensorgrid.inventory import device_ids
 from sensorgrid.simulator import profiles
 from tests.servers import Redis, free_port
 
@@ -64,7 +65,10 @@ def test_the_demo_shows_every_profiles_devices_within_a_minute_and_stops_on_ctrl
         stderr=subprocess.STDOUT,
     )
     try:
-        devices = {p: profiles.get(p).device(1, 1).device_id for p in PROFILES}
+        # As stored: a DevEUI in lower case (sensorgrid.inventory.device_ids).
+        devices = {
+            p: device_ids.canonical(profiles.get(p).device(1, 1).device_id) for p in PROFILES
+        }
         seen: dict[str, float] = {}
         tokens: dict[str, str] = {}
         while time.monotonic() - started < 60 and len(seen) < len(PROFILES):
