@@ -5,16 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('ingest', '0002_mqtt_route'),
-        ('tenancy', '0002_organization_raw_retention'),
+        ("ingest", "0002_mqtt_route"),
+        ("tenancy", "0002_organization_raw_retention"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='mqttroute',
-            name='organization',
-            field=models.ForeignKey(blank=True, help_text='The organization whose integration publishes here (e.g. its The Things Stack application, v3/{app}@{tenant}/devices/+/up): devices are looked up in it only and its dead letters are its. Empty: devices are looked up in every organization, and an id registered by several is refused (docs/lorawan.md).', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='mqtt_routes', to='tenancy.organization'),
+            model_name="mqttroute",
+            name="organization",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The organization whose integration publishes here (e.g. its The Things Stack application, v3/{app}@{tenant}/devices/+/up): devices are looked up in it only and its dead letters are its. Empty: devices are looked up in every organization, and an id registered by several is refused (docs/lorawan.md).",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="mqtt_routes",
+                to="tenancy.organization",
+            ),
         ),
     ]
