@@ -140,3 +140,13 @@ def test_deleting_an_organization_removes_its_nodes_and_models(world, client_for
     response = client_for(world.alice).delete(reverse("organization-detail", args=[world.org_a.pk]))
     assert response.status_code == 204
     assert not Node.objects.filter(organization_id=world.org_a.pk).exists()
+
+
+def test_a_dev_eui_filter_in_upper_case_finds_the_node(world, client_for):
+    client = client_for(world.alice)
+    created = client.post(
+        URL, {"organization": world.org_a.pk, "device_id": "70B3D57ED0000ABD"}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    found = client.get(URL, {"device_id": "70B3D57ED0000ABD"}).json()
+    assert [n["device_id"] for n in found["results"]] == ["70b3d57ed0000abd"]

@@ -34,6 +34,9 @@ class NodeModelFilter(filters.FilterSet):
 class NodeFilter(filters.FilterSet):
     organization = id_filter("organization")
     model = id_filter("model")
+    # Device ids are unique ignoring case, and DevEUIs are stored in lower case: a
+    # DevEUI copied in upper case from a network server's console must still match.
+    device_id = filters.CharFilter(lookup_expr="iexact")
     seen_since = UTCDateTimeFilter(field_name="last_seen", lookup_expr="gte")
     status = filters.ChoiceFilter(
         choices=NodeStatus.choices, help_text="Health state: ALIVE, MISSING, DEAD or UNKNOWN."
