@@ -17,6 +17,8 @@ from pathlib import Path
 from tests.servers import free_port, wait_for_port
 
 PASSWORD = "demo-password"
+# Debian's Chromium (.ci/run installs it); Playwright drives it, it downloads no browser.
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 class SensorGridServer:

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -44,16 +43,6 @@ def server(tmp_path_factory):
     server = SensorGridServer(tmp_path_factory.mktemp("dashboard")).start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from sensorgrid.dashboard.csp import image_sources
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
 VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/leaflet-src.esm.js"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -216,16 +215,6 @@ def planted(tmp_path_factory):
     server.ingest(credential, {"device": "demo-co2-001", "ts": now, "values": {"co2": 1234}})
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 class Visitor:
