@@ -130,6 +130,9 @@ class Reason(models.TextChoices):
     BAD_TIMESTAMP = "bad-timestamp", "Timestamp missing, unparsable, in the future or too old"
     DECODER_ERROR = "decoder-error", "The decoder failed"
     DEVICE_ERROR = "device-error", "The device reported a measurement error"
+    #: a message the database refused to store through no fault of its decoder (a
+    #: constraint, a trigger, a permission): replay it once the database is fixed
+    DATABASE_ERROR = "database-error", "The database refused to store it"
 
 
 class Source(models.TextChoices):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from sensorgrid.ingest import pipeline
@@ -141,10 +141,12 @@ class Ingester:
     def _store(self, batch: Sequence[Delivery], split: bool = False) -> None:
         """Write a batch in one transaction; a poisonous message is kept, never retried.
 
-        The pipeline refuses bad input per message, so a batch fails only on a bug. Such
-        a batch is split in halves until the failing messages are alone: one poisonous
+        The pipeline refuses bad input per message, so a batch fails only on a bug or on
+        a database that refuses a write (a constraint, a trigger, a permission). Such a
+        batch is split in halves until the failing messages are alone: one poisonous
         message costs about 2·log2(batch size) small transactions instead of one per
-        message of its batch (which took throughput down to a few percent).
+        message of its batch (which took throughput down to a few percent). A message
+        the database refused is kept as ``database-error``, not blamed on its decoder.
         """
         try:
             self._write(batch)
@@ -153,13 +155,23 @@ class Ingester:
         except Exception as exc:
             if len(batch) == 1:
                 log.exception("message on %s cannot be stored", batch[0].topic)
-                self._keep(batch[0], Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}")
+                self._keep(batch[0], *self._blame(exc))
                 return
             if not split:  # once per batch; the halves' failures are the same one
                 log.exception("a batch of %d failed; splitting it to find the cause", len(batch))
             middle = len(batch) // 2
             self._store(batch[:middle], split=True)
             self._store(batch[middle:], split=True)
+
+    @staticmethod
+    def _blame(exc: Exception) -> tuple[str, str]:
+        """The dead letter's reason and detail for a message that failed its batch alone."""
+        if isinstance(exc, DatabaseError):  # not TRANSIENT: those were retried
+            return Reason.DATABASE_ERROR, (
+                f"the database refused to store it ({type(exc).__name__}: {exc}); "
+                "replay it once the database accepts it"
+            )
+        return Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}"
 
     def _write(self, batch: Sequence[Delivery]) -> None:
         groups: dict[tuple[str, str], list[tuple[Delivery, Envelope, str]]] = defaultdict(list)
