@@ -7,7 +7,7 @@ import pytest
 
 from sensorgrid.ingest.decoders.base import Decoder
 from sensorgrid.ingest.models import MqttRoute
-from sensorgrid.ingest.mqtt import client
+from sensorgrid.ingest.mqtt import fastpath
 from sensorgrid.telemetry.models import DeadLetter, Sample
 from tests.ingest.conftest import hours_ago
 from tests.ingest.mqtt.conftest import eventually, running, send
@@ -162,7 +162,7 @@ def test_a_burst_read_at_once_is_stored_without_waiting_for_more_traffic(
 ):
     # Far more packets arrive in one read than are handled before paho writes again:
     # none of them may wait in the read buffer for the next packet (or ping, 30 s).
-    monkeypatch.setattr(client, "PACKETS_PER_READ", 2)
+    monkeypatch.setattr(fastpath, "PACKETS_PER_READ", 2)
     device = world.node_a.device_id
     with running(mosquitto.url, client_id="burst"):
         pass

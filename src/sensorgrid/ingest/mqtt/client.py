@@ -1,4 +1,4 @@
-"""The one class that owns the MQTT connection. Nothing else touches paho.
+"""The one class that owns the ingester's MQTT connection (its fast path: fastpath.py).
 
 It connects with a persistent session (MQTT 5 session expiry, or
 ``clean_session=False`` on 3.1.1) and a stable client id, subscribes with QoS 1
@@ -16,12 +16,16 @@ not an outage to wait out. A persistent session that comes back new on a reconne
 Every connection has a generation number. A delivery is acknowledged only on the
 connection that received it: after a reconnect the broker sends the unacknowledged
 messages again, and their old packet ids may already name other messages.
+
+A callback that raises is logged and counted, and the connection stays up: paho would
+let the exception end its network thread, and the ingester would idle with nothing
+arriving. A message whose delivery raised stays unacknowledged; the broker sends it
+again after the next reconnection.
 """
 
 import logging
 import socket
 import ssl
-import struct
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -35,15 +39,12 @@ from paho.mqtt.properties import Properties
 
 from sensorgrid.ingest.mqtt import metrics
 from sensorgrid.ingest.mqtt.config import Options
+from sensorgrid.ingest.mqtt.fastpath import BufferedClient
 
 log = logging.getLogger(__name__)
 
 RECONNECT_MIN_SECONDS = 1
 RECONNECT_MAX_SECONDS = 30
-READ_SIZE = 65_536
-_PUBACK = struct.Struct("!BBH")
-#: packets handled from the read buffer before paho gets to write (acks) and ping again
-PACKETS_PER_READ = 2_000
 #: CONNACK reasons no retry can fix: client id refused, bad credentials, not authorized,
 #: banned, bad authentication method (3.1.1 return codes 2, 4 and 5 map onto them)
 REFUSED_FOR_GOOD = {0x85, 0x86, 0x87, 0x8A, 0x8C}
@@ -62,110 +63,6 @@ class Failure:
     message: str
     #: retrying will not help (unknown host, refused credentials) until someone fixes it
     permanent: bool
-
-
-class _BufferedClient(paho.Client):
-    """paho with buffered socket reads.
-
-    paho reads each packet with at least three ``recv`` calls (command byte, length
-    bytes, body), handles one packet per ``select`` and matches every topic against
-    its callback registry: at thousands of messages a second that was most of its
-    time (docs/performance.md). Here one ``recv`` takes what the socket holds,
-    paho's reads are served from it, and ``loop_read`` goes on while buffered bytes
-    remain (a buffered packet would not wake ``select``).
-    The overridden methods are private paho API: pyproject pins the minor version.
-    """
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._inbox = b""
-        self._inbox_at = 0
-        self._read_ahead = True
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._inbox_at >= len(self._inbox):
-            self._inbox = super()._sock_recv(READ_SIZE if self._read_ahead else bufsize)
-            self._inbox_at = 0
-        start = self._inbox_at
-        self._inbox_at = min(start + bufsize, len(self._inbox))
-        return self._inbox[start : self._inbox_at]
-
-    def loop_read(self, max_packets: int = 1) -> paho.MQTTErrorCode:
-        """Handle every buffered packet: none may wait in the buffer for the next select.
-
-        After PACKETS_PER_READ packets it stops reading ahead and only completes the
-        packet in progress, so that acknowledgements and pings get their turn.
-        """
-        self._read_ahead = True
-        try:
-            result = super().loop_read(max_packets)
-            handled = 1
-            while result == paho.MQTT_ERR_SUCCESS and self._inbox_at < len(self._inbox):
-                self._read_ahead = handled < PACKETS_PER_READ
-                result = super().loop_read(max_packets)
-                handled += 1
-            return result
-        finally:
-            self._read_ahead = True
-
-    def _handle_publish(self) -> paho.MQTTErrorCode:
-        """A QoS 0/1 PUBLISH without properties, decoded without paho's overhead.
-
-        paho parses MQTT 5 properties into a new ``Properties`` object for every
-        PUBLISH, even when there are none (what a broker forwards from devices): the
-        largest single cost of its thread. Anything else (QoS 2, properties such as a
-        topic alias, a malformed packet) is paho's to decode.
-        """
-        command = self._in_packet["command"]
-        packet = self._in_packet["packet"]
-        qos = (command & 0x06) >> 1
-        at = 2 + int.from_bytes(packet[:2], "big")  # after the topic
-        topic = packet[2:at]
-        if qos:
-            mid = int.from_bytes(packet[at : at + 2], "big")
-            at += 2
-        else:
-            mid = 0
-        if self._protocol == paho.MQTTv5:
-            at += 1  # the properties' length: 0
-            if len(packet) < at or packet[at - 1] != 0:
-                return super()._handle_publish()
-        if qos == 2 or not topic or len(packet) < at:
-            return super()._handle_publish()
-        message = paho.MQTTMessage(mid, bytes(topic))
-        message.dup = bool(command & 0x08)
-        message.qos = qos
-        message.retain = bool(command & 0x01)
-        message.payload = bytes(packet[at:])
-        message.timestamp = paho.time_func()
-        self._handle_on_message(message)
-        if qos == 1 and not self._manual_ack:
-            return self._send_puback(mid)
-        return paho.MQTTErrorCode.MQTT_ERR_SUCCESS
-
-    def ack_all(self, mids: list[int]) -> None:
-        """PUBACK (QoS 1) every message id, queued as one write.
-
-        paho queues each acknowledgement separately and wakes its network thread
-        through a socket pair for each: a system call per message.
-        """
-        if mids:
-            packets = b"".join([_PUBACK.pack(paho.PUBACK, 2, mid) for mid in mids])
-            self._packet_queue(paho.PUBACK, packets, 0, 1)
-
-    def _handle_on_message(self, message: paho.MQTTMessage) -> None:
-        # Routing is SensorGrid's (routes.py): no per-filter callbacks are registered,
-        # so paho's topic matcher, run for every message, is skipped.
-        self.on_message(self, self._userdata, message)
-
-    def reconnect(self) -> paho.MQTTErrorCode:
-        self._inbox, self._inbox_at = b"", 0  # bytes of the old connection mean nothing now
-        try:
-            return super().reconnect()
-        except OSError as exc:
-            # paho calls on_connect_fail without the reason: keep it for the log line.
-            self.connect_error = exc
-            raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,7 +149,7 @@ class Connection:
 
     def _make_client(self) -> paho.Client:
         v5 = self.options.protocol == "5"
-        client = _BufferedClient(
+        client = BufferedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
             client_id=self.options.client_id,
             protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
@@ -270,12 +167,32 @@ class Connection:
                 tls_version=ssl.PROTOCOL_TLS_CLIENT,
             )
         client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
-        client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
-        client.on_subscribe = self._on_subscribe
-        client.on_message = self._on_message
+        client.on_connect = self._guarded("on_connect", self._on_connect)
+        client.on_connect_fail = self._guarded("on_connect_fail", self._on_connect_fail)
+        client.on_disconnect = self._guarded("on_disconnect", self._on_disconnect)
+        client.on_subscribe = self._guarded("on_subscribe", self._on_subscribe)
+        client.on_message = self._guarded("on_message", self._on_message)
         return client
+
+    @staticmethod
+    def _guarded(name: str, callback: Callable[..., None]) -> Callable[..., None]:
+        """``callback`` that never raises into paho's network thread, which it would end."""
+
+        def guarded(*args) -> None:
+            try:
+                callback(*args)
+            except Exception:
+                metrics.CALLBACK_ERRORS.labels(name).inc()
+                log.exception(
+                    "the MQTT client's %s callback failed; the connection stays up%s",
+                    name,
+                    " (the message stays unacknowledged: the broker sends it again after "
+                    "the next reconnection)"
+                    if name == "on_message"
+                    else "",
+                )
+
+        return guarded
 
     def _connect_arguments(self) -> dict:
         if self.options.protocol != "5":

@@ -53,6 +53,11 @@ SESSIONS_LOST = Counter(
     "sensorgrid_ingest_sessions_lost",
     "Reconnections where the broker had lost the persistent session (messages may be lost).",
 )
+CALLBACK_ERRORS = Counter(
+    "sensorgrid_ingest_callback_errors",
+    "Exceptions raised in a callback of the MQTT client, by callback; the connection stayed up.",
+    ["callback"],
+)
 
 
 def serve(port: int, address: str = "127.0.0.1") -> None:
