@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from sensorgrid.ingest.models import IngestKey, MqttRoute
 from sensorgrid.tenancy.admin import TenantAdmin
@@ -11,12 +12,12 @@ class IngestKeyAdmin(TenantAdmin):
     list_display = ["name", "organization", "created_at", "last_used_at"]
     readonly_fields = ["created_at", "last_used_at"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
 
 @admin.register(MqttRoute)
-class MqttRouteAdmin(admin.ModelAdmin):
+class MqttRouteAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not generic at run time
     """Platform-wide: only users with the model permissions (superusers) see it."""
 
     list_display = ["pattern", "decoder", "organization", "enabled", "position", "description"]

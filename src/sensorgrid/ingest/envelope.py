@@ -3,10 +3,11 @@
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 #: The part of a payload a message came from: the bytes as received, or a parsed JSON
 #: value that is serialized again only if it has to be kept (most never are).
-Raw = bytes | dict | list | str | int | float | bool | None
+Raw = bytes | dict[str, Any] | list[Any] | str | int | float | bool | None
 
 
 def raw_bytes(raw: Raw) -> bytes:

@@ -57,6 +57,7 @@ def decode_frame(
 ) -> tuple[tuple[tuple[str, object], ...], Problem | None]:
     """The values of a binary frame, read by the codec of the node's model."""
     frame = message.frame
+    assert frame is not None  # the caller decodes only messages that carry a frame
     where = f"frame on port {frame.port}" if frame.port is not None else "frame"
     if not node.codec:
         return (), Problem(

@@ -125,6 +125,7 @@ def ingest_many(
             device, node, missing = _resolve(message, nodes, envelope.authority)
             good: list[Row] = []
             if node is None:
+                assert missing is not None  # _resolve names the problem when no node fits
                 problems = [missing]
             else:
                 # The gateways heard the node even when its values are refused.
@@ -178,7 +179,9 @@ def keep(envelope: Envelope, decoder: str, reason: str, detail: str) -> DeadLett
     return letter
 
 
-def _decode(envelope: Envelope, key: str):
+def _decode(
+    envelope: Envelope, key: str
+) -> tuple[Rejection | None, Sequence[Message], Sequence[Refusal]]:
     """(refused, messages, refusals) for one envelope; never raises."""
     try:
         decoded = decoders.get(key).decode(envelope)
@@ -189,7 +192,8 @@ def _decode(envelope: Envelope, key: str):
         return Rejection(0, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}"), (), ()
     # A message with an id no database can store (NUL…) is refused here, alone: it
     # must reach neither the node lookup nor the writer, where it would fail the batch.
-    messages, refusals = [], list(decoded.refusals)
+    messages: list[Message] = []
+    refusals = list(decoded.refusals)
     for message in decoded.messages:
         problem = unstorable(message)
         if problem is None:
@@ -280,6 +284,7 @@ def _foreign(
 def _dead_letter(p: _Pending) -> DeadLetter:
     # A refusal belongs to the sender's organization, never to the one its payload names.
     authority = p.envelope.authority
+    organization_id: int | None
     if authority is not None:
         organization_id = authority.organization_id
     else:
@@ -334,7 +339,13 @@ def _touch(envelopes: Sequence[Envelope], node_ids: set[int]) -> frozenset[int]:
         return frozenset(node for node, state in cursor.fetchall() if state != NodeStatus.ALIVE)
 
 
-def _attribute(outcomes, result, envelopes, letters, pending) -> None:
+def _attribute(
+    outcomes: Sequence[Outcome],
+    result: writer.WriteResult,
+    envelopes: Sequence[Envelope],
+    letters: Sequence[DeadLetter],
+    pending: Sequence[_Pending],
+) -> None:
     """Hand dead-letter ids to their envelopes; a single envelope also gets the counts."""
     by_envelope: dict[int, list[int]] = {}
     for p, letter in zip(pending, letters, strict=True):

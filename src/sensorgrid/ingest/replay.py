@@ -65,7 +65,9 @@ def replay(letter: DeadLetter) -> Replayed:
     )
     with transaction.atomic():
         if _sender_unknown(letter):
-            problem = pipeline.Rejection(0, letter.reason, UNKNOWN_SENDER)
+            problem: pipeline.Rejection | None = pipeline.Rejection(
+                0, letter.reason, UNKNOWN_SENDER
+            )
             outcome = pipeline.Outcome(refused=problem)
         else:
             outcome = pipeline.ingest(envelope, letter.decoder, keep_dead_letters=False)

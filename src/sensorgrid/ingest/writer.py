@@ -186,7 +186,7 @@ def _write_sqlite(rows: Sequence[Row]) -> WriteResult:
             )
             if cursor.rowcount == 1:
                 inserted.append(row)
-        rollups: dict[tuple, list[float]] = {}
+        rollups: dict[tuple[int, int, int, datetime], list[float]] = {}
         latest: dict[tuple[int, int], Row] = {}
         for row in inserted:
             for resolution in (Resolution.HOUR, Resolution.DAY):

@@ -48,7 +48,8 @@ WORKER_TASK_SECONDS = Histogram(
 
 
 class _Sourced(Protocol):
-    source: str
+    @property  # read-only, so that frozen dataclasses (ingest's Envelope) match
+    def source(self) -> str: ...
 
 
 def ingested(envelopes: Sequence[_Sourced], inserted: int, duplicates: int) -> None:

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
+from rest_framework.request import Request
 
 from sensorgrid.ingest.api import credential_cache
 from sensorgrid.ingest.envelope import Authority
@@ -27,7 +29,7 @@ class Device:
 class IngestCredentialAuthentication(authentication.BaseAuthentication):
     keyword = "Bearer"
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[Device, str] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -43,7 +45,7 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
             _note_use(trusted.key_id)
         return Device(trusted.authority, digest), credential
 
-    def authenticate_header(self, request) -> str:
+    def authenticate_header(self, request: Request) -> str:
         return self.keyword
 
 
@@ -74,7 +76,7 @@ class IngestCredentialScheme(OpenApiAuthenticationExtension):
     target_class = IngestCredentialAuthentication
     name = "IngestCredential"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {
             "type": "http",
             "scheme": "bearer",

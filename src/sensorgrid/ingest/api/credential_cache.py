@@ -47,7 +47,7 @@ class _Cache:
                 self._entries.clear()
             self._entries[digest] = (time.monotonic() + ttl, trusted)
 
-    def clear(self, *args, **kwargs) -> None:
+    def clear(self, *args: object, **kwargs: object) -> None:
         with self._lock:
             self._entries.clear()
 

@@ -4,6 +4,8 @@ The second also serves LoRaWAN network servers' webhooks (docs/lorawan.md):
 ``/api/v1/ingest/ttn/`` and ``/api/v1/ingest/chirpstack/?event=up``.
 """
 
+from typing import cast
+
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -14,6 +16,7 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import exceptions, permissions, serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
@@ -31,7 +34,7 @@ EVENT_PARAMETER = ("chirpstack", "chirpstack_v3")
 
 
 class IsDevice(permissions.BasePermission):
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return isinstance(request.user, Device)
 
 
@@ -40,11 +43,13 @@ class PerCredentialThrottle(SimpleRateThrottle):
 
     scope = "ingest"
 
-    def get_rate(self):
+    def get_rate(self) -> str:
         return settings.SENSORGRID_INGEST_RATE
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": request.user.credential_digest}
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        # IsDevice runs first: the user is the Device that IngestCredentialAuthentication set.
+        device = cast(Device, request.user)
+        return self.cache_format % {"scope": self.scope, "ident": device.credential_digest}
 
 
 RESULT = inline_serializer(
@@ -110,7 +115,7 @@ class IngestView(APIView):
         responses=INGEST_RESPONSES,
         tags=["ingest"],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         return ingest(request, "json")
 
 
@@ -149,7 +154,7 @@ class DecoderIngestView(IngestView):
         },
         tags=["ingest"],
     )
-    def post(self, request, decoder: str):
+    def post(self, request: Request, decoder: str) -> Response:  # type: ignore[override]
         if decoder not in decoders.available():
             raise exceptions.NotFound(
                 f"No decoder {decoder!r}; known: {', '.join(decoders.available())}."
@@ -159,7 +164,7 @@ class DecoderIngestView(IngestView):
         return ingest(request, decoder)
 
 
-def ingest(request, decoder: str) -> Response:
+def ingest(request: Request, decoder: str) -> Response:
     content_type = request.content_type.split(";")[0].strip().lower()
     envelope = Envelope(
         source="lorawan" if decoder in lorawan.NETWORK_SERVERS else "http",
@@ -167,7 +172,7 @@ def ingest(request, decoder: str) -> Response:
         payload=request.body,  # RequestDataTooBig above the limit → 413
         received_at=timezone.now(),
         content_type=content_type,
-        authority=request.user.authority,
+        authority=cast(Device, request.user).authority,
     )
     if content_type not in CONTENT_TYPES:
         pipeline.keep(envelope, decoder, "malformed", f"unsupported content type {content_type!r}")

@@ -6,7 +6,7 @@ To add one: subclass ``Codec``, set ``key``, implement ``decode`` as a pure
 function, and import the module in ``codecs/__init__.py``.
 """
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 _REGISTRY: dict[str, "Codec"] = {}
 
@@ -24,7 +24,7 @@ class Codec:
     key: ClassVar[str]
     description: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.key in _REGISTRY:
             raise ValueError(f"two codecs claim the key {cls.key!r}")

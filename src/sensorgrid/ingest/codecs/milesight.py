@@ -36,7 +36,7 @@ from sensorgrid.ingest.codecs.binary import Reader
 O3_UG_PER_PPM = 48.00 / 24.055 * 1000
 
 # (channel id, channel type) → (quantity or None to skip, struct format, conversion)
-CHANNELS: dict[tuple[int, int], tuple[str | None, str, Callable[[int], float]]] = {
+CHANNELS: dict[tuple[int, ...], tuple[str | None, str, Callable[[int], float]]] = {
     (0x01, 0x75): ("battery_level", "<B", float),
     (0x03, 0x67): ("temperature", "<h", lambda raw: raw / 10),
     (0x04, 0x68): ("humidity", "<B", lambda raw: raw / 2),

@@ -7,7 +7,7 @@ function of the envelope, and import the module in ``decoders/__init__.py``.
 import json
 import re
 import unicodedata
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import orjson
 
@@ -20,7 +20,7 @@ class Decoder:
     key: ClassVar[str]
     description: ClassVar[str] = ""
 
-    def __init_subclass__(cls, **kwargs) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.key in _REGISTRY:
             raise ValueError(f"two decoders claim the key {cls.key!r}")
@@ -65,7 +65,7 @@ def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:
     else:
         text = _text(envelope.payload)
     # Several documents, one per line (NDJSON).
-    documents = []
+    documents: list[tuple[object, Raw]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
             documents.append((_load(line, f"line {number}: "), line.encode()))

@@ -24,6 +24,8 @@ node model's codec. Each ``rxInfo`` entry is a reception.
 """
 
 import json
+from datetime import datetime
+from typing import Any
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders import lorawan
@@ -117,13 +119,13 @@ class ChirpStackV3(_Uplinks, Decoder):
         return hint[:200] if isinstance(hint, str) else ""
 
 
-def _object(document: object) -> dict:
+def _object(document: object) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise ValueError(f"expected a JSON object, got {type(document).__name__}")
     return document
 
 
-def _list(value: object) -> list[dict]:
+def _list(value: object) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
@@ -139,7 +141,7 @@ def _gateway_v3(value: object) -> str:
         return _text(value)  # not an EUI: keep what the network server said
 
 
-def _time(value: object, field: str):
+def _time(value: object, field: str) -> datetime | None:
     if value is None:
         return None
     try:
@@ -148,14 +150,14 @@ def _time(value: object, field: str):
         raise ValueError(f'"{field}": {exc}') from None
 
 
-def _frame(document: dict, field: str) -> Frame | None:
+def _frame(document: dict[str, Any], field: str) -> Frame | None:
     data = document.get(field)
     if data is None:
         return None
     return Frame(lorawan.integer(document.get("fPort")), lorawan.frame_bytes(data, field))
 
 
-def _decoded_object(document: dict) -> object:
+def _decoded_object(document: dict[str, Any]) -> object:
     """``object`` (legacy marshaler) or ``objectJSON`` (a JSON string, json marshaler)."""
     if document.get("object") is not None:
         return document["object"]
@@ -168,7 +170,15 @@ def _decoded_object(document: dict) -> object:
         raise ValueError('"objectJSON" is not valid JSON') from None
 
 
-def _radio(gateway, rx: dict, snr_field: str, frequency, spreading_factor, counter, ts) -> Radio:
+def _radio(
+    gateway: str,
+    rx: dict[str, Any],
+    snr_field: str,
+    frequency: int | None,
+    spreading_factor: int | None,
+    counter: int | None,
+    ts: datetime | None,
+) -> Radio:
     return Radio(
         gateway=gateway,
         rssi=lorawan.real(rx.get("rssi")),
@@ -180,7 +190,16 @@ def _radio(gateway, rx: dict, snr_field: str, frequency, spreading_factor, count
     )
 
 
-def _message(index, raw, device, also, ts, decoded, document, radio) -> Message:
+def _message(
+    index: int,
+    raw: Raw,
+    device: str,
+    also: tuple[str, ...],
+    ts: datetime | None,
+    decoded: object,
+    document: dict[str, Any],
+    radio: list[Radio],
+) -> Message:
     """An uplink's message: the server's decoded values, else the frame for the codec."""
     return Message(
         index,

@@ -74,6 +74,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
@@ -83,7 +84,7 @@ from sensorgrid.ingest.decoders.base import Decoder, normalized_name, parse_json
 from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Refusal
 from sensorgrid.inventory.quantities import SEED
 
-SCHEMA: dict = json.loads(
+SCHEMA: dict[str, Any] = json.loads(
     resources.files("sensorgrid.ingest.decoders")
     .joinpath("schemas/kpi.schema.json")
     .read_text(encoding="utf-8")
@@ -233,7 +234,7 @@ def schema_problem(document: object) -> str | None:
     return detail if len(detail) <= _MAX_DETAIL else detail[: _MAX_DETAIL - 1] + "…"
 
 
-def values(kpis: list[dict]) -> tuple[tuple[str, object], ...]:
+def values(kpis: list[dict[str, Any]]) -> tuple[tuple[str, object], ...]:
     """The (quantity key, value) pairs of a schema-valid ``kpis`` list, in its order.
 
     Follows the rules of the module docstring; a KPI without a quantity keeps its
@@ -293,7 +294,7 @@ def _unit_text(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _quantity(kpi: dict) -> tuple[str | None, bool, Convert | None]:
+def _quantity(kpi: dict[str, Any]) -> tuple[str | None, bool, Convert | None]:
     """(quantity, whether the name chose it, conversion) for one KPI."""
     unit, _ = _unit(kpi["unitId"])
     if unit is None:
@@ -307,7 +308,7 @@ def _quantity(kpi: dict) -> tuple[str | None, bool, Convert | None]:
     return unit.default, False, unit.quantities[unit.default]
 
 
-def _passed_on_name(kpi: dict) -> str:
+def _passed_on_name(kpi: dict[str, Any]) -> str:
     name = normalized_name(kpi["name"])
     if _name_key(kpi["name"]) in _NAMED:
         return f"{name}_{_unit(kpi['unitId'])[1]}"
@@ -323,7 +324,7 @@ def _converted(value: float, convert: Convert | None) -> object:
         return value
 
 
-def _timestamp(document: dict) -> datetime:
+def _timestamp(document: dict[str, Any]) -> datetime:
     milliseconds = document.get("unixTimestamp")
     if milliseconds is not None:
         # Milliseconds by definition: a value in seconds lands in 1970 and is refused.

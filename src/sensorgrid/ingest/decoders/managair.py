@@ -9,6 +9,8 @@ The node may also be given as a JSON:API relationship. ``measurement_status`` "E
 marks a measurement error: such a sample is refused with the reason device-error.
 """
 
+from typing import Any
+
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
 from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Refusal
@@ -51,7 +53,7 @@ class Managair(Decoder):
         return Decoded(tuple(messages), tuple(refusals))
 
 
-def _attributes(document: object) -> dict:
+def _attributes(document: object) -> dict[str, Any]:
     if isinstance(document, dict) and isinstance(document.get("data"), dict):
         document = document["data"].get("attributes")
     if not isinstance(document, dict):
@@ -59,7 +61,7 @@ def _attributes(document: object) -> dict:
     return document
 
 
-def _node(document: object, attributes: dict) -> str:
+def _node(document: object, attributes: dict[str, Any]) -> str:
     node = attributes.get("node") or attributes.get("node_ref_id")
     if node is None:
         node = _dig(document, "data", "relationships", "node", "data", "id")

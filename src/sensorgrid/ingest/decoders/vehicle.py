@@ -31,6 +31,7 @@ decides what is a plausible number.
 
 from collections.abc import Iterator
 from itertools import count
+from typing import Any
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders.base import Decoder, normalized_name, parse_json_documents
@@ -111,7 +112,7 @@ def _device(device_id: object, topic_device: str) -> str:
     return device
 
 
-def _object(value: object, name: str) -> dict:
+def _object(value: object, name: str) -> dict[str, Any]:
     """An optional object field: {} when left out or null."""
     if value is None:
         return {}
@@ -136,7 +137,7 @@ def _location(location: object, values: "_Values") -> None:
             values.put(normalized_name(str(name)), value, "location")
 
 
-def _field(location: dict, names: tuple[str, ...]) -> object:
+def _field(location: dict[str, Any], names: tuple[str, ...]) -> object:
     """The value under the first of ``names``; every other one given must agree."""
     given = [(name, location[name]) for name in names if location.get(name) is not None]
     for name, value in given[1:]:

@@ -1,6 +1,7 @@
 """The ingest service's options and route table, read from settings and the database."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
@@ -24,12 +25,12 @@ class Options:
     metrics_port: int = 0
 
 
-def options(url: str = "", instance: int = 0, **overrides) -> Options:
+def options(url: str = "", instance: int = 0, **overrides: Any) -> Options:
     if settings.SENSORGRID_MQTT_PROTOCOL not in ("5", "3.1.1"):
         raise ConfigurationError(
             f"SENSORGRID_MQTT_PROTOCOL={settings.SENSORGRID_MQTT_PROTOCOL!r}: use 5 or 3.1.1"
         )
-    values = dict(
+    values: dict[str, Any] = dict(
         broker=broker.from_settings(url),
         client_id=settings.SENSORGRID_MQTT_CLIENT_ID or broker.default_client_id(instance),
         protocol=settings.SENSORGRID_MQTT_PROTOCOL,

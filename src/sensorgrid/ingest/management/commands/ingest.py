@@ -1,6 +1,8 @@
 import functools
 import logging
 import signal
+from argparse import ArgumentParser
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -9,6 +11,7 @@ from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
 from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest.mqtt import config
 from sensorgrid.ingest.mqtt.client import BrokerUnavailable, Connection
+from sensorgrid.ingest.mqtt.routes import RouteTable
 from sensorgrid.ingest.mqtt.service import TRANSIENT, Ingester
 
 log = logging.getLogger("sensorgrid.ingest.mqtt")
@@ -22,7 +25,7 @@ class Command(BaseCommand):
         "or no connection within SENSORGRID_MQTT_CONNECT_TIMEOUT); later outages are retried."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--broker", default="", help="mqtt://user:pass@host:1883 (settings)")
         parser.add_argument(
             "--instance",
@@ -44,7 +47,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--routes", action="store_true", help="Print the route table and exit.")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             table = self._route_table()
             settings_ = config.options(
@@ -70,7 +73,7 @@ class Command(BaseCommand):
         )
         ingester = Ingester(settings_, table, connection_class=connection_class)
 
-        def stop(*_):
+        def stop(*_: object) -> None:
             ingester.connection.abandoned.set()
             ingester.stop()
 
@@ -81,14 +84,16 @@ class Command(BaseCommand):
         except BrokerUnavailable as exc:
             raise CommandError(str(exc)) from None
 
-    def _route_table(self):
+    def _route_table(self) -> RouteTable:
         """The route table; waits for the database instead of crash-looping."""
         for attempt in Retrying(
             retry=retry_if_exception_type(TRANSIENT),
             wait=wait_exponential_jitter(multiplier=0.5, max=15),
             before_sleep=lambda state: log.warning(
-                "database unavailable (%s); waiting to read the routes", state.outcome.exception()
+                "database unavailable (%s); waiting to read the routes",
+                state.outcome.exception(),  # type: ignore[union-attr]  # set before a sleep
             ),
         ):
             with attempt:
                 return config.route_table()
+        raise AssertionError("unreachable: without a stop condition Retrying only returns")

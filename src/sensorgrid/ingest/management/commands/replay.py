@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.dateparse import parse_datetime
 
@@ -8,7 +11,7 @@ from sensorgrid.telemetry.models import DeadLetter, Reason, Source
 class Command(BaseCommand):
     help = "Replay unresolved dead letters through the ingest pipeline (after fixing the cause)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--reason", choices=Reason.values, help="e.g. unknown-device")
         parser.add_argument("--source", choices=Source.values)
         parser.add_argument("--since", help="ISO 8601 time; letters received at or after it")
@@ -18,7 +21,17 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="only count what would be replayed"
         )
 
-    def handle(self, *args, reason, source, since, device, limit, dry_run, **options):
+    def handle(
+        self,
+        *args: Any,
+        reason: str | None,
+        source: str | None,
+        since: str | None,
+        device: str | None,
+        limit: int,
+        dry_run: bool,
+        **options: Any,
+    ) -> None:
         letters = DeadLetter.objects.filter(resolved_at__isnull=True).order_by("received_at", "pk")
         if reason:
             letters = letters.filter(reason=reason)
@@ -31,13 +44,13 @@ class Command(BaseCommand):
             if moment is None:
                 raise CommandError(f"--since {since!r} is not an ISO 8601 date and time")
             letters = letters.filter(received_at__gte=moment)
-        letters = list(letters[:limit])
+        chosen = list(letters[:limit])
         if dry_run:
-            self.stdout.write(f"{len(letters)} dead letters would be replayed.")
+            self.stdout.write(f"{len(chosen)} dead letters would be replayed.")
             return
-        stored = sum(replay(letter).stored for letter in letters)
+        stored = sum(replay(letter).stored for letter in chosen)
         self.stdout.write(
             self.style.SUCCESS(
-                f"Replayed {len(letters)}: {stored} stored, {len(letters) - stored} still refused."
+                f"Replayed {len(chosen)}: {stored} stored, {len(chosen) - stored} still refused."
             )
         )
