@@ -18,16 +18,15 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.layers import InMemoryChannelLayer, get_channel_layer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
-from sensorgrid.env import envbool  # noqa: E402
 from sensorgrid.live import status_follower  # noqa: E402
 from sensorgrid.live.publish import publisher  # noqa: E402
 from sensorgrid.live.routing import websocket_urlpatterns  # noqa: E402
 from sensorgrid.runtime.http import OneHopASGIHandler  # noqa: E402
 
 log = logging.getLogger(__name__)
-INGEST_VARIABLE = "SENSORGRID_SERVE_INGEST"
 INGEST_STOP_SECONDS = 30
 
 
@@ -73,11 +72,11 @@ class Lifespan:
         publisher.attach(asyncio.get_running_loop())
         if isinstance(get_channel_layer(), InMemoryChannelLayer):
             self.follower = asyncio.create_task(status_follower.follow())
-        if envbool(INGEST_VARIABLE):
+        if settings.SENSORGRID_SERVE_INGEST:
             self.ingester = await sync_to_async(_build_ingester, thread_sensitive=False)()
             self.thread = threading.Thread(target=self.ingester.run, name="ingest", daemon=True)
             self.thread.start()
-            log.info("MQTT ingest runs in this web process (%s=1)", INGEST_VARIABLE)
+            log.info("MQTT ingest runs in this web process (SENSORGRID_SERVE_INGEST)")
 
     async def shutdown(self) -> None:
         if self.ingester is not None and self.thread is not None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from sensorgrid import __version__
 from sensorgrid.env import ConfigurationError, env, envbool, envfloat, envint, envlist
 from sensorgrid.observability import logs
 
@@ -72,6 +73,14 @@ SENSORGRID_LIVE_RECHECK_SECONDS = envfloat("SENSORGRID_LIVE_RECHECK_SECONDS", 30
 SENSORGRID_GEO_FETCH_TIMEOUT = envint("SENSORGRID_GEO_FETCH_TIMEOUT", 60)
 SENSORGRID_GEO_FETCH_MAX_BYTES = envint("SENSORGRID_GEO_FETCH_MAX_BYTES", 50 * 1024 * 1024)
 SENSORGRID_GEO_RUN_TIMEOUT = envint("SENSORGRID_GEO_RUN_TIMEOUT", 6 * 3600)
+# Overpass and Wikipedia ask every client to say who it is.
+SENSORGRID_GEO_USER_AGENT = env(
+    "SENSORGRID_GEO_USER_AGENT",
+    f"SensorGrid/{__version__} (open-data pipelines; +https://github.com/sensorgrid)",
+)
+# Default and largest `limit` of the geo API (docs/pipelines.md).
+SENSORGRID_GEO_PAGE_SIZE = envint("SENSORGRID_GEO_PAGE_SIZE", 1000)
+SENSORGRID_GEO_MAX_LIMIT = envint("SENSORGRID_GEO_MAX_LIMIT", 10_000)
 # Links in e-mails (pipeline failures, alerts), e.g. https://sensors.example.org
 SENSORGRID_BASE_URL = env("SENSORGRID_BASE_URL", "")
 
@@ -80,6 +89,14 @@ SENSORGRID_ALERTS_RETRY_BASE = envint("SENSORGRID_ALERTS_RETRY_BASE", 30)
 SENSORGRID_ALERTS_RETRY_MAX = envint("SENSORGRID_ALERTS_RETRY_MAX", 3600)
 SENSORGRID_ALERTS_MAX_ATTEMPTS = envint("SENSORGRID_ALERTS_MAX_ATTEMPTS", 10)
 SENSORGRID_ALERTS_HTTP_TIMEOUT = envint("SENSORGRID_ALERTS_HTTP_TIMEOUT", 10)
+SENSORGRID_ALERTS_MQTT_TIMEOUT = envfloat("SENSORGRID_ALERTS_MQTT_TIMEOUT", 10.0)
+# Seconds a worker's claim on a delivery lasts; keep it above the timeouts.
+SENSORGRID_ALERTS_DELIVERY_LEASE = envfloat("SENSORGRID_ALERTS_DELIVERY_LEASE", 120.0)
+# Enqueue a send task as soon as a delivery commits (the periodic task catches the rest).
+SENSORGRID_ALERTS_SEND_AT_ONCE = envbool("SENSORGRID_ALERTS_SEND_AT_ONCE", True)
+SENSORGRID_ALERTS_RULE_CACHE_TTL = envfloat("SENSORGRID_ALERTS_RULE_CACHE_TTL", 30.0)
+# Sender of alert e-mail; empty: DEFAULT_FROM_EMAIL (SENSORGRID_EMAIL_FROM).
+SENSORGRID_ALERTS_EMAIL_FROM = env("SENSORGRID_ALERTS_EMAIL_FROM", "")
 
 # Outbound guard (SSRF): non-public addresses webhooks, MQTT channels, forwarders and
 # pipelines may still reach: CIDRs, addresses, host[:port] (docs/security.md).
@@ -148,6 +165,9 @@ SENSORGRID_MQTT_CONNECT_TIMEOUT = envfloat("SENSORGRID_MQTT_CONNECT_TIMEOUT", 60
 SENSORGRID_SERVE_HEADER_TIMEOUT = envfloat("SENSORGRID_SERVE_HEADER_TIMEOUT", 10.0)
 SENSORGRID_SERVE_BODY_TIMEOUT = envfloat("SENSORGRID_SERVE_BODY_TIMEOUT", 30.0)
 SENSORGRID_SERVE_MAX_CONNECTIONS = envint("SENSORGRID_SERVE_MAX_CONNECTIONS", 1000)
+# `sensorgrid serve` also runs the MQTT ingest service in its process (embedded setups);
+# `serve --ingest` sets it for its own process before the ASGI app starts.
+SENSORGRID_SERVE_INGEST = envbool("SENSORGRID_SERVE_INGEST", False)
 # Observability (docs/operations.md). Shared directory of the multiprocess metrics
 # of this host's processes; empty: each process keeps its metrics in memory.
 SENSORGRID_METRICS_DIR = env("SENSORGRID_METRICS_DIR") or env("PROMETHEUS_MULTIPROC_DIR")

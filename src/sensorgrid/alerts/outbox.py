@@ -33,10 +33,6 @@ from sensorgrid.alerts.models import Channel, Delivery, DeliveryStatus
 log = logging.getLogger(__name__)
 
 
-def setting(name: str, default):
-    return getattr(settings, name, default)
-
-
 def enqueue(
     channel: Channel, event: str, payload: dict, now: datetime | None = None, **links
 ) -> Delivery:
@@ -55,7 +51,7 @@ def enqueue(
 
 def kick(delivery_id: int) -> None:
     """Ask a worker to send one delivery now (the periodic task catches what this misses)."""
-    if not setting("SENSORGRID_ALERTS_SEND_AT_ONCE", True):
+    if not settings.SENSORGRID_ALERTS_SEND_AT_ONCE:
         return
     from sensorgrid.alerts.tasks import send_delivery
 
@@ -67,8 +63,8 @@ def kick(delivery_id: int) -> None:
 
 def backoff(attempts: int) -> timedelta:
     """Delay after the ``attempts``-th failed attempt: base × 2^(attempts − 1), capped."""
-    base = float(setting("SENSORGRID_ALERTS_RETRY_BASE", 30))
-    cap = float(setting("SENSORGRID_ALERTS_RETRY_MAX", 3600))
+    base = float(settings.SENSORGRID_ALERTS_RETRY_BASE)
+    cap = float(settings.SENSORGRID_ALERTS_RETRY_MAX)
     return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), cap))
 
 
@@ -86,7 +82,7 @@ def _due(now: datetime) -> Q:
 
 def claim(now: datetime, limit: int = 20, only: int | None = None) -> list[Claimed]:
     """Claim up to ``limit`` due deliveries for this worker (see the module docstring)."""
-    lease = timedelta(seconds=float(setting("SENSORGRID_ALERTS_DELIVERY_LEASE", 120)))
+    lease = timedelta(seconds=float(settings.SENSORGRID_ALERTS_DELIVERY_LEASE))
     claimed: list[tuple[int, uuid.UUID]] = []
     with transaction.atomic():
         candidates = Delivery.objects.filter(_due(now)).order_by("next_attempt_at", "pk")
@@ -113,7 +109,7 @@ def deliver(item: Claimed, now: datetime | None = None) -> str:
     delivery = item.delivery
     channel = delivery.channel
     mine = Delivery.objects.filter(pk=delivery.pk, claim=item.claim, status=DeliveryStatus.SENDING)
-    max_attempts = int(setting("SENSORGRID_ALERTS_MAX_ATTEMPTS", 10))
+    max_attempts = int(settings.SENSORGRID_ALERTS_MAX_ATTEMPTS)
     try:
         if not channel.enabled:
             raise SendError("the channel is disabled", retryable=False)

@@ -32,7 +32,7 @@ class RuleRef:
 
 
 def ttl() -> float:
-    return float(getattr(settings, "SENSORGRID_ALERTS_RULE_CACHE_TTL", 30.0))
+    return float(settings.SENSORGRID_ALERTS_RULE_CACHE_TTL)
 
 
 def nodes_in_scope(rule: AlertRule, now: datetime | None = None):

@@ -33,7 +33,7 @@ def repeated_failure(pipeline, run) -> int:
     if not recipients:
         log.warning("pipeline %s failed twice; its organization has no owner email", pipeline.key)
         return 0
-    base = getattr(settings, "SENSORGRID_BASE_URL", "").rstrip("/")
+    base = settings.SENSORGRID_BASE_URL.rstrip("/")
     link = f"{base}/admin/geo/pipeline/{pipeline.pk}/change/" if base else ""
     subject = f"[SensorGrid] Pipeline {pipeline.key} failed twice in a row"
     body = "\n".join(

@@ -72,7 +72,7 @@ def run_due(now: datetime | None = None) -> list[PipelineRun]:
 
 def fail_stale(now: datetime) -> int:
     """Runs still 'running' long after any run could take: their worker died."""
-    limit = timedelta(seconds=getattr(settings, "SENSORGRID_GEO_RUN_TIMEOUT", 6 * 3600))
+    limit = timedelta(seconds=settings.SENSORGRID_GEO_RUN_TIMEOUT)
     return PipelineRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - limit).update(
         status=RunStatus.FAILED,
         finished_at=now,

@@ -111,7 +111,7 @@ def _entries(raw: tuple[str, ...]) -> tuple[_Entry, ...]:
 
 
 def allowance() -> tuple[_Entry, ...]:
-    raw = getattr(settings, "SENSORGRID_OUTBOUND_ALLOW", ()) or ()
+    raw = settings.SENSORGRID_OUTBOUND_ALLOW or ()
     if isinstance(raw, str):
         raw = raw.split(",")
     return _entries(tuple(raw))

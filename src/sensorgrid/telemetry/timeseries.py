@@ -20,8 +20,6 @@ from django.db import connection
 
 from sensorgrid.telemetry.models import Resolution, Rollup, Sample
 
-DEFAULT_MAX_POINTS = 10_000
-
 #: bucket name → seconds (None: raw samples)
 BUCKETS: dict[str, int | None] = {
     "raw": None,
@@ -53,7 +51,7 @@ class TooManyPoints(Exception):
 
 
 def max_points() -> int:
-    return int(getattr(settings, "SENSORGRID_TIMESERIES_MAX_POINTS", DEFAULT_MAX_POINTS))
+    return int(settings.SENSORGRID_TIMESERIES_MAX_POINTS)
 
 
 def query(

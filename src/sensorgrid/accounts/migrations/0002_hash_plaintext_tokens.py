@@ -21,7 +21,7 @@ def hash_plaintext_tokens(apps, schema_editor):
     if OLD_TABLE not in connection.introspection.table_names():
         return
     ApiToken = apps.get_model("accounts", "ApiToken")
-    days = getattr(settings, "SENSORGRID_TOKEN_TTL_DAYS", 30)
+    days = settings.SENSORGRID_TOKEN_TTL_DAYS
     expires_at = timezone.now() + timedelta(days=days) if days > 0 else None
     with connection.cursor() as cursor:
         key = connection.ops.quote_name("key")

@@ -64,7 +64,7 @@ def send(channel, delivery) -> None:
     message = EmailMessage(
         subject=subject,
         body=text,
-        from_email=getattr(settings, "SENSORGRID_ALERTS_EMAIL_FROM", None),
+        from_email=settings.SENSORGRID_ALERTS_EMAIL_FROM or None,  # None: DEFAULT_FROM_EMAIL
         to=channel.config["to"],
         headers={"Message-ID": f"<{key}@sensorgrid>", "X-SensorGrid-Delivery": key},
     )

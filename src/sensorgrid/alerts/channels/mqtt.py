@@ -91,7 +91,7 @@ def public_config(config: dict) -> dict:
 
 def send(channel, delivery) -> None:
     parts = urlsplit(channel.config["url"])
-    timeout = float(getattr(settings, "SENSORGRID_ALERTS_MQTT_TIMEOUT", 10))
+    timeout = float(settings.SENSORGRID_ALERTS_MQTT_TIMEOUT)
     body = json.dumps(
         {**delivery.payload, "idempotency_key": str(delivery.idempotency_key)},
         separators=(",", ":"),

@@ -101,7 +101,7 @@ def send(channel, delivery) -> None:
             "X-SensorGrid-Signature": signature(channel.secret, timestamp, key, body),
         },
     )
-    timeout = float(getattr(settings, "SENSORGRID_ALERTS_HTTP_TIMEOUT", 10))
+    timeout = float(settings.SENSORGRID_ALERTS_HTTP_TIMEOUT)
     try:
         with _opener.open(request, timeout=timeout) as response:
             response.read(65536)

@@ -86,8 +86,8 @@ def at_q(moment: datetime) -> Q:
 
 
 def page(params) -> tuple[int, int]:
-    default = getattr(settings, "SENSORGRID_GEO_PAGE_SIZE", 1000)
-    maximum = getattr(settings, "SENSORGRID_GEO_MAX_LIMIT", 10000)
+    default = settings.SENSORGRID_GEO_PAGE_SIZE
+    maximum = settings.SENSORGRID_GEO_MAX_LIMIT
     limit = _integer(params, "limit", default, 1, maximum)
     offset = _integer(params, "offset", 0, 0, 10**9)
     return limit, offset

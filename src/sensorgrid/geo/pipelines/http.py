@@ -19,20 +19,14 @@ CHUNK = 64 * 1024
 
 
 def user_agent() -> str:
-    from sensorgrid import __version__
-
     # Overpass and Wikipedia ask every client to say who it is.
-    return getattr(
-        settings,
-        "SENSORGRID_GEO_USER_AGENT",
-        f"SensorGrid/{__version__} (open-data pipelines; +https://github.com/sensorgrid)",
-    )
+    return settings.SENSORGRID_GEO_USER_AGENT
 
 
 def download(request: Request, progress: Progress = no_progress) -> tuple[bytes, str]:
     """The body and content type of ``request``; PipelineError for anything but a 2xx."""
-    timeout = getattr(settings, "SENSORGRID_GEO_FETCH_TIMEOUT", 60)
-    limit = getattr(settings, "SENSORGRID_GEO_FETCH_MAX_BYTES", 50 * 1024 * 1024)
+    timeout = settings.SENSORGRID_GEO_FETCH_TIMEOUT
+    limit = settings.SENSORGRID_GEO_FETCH_MAX_BYTES
     headers = {"User-Agent": user_agent(), "Accept": "*/*", **request.headers}
     req = urllib.request.Request(
         request.url, data=request.data, headers=headers, method=request.method

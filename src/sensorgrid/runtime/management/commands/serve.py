@@ -1,11 +1,6 @@
-import os
-
 import uvicorn
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-
-from sensorgrid.env import envbool
-
-INGEST_VARIABLE = "SENSORGRID_SERVE_INGEST"
 
 
 class Command(BaseCommand):
@@ -20,18 +15,20 @@ class Command(BaseCommand):
             action="store_true",
             default=None,
             help="Also run the MQTT ingest service in this process (embedded setups: the "
-            f"in-memory channel layer only reaches this process). Env: {INGEST_VARIABLE}=1.",
+            "in-memory channel layer only reaches this process). Env: SENSORGRID_SERVE_INGEST=1.",
         )
 
     def handle(self, *args, host: str, port: int, workers: int, ingest: bool | None, **options):
-        ingest = envbool(INGEST_VARIABLE) if ingest is None else ingest
+        ingest = settings.SENSORGRID_SERVE_INGEST if ingest is None else ingest
         if ingest and workers > 1:
             raise CommandError(
                 "--ingest runs one ingest service inside the web process: use it with "
                 "--workers 1, or run `sensorgrid ingest` beside several workers."
             )
-        # Read by the lifespan handler of sensorgrid.asgi (in this process: one worker).
-        os.environ[INGEST_VARIABLE] = "1" if ingest else "0"
+        # The command line wins over the environment for this process. Read by the
+        # lifespan handler of sensorgrid.asgi, which runs here: ingest means one worker,
+        # and worker processes of --workers N read the (then false) environment again.
+        settings.SENSORGRID_SERVE_INGEST = ingest
         uvicorn.run(
             "sensorgrid.asgi:application",
             host=host,
