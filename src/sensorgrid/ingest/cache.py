@@ -9,6 +9,7 @@ within the TTL.
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models.signals import post_delete, post_save
@@ -35,12 +36,20 @@ class QuantityRef:
     max_value: float | None
 
 
-class _Directory:
-    def __init__(self) -> None:
+#: Expiry of an entry that was never loaded or was cleared. Stamps are expiries, not
+#: load times: ``time.monotonic()`` counts from machine boot, so "loaded at 0.0" looked
+#: fresh to a process started within a TTL of boot (a systemd service), which then
+#: refused every value as an unknown quantity for a minute.
+EXPIRED = float("-inf")
+
+
+class Directory:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._nodes: dict[str, tuple[float, tuple[NodeRef, ...]]] = {}
         self._quantities: dict[str, QuantityRef] = {}
-        self._quantities_loaded = 0.0
+        self._quantities_expire = EXPIRED
 
     def nodes(self, device_ids: set[str]) -> dict[str, tuple[NodeRef, ...]]:
         """The nodes of these device ids, in every organization (one per organization).
@@ -51,7 +60,7 @@ class _Directory:
         """
         from sensorgrid.inventory.models import Node
 
-        now = time.monotonic()
+        now = self._clock()
         wanted = {device_id: canonical(device_id) for device_id in device_ids}
         found: dict[str, tuple[NodeRef, ...]] = {}
         missing = set()
@@ -81,12 +90,12 @@ class _Directory:
     def quantities(self) -> dict[str, QuantityRef]:
         from sensorgrid.inventory.models import Quantity
 
-        if time.monotonic() - self._quantities_loaded > TTL:
+        if self._clock() >= self._quantities_expire:
             rows = Quantity.objects.values_list("id", "key", "min_value", "max_value")
             quantities = {key: QuantityRef(pk, key, low, high) for pk, key, low, high in rows}
             with self._lock:
                 self._quantities = quantities
-                self._quantities_loaded = time.monotonic()
+                self._quantities_expire = self._clock() + TTL
         return self._quantities
 
     def forget_node(self, device_id: str) -> None:
@@ -100,10 +109,10 @@ class _Directory:
     def clear(self) -> None:
         with self._lock:
             self._nodes.clear()
-            self._quantities_loaded = 0.0
+            self._quantities_expire = EXPIRED
 
 
-directory = _Directory()
+directory = Directory()
 
 
 def _node_changed(sender, instance, **kwargs) -> None:

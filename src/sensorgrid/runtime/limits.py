@@ -52,7 +52,10 @@ SERVICE_UNAVAILABLE = _response(b"503 Service Unavailable", b"Service Unavailabl
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits of the module docstring."""
 
-    _last_refusal_logged = 0.0
+    #: seconds, from machine boot: a process may start with it near 0, so the last
+    #: refusal logged starts at -inf (0.0 hid the first refusals of a fresh boot)
+    clock = staticmethod(time.monotonic)
+    _last_refusal_logged = float("-inf")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)  # loads the application, hence Django's settings
@@ -166,7 +169,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
     def _refuse_over_limit(self) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if now - LimitedHttpToolsProtocol._last_refusal_logged >= LOG_EVERY_SECONDS:
             LimitedHttpToolsProtocol._last_refusal_logged = now
             log.warning(
