@@ -31,11 +31,13 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from sensorgrid.ingest.mqtt import metrics
 from sensorgrid.ingest.mqtt.config import Options
@@ -147,7 +149,7 @@ class Connection:
         group = self.options.shared_group
         return f"$share/{group}/{topic_filter}" if group else topic_filter
 
-    def _make_client(self) -> paho.Client:
+    def _make_client(self) -> BufferedClient:
         v5 = self.options.protocol == "5"
         client = BufferedClient(
             callback_api_version=CallbackAPIVersion.VERSION2,
@@ -178,7 +180,7 @@ class Connection:
     def _guarded(name: str, callback: Callable[..., None]) -> Callable[..., None]:
         """``callback`` that never raises into paho's network thread, which it would end."""
 
-        def guarded(*args) -> None:
+        def guarded(*args: Any) -> None:
             try:
                 callback(*args)
             except Exception:
@@ -194,7 +196,7 @@ class Connection:
 
         return guarded
 
-    def _connect_arguments(self) -> dict:
+    def _connect_arguments(self) -> dict[str, Any]:
         if self.options.protocol != "5":
             return {}
         properties = Properties(PacketTypes.CONNECT)
@@ -203,7 +205,14 @@ class Connection:
         properties.ReceiveMaximum = self.options.inflight
         return {"clean_start": False, "properties": properties}
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_connect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         broker = self.options.broker
         if reason_code.is_failure:
             if reason_code.value in REFUSED_FOR_GOOD:
@@ -232,7 +241,7 @@ class Connection:
         )
         client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
 
-    def _on_connect_fail(self, client, userdata) -> None:
+    def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
         self._failed(self._describe(getattr(client, "connect_error", None)))
 
     def _describe(self, error: OSError | None) -> Failure:
@@ -292,13 +301,27 @@ class Connection:
             self.options.session_expiry,
         )
 
-    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+    def _on_subscribe(
+        self,
+        client: paho.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
         refused = [code for code in reason_codes if code.is_failure]
         if refused:
             log.error("the broker refused subscriptions: %s", ", ".join(map(str, refused)))
         self.subscribed.set()
 
-    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+    def _on_disconnect(
+        self,
+        client: paho.Client,
+        userdata: object,
+        flags: paho.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         self.connected.clear()
         self._next_generation()
         if reason_code != 0:
@@ -308,7 +331,7 @@ class Connection:
         with self._generation_lock:
             self.generation += 1
 
-    def _on_message(self, client, userdata, message: paho.MQTTMessage) -> None:
+    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
         try:
             topic = message.topic
         except UnicodeDecodeError:  # the spec forbids it; a broker may still pass it on

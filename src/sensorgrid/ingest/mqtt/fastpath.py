@@ -6,6 +6,7 @@ the fast path is no longer taken against a real broker.
 """
 
 import struct
+from typing import Any
 
 import paho.mqtt.client as paho
 
@@ -29,7 +30,7 @@ class BufferedClient(paho.Client):
     one is incremented per socket read or per message, which costs nothing measurable).
     """
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._inbox = b""
         self._inbox_at = 0
@@ -118,7 +119,7 @@ class BufferedClient(paho.Client):
     def _handle_on_message(self, message: paho.MQTTMessage) -> None:
         # Routing is SensorGrid's (routes.py): no per-filter callbacks are registered,
         # so paho's topic matcher, run for every message, is skipped.
-        self.on_message(self, self._userdata, message)
+        self.on_message(self, self._userdata, message)  # type: ignore[misc]  # set at start
 
     def reconnect(self) -> paho.MQTTErrorCode:
         self._inbox, self._inbox_at = b"", 0  # bytes of the old connection mean nothing now

@@ -13,12 +13,12 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from tenacity import Retrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
 from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.envelope import Envelope
@@ -40,7 +40,12 @@ class Stopped(Exception):
 
 
 class Ingester:
-    def __init__(self, options: Options, table: RouteTable, connection_class=Connection) -> None:
+    def __init__(
+        self,
+        options: Options,
+        table: RouteTable,
+        connection_class: Callable[..., Connection] = Connection,
+    ) -> None:
         self.options = options
         self.table = table
         self.queue: queue.Queue[Delivery] = queue.Queue(maxsize=options.inflight)
@@ -130,11 +135,11 @@ class Ingester:
                 len(batch) - acked,
             )
 
-    def _database_failed(self, state) -> None:
+    def _database_failed(self, state: RetryCallState) -> None:
         metrics.DATABASE_ERRORS.inc()
         log.warning(
             "database unavailable (%s); retrying a batch of messages, none acknowledged",
-            state.outcome.exception(),
+            state.outcome.exception(),  # type: ignore[union-attr]  # set before a sleep
         )
         connection.close()  # a new one is opened for the retry
 
@@ -204,8 +209,8 @@ class Ingester:
             for delivery in unrouted:
                 self._keep(delivery, Reason.MALFORMED, "no route matches this topic")
                 counts[UNROUTED, "unrouted"] += 1
-        for (route, outcome), count in counts.items():
-            metrics.MESSAGES.labels(route, outcome).inc(count)
+        for (label, kind), count in counts.items():
+            metrics.MESSAGES.labels(label, kind).inc(count)
         metrics.SAMPLES.labels("new").inc(inserted)
         metrics.SAMPLES.labels("duplicate").inc(duplicates)
 
