@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models.signals import post_delete, post_save
 
@@ -115,15 +116,15 @@ class Directory:
 directory = Directory()
 
 
-def _node_changed(sender, instance, **kwargs) -> None:
+def _node_changed(sender: object, instance: Any, **kwargs: object) -> None:
     directory.forget_node(instance.device_id)
 
 
-def _node_model_changed(sender, instance, **kwargs) -> None:
+def _node_model_changed(sender: object, instance: object, **kwargs: object) -> None:
     directory.forget_nodes()  # the codec of any number of nodes may have changed
 
 
-def _quantity_changed(sender, instance, **kwargs) -> None:
+def _quantity_changed(sender: object, instance: object, **kwargs: object) -> None:
     directory.clear()
 
 
