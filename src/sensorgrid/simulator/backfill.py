@@ -10,12 +10,12 @@ from datetime import datetime
 
 from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.envelope import Envelope
-from sensorgrid.ingest.mqtt.routes import BUILTIN, Route, RouteTable
+from sensorgrid.ingest.mqtt.routes import RouteTable, builtin
 from sensorgrid.simulator.profiles import Device, Profile
 from sensorgrid.simulator.run import Schedule, history
 
 BATCH = 500
-ROUTES = RouteTable(Route(*route) for route in BUILTIN)
+ROUTES = RouteTable(builtin())
 
 
 @dataclass

@@ -23,14 +23,13 @@ from rest_framework.views import APIView
 
 from sensorgrid.ingest import decoders, pipeline
 from sensorgrid.ingest.api.auth import Device, IngestCredentialAuthentication
-from sensorgrid.ingest.decoders import lorawan
-from sensorgrid.ingest.decoders.chirpstack import OTHER_EVENTS
 from sensorgrid.ingest.envelope import Envelope
 
 CONTENT_TYPES = ("application/json", "application/x-ndjson", "application/ndjson")
-#: Decoders of LoRaWAN network servers: their envelopes have the source "lorawan".
-#: Decoders whose webhook names the event in ``?event=``; only ``up`` carries values.
-EVENT_PARAMETER = ("chirpstack", "chirpstack_v3")
+#: The webhook events besides ``up`` that decoders declare (for the API schema).
+OTHER_EVENTS = tuple(
+    dict.fromkeys(event for decoder in decoders.registered() for event in decoder.webhook_events)
+)
 
 
 class IsDevice(permissions.BasePermission):
@@ -159,7 +158,9 @@ class DecoderIngestView(IngestView):
             raise exceptions.NotFound(
                 f"No decoder {decoder!r}; known: {', '.join(decoders.available())}."
             )
-        if decoder in EVENT_PARAMETER and request.query_params.get("event", "up") != "up":
+        # A webhook that names the event in ``?event=``: only ``up`` carries values.
+        events = decoders.get(decoder).webhook_events
+        if events and request.query_params.get("event", "up") != "up":
             return Response(status=status.HTTP_204_NO_CONTENT)
         return ingest(request, decoder)
 
@@ -167,7 +168,7 @@ class DecoderIngestView(IngestView):
 def ingest(request: Request, decoder: str) -> Response:
     content_type = request.content_type.split(";")[0].strip().lower()
     envelope = Envelope(
-        source="lorawan" if decoder in lorawan.NETWORK_SERVERS else "http",
+        source=decoders.source_of(decoder, "http"),
         topic=request.path,
         payload=request.body,  # RequestDataTooBig above the limit → 413
         received_at=timezone.now(),

@@ -8,7 +8,9 @@ function, and import the module in ``codecs/__init__.py``.
 
 from typing import Any, ClassVar
 
-_REGISTRY: dict[str, "Codec"] = {}
+from sensorgrid.ingest.registry import Registry
+
+REGISTRY: Registry["Codec"] = Registry("codec")
 
 
 class CodecError(ValueError):
@@ -26,9 +28,7 @@ class Codec:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.key in _REGISTRY:
-            raise ValueError(f"two codecs claim the key {cls.key!r}")
-        _REGISTRY[cls.key] = cls()
+        REGISTRY.add(cls.key, cls())
 
     def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
         """Return {quantity key: value}; raise CodecError for a truncated or corrupt frame.
@@ -39,11 +39,8 @@ class Codec:
 
 
 def get(key: str) -> Codec:
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        raise KeyError(f"no codec {key!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+    return REGISTRY.get(key)
 
 
 def available() -> list[str]:
-    return sorted(_REGISTRY)
+    return REGISTRY.keys()

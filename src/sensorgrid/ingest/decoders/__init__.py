@@ -8,6 +8,14 @@ from sensorgrid.ingest.decoders import (  # noqa: F401
     ttn,
     vehicle,
 )
-from sensorgrid.ingest.decoders.base import Decoder, available, get
+from sensorgrid.ingest.decoders.base import (
+    Decoder,
+    JsonDecoder,
+    Refused,
+    available,
+    get,
+    registered,
+    source_of,
+)
 
-__all__ = ["Decoder", "available", "get"]
+__all__ = ["Decoder", "JsonDecoder", "Refused", "available", "get", "registered", "source_of"]

@@ -1,7 +1,9 @@
 """The decoder registry. A decoder is a small class in its own module.
 
-To add one: subclass ``Decoder``, set ``key``, implement ``decode`` as a pure
-function of the envelope, and import the module in ``decoders/__init__.py``.
+To add one: subclass ``Decoder`` (``JsonDecoder`` for JSON payloads), set ``key``,
+implement ``decode`` (or ``message``) as a pure function of the envelope, declare
+its ``source``, built-in ``routes`` and ``webhook_events`` if it has any, and import
+the module in ``decoders/__init__.py``. Nothing else names decoders.
 """
 
 import json
@@ -11,35 +13,96 @@ from typing import Any, ClassVar
 
 import orjson
 
-from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Raw
+from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, Raw, Refusal
+from sensorgrid.ingest.registry import Registry
 
-_REGISTRY: dict[str, "Decoder"] = {}
+REGISTRY: Registry["Decoder"] = Registry("decoder")
 
 
 class Decoder:
     key: ClassVar[str]
     description: ClassVar[str] = ""
+    #: The source of its envelopes ("lorawan" for network servers); None: the transport's
+    #: ("mqtt" or "http").
+    source: ClassVar[str | None] = None
+    #: MQTT topic patterns every ingester routes to it unless settings replace them.
+    routes: ClassVar[tuple[str, ...]] = ()
+    #: Events besides ``up`` its webhook names in ``?event=``: any event but ``up`` is
+    #: answered 204 without storing anything. Empty: the parameter is ignored.
+    webhook_events: ClassVar[tuple[str, ...]] = ()
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.key in _REGISTRY:
-            raise ValueError(f"two decoders claim the key {cls.key!r}")
-        _REGISTRY[cls.key] = cls()
+        if "key" in cls.__dict__:  # a base without a key (JsonDecoder) is not registered
+            REGISTRY.add(cls.key, cls())
 
     def decode(self, envelope: Envelope) -> Decoded:
         """Turn the payload into messages; raise DecodeError if none can be read."""
         raise NotImplementedError
 
 
+class Refused(ValueError):
+    """A document refused for another reason than ``malformed``, or naming its device."""
+
+    def __init__(self, reason: str, detail: str, device: str = "") -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.device = device
+
+
+class JsonDecoder(Decoder):
+    """One message per JSON document (``parse_json_documents``); each is read alone.
+
+    ``message`` raises ``Refused`` (a reason and device) or ``ValueError`` (malformed,
+    with ``device_hint``'s device) to refuse one document; returns None to skip one
+    that carries nothing to store.
+    """
+
+    def decode(self, envelope: Envelope) -> Decoded:
+        messages, refusals = [], []
+        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
+            try:
+                message = self.message(index, document, raw, envelope)
+            except Refused as exc:
+                refusals.append(Refusal(index, exc.reason, str(exc), raw, exc.device))
+            except ValueError as exc:
+                hint = self.device_hint(document)
+                refusals.append(Refusal(index, "malformed", str(exc), raw, hint))
+            else:
+                if message is not None:
+                    messages.append(message)
+        return Decoded(tuple(messages), tuple(refusals))
+
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message | None:
+        raise NotImplementedError
+
+    def device_hint(self, document: object) -> str:
+        """The device a malformed document seems to be from, for its dead letter."""
+        return ""
+
+
 def get(key: str) -> Decoder:
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        raise KeyError(f"no decoder {key!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+    return REGISTRY.get(key)
 
 
 def available() -> list[str]:
-    return sorted(_REGISTRY)
+    return REGISTRY.keys()
+
+
+def source_of(key: str, transport: str) -> str:
+    """The source of envelopes for decoder ``key`` received over ``transport``.
+
+    An unknown key gets the transport's: the caller reports the key itself.
+    """
+    try:
+        return REGISTRY.get(key).source or transport
+    except KeyError:
+        return transport
+
+
+def registered() -> list[Decoder]:
+    """Every decoder, in import order (the order of the built-in routes)."""
+    return REGISTRY.items()
 
 
 def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:

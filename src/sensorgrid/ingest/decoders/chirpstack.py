@@ -29,39 +29,21 @@ from typing import Any
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders import lorawan
-from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Frame, Message, Radio, Raw, Refusal
+from sensorgrid.ingest.decoders.base import JsonDecoder
+from sensorgrid.ingest.envelope import Envelope, Frame, Message, Radio, Raw
 
 #: Integration events besides ``up``; they carry no measurements (docs/lorawan.md).
 OTHER_EVENTS = ("join", "status", "ack", "txack", "log", "location", "integration", "error")
 
 
-class _Uplinks:
-    """Both versions: one message per uplink document (a mixin: it has no key)."""
-
-    def decode(self, envelope: Envelope) -> Decoded:
-        messages, refusals = [], []
-        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
-            try:
-                messages.append(self.message(index, document, raw))
-            except ValueError as exc:
-                refusals.append(
-                    Refusal(index, "malformed", str(exc), raw, self.device_hint(document))
-                )
-        return Decoded(tuple(messages), tuple(refusals))
-
-    def message(self, index: int, document: object, raw: Raw) -> Message:
-        raise NotImplementedError
-
-    def device_hint(self, document: object) -> str:
-        return ""
-
-
-class ChirpStackV4(_Uplinks, Decoder):
+class ChirpStackV4(JsonDecoder):
     key = "chirpstack"
     description = "ChirpStack v4 uplink event (JSON)"
+    source = "lorawan"
+    routes = ("application/+/device/+/event/up",)
+    webhook_events = OTHER_EVENTS
 
-    def message(self, index: int, document: object, raw: Raw) -> Message:
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
         document = _object(document)
         info = document.get("deviceInfo")
         if not isinstance(info, dict):
@@ -84,11 +66,14 @@ class ChirpStackV4(_Uplinks, Decoder):
         return hint[:200] if isinstance(hint, str) else ""
 
 
-class ChirpStackV3(_Uplinks, Decoder):
+class ChirpStackV3(JsonDecoder):
     key = "chirpstack_v3"
     description = "ChirpStack v3 uplink event (json or legacy json_v3 marshaler)"
+    source = "lorawan"
+    routes = ("application/+/device/+/rx",)
+    webhook_events = OTHER_EVENTS
 
-    def message(self, index: int, document: object, raw: Raw) -> Message:
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
         document = _object(document)
         eui = lorawan.eui_hex(document.get("devEUI"), "devEUI")
         device, also = lorawan.device_ids(eui, document.get("deviceName"))

@@ -80,8 +80,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from sensorgrid.ingest import timestamps
-from sensorgrid.ingest.decoders.base import Decoder, normalized_name, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Refusal
+from sensorgrid.ingest.decoders.base import JsonDecoder, Refused, normalized_name
+from sensorgrid.ingest.envelope import Envelope, Message, Raw
 from sensorgrid.inventory.quantities import SEED
 
 SCHEMA: dict[str, Any] = json.loads(
@@ -192,31 +192,26 @@ NAMES: dict[str, tuple[str, ...]] = {
 }
 
 
-class KpiMessage(Decoder):
+class KpiMessage(JsonDecoder):
     key = "kpi"
     description = 'KPI message: {"clientId", "unixTimestamp", "timestamp", "kpis": [...]}'
+    routes = ("kpi/{device}/#", "/kpi/#")
 
-    def decode(self, envelope: Envelope) -> Decoded:
-        messages, refusals = [], []
-        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
-            problem = schema_problem(document)
-            client = document.get("clientId") if isinstance(document, dict) else None
-            client = client[:200] if isinstance(client, str) else ""
-            if problem is not None:
-                refusals.append(Refusal(index, "malformed", problem, raw, client))
-                continue
-            assert isinstance(document, dict)  # the schema says so
-            if envelope.device and client != envelope.device:
-                detail = f"the payload names device {client!r} on the topic of {envelope.device!r}"
-                refusals.append(Refusal(index, "forbidden-device", detail, raw, envelope.device))
-                continue
-            try:
-                ts = _timestamp(document)
-            except ValueError as exc:
-                refusals.append(Refusal(index, "bad-timestamp", str(exc), raw, client))
-                continue
-            messages.append(Message(index, client, ts, values(document["kpis"]), raw))
-        return Decoded(tuple(messages), tuple(refusals))
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
+        problem = schema_problem(document)
+        client = document.get("clientId") if isinstance(document, dict) else None
+        client = client[:200] if isinstance(client, str) else ""
+        if problem is not None:
+            raise Refused("malformed", problem, client)
+        assert isinstance(document, dict)  # the schema says so
+        if envelope.device and client != envelope.device:
+            detail = f"the payload names device {client!r} on the topic of {envelope.device!r}"
+            raise Refused("forbidden-device", detail, envelope.device)
+        try:
+            ts = _timestamp(document)
+        except ValueError as exc:
+            raise Refused("bad-timestamp", str(exc), client) from None
+        return Message(index, client, ts, values(document["kpis"]), raw)
 
 
 def schema_problem(document: object) -> str | None:

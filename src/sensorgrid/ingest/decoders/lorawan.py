@@ -59,9 +59,6 @@ ALIASES: dict[str, str] = {
     "bat_percent": "battery_level",
 }
 
-#: the decoders of LoRaWAN network servers: their envelopes' source is "lorawan"
-NETWORK_SERVERS = frozenset({"ttn", "chirpstack", "chirpstack_v3"})
-
 _SEEDED = frozenset(key for key, *_ in SEED)
 _CHANNEL = re.compile(r"(.+?)_(\d{1,9})")
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")

@@ -12,8 +12,8 @@ marks a measurement error: such a sample is refused with the reason device-error
 from typing import Any
 
 from sensorgrid.ingest import timestamps
-from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Refusal
+from sensorgrid.ingest.decoders.base import JsonDecoder, Refused
+from sensorgrid.ingest.envelope import Envelope, Message, Raw
 
 FIELDS = {
     "co2_ppm": "co2",
@@ -22,35 +22,26 @@ FIELDS = {
 }
 
 
-class Managair(Decoder):
+class Managair(JsonDecoder):
     key = "managair"
     description = "Clair managair sample (JSON:API or plain attributes)"
 
-    def decode(self, envelope: Envelope) -> Decoded:
-        messages, refusals = [], []
-        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
-            try:
-                attributes = _attributes(document)
-                device = _node(document, attributes)
-                if attributes.get("measurement_status") == "E":
-                    refusals.append(
-                        Refusal(index, "device-error", "measurement_status E", raw, device)
-                    )
-                    continue
-                if "timestamp_s" not in attributes:
-                    raise ValueError('"timestamp_s" is required')
-                ts = timestamps.parse(attributes["timestamp_s"])
-                values = tuple(
-                    (quantity, attributes[name])
-                    for name, quantity in FIELDS.items()
-                    if attributes.get(name) is not None
-                )
-                if not values:
-                    raise ValueError(f"no measurement: expected one of {', '.join(FIELDS)}")
-                messages.append(Message(index, device, ts, values, raw))
-            except ValueError as exc:
-                refusals.append(Refusal(index, "malformed", str(exc), raw))
-        return Decoded(tuple(messages), tuple(refusals))
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
+        attributes = _attributes(document)
+        device = _node(document, attributes)
+        if attributes.get("measurement_status") == "E":
+            raise Refused("device-error", "measurement_status E", device)
+        if "timestamp_s" not in attributes:
+            raise ValueError('"timestamp_s" is required')
+        ts = timestamps.parse(attributes["timestamp_s"])
+        values = tuple(
+            (quantity, attributes[name])
+            for name, quantity in FIELDS.items()
+            if attributes.get(name) is not None
+        )
+        if not values:
+            raise ValueError(f"no measurement: expected one of {', '.join(FIELDS)}")
+        return Message(index, device, ts, values, raw)
 
 
 def _attributes(document: object) -> dict[str, Any]:

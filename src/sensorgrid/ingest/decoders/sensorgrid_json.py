@@ -7,32 +7,23 @@ left out too, and must match the topic if given.
 """
 
 from sensorgrid.ingest import timestamps
-from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Raw, Refusal
+from sensorgrid.ingest.decoders.base import JsonDecoder, Refused
+from sensorgrid.ingest.envelope import Envelope, Message, Raw
 
 
-class SensorGridJson(Decoder):
+class SensorGridJson(JsonDecoder):
     key = "json"
     description = 'SensorGrid JSON: {"device", "ts", "values": {quantity: value}}'
+    routes = ("sensorgrid/{device}/up",)
 
-    def decode(self, envelope: Envelope) -> Decoded:
-        messages, refusals = [], []
-        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
-            try:
-                messages.append(self._message(index, document, raw, envelope.device))
-            except _Mismatch as exc:
-                refusals.append(Refusal(index, "forbidden-device", str(exc), raw, envelope.device))
-            except ValueError as exc:
-                device = document.get("device") if isinstance(document, dict) else ""
-                refusals.append(Refusal(index, "malformed", str(exc), raw, str(device or "")[:200]))
-        return Decoded(tuple(messages), tuple(refusals))
-
-    def _message(self, index: int, document: object, raw: Raw, topic_device: str) -> Message:
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
+        topic_device = envelope.device
         if not isinstance(document, dict):
             raise ValueError(f"expected a JSON object, got {type(document).__name__}")
         device = document.get("device", topic_device or None)
         if topic_device and device != topic_device:
-            raise _Mismatch(f"the payload names device {device!r} on the topic of {topic_device!r}")
+            detail = f"the payload names device {device!r} on the topic of {topic_device!r}"
+            raise Refused("forbidden-device", detail, topic_device)
         if not isinstance(device, str) or not device:
             raise ValueError('"device" must be a non-empty string (the node\'s device id)')
         values = document.get("values")
@@ -46,6 +37,6 @@ class SensorGridJson(Decoder):
                 raise ValueError(f'"ts": {exc}') from None
         return Message(index, device, ts, tuple(values.items()), raw)
 
-
-class _Mismatch(ValueError):
-    pass
+    def device_hint(self, document: object) -> str:
+        device = document.get("device") if isinstance(document, dict) else ""
+        return str(device or "")[:200]

@@ -24,31 +24,27 @@ zero, so a missing ``f_cnt`` or ``f_port`` is unknown rather than an error.
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders import lorawan
-from sensorgrid.ingest.decoders.base import Decoder, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Frame, Message, Radio, Raw, Refusal
+from sensorgrid.ingest.decoders.base import JsonDecoder
+from sensorgrid.ingest.envelope import Envelope, Frame, Message, Radio, Raw
 
 #: The gateway id under which Packet Broker forwards receptions of other networks.
 PACKET_BROKER = "packetbroker"
 
 
-class TheThingsStack(Decoder):
+class TheThingsStack(JsonDecoder):
     key = "ttn"
     description = "The Things Stack v3 uplink message (TTN, TTI)"
+    source = "lorawan"
+    routes = ("v3/+/devices/+/up",)
 
-    def decode(self, envelope: Envelope) -> Decoded:
-        messages, refusals = [], []
-        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
-            try:
-                message = _message(index, document, raw)
-            except ValueError as exc:
-                device = lorawan.dig(document, "end_device_ids", "dev_eui") or lorawan.dig(
-                    document, "end_device_ids", "device_id"
-                )
-                refusals.append(Refusal(index, "malformed", str(exc), raw, str(device or "")[:200]))
-                continue
-            if message is not None:
-                messages.append(message)
-        return Decoded(tuple(messages), tuple(refusals))
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message | None:
+        return _message(index, document, raw)
+
+    def device_hint(self, document: object) -> str:
+        device = lorawan.dig(document, "end_device_ids", "dev_eui") or lorawan.dig(
+            document, "end_device_ids", "device_id"
+        )
+        return str(device or "")[:200]
 
 
 def _message(index: int, document: object, raw: Raw) -> Message | None:

@@ -34,8 +34,8 @@ from itertools import count
 from typing import Any
 
 from sensorgrid.ingest import timestamps
-from sensorgrid.ingest.decoders.base import Decoder, normalized_name, parse_json_documents
-from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Raw, Refusal
+from sensorgrid.ingest.decoders.base import JsonDecoder, Refused, normalized_name
+from sensorgrid.ingest.envelope import Envelope, Message, Raw
 
 #: quantity → the names a location field may have, first preferred
 LOCATION: dict[str, tuple[str, ...]] = {
@@ -47,46 +47,34 @@ LOCATION: dict[str, tuple[str, ...]] = {
 TOP_LEVEL = ("device_id", "timestamp", "speed", "location", "telemetry")
 
 
-class Vehicle(Decoder):
+class Vehicle(JsonDecoder):
     key = "vehicle"
     description = 'Vehicle telemetry: {"device_id", "timestamp", "speed", "location", "telemetry"}'
+    routes = ("device/data/{device}",)
 
-    def decode(self, envelope: Envelope) -> Decoded:
-        messages, refusals = [], []
-        for index, (document, raw) in enumerate(parse_json_documents(envelope)):
-            try:
-                messages.append(_message(index, document, raw, envelope.device))
-            except _Refused as exc:
-                refusals.append(Refusal(index, exc.reason, str(exc), raw, exc.device))
-        return Decoded(tuple(messages), tuple(refusals))
-
-
-class _Refused(ValueError):
-    def __init__(self, reason: str, detail: str, device: str = "") -> None:
-        super().__init__(detail)
-        self.reason = reason
-        self.device = device
+    def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
+        return _message(index, document, raw, envelope.device)
 
 
 def _message(index: int, document: object, raw: Raw, topic_device: str) -> Message:
     if not isinstance(document, dict):
-        raise _Refused("malformed", f"expected a JSON object, got {type(document).__name__}")
+        raise Refused("malformed", f"expected a JSON object, got {type(document).__name__}")
     device = _device(document.get("device_id"), topic_device)
     if document.get("speed") is None:
-        raise _Refused("malformed", '"speed" (km/h) is required', device)
+        raise Refused("malformed", '"speed" (km/h) is required', device)
     ts = None
     if document.get("timestamp") is not None:
         try:
             ts = timestamps.parse(document["timestamp"])
         except ValueError as exc:
-            raise _Refused("bad-timestamp", f'"timestamp": {exc}', device) from None
+            raise Refused("bad-timestamp", f'"timestamp": {exc}', device) from None
     values = _Values()
     values.put("speed", document["speed"], "")
     try:
         _location(document.get("location"), values)
         telemetry = _object(document.get("telemetry"), "telemetry")
     except ValueError as exc:
-        raise _Refused("malformed", str(exc), device) from None
+        raise Refused("malformed", str(exc), device) from None
     for name, value in telemetry.items():
         values.put(normalized_name(str(name)), value, "telemetry")
     for name, value in document.items():
@@ -98,13 +86,13 @@ def _message(index: int, document: object, raw: Raw, topic_device: str) -> Messa
 def _device(device_id: object, topic_device: str) -> str:
     if device_id is None:
         if not topic_device:
-            raise _Refused("malformed", '"device_id" is required (the topic names no device)')
+            raise Refused("malformed", '"device_id" is required (the topic names no device)')
         return topic_device
     if isinstance(device_id, bool) or not isinstance(device_id, str | int) or device_id == "":
-        raise _Refused("malformed", '"device_id" must be a non-empty string or an integer')
+        raise Refused("malformed", '"device_id" must be a non-empty string or an integer')
     device = str(device_id)
     if topic_device and device != topic_device:
-        raise _Refused(
+        raise Refused(
             "forbidden-device",
             f"the payload names device {device!r} on the topic of {topic_device!r}",
             topic_device,

@@ -7,9 +7,8 @@ from django.conf import settings
 
 from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest import decoders
-from sensorgrid.ingest.decoders import lorawan
 from sensorgrid.ingest.mqtt import broker
-from sensorgrid.ingest.mqtt.routes import BUILTIN, Route, RouteError, RouteTable
+from sensorgrid.ingest.mqtt.routes import Route, RouteError, RouteTable, builtin
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +45,7 @@ def options(url: str = "", instance: int = 0, **overrides: Any) -> Options:
 
 
 def source_of(decoder: str) -> str:
-    return "lorawan" if decoder in lorawan.NETWORK_SERVERS else "mqtt"
+    return decoders.source_of(decoder, "mqtt")
 
 
 def route_table() -> RouteTable:
@@ -75,7 +74,7 @@ def route_table() -> RouteTable:
 
 def _settings_routes() -> list[Route]:
     if not settings.SENSORGRID_MQTT_ROUTES:
-        return [Route(*route) for route in BUILTIN]
+        return builtin()
     routes = []
     for item in settings.SENSORGRID_MQTT_ROUTES:
         pattern, equals, decoder = item.rpartition("=")

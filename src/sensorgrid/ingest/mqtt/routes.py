@@ -12,20 +12,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from sensorgrid.ingest import decoders
 from sensorgrid.ingest.envelope import Authority
 
 DEVICE = "{device}"
 
-#: (pattern, decoder, source) routes every ingester has unless settings replace them.
-BUILTIN: tuple[tuple[str, str, str], ...] = (
-    ("sensorgrid/{device}/up", "json", "mqtt"),
-    ("kpi/{device}/#", "kpi", "mqtt"),
-    ("/kpi/#", "kpi", "mqtt"),
-    ("device/data/{device}", "vehicle", "mqtt"),
-    ("v3/+/devices/+/up", "ttn", "lorawan"),
-    ("application/+/device/+/event/up", "chirpstack", "lorawan"),
-    ("application/+/device/+/rx", "chirpstack_v3", "lorawan"),
-)
+
+def builtin() -> list["Route"]:
+    """The routes every ingester has unless settings replace them: each decoder's own."""
+    return [
+        Route(pattern, decoder.key, decoder.source or "mqtt")
+        for decoder in decoders.registered()
+        for pattern in decoder.routes
+    ]
 
 
 class RouteError(ValueError):

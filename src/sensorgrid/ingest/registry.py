@@ -1,0 +1,36 @@
+"""A registry of named plugins: decoders and codecs register themselves by key."""
+
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Items by key, in registration order; ``kind`` names them in error messages."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._items: dict[str, T] = {}
+
+    def add(self, key: str, item: T) -> None:
+        if key in self._items:
+            raise ValueError(f"two {self.kind}s claim the key {key!r}")
+        self._items[key] = item
+
+    def remove(self, key: str) -> None:
+        """Forget ``key`` (tests that register a throwaway plugin)."""
+        self._items.pop(key, None)
+
+    def get(self, key: str) -> T:
+        try:
+            return self._items[key]
+        except KeyError:
+            known = ", ".join(self.keys())
+            raise KeyError(f"no {self.kind} {key!r}; known: {known}") from None
+
+    def keys(self) -> list[str]:
+        return sorted(self._items)
+
+    def items(self) -> list[T]:
+        """Every item, in registration (import) order."""
+        return list(self._items.values())
