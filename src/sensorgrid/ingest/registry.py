@@ -1,4 +1,4 @@
-"""A registry of named plugins: decoders and codecs register themselves by key."""
+"""A registry of named plugins: decoders, codecs and simulator profiles register by key."""
 
 from typing import Generic, TypeVar
 

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-_REGISTRY: dict[str, "Profile"] = {}
+from sensorgrid.ingest.registry import Registry
+
+REGISTRY: Registry["Profile"] = Registry("profile")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +48,7 @@ class Profile:
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.key in _REGISTRY:
-            raise ValueError(f"two profiles claim the key {cls.key!r}")
-        _REGISTRY[cls.key] = cls()
+        REGISTRY.add(cls.key, cls())
 
     def device(self, index: int, seed: int) -> Device:
         """Device number ``index`` (from 1) of the run with ``seed``."""
@@ -66,14 +66,11 @@ class Profile:
 
 
 def get(key: str) -> Profile:
-    try:
-        return _REGISTRY[key]
-    except KeyError:
-        raise KeyError(f"no profile {key!r}; known: {', '.join(sorted(_REGISTRY))}") from None
+    return REGISTRY.get(key)
 
 
 def available() -> list[str]:
-    return sorted(_REGISTRY)
+    return REGISTRY.keys()
 
 
 # Deterministic randomness. ``random.Random`` seeded with a string is stable across
