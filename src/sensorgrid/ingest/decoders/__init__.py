@@ -3,6 +3,7 @@
 from sensorgrid.ingest.decoders import (  # noqa: F401
     chirpstack,
     kpi,
+    kpi_strict,
     managair,
     sensorgrid_json,
     ttn,

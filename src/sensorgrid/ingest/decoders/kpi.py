@@ -8,7 +8,8 @@ One JSON object per device and instant (or a list of them, or NDJSON)::
               {"name": "pm2.5", "unitId": "µg/m³", "value": 8.2}]}
 
 Each document is checked against ``schemas/kpi.schema.json``, a superset of the
-schema of the MQTT KPI Collection Project (the schema says what it relaxes); a
+schema of the MQTT KPI Collection Project (the schema says what it relaxes; decoder
+``kpi_strict`` applies the project's schema as it is); a
 document that breaks it is refused as ``malformed`` with the JSON path and message of
 the most relevant schema error. ``clientId`` is the device id and must be the device
 the topic names, if it names one (else ``forbidden-device``). ``unixTimestamp``
@@ -74,10 +75,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, ClassVar
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
+from jsonschema.protocols import Validator
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders.base import JsonDecoder, Refused, normalized_name
@@ -195,7 +197,7 @@ NAMES: dict[str, tuple[str, ...]] = {
 class KpiMessage(JsonDecoder):
     key = "kpi"
     description = 'KPI message: {"clientId", "unixTimestamp", "timestamp", "kpis": [...]}'
-    routes = ("kpi/{device}/#", "/kpi/#")
+    routes: ClassVar[tuple[str, ...]] = ("kpi/{device}/#", "/kpi/#")
 
     def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
         problem = schema_problem(document)
@@ -214,10 +216,14 @@ class KpiMessage(JsonDecoder):
         return Message(index, client, ts, values(document["kpis"]), raw)
 
 
-def schema_problem(document: object) -> str | None:
-    """Where and how ``document`` breaks the KPI schema (the most relevant error), or None."""
+def schema_problem(document: object, validator: Validator = _VALIDATOR) -> str | None:
+    """Where and how ``document`` breaks the KPI schema (the most relevant error), or None.
+
+    ``validator``: another schema's (``kpi_strict`` passes the reference schema's).
+    """
     try:
-        error = best_match(_VALIDATOR.iter_errors(document))
+        instance: Any = document  # any JSON value; the stubs want a narrower type
+        error = best_match(validator.iter_errors(instance))
         if error is None:
             return None
         message = error.message
