@@ -1,4 +1,4 @@
-"""Text the databases can store: no NUL character, no lone surrogate.
+"""Values the databases can store: text without NUL or lone surrogates, ids up to ``MAX_ID``.
 
 PostgreSQL refuses the NUL character (U+0000) in text and jsonb, and no database
 driver can encode a lone surrogate (U+D800–U+DFFF, from a JSON ``\\ud800`` escape) as
@@ -13,6 +13,10 @@ import re
 # Surrogates cannot be written in a str literal pattern on their own, hence the escapes.
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 NULL_MESSAGE = "Null characters are not allowed."
+
+# Primary keys are 64-bit: a bigger id in a URL or a subscription cannot exist, and
+# SQLite cannot even compare it (OverflowError), so look-ups answer "not found" first.
+MAX_ID = 2**63 - 1
 
 
 def problem(text: str) -> str | None:

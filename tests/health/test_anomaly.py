@@ -5,7 +5,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sensorgrid.health.anomaly import MinuteCount, Rule, assess, spread, threshold
+from sensorgrid.health.anomaly import MinuteCount, Rule, assess, threshold
+from sensorgrid.robust import spread
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=UTC)  # half-way through the 12:00 minute
 CURRENT = NOW.replace(second=0)

@@ -19,10 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Site
+from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
 from sensorgrid.tenancy.scoping import member_organizations
-
-MAX_ID = 2**63 - 1  # bigger ids cannot exist, and SQLite cannot even compare them
 
 # Indoor air quality by CO2 (ppm). Keep in step with CO2_LEVELS in static/dashboard/tiles.js.
 CO2_GOOD_BELOW = 1000

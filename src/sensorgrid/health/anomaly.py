@@ -38,12 +38,11 @@ steady fault warns once (when it starts) and not for the next hour. See
 docs/operations.md, "Status page", for the trade-offs.
 """
 
-import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-NORMAL_CONSISTENCY = 1.4826  # 1 / Φ⁻¹(3/4): MAD × this estimates σ of normal noise
+from sensorgrid.robust import NORMAL_CONSISTENCY, Spread, spread
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +77,6 @@ class Finding:
     threshold: float
     firing: bool
     explanation: str
-
-
-@dataclass(frozen=True, slots=True)
-class Spread:
-    median: float
-    mad: float
-
-
-def spread(sample: Sequence[float]) -> Spread:
-    """Median and median absolute deviation; both 0 for an empty sample."""
-    if not sample:
-        return Spread(0.0, 0.0)
-    median = statistics.median(sample)
-    return Spread(median, statistics.median(abs(x - median) for x in sample))
 
 
 def threshold(baseline: Spread, k: float, floor: float) -> float:

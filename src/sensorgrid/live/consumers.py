@@ -20,6 +20,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
+from sensorgrid.isotime import epoch_iso
 from sensorgrid.live import latest, permissions, visibility
 from sensorgrid.live.outbox import Outbox
 from sensorgrid.live.publish import group, publisher, user_group
@@ -227,7 +228,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 "type": "status",
                 "node": message["node"],
                 "status": message["status"],
-                "since": latest.iso(message["since"]),
+                "since": epoch_iso(message["since"]),
             }
             self.outbox.put(frame, live=True)
 

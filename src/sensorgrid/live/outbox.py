@@ -14,8 +14,8 @@ import math
 from collections import deque
 from collections.abc import Awaitable, Callable
 
+from sensorgrid.isotime import epoch_iso
 from sensorgrid.live import metrics
-from sensorgrid.live.latest import iso
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +101,7 @@ class Outbox:
         frame = {
             "type": "delta",
             "node": node_id,
-            "ts": iso(newest),
+            "ts": epoch_iso(newest),
             "values": {key: value for key, (_, value) in sorted(values.items())},
         }
         self.put(frame, live=True)

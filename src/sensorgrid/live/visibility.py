@@ -12,12 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sensorgrid.inventory.models import Installation, Node, Room, Site
+from sensorgrid.storable import MAX_ID
 from sensorgrid.tenancy import scoping
 from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import Action, member_organizations
 
 KINDS = ("node", "site", "room", "organization", "installation")
-MAX_ID = 2**63 - 1  # bigger ids cannot exist, and SQLite cannot even compare them
 
 
 def _active(now: datetime):

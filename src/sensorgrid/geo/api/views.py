@@ -21,14 +21,10 @@ from sensorgrid.geo.api import params
 from sensorgrid.geo.api.renderers import GeoJSONRenderer
 from sensorgrid.geo.models import Feature, Layer
 from sensorgrid.inventory.models import Installation
+from sensorgrid.isotime import iso
+from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
 from sensorgrid.tenancy.scoping import Action, member_organizations
-
-MAX_ID = 2**63 - 1
-
-
-def iso(value):
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class _GeoView(APIView):

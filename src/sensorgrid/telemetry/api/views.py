@@ -2,7 +2,6 @@
 
 import csv
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 from django.http import Http404, StreamingHttpResponse
@@ -16,12 +15,12 @@ from rest_framework.views import APIView
 
 from sensorgrid.api.schema import ErrorSerializer
 from sensorgrid.inventory.models import Installation, Node, Quantity
+from sensorgrid.isotime import iso
+from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry import timeseries
 from sensorgrid.telemetry.api import serializers as s
 from sensorgrid.telemetry.models import Latest
 from sensorgrid.tenancy.scoping import Action
-
-MAX_ID = 2**63 - 1  # bigger ids cannot exist, and SQLite cannot even compare them
 
 
 class CSVRenderer(BaseRenderer):
@@ -42,10 +41,6 @@ class CSVRenderer(BaseRenderer):
 class TooManyPoints(APIException):
     status_code = 400
     default_code = "too_many_points"
-
-
-def iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class _Echo:
