@@ -10,9 +10,9 @@ import pytest
 from rest_framework import serializers
 from rest_framework.test import APIRequestFactory, force_authenticate
 
-from sensorgrid.api.viewsets import TenantModelViewSet
 from sensorgrid.inventory.models import Room, Site
 from sensorgrid.tenancy.models import Organization
+from sensorgrid.tenancy.viewsets import TenantModelViewSet
 
 
 class LaxSiteSerializer(serializers.ModelSerializer):

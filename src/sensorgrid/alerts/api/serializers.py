@@ -12,9 +12,9 @@ from sensorgrid.alerts.models import (
     Scope,
 )
 from sensorgrid.alerts.rules.base import ParamError
-from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.api.hygiene import storable_json
 from sensorgrid.inventory.models import Node, NodeModel, Quantity, Room, Site
+from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.tenancy.models import Organization
 
 SCOPE_FIELDS = {

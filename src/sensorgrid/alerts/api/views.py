@@ -30,8 +30,8 @@ from sensorgrid.alerts.models import (
     Forwarder,
     new_secret,
 )
-from sensorgrid.api.viewsets import OWNER_ONLY, TenantModelViewSet
 from sensorgrid.tenancy.scoping import Action
+from sensorgrid.tenancy.viewsets import OWNER_ONLY, TenantModelViewSet
 
 #: Changing these makes a rule's remembered state meaningless: it starts afresh.
 RULE_IDENTITY = ("kind", "params", "quantity_id", "scope", "node_id", "room_id", "site_id",

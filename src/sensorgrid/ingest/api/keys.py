@@ -3,13 +3,12 @@
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.routers import SimpleRouter
 
-from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.api.filters import id_filter
-from sensorgrid.api.viewsets import TenantModelViewSet
 from sensorgrid.ingest.models import IngestKey
+from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.tenancy.models import Organization
+from sensorgrid.tenancy.viewsets import TenantModelViewSet
 
 
 class IngestKeySerializer(serializers.ModelSerializer[IngestKey]):
@@ -53,8 +52,3 @@ class IngestKeyViewSet(TenantModelViewSet):
         # Checks the owner role, inside the transaction. (The base class is not typed yet.)
         super().perform_create(serializer)  # type: ignore[no-untyped-call]
         serializer.instance.key = key  # type: ignore[union-attr]  # saved just above
-
-
-router = SimpleRouter()
-router.register("ingest-keys", IngestKeyViewSet, basename="ingestkey")
-urlpatterns = router.urls

@@ -1,8 +1,17 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from sensorgrid.ingest.api.views import DecoderIngestView, IngestView
+from sensorgrid.ingest.api.keys import IngestKeyViewSet
+from sensorgrid.ingest.api.views import DecoderIngestView, IngestView, TtnDeviceIngestView
+
+router = SimpleRouter()
+router.register("ingest-keys", IngestKeyViewSet, basename="ingestkey")
 
 urlpatterns = [
     path("ingest/", IngestView.as_view(), name="ingest"),
     path("ingest/<slug:decoder>/", DecoderIngestView.as_view(), name="ingest-decoder"),
+    path(
+        "ingest/ttn/devices/<str:device>/", TtnDeviceIngestView.as_view(), name="ingest-ttn-device"
+    ),
+    *router.urls,
 ]

@@ -1,6 +1,5 @@
 from rest_framework import serializers
 
-from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.inventory import device_ids
 from sensorgrid.inventory.models import (
     Installation,
@@ -11,6 +10,7 @@ from sensorgrid.inventory.models import (
     Site,
     installation_errors,
 )
+from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.tenancy.models import Organization
 
 

@@ -4,7 +4,6 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from sensorgrid.api.viewsets import TenantModelViewSet
 from sensorgrid.inventory.api import filters
 from sensorgrid.inventory.api.serializers import (
     InstallationSerializer,
@@ -17,6 +16,7 @@ from sensorgrid.inventory.api.serializers import (
 )
 from sensorgrid.inventory.models import Installation, Node, NodeModel, Quantity, Room, Site
 from sensorgrid.tenancy.permissions import ReadOnlyUnlessSuperuser
+from sensorgrid.tenancy.viewsets import TenantModelViewSet
 
 
 @extend_schema_view(

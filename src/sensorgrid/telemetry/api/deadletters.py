@@ -8,13 +8,12 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 
 from sensorgrid.api.filters import UTCDateTimeFilter, id_filter
-from sensorgrid.api.viewsets import OWNER_ONLY
 from sensorgrid.ingest.replay import replay
 from sensorgrid.telemetry.models import DeadLetter, Reason, Source
 from sensorgrid.tenancy.scoping import Action
+from sensorgrid.tenancy.viewsets import OWNER_ONLY
 
 
 class DeadLetterSerializer(serializers.ModelSerializer):
@@ -131,8 +130,3 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 "dead_letter": DeadLetterSerializer(result.letter).data,
             }
         )
-
-
-router = SimpleRouter()
-router.register("dead-letters", DeadLetterViewSet, basename="deadletter")
-urlpatterns = router.urls

@@ -1,7 +1,7 @@
 from django.db.models import Count, Q
 from rest_framework import serializers
 
-from sensorgrid.api.fields import ScopedPrimaryKeyRelatedField
+from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
 
 

@@ -5,7 +5,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework.exceptions import PermissionDenied
 
 from sensorgrid.api.filters import id_filter
-from sensorgrid.api.viewsets import TenantModelViewSet
 from sensorgrid.tenancy.api.serializers import (
     MembershipSerializer,
     OrganizationSerializer,
@@ -13,6 +12,7 @@ from sensorgrid.tenancy.api.serializers import (
     ensure_owners_remain,
 )
 from sensorgrid.tenancy.models import Membership, Organization, Role
+from sensorgrid.tenancy.viewsets import TenantModelViewSet
 
 
 @extend_schema_view(
