@@ -129,7 +129,7 @@ class AlertRule(models.Model):
         from sensorgrid.alerts import rules
         from sensorgrid.alerts.rules.base import ParamError
 
-        if self.kind not in rules.KINDS:
+        if self.kind not in rules.available():
             raise ValidationError({"kind": f"Unknown kind {self.kind!r}."})
         try:
             self.params = rules.get(self.kind).validate(self.params or {})

@@ -1,34 +1,30 @@
-"""The registry of rule kinds: one small module per kind (docs/alerts.md)."""
+"""Rule kinds: one small module per kind (docs/alerts.md). Importing this package registers them.
 
-from sensorgrid.alerts.rules.base import Kind
+A kind registers itself by subclassing ``Kind`` with a ``key`` (``base.REGISTRY``, the
+shared ``sensorgrid.registry.Registry`` that decoders, codecs and profiles use too).
+"""
 
-KINDS: dict[str, Kind] = {}
-
-
-def register(cls: type[Kind]) -> type[Kind]:
-    KINDS[cls.key] = cls()
-    return cls
+from sensorgrid.alerts.rules import anomaly, no_data, node_health, rate_of_change, threshold
+from sensorgrid.alerts.rules.base import REGISTRY, Kind
 
 
 def get(key: str) -> Kind:
-    return KINDS[key]
+    """The kind ``key``; ``KeyError`` naming the known kinds if there is none."""
+    return REGISTRY.get(key)
 
 
-from sensorgrid.alerts.rules import (  # noqa: E402  (registers the built-in kinds)
-    anomaly,
-    no_data,
-    node_health,
-    rate_of_change,
-    threshold,
-)
+def available() -> list[str]:
+    """The keys of every registered kind, sorted."""
+    return REGISTRY.keys()
+
 
 __all__ = [
-    "KINDS",
+    "Kind",
     "anomaly",
+    "available",
     "get",
     "no_data",
     "node_health",
     "rate_of_change",
-    "register",
     "threshold",
 ]

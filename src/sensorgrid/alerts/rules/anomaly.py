@@ -16,7 +16,6 @@ several ``k`` on simulated data with injected faults (docs/alerts.md).
 
 import statistics
 
-from sensorgrid.alerts.rules import register
 from sensorgrid.alerts.rules.base import Judgement, Kind, ParamError, no_unknown, number
 
 NORMAL_CONSISTENCY = 1.4826
@@ -32,7 +31,6 @@ def robust_z(window: list[float], value: float, min_scale: float) -> float:
     return abs(value - median) / scale
 
 
-@register
 class Anomaly(Kind):
     key = "anomaly"
 

@@ -10,6 +10,11 @@ from datetime import datetime
 from enum import Enum
 from typing import Any, ClassVar
 
+from sensorgrid.registry import Registry
+
+#: every rule kind by key; a subclass of ``Kind`` with a ``key`` registers itself
+REGISTRY: Registry["Kind"] = Registry("rule kind")
+
 
 class ParamError(ValueError):
     """Parameters a rule kind cannot work with; ``errors`` maps a parameter to a message."""
@@ -56,6 +61,11 @@ class Kind:
     #: evaluated on each committed sample of the rule's quantity
     sample_driven: ClassVar[bool] = True
     needs_quantity: ClassVar[bool] = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "key" in cls.__dict__:  # as with decoders: a shared base without a key is not a kind
+            REGISTRY.add(cls.key, cls())
 
     def validate(self, params: dict) -> dict:
         """The normalised parameters, or ``ParamError``."""

@@ -7,11 +7,9 @@ as a sample younger than ``for_seconds`` is committed (the ingest hook), or at t
 next check.
 """
 
-from sensorgrid.alerts.rules import register
 from sensorgrid.alerts.rules.base import Kind, ParamError, no_unknown, number
 
 
-@register
 class NoData(Kind):
     key = "no_data"
     sample_driven = False

@@ -6,14 +6,12 @@ going from MISSING to DEAD keeps its one open alert. Evaluated on the fidelity
 ``status_changed`` signal, so no quantity is needed.
 """
 
-from sensorgrid.alerts.rules import register
 from sensorgrid.alerts.rules.base import Kind, ParamError, no_unknown
 from sensorgrid.inventory.models import NodeStatus
 
 ALERTABLE = (NodeStatus.MISSING, NodeStatus.DEAD, NodeStatus.UNKNOWN)
 
 
-@register
 class NodeHealth(Kind):
     key = "node_health"
     sample_driven = False

@@ -7,13 +7,11 @@ apart than this are not compared, an outage is not a slope). It resolves on the 
 pair of samples whose rate is within the limit.
 """
 
-from sensorgrid.alerts.rules import register
 from sensorgrid.alerts.rules.base import Judgement, Kind, ParamError, no_unknown, number
 
 DIRECTIONS = ("rise", "fall", "both")
 
 
-@register
 class RateOfChange(Kind):
     key = "rate_of_change"
 

@@ -7,11 +7,9 @@ no sample in between that does not breach. Example: CO2 above 1,000 ppm for 10 m
 clear below 900 → ``{"above": 1000, "clear": 900, "for_seconds": 600}``.
 """
 
-from sensorgrid.alerts.rules import register
 from sensorgrid.alerts.rules.base import Judgement, Kind, ParamError, no_unknown, number
 
 
-@register
 class Threshold(Kind):
     key = "threshold"
 

@@ -8,7 +8,7 @@ function, and import the module in ``codecs/__init__.py``.
 
 from typing import Any, ClassVar
 
-from sensorgrid.ingest.registry import Registry
+from sensorgrid.registry import Registry
 
 REGISTRY: Registry["Codec"] = Registry("codec")
 

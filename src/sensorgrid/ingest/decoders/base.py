@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 import orjson
 
 from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, Raw, Refusal
-from sensorgrid.ingest.registry import Registry
+from sensorgrid.registry import Registry
 
 REGISTRY: Registry["Decoder"] = Registry("decoder")
 

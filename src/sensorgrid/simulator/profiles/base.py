@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import ClassVar
 
-from sensorgrid.ingest.registry import Registry
+from sensorgrid.registry import Registry
 
 REGISTRY: Registry["Profile"] = Registry("profile")
 

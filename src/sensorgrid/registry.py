@@ -1,4 +1,8 @@
-"""A registry of named plugins: decoders, codecs and simulator profiles register by key."""
+"""A registry of named plugins: decoders, codecs, simulator profiles and alert rule kinds.
+
+A library module like ``env`` and ``storable``: it imports nothing of ours, so every
+layer (ingest, the consumers, the simulator) can keep its plugins in one.
+"""
 
 from typing import Generic, TypeVar
 
