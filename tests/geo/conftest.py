@@ -1,5 +1,7 @@
 """A local HTTP server that plays the open-data sources from recorded files."""
 
+import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
@@ -35,6 +37,10 @@ class SourceServer:
     port: int = 0
     requests: list[Recorded] = field(default_factory=list)
     overrides: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
+    #: name -> handler(query with lower-case keys) -> (status, content type, body)
+    services: dict[str, Callable[[dict[str, str]], tuple[int, str, bytes]]] = field(
+        default_factory=dict
+    )
 
     def url(self, name: str) -> str:
         return f"http://127.0.0.1:{self.port}/{name}"
@@ -42,6 +48,10 @@ class SourceServer:
     def answer(self, name: str, body: bytes | str, status: int = 200, content_type="text/plain"):
         data = body.encode() if isinstance(body, str) else body
         self.overrides[name] = (status, content_type, data)
+
+    def serve(self, name: str, service) -> None:
+        """Answer /<name> with ``service(query)`` (a WFS that pages, for instance)."""
+        self.services[name] = service
 
     def reset(self, name: str) -> None:
         self.overrides.pop(name, None)
@@ -59,7 +69,11 @@ def _handler(server: SourceServer):
         def _serve(self, body: bytes):
             server.requests.append(Recorded(self.command, self.path, body))
             name = self.path.split("?", 1)[0].lstrip("/")
-            if name in server.overrides:
+            query = urllib.parse.parse_qs(self.path.partition("?")[2])
+            if name in server.services:
+                lowered = {k.lower(): v[0] for k, v in query.items()}
+                status, content_type, data = server.services[name](lowered)
+            elif name in server.overrides:
                 status, content_type, data = server.overrides[name]
             elif (DATA / name).is_file() and "/" not in name:
                 status, content_type = 200, TYPES.get((DATA / name).suffix, "text/plain")
@@ -97,8 +111,10 @@ def _http_server():
 def sources(_http_server) -> SourceServer:
     _http_server.requests.clear()
     _http_server.overrides.clear()
+    _http_server.services.clear()
     yield _http_server
     _http_server.overrides.clear()
+    _http_server.services.clear()
 
 
 @pytest.fixture

@@ -86,3 +86,23 @@ def test_unknown_pipelines_are_named(world):
         call("run", "nope")
     with pytest.raises(CommandError, match="No pipeline 'nope'"):
         call("history", "nope")
+
+
+def test_load_refuses_unknown_names_with_what_was_meant(world, tmp_path):
+    bad = tmp_path / "typo.yaml"
+    bad.write_text(
+        "layers:\n  - {key: trees, name: Trees, colour: green}\n"
+        "pipelines:\n  - key: trees-wfs\n    layer: trees\n    source: wfs\n"
+        "    options: {url: 'https://example.org/wfs', type_name: t, srs_name: 'EPSG:25832'}\n"
+    )
+    with pytest.raises(CommandError) as caught:
+        call("load", str(bad), "--organization", world.org_a.slug)
+    assert "layers[1] (trees): unknown field 'colour'" in str(caught.value)
+
+    bad.write_text(bad.read_text().replace(", colour: green", ""))
+    with pytest.raises(CommandError) as caught:
+        call("load", str(bad), "--organization", world.org_a.slug)
+    message = str(caught.value)
+    assert "pipelines[1] (trees-wfs): options:" in message
+    assert "unknown option 'srs_name' (did you mean 'srs'?)" in message
+    assert not Layer.objects.exists()

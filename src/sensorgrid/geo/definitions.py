@@ -28,10 +28,53 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from sensorgrid.geo.models import GeometryType, Layer, Pipeline
+from sensorgrid.geo.pipelines import options as option_schemas
 from sensorgrid.tenancy.models import Organization
 
-LAYER_KEYS = {"key", "name", "description", "geometry_type", "public", "style"}
-PIPELINE_KEYS = {"key", "name", "layer", "source", "schedule", "enabled", "options"}
+_ENTRY_KEY = {"type": "string", "minLength": 1}
+
+#: The file's shape; each source's options are checked against its own schema (the
+#: source's ``schema()``) when the pipeline is validated, so misspelt names are errors.
+SCHEMA = {
+    "type": "object",
+    "properties": {
+        "organization": {"type": "string"},
+        "layers": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": _ENTRY_KEY,
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "geometry_type": {"enum": [choice.value for choice in GeometryType]},
+                    "public": {"type": "boolean"},
+                    "style": {"type": "object"},
+                },
+                "required": ["key"],
+                "additionalProperties": False,
+            },
+        },
+        "pipelines": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "key": _ENTRY_KEY,
+                    "name": {"type": "string"},
+                    "layer": _ENTRY_KEY,
+                    "source": {"type": "string"},
+                    "schedule": {"type": "string"},
+                    "enabled": {"type": "boolean"},
+                    "options": {"type": "object"},
+                },
+                "required": ["key", "layer", "source"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "additionalProperties": False,
+}
 
 
 class DefinitionError(Exception):
@@ -57,7 +100,23 @@ def read(path: Path) -> dict:
     return document
 
 
+def _located(problem: str, document: dict) -> str:
+    """ "pipelines.0.x: …" as the entry's number and key: "pipelines[1] (trees): x: …"."""
+    head, sep, rest = problem.partition(": ")
+    parts = head.split(".")
+    if sep and len(parts) >= 2 and parts[0] in ("layers", "pipelines") and parts[1].isdigit():
+        index = int(parts[1])
+        entry = document[parts[0]][index]
+        key = entry.get("key", "?") if isinstance(entry, dict) else "?"
+        inner = ".".join(parts[2:])
+        return f"{parts[0]}[{index + 1}] ({key}): {inner + ': ' if inner else ''}{rest}"
+    return problem
+
+
 def load(document: dict, organization_slug: str | None = None) -> list[Change]:
+    problems = option_schemas.problems(SCHEMA, document, noun="field")
+    if problems:
+        raise DefinitionError("; ".join(_located(p, document) for p in problems))
     slug = organization_slug or document.get("organization")
     if not slug:
         raise DefinitionError("say which organization owns the layers (organization: <slug>)")
@@ -71,7 +130,6 @@ def load(document: dict, organization_slug: str | None = None) -> list[Change]:
         by_key: dict[str, Layer] = {}
         for number, spec in enumerate(layers, start=1):
             where = f"layers[{number}] ({spec.get('key', '?')})"
-            _keys(spec, LAYER_KEYS, where)
             layer = Layer.objects.filter(key=spec.get("key")).first()
             if layer is not None and layer.organization_id != organization.pk:
                 raise DefinitionError(f"{where}: the key belongs to another organization's layer")
@@ -88,7 +146,6 @@ def load(document: dict, organization_slug: str | None = None) -> list[Change]:
             changes.append(Change("layer", layer.key, created))
         for number, spec in enumerate(pipelines, start=1):
             where = f"pipelines[{number}] ({spec.get('key', '?')})"
-            _keys(spec, PIPELINE_KEYS, where)
             layer_key = spec.get("layer")
             layer = (
                 by_key.get(layer_key)
@@ -122,14 +179,6 @@ def _list(document: dict, name: str) -> list[dict]:
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise DefinitionError(f"{name} must be a list of objects")
     return value
-
-
-def _keys(spec: dict, known: set[str], where: str) -> None:
-    unknown = sorted(set(spec) - known)
-    if unknown:
-        raise DefinitionError(
-            f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
-        )
 
 
 def _save(obj, where: str) -> None:

@@ -3,8 +3,7 @@
 import json
 import math
 
-import shapely
-from shapely.geometry import mapping, shape
+from sensorgrid.geo.pipelines.extras import require
 
 ANY = "any"
 
@@ -13,8 +12,10 @@ def check(geometry: dict, expected: str = ANY, repair: bool = False):
     """The normalised GeoJSON geometry and its bbox; ValueError with the reason if unusable."""
     if not isinstance(geometry, dict) or "type" not in geometry:
         raise ValueError("geometry is not a GeoJSON geometry object")
+    shapely = require("shapely")
+    require("shapely.geometry")
     try:
-        geom = shape(geometry)
+        geom = shapely.geometry.shape(geometry)
     except (
         ValueError,
         TypeError,
@@ -44,7 +45,7 @@ def check(geometry: dict, expected: str = ANY, repair: bool = False):
     kind = geom.geom_type
     if expected != ANY and kind not in (expected, f"Multi{expected}"):
         raise ValueError(f"a {kind}, but the layer holds {expected} features")
-    return json.loads(json.dumps(mapping(geom))), (minx, miny, maxx, maxy)
+    return json.loads(json.dumps(shapely.geometry.mapping(geom))), (minx, miny, maxx, maxy)
 
 
 def point(lon: float, lat: float) -> dict:

@@ -1,6 +1,6 @@
 """What flows between the steps of a pipeline: items, skips and the run's context."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,6 +20,11 @@ class Item:
     external_id: str | None = None
     valid_from: datetime | None = None
     valid_to: datetime | None = None
+    #: The coordinate system ``geometry`` is in, as the document declares it (GeoJSON
+    #: ``crs``, GML ``srsName``); None: the option ``srs``, else WGS 84.
+    crs: str | None = None
+    #: The source put the coordinates in x/y order already (GML): ``axis_order`` applied.
+    ordered: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +47,16 @@ class Feature:
     valid_to: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One fetched document and what the fetch learned that its parser needs."""
+
+    payload: bytes
+    content_type: str = ""
+    #: Merged into the options the parser sees (a WFS: the version and CRS it asked for).
+    hints: Mapping[str, Any] = field(default_factory=dict)
+
+
 #: progress(step, completed, total): total None when unknown.
 Progress = Callable[[str, int, int | None], None]
 
@@ -57,8 +72,7 @@ class Context:
     pipeline: Any  # geo.models.Pipeline
     options: dict[str, Any]
     progress: Progress = no_progress
-    payload: bytes = b""
-    content_type: str = ""
+    documents: list[Document] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     features: list[Feature] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)

@@ -21,11 +21,11 @@ import math
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-import shapely.wkt
 from django.utils.dateparse import parse_date, parse_datetime
-from shapely.geometry import mapping as to_geojson
 
+from sensorgrid.geo.pipelines import crs
 from sensorgrid.geo.pipelines import geometry as geometries
+from sensorgrid.geo.pipelines.extras import require
 from sensorgrid.geo.pipelines.items import Feature, Item
 
 LON_NAMES = ("lon", "lng", "long", "longitude", "x")
@@ -77,8 +77,20 @@ def get(record: dict, path: str) -> Any:
     return value
 
 
-def apply(item: Item, mapping: dict, layer_type: str, repair: bool = False) -> Feature:
-    """The feature of ``item``; ValueError with the reason if the record is unusable."""
+def apply(
+    item: Item,
+    mapping: dict,
+    layer_type: str,
+    repair: bool = False,
+    srs: str | None = None,
+    axis_order: str | None = None,
+) -> Feature:
+    """The feature of ``item``; ValueError with the reason if the record is unusable.
+
+    ``srs`` is the coordinate system of geometries whose document declares none;
+    ``axis_order`` "yx" swaps coordinate pairs (not named lon/lat fields) the source
+    wrote latitude first.
+    """
     record = item.properties
     external_id = get(record, mapping["id"]) if mapping.get("id") else item.external_id
     if external_id is None or str(external_id).strip() == "":
@@ -88,6 +100,11 @@ def apply(item: Item, mapping: dict, layer_type: str, repair: bool = False) -> F
             else "no id: set mapping.id to the field that identifies a record"
         )
     geometry, used = _geometry(item, mapping)
+    own = item.geometry is not None and not mapping.get("geometry")
+    named_axes = not own and not mapping.get("geometry")  # lon/lat fields say which is which
+    if axis_order == "yx" and not named_axes and not (own and item.ordered):
+        geometry = crs.swap(geometry)
+    geometry = crs.to_wgs84(geometry, (item.crs if own else None) or srs)
     geometry, bbox = geometries.check(geometry, layer_type, repair)
     properties = _properties(record, mapping, used)
     valid_from = _time(record, mapping.get("valid_from"), item.valid_from, "valid_from")
@@ -139,8 +156,10 @@ def _parse_geometry(value: Any, field: str) -> dict:
             return json.loads(text)
         except ValueError as exc:
             raise ValueError(f"{field}: not GeoJSON: {exc}") from None
+    shapely = require("shapely")
+    require("shapely.wkt")
     try:
-        return to_geojson(shapely.wkt.loads(text))
+        return shapely.geometry.mapping(shapely.wkt.loads(text))
     except Exception as exc:  # shapely raises several types for bad WKT
         raise ValueError(f"{field}: neither GeoJSON nor WKT: {exc}") from None
 

@@ -12,6 +12,8 @@ from sensorgrid.geo.pipelines.sources.text import decode
 class CSVSource(Source):
     key = "csv"
     description = "CSV over HTTP; options url, delimiter (default: guessed), encoding."
+    own_options = {"delimiter": {"type": "string", "description": "default: guessed"}}
+    coordinates = True
 
     def parse(self, payload: bytes, options: dict) -> Iterator[Item | Skip]:
         text = decode(payload, options, "CSV file")

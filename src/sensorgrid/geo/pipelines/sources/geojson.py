@@ -10,13 +10,19 @@ from sensorgrid.geo.pipelines.sources.text import load_json
 class GeoJSONSource(Source):
     key = "geojson"
     description = "GeoJSON over HTTP; options url. Ids from the feature id or mapping.id."
+    coordinates = True
 
     def parse(self, payload: bytes, options: dict) -> Iterator[Item | Skip]:
         yield from features(load_json(payload, options, "GeoJSON document"))
 
 
-def features(document) -> Iterator[Item | Skip]:
-    """Items of a GeoJSON FeatureCollection or Feature (shared with the WFS source)."""
+def features(document, default_crs: str | None = None) -> Iterator[Item | Skip]:
+    """Items of a GeoJSON FeatureCollection or Feature (shared with the WFS source).
+
+    A ``crs`` member (GeoJSON 2008, still written by WFS servers) names the system of
+    the x/y coordinates; without one they are ``default_crs`` (the system a WFS was
+    asked for), else the option ``srs``, else WGS 84 as RFC 7946 has it.
+    """
     if isinstance(document, dict) and document.get("type") == "Feature":
         document = {"type": "FeatureCollection", "features": [document]}
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
@@ -25,6 +31,7 @@ def features(document) -> Iterator[Item | Skip]:
     collection = document.get("features")
     if not isinstance(collection, list):
         raise PipelineError("the FeatureCollection has no features list")
+    declared = crs_member(document) or default_crs
     for number, feature in enumerate(collection, start=1):
         ref = f"feature {number}"
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -43,4 +50,17 @@ def features(document) -> Iterator[Item | Skip]:
             properties=properties,
             geometry=feature["geometry"],
             external_id=None if fid is None else str(fid),
+            crs=declared,
         )
+
+
+def crs_member(document: dict) -> str | None:
+    """The system a GeoJSON 2008 ``crs`` member names (type name, or an EPSG link)."""
+    member = document.get("crs")
+    if not isinstance(member, dict) or not isinstance(member.get("properties"), dict):
+        return None
+    properties = member["properties"]
+    if member.get("type") == "EPSG" and properties.get("code") is not None:
+        return f"EPSG:{properties['code']}"
+    name = properties.get("name")
+    return str(name) if name else None

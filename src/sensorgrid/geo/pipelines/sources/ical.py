@@ -9,8 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import icalendar
-
+from sensorgrid.geo.pipelines.extras import require
 from sensorgrid.geo.pipelines.items import Item, PipelineError, Skip
 from sensorgrid.geo.pipelines.registry import Source
 from sensorgrid.geo.pipelines.sources.text import decode
@@ -22,6 +21,10 @@ class ICalSource(Source):
         "iCalendar feed; options url, locations (place name → [lon, lat]), timezone "
         "(for floating times, default UTC)."
     )
+    own_options = {
+        "locations": {"description": 'place name → [lon, lat]: {"Town hall": [13.4, 52.5]}'},
+        "timezone": {"type": "string", "description": "for floating times, default UTC"},
+    }
 
     def check_options(self, options: dict) -> None:
         super().check_options(options)
@@ -38,6 +41,7 @@ class ICalSource(Source):
 
     def parse(self, payload: bytes, options: dict) -> Iterator[Item | Skip]:
         text = decode(payload, options, "calendar")
+        icalendar = require("icalendar")
         try:
             calendar = icalendar.Calendar.from_ical(text)
         except ValueError as exc:

@@ -14,6 +14,8 @@ class JSONSource(Source):
         "JSON over HTTP; options url, records (dotted path to the list of records, "
         "default: the document itself)."
     )
+    own_options = {"records": {"type": "string", "description": "dotted path to the list"}}
+    coordinates = True
 
     def parse(self, payload: bytes, options: dict) -> Iterator[Item | Skip]:
         document = load_json(payload, options, "JSON document")

@@ -19,6 +19,10 @@ class OverpassSource(Source):
     key = "overpass"
     description = "OSM via Overpass; options query (Overpass QL), url (endpoint), areas."
     required = ("query",)
+    own_options = {
+        "query": {"description": "Overpass QL asking for [out:json]"},
+        "areas": {"type": "boolean", "description": "closed ways become polygons (true)"},
+    }
 
     def check_options(self, options: dict) -> None:
         super().check_options(options)

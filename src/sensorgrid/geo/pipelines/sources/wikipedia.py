@@ -15,6 +15,13 @@ class WikipediaSource(Source):
         "lang (default en), url (API endpoint, default the language's wikipedia.org)."
     )
     required = ()
+    own_options = {
+        "lat": {"description": "latitude of the centre"},
+        "lon": {"description": "longitude of the centre"},
+        "radius": {"description": "metres, 10–10000"},
+        "limit": {"description": "articles, 1–500"},
+        "lang": {"type": "string", "description": "wiki language, default en"},
+    }
 
     def check_options(self, options: dict) -> None:
         super().check_options(options)

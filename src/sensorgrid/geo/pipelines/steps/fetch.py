@@ -1,14 +1,31 @@
-"""fetch: download the source document."""
+"""fetch: download the source's document(s): one GET, or a WFS's capabilities and pages."""
+
+from django.conf import settings
 
 from sensorgrid.geo.pipelines import http, registry
-from sensorgrid.geo.pipelines.items import Context
+from sensorgrid.geo.pipelines.items import Context, PipelineError
+from sensorgrid.geo.pipelines.registry import Request
 
 
 class Fetch(registry.Step):
     key = "fetch"
 
     def run(self, context: Context) -> None:
-        request = registry.source(context.pipeline.source).request(context.options)
-        context.note(f"fetch: {request.method} {request.url}")
-        context.payload, context.content_type = http.download(request, context.progress)
-        context.note(f"fetch: {len(context.payload)} bytes ({context.content_type or 'no type'})")
+        limit = settings.SENSORGRID_GEO_FETCH_MAX_BYTES
+        fetched = 0
+
+        def download(request: Request) -> tuple[bytes, str]:
+            nonlocal fetched
+            context.note(f"fetch: {request.method} {request.url}")
+            payload, content_type = http.download(request, context.progress)
+            context.note(f"fetch: {len(payload)} bytes ({content_type or 'no type'})")
+            fetched += len(payload)
+            if fetched > limit:  # pages add up: the limit bounds the run's memory
+                raise PipelineError(
+                    f"the source sends more than {limit} bytes in all "
+                    "(SENSORGRID_GEO_FETCH_MAX_BYTES); narrow the query or raise the limit."
+                )
+            return payload, content_type
+
+        source = registry.source(context.pipeline.source)
+        context.documents = list(source.fetch(context.options, download))

@@ -11,11 +11,12 @@ class Transform(registry.Step):
         rules = context.options.get("mapping") or {}
         layer_type = context.pipeline.layer.geometry_type
         repair = bool(context.options.get("repair"))
+        srs, axis_order = context.options.get("srs"), context.options.get("axis_order")
         seen: dict[str, str] = {}
         total = len(context.items)
         for done, item in enumerate(context.items, start=1):
             try:
-                feature = mapping.apply(item, rules, layer_type, repair)
+                feature = mapping.apply(item, rules, layer_type, repair, srs, axis_order)
             except ValueError as exc:
                 context.skip(item.ref, str(exc))
                 continue
