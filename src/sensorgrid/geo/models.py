@@ -152,6 +152,9 @@ class Pipeline(models.Model):
     enabled = models.BooleanField(default=True)
     next_run_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    failure_mailed = models.BooleanField(
+        default=False, editable=False, help_text="The owners heard of the current failures."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = PipelineQuerySet.as_manager()

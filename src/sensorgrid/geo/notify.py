@@ -1,7 +1,8 @@
-"""Mail the layer's organization owners when a pipeline fails twice in a row.
+"""Mail the layer's organization owners when a pipeline keeps failing.
 
-Only the second failure in a row mails (not the third, fourth …), so a source that
-is down for a week causes one message; a success resets the count.
+An outage mails at the second failure in a row (not the third, fourth …), so a source
+that is down for a week causes one message; a run whose records were all unusable
+mails at once (no retry fixes a changed format). A success resets both.
 """
 
 import logging
@@ -27,20 +28,24 @@ def owners(organization_id: int) -> list[str]:
     )
 
 
-def repeated_failure(pipeline, run) -> int:
+def failure(pipeline, run) -> int:
     """Send the mail; returns how many messages went out (mail errors are logged only)."""
     recipients = owners(pipeline.layer.organization_id)
     if not recipients:
-        log.warning("pipeline %s failed twice; its organization has no owner email", pipeline.key)
+        log.warning("pipeline %s failed; its organization has no owner email", pipeline.key)
         return 0
     base = settings.SENSORGRID_BASE_URL.rstrip("/")
     link = f"{base}/admin/geo/pipeline/{pipeline.pk}/change/" if base else ""
-    subject = f"[SensorGrid] Pipeline {pipeline.key} failed twice in a row"
+    times = pipeline.consecutive_failures
+    how = "failed twice in a row" if times == 2 else f"failed ({times} in a row)"
+    if times == 1:
+        how = "failed: none of its records could be used"
+    subject = f"[SensorGrid] Pipeline {pipeline.key} {how}"
     body = "\n".join(
         line
         for line in [
             f"The pipeline {pipeline.key} ({pipeline}) of the layer {pipeline.layer.key} "
-            "failed twice in a row. The layer keeps the data of the last good run.",
+            f"{how}. The layer keeps the data of the last good run.",
             "",
             f"Last error ({run.started_at:%Y-%m-%d %H:%M} UTC):",
             f"  {run.error}",

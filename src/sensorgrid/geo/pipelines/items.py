@@ -10,6 +10,11 @@ class PipelineError(Exception):
     """A run cannot go on; the message says what to fix. The layer is left untouched."""
 
 
+class Unusable(PipelineError):
+    """Every record was skipped: a changed format or a wrong mapping, not an outage that
+    passes, so the owners are mailed at the first such failure, not the second."""
+
+
 @dataclass(slots=True)
 class Item:
     """One record from a source, before (geometry may be None) or after mapping."""

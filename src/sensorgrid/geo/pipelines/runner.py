@@ -8,7 +8,13 @@ from django.utils import timezone
 
 from sensorgrid.geo.models import Pipeline, PipelineRun, RunStatus, Trigger
 from sensorgrid.geo.pipelines import registry
-from sensorgrid.geo.pipelines.items import Context, PipelineError, Progress, no_progress
+from sensorgrid.geo.pipelines.items import (
+    Context,
+    PipelineError,
+    Progress,
+    Unusable,
+    no_progress,
+)
 from sensorgrid.geo.pipelines.steps import DEFAULT
 
 log = logging.getLogger(__name__)
@@ -23,7 +29,7 @@ def run(
     """Run ``pipeline`` now. A failed run leaves the layer as it was and says why."""
     record = PipelineRun.objects.create(pipeline=pipeline, trigger=trigger)
     context = Context(pipeline=pipeline, options=dict(pipeline.options or {}), progress=progress)
-    error = ""
+    error, urgent = "", False
     try:
         registry.source(pipeline.source).check_options(context.options)
     except (KeyError, ValueError) as exc:
@@ -36,7 +42,7 @@ def run(
             progress(key, 0, None)
             registry.step(key).run(context)
         except PipelineError as exc:
-            error = f"{key}: {exc}"
+            error, urgent = f"{key}: {exc}", isinstance(exc, Unusable)
         except Exception as exc:  # a bug or an unforeseen answer must not lose the record
             log.exception("pipeline %s: step %s failed", pipeline.key, key)
             # The message may quote what a remote service sent (or internal details):
@@ -45,10 +51,10 @@ def run(
         record.timings[key] = round(time.monotonic() - started, 3)
         if error:
             break
-    return _finish(record, context, error)
+    return _finish(record, context, error, urgent)
 
 
-def _finish(record: PipelineRun, context: Context, error: str) -> PipelineRun:
+def _finish(record: PipelineRun, context: Context, error: str, urgent: bool) -> PipelineRun:
     record.finished_at = timezone.now()
     record.status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
     record.error = error
@@ -70,13 +76,17 @@ def _finish(record: PipelineRun, context: Context, error: str) -> PipelineRun:
         Pipeline.objects.filter(pk=pipeline.pk).update(
             consecutive_failures=F("consecutive_failures") + 1
         )
-        pipeline.refresh_from_db(fields=["consecutive_failures"])
+        pipeline.refresh_from_db(fields=["consecutive_failures", "failure_mailed"])
         log.warning("pipeline %s failed: %s", pipeline.key, error)
-        if pipeline.consecutive_failures == 2:
+        # An outage mails at its second failure in a row (one failure often passes);
+        # unusable data at its first. Once per run of failures either way.
+        if not pipeline.failure_mailed and (urgent or pipeline.consecutive_failures >= 2):
             from sensorgrid.geo import notify
 
-            notify.repeated_failure(pipeline, record)
+            Pipeline.objects.filter(pk=pipeline.pk).update(failure_mailed=True)
+            pipeline.failure_mailed = True
+            notify.failure(pipeline, record)
     else:
-        Pipeline.objects.filter(pk=pipeline.pk).update(consecutive_failures=0)
-        pipeline.consecutive_failures = 0
+        Pipeline.objects.filter(pk=pipeline.pk).update(consecutive_failures=0, failure_mailed=False)
+        pipeline.consecutive_failures, pipeline.failure_mailed = 0, False
     return record

@@ -14,6 +14,7 @@ from django.utils import timezone
 from sensorgrid.geo.models import Feature
 from sensorgrid.geo.pipelines import registry
 from sensorgrid.geo.pipelines.items import Context, PipelineError
+from sensorgrid.geo.pipelines.options import MIN_SHARE
 
 BATCH = 500
 
@@ -26,6 +27,20 @@ def fingerprint(feature) -> str:
         feature.valid_to.isoformat() if feature.valid_to else None,
     ]
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _refuse_shrinking(kept: int, before: int, options: dict) -> None:
+    """PipelineError if a run would keep less than ``min_share`` of this pipeline's
+    features: a source that answers with part of its data (a service limit, a filter
+    that changed) must not delete the rest (allow_shrink: true when it is real)."""
+    share = options.get("min_share", MIN_SHARE)
+    if not kept or not before or options.get("allow_shrink") or kept >= share * before:
+        return
+    raise PipelineError(
+        f"the source yielded {kept} features where this pipeline had {before}, less than "
+        f"{share:.0%} of them; the layer is kept as it was (set the option allow_shrink: "
+        "true if the source really shrank, or lower min_share)"
+    )
 
 
 class Load(registry.Step):
@@ -48,6 +63,7 @@ class Load(registry.Step):
                     f"the source yielded no features; refusing to delete all {len(mine)} "
                     "features of the layer (set the option allow_empty: true if that is right)"
                 )
+            _refuse_shrinking(len(incoming), len(mine), context.options)
             foreign = sorted(
                 key
                 for key in incoming

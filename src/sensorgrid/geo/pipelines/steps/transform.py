@@ -1,7 +1,7 @@
 """transform: map fields to id, geometry, properties and time span; check geometries."""
 
 from sensorgrid.geo.pipelines import mapping, registry
-from sensorgrid.geo.pipelines.items import Context
+from sensorgrid.geo.pipelines.items import Context, Unusable
 
 
 class Transform(registry.Step):
@@ -30,4 +30,10 @@ class Transform(registry.Step):
                 context.progress("transform", done, total)
         context.progress("transform", total, total)
         context.items = []
+        if not context.features and context.skips:
+            example = context.skips[0]
+            raise Unusable(
+                f"all {len(context.skips)} records were skipped (the first: {example.ref}: "
+                f"{example.reason}); check the mapping and the options against the source"
+            )
         context.note(f"transform: {len(context.features)} features")
