@@ -3,13 +3,18 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/sensorgrid
+# The extras this checkout's venv gets: `test` pulls `geo` (open-data pipelines) and
+# `demo` (the embedded MQTT broker) besides the test tools, so `make demo` and `make test`
+# find all they run. A server takes only what it runs: pip install sensorgrid, or with
+# [geo] (docs/deployment.md); tests/test_core_install.py proves the core needs no extra.
+EXTRAS ?= test
 
 .PHONY: demo test test-sqlite test-postgres lint format install assets clean
 
 $(BIN)/sensorgrid: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[$(EXTRAS)]'
 	touch $@
 
 # Browser libraries from the npm registry (package-lock.json), copied into static files:

@@ -17,6 +17,8 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, **options):
         for noisy in ("amqtt", "transitions"):  # they log every state change at INFO
             logging.getLogger(noisy).setLevel(logging.WARNING)
+        if not broker.available():
+            raise CommandError(str(broker.missing()))
         if not broker.port_free(host, port):
             raise CommandError(f"{host}:{port} is taken; choose another --port")
         asyncio.run(self._run(host, port))

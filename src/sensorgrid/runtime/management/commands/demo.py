@@ -63,6 +63,11 @@ class Command(BaseCommand):
             os.environ.update({name: value for name, value in wanted.items() if value})
             os.execv(sys.executable, [sys.executable, "-m", "sensorgrid", *sys.argv[1:]])
         broker_url = options["broker"]
+        if not broker_url and not broker.available():
+            # Say so before migrating and loading demo data, not when the child fails.
+            raise CommandError(
+                f"{broker.missing()}; or run the demo with --broker mqtt://… of your own"
+            )
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
         if not broker.port_free(host, port):
