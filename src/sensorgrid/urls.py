@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from sensorgrid.api.root import root_view
 from sensorgrid.health import views as health
+from sensorgrid.ingest.api import influx
 from sensorgrid.observability import views as observability
 
 handler400 = "sensorgrid.api.errors.bad_request"
@@ -42,6 +43,9 @@ urlpatterns = [
         SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
         name="swagger-ui",
     ),
+    # InfluxDB's write API, where Telegraf and InfluxDB clients post (docs/devices.md).
+    path("api/v2/write", influx.InfluxWriteV2View.as_view(), name="influxdb-v2-write"),
+    path("write", influx.InfluxWriteV1View.as_view(), name="influxdb-v1-write"),
     path("api-auth/", include("rest_framework.urls")),
     path("", include("sensorgrid.dashboard.urls")),
 ]

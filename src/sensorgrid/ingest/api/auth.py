@@ -39,14 +39,21 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
             credential = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("Invalid credential.") from None
-        digest = credentials.digest(credential)
-        trusted = credential_cache.trusted.get(digest) or _look_up(digest)
-        if trusted.key_id is not None:
-            _note_use(trusted.key_id)
-        return Device(trusted.authority, digest), credential
+        return device_of(credential), credential
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword
+
+
+def device_of(credential: str) -> Device:
+    """The sender a node credential or organization ingest key proves, for every HTTP
+    ingest entry point (``Bearer`` here, InfluxDB's ``Token`` and ``u``/``p`` in
+    ``influx.py``); raises AuthenticationFailed for an unknown one."""
+    digest = credentials.digest(credential)
+    trusted = credential_cache.trusted.get(digest) or _look_up(digest)
+    if trusted.key_id is not None:
+        _note_use(trusted.key_id)
+    return Device(trusted.authority, digest)
 
 
 def _look_up(digest: str) -> credential_cache.Trusted:

@@ -2,6 +2,7 @@
 
 from sensorgrid.ingest.decoders import (  # noqa: F401
     chirpstack,
+    influx_line,
     kpi,
     kpi_strict,
     managair,

@@ -1,0 +1,171 @@
+"""InfluxDB line protocol (decoder ``influx_line``): what Telegraf and InfluxDB clients send.
+
+The HTTP endpoints ``/api/v2/write`` and ``/write`` (``ingest/api/influx.py``) build
+the envelope; its ``topic`` carries what the decoder needs besides the body, so a dead
+letter replays the same way: ``/api/v2/write?bucket=…&precision=ns[&device=…]``.
+
+One line is one message::
+
+    airquality,device=room-101,site=school co2=612i,temperature=21.4 1795420800000000000
+
+- **The node** is named by the first of the tags ``DEVICE_TAGS`` the line has
+  (``device``, ``device_id``, ``node``, then Telegraf's ``host``); a line without any
+  is the node of the credential (``device=`` in the topic), else refused.
+- **Quantities** are the field keys as they are; a field named ``value`` takes the
+  measurement's name (``co2,device=x value=612``). With the bucket
+  ``measurement_field`` every quantity is ``<measurement>_<field>`` (``value``: the
+  measurement alone). Other tags, and the measurement otherwise, are not used.
+- **Values**: floats, integers (``i``), unsigned integers (``u``) and booleans
+  (stored as 1 and 0). A string field is passed on, and the pipeline refuses that
+  field alone (``invalid-value``); the line's other fields are stored.
+- **Time**: the line's timestamp in the request's precision (ns, us, ms, s; v1 also m
+  and h), stored to the microsecond; a line without one takes the time of receipt.
+
+Parsing is ``line_protocol_parser`` (C; InfluxDB's escaping rules: ``\\,`` ``\\=``
+``\\ `` in keys and tag values, ``\\"`` and ``\\\\`` in strings). Lines are split on
+newlines except inside a quoted string field, as InfluxDB does. A line that cannot be
+parsed is refused alone (``malformed``), with InfluxDB's ``unable to parse '<line>'``.
+Blank lines and ``#`` comments are skipped; line numbers count every line of the body.
+"""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
+
+# The parser ships no type information.
+from line_protocol_parser import LineFormatError, parse_line  # type: ignore[import-untyped]
+
+from sensorgrid.ingest.decoders.base import Decoder
+from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, Refusal
+
+#: Tags that name the node, in this order.
+DEVICE_TAGS = ("device", "device_id", "node", "host")
+#: The bucket (v1: database) whose quantities are ``<measurement>_<field>``.
+MEASUREMENT_FIELD = "measurement_field"
+#: Precision → microseconds per unit (a divisor below 1 µs: nanoseconds).
+PRECISIONS = {"ns": None, "us": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_SHOWN = 120  # characters of a refused line quoted in its detail
+
+
+class InfluxLine(Decoder):
+    key = "influx_line"
+    description = "InfluxDB line protocol (Telegraf, InfluxDB client libraries)"
+
+    def decode(self, envelope: Envelope) -> Decoded:
+        try:
+            envelope.payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DecodeError("malformed", f"the body is not UTF-8 text: {exc}") from None
+        query = parse_qs(envelope.topic.partition("?")[2])
+        precision = query.get("precision", ["ns"])[0]
+        if precision not in PRECISIONS:
+            raise DecodeError("malformed", f"unknown precision {precision!r}")
+        prefixed = query.get("bucket", [""])[0] == MEASUREMENT_FIELD
+        default_device = query.get("device", [""])[0]
+        messages, refusals = [], []
+        for number, line in lines(envelope.payload):
+            index = number - 1
+            try:
+                point = parse_line(line)
+            except LineFormatError as exc:
+                refusals.append(Refusal(index, "malformed", _unparsable(line, exc), line))
+                continue
+            if point is None:  # a comment
+                continue
+            tags = point["tags"]
+            device = next((tags[tag] for tag in DEVICE_TAGS if tag in tags), default_device)
+            if not device:
+                detail = f"no tag names the node ({', '.join(DEVICE_TAGS)})"
+                refusals.append(Refusal(index, "malformed", detail, line))
+                continue
+            try:
+                ts = _time(point["time"], precision)
+            except OverflowError:
+                detail = f"timestamp {point['time']} ({precision}) is out of range"
+                refusals.append(Refusal(index, "bad-timestamp", detail, line, device))
+                continue
+            values = _values(point["measurement"], point["fields"], prefixed)
+            messages.append(Message(index, device, ts, values, line))
+        if not messages and not refusals:
+            raise DecodeError("malformed", "writing requires points: the body holds no line")
+        return Decoded(tuple(messages), tuple(refusals))
+
+
+def lines(payload: bytes) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) for every non-blank line; a newline inside a quoted string
+    field does not end its line (it counts for the numbers of the lines after it)."""
+    physical = payload.split(b"\n")
+    number = 0
+    while number < len(physical):
+        start = number
+        line = physical[number]
+        number += 1
+        # Quotes are rare (string fields): only then is the field set scanned.
+        while b'"' in line and _open_quote(line) and number < len(physical):
+            line += b"\n" + physical[number]
+            number += 1
+        line = line.rstrip(b"\r")
+        if line.strip():
+            yield start + 1, line
+
+
+def _open_quote(line: bytes) -> bool:
+    """Whether a string field is still open at the end of ``line``."""
+    start = _field_set(line)
+    if start is None:
+        return False
+    quoted = escaped = False
+    for byte in line[start:]:
+        if escaped:
+            escaped = False
+        elif quoted and byte == 0x5C:  # backslash
+            escaped = True
+        elif byte == 0x22:  # double quote
+            quoted = not quoted
+    return quoted
+
+
+def _field_set(line: bytes) -> int | None:
+    """Where the field set starts: after the first unescaped space (keys and tag values
+    escape theirs)."""
+    escaped = False
+    for position, byte in enumerate(line):
+        if escaped:
+            escaped = False
+        elif byte == 0x5C:
+            escaped = True
+        elif byte == 0x20:
+            return position + 1
+    return None
+
+
+def _time(value: int | None, precision: str) -> datetime | None:
+    if value is None:
+        return None
+    unit = PRECISIONS[precision]
+    microseconds = value // 1000 if unit is None else value * unit
+    return _EPOCH + timedelta(microseconds=microseconds)
+
+
+def _values(
+    measurement: str, fields: dict[str, object], prefixed: bool
+) -> tuple[tuple[str, object], ...]:
+    pairs: list[tuple[str, object]] = []
+    # The parser gives the fields last first: back in the line's order, so refusals
+    # name them as the line does.
+    for field, value in reversed(fields.items()):
+        if field == "value":
+            key = measurement
+        elif prefixed:
+            key = f"{measurement}_{field}"
+        else:
+            key = field
+        pairs.append((key, float(value) if isinstance(value, bool) else value))
+    return tuple(pairs)
+
+
+def _unparsable(line: bytes, exc: Exception) -> str:
+    text = line.decode("utf-8")
+    shown = text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+    return f"unable to parse {shown!r}: {exc}"
