@@ -106,3 +106,14 @@ def test_load_refuses_unknown_names_with_what_was_meant(world, tmp_path):
     assert "pipelines[1] (trees-wfs): options:" in message
     assert "unknown option 'srs_name' (did you mean 'srs'?)" in message
     assert not Layer.objects.exists()
+
+
+def test_progress_of_a_step_with_nothing_to_do_reads_0_of_0(world, sources, make_pipeline):
+    make_pipeline(
+        "csv", {"url": sources.url("bike-stands.csv"), "mapping": {"id": "id"}}, key="stands"
+    )
+    call("run", "stands")
+    again = call("run", "stands")  # every feature unchanged: load has nothing to write
+    load = next(line for line in again.splitlines() if line.strip().startswith("load"))
+    assert " 0/0 " in load and "1/0" not in again
+    assert "succeeded: 0 created, 0 updated, 5 unchanged" in again

@@ -79,27 +79,31 @@ class Command(BaseCommand):
         bar = Progress(
             TextColumn("{task.description:>10}"),
             BarColumn(),
-            TextColumn("{task.completed:>9,.0f}/{task.fields[of]}"),
+            # The counts are fields, not the bar's own: a finished empty step draws a full
+            # bar (total 1) but reads 0/0.
+            TextColumn("{task.fields[done]:>9,}/{task.fields[of]}"),
             TimeElapsedColumn(),
             console=Console(file=self.stderr),
             transient=False,
         )
         tasks: dict[str, int] = {}
 
+        def finish(task_id) -> None:
+            done = int(bar.tasks[task_id].fields["done"])
+            bar.update(task_id, total=done or 1, completed=done or 1, of=done)
+
         def report(step: str, completed: int, total: int | None) -> None:
             if step not in tasks:
                 for other in tasks.values():  # the previous step is done
-                    task = bar.tasks[other]
-                    done = task.completed or 0
-                    bar.update(other, total=done or 1, completed=done or 1, of=done)
-                tasks[step] = bar.add_task(step, total=None, of="?")
-            bar.update(tasks[step], completed=completed, total=total, of=total or "?")
+                    finish(other)
+                tasks[step] = bar.add_task(step, total=None, of="?", done=0)
+            of = "?" if total is None else total
+            bar.update(tasks[step], completed=completed, total=total, of=of, done=completed)
 
         with bar:
             run = runner.run(pipeline, Trigger.MANUAL, progress=report)
             for task_id in tasks.values():
-                done = bar.tasks[task_id].completed or 0
-                bar.update(task_id, total=done or 1, completed=done or 1, of=done)
+                finish(task_id)
         return run
 
     def do_history(self, key: str, limit: int = 20, log: bool = False, **options):
