@@ -1,8 +1,11 @@
-"""Values of network-server uplinks: drop unregistered formatter fields, decode frames.
+"""Values of network-server uplinks: the codec's, else the network server's decoding.
 
 A LoRaWAN message (docs/lorawan.md) carries the network server's decoded fields, a
-binary frame, or both. The fields that name registered quantities are kept; a
-message left without values is read by the codec of the node's model.
+binary frame, or both. When the node model has a codec and the uplink a frame, the
+codec decides (issue 18, item 6): the network server's formatter may be older, another
+vendor's, or none at all. Otherwise the decoded fields are the values; those that
+name no registered quantity are refused by name at validation (``unknown-quantity``)
+while the others are stored.
 """
 
 import logging
@@ -21,35 +24,21 @@ def with_values(
 ) -> tuple[Message, list[Problem]]:
     """The message with the values to validate, or the problem that refuses it whole.
 
-    A lenient message (a network server's formatter output) loses the keys that are
-    not registered quantities; a message left without values but with a frame gets
-    the values of the node model's codec.
+    A frame is read by the node model's codec when the model has one, whatever the
+    network server decoded; without a codec the message's own values are kept, and a
+    frame without any values is a problem (no codec to read it). An empty frame (an
+    uplink without application payload) is no frame. ``quantities`` is unused since
+    unknown names are refused at validation; it stays for the pipeline's call.
     """
-    values, dropped = message.values, []
-    if message.lenient:
-        values = tuple((key, value) for key, value in message.values if key in quantities)
-        dropped = [key for key, _ in message.values if key not in quantities]
-    if not values and message.frame is not None:
+    frame = message.frame
+    if frame is None or not frame.data:
+        return message, []
+    if node.codec or not message.values:
         decoded, problem = decode_frame(message, device, node)
         if problem is not None:
-            if dropped:
-                problem = Problem(
-                    problem.reason,
-                    f"{problem.detail}; the network server's decoded fields "
-                    f"({', '.join(dropped[:10])}) name no registered quantity",
-                )
             return message, [problem]
-        values = decoded
-    elif not values and dropped:
-        return message, [
-            Problem(
-                Reason.UNKNOWN_QUANTITY,
-                f"no decoded field names a registered quantity: {', '.join(dropped[:10])}",
-            )
-        ]
-    if values is message.values:
-        return message, []  # the common case: nothing to change
-    return replace(message, values=values), []
+        return replace(message, values=decoded), []
+    return message, []
 
 
 def decode_frame(
@@ -63,7 +52,7 @@ def decode_frame(
         return (), Problem(
             Reason.MALFORMED,
             f"{where} of {device!r} cannot be decoded: the node model has no codec "
-            "(set the node model's decoder, or decode in the network server)",
+            "(set the node model's codec, or decode in the network server)",
         )
     try:
         codec = codecs.get(node.codec)

@@ -42,6 +42,27 @@ SEED: list[tuple[str, str, str, float | None, float | None]] = [
     ("acceleration_y", "Acceleration, Y axis", "g", -50, 50),
     ("acceleration_z", "Acceleration, Z axis", "g", -50, 50),
     ("distance", "Distance", "m", 0, 10000),
+    # Every Cayenne LPP type, and the PIR motion count (migration 0010_lpp_quantities).
+    ("motion_count", "Motion events counted since the previous message", "events", 0, None),
+    ("digital_input", "Digital input", "", 0, 255),
+    ("digital_output", "Digital output", "", 0, 255),
+    ("analog_input", "Analog input", "", -327.68, 327.67),
+    ("analog_output", "Analog output", "", -327.68, 327.67),
+    ("generic_sensor", "Generic sensor value", "", 0, None),
+    ("voltage", "Voltage", "V", 0, 655.35),
+    ("current", "Electric current", "A", 0, 65.535),
+    ("frequency", "Frequency", "Hz", 0, None),
+    ("percentage", "Percentage", "%", 0, 100),
+    ("power", "Power", "W", 0, None),
+    ("energy", "Energy", "kWh", 0, None),
+    ("unix_time", "Unix time", "s", 0, None),
+    ("angular_velocity_x", "Angular velocity, X axis", "°/s", -327.68, 327.67),
+    ("angular_velocity_y", "Angular velocity, Y axis", "°/s", -327.68, 327.67),
+    ("angular_velocity_z", "Angular velocity, Z axis", "°/s", -327.68, 327.67),
+    ("colour_r", "Colour, red", "", 0, 255),
+    ("colour_g", "Colour, green", "", 0, 255),
+    ("colour_b", "Colour, blue", "", 0, 255),
+    ("switch", "Switch state", "", 0, 1),
 ]
 
 

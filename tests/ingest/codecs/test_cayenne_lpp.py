@@ -66,25 +66,58 @@ def test_any_non_zero_presence_is_motion():
     assert decode("01 66 05 02 66 00") == {"motion": 1.0, "motion_2": 0.0}
 
 
-def test_it_reads_past_every_skipped_type():
-    skipped = (
-        "01 00 01"  # digital input
-        " 01 01 00"  # digital output
-        " 01 02 FF 38"  # analog input
-        " 01 03 00 64"  # analog output
-        " 01 64 00 00 01 2C"  # generic sensor
-        " 01 74 09 C4"  # voltage
-        " 01 75 00 0F"  # current
-        " 01 76 00 00 03 E8"  # frequency
-        " 01 78 64"  # percentage
-        " 01 80 00 FA"  # power
-        " 01 83 00 00 04 D2"  # energy
-        " 01 85 65 43 21 00"  # unix time
-        " 01 86 00 01 00 02 00 03"  # gyrometer
-        " 01 87 FF 80 00"  # colour
-        " 01 8E 01"  # switch
+def test_every_type_of_the_reference_list_is_a_quantity():
+    # One value of every LPP type on channel 1 (issue 18, item 2); sizes and resolutions
+    # as in the myDevices reference and ElectronicCats' CayenneLPP library.
+    frame = (
+        "01 00 01"  # digital input 1
+        " 01 01 00"  # digital output 0
+        " 01 02 FF 38"  # analog input -2.00
+        " 01 03 00 64"  # analog output 1.00
+        " 01 64 00 00 01 2C"  # generic sensor 300
+        " 01 74 01 4A"  # voltage 3.30 V
+        " 01 75 00 0F"  # current 0.015 A
+        " 01 76 00 00 03 E8"  # frequency 1000 Hz
+        " 01 78 64"  # percentage 100 %
+        " 01 80 00 FA"  # power 250 W
+        " 01 83 00 00 04 D2"  # energy 1.234 kWh
+        " 01 85 65 43 21 00"  # unix time 1698898176
+        " 01 86 00 01 FF FE 00 03"  # gyrometer 0.01, -0.02, 0.03 °/s
+        " 01 87 FF 80 00"  # colour 255, 128, 0
+        " 01 8E 01"  # switch on
+        " 01 67 00 FA"  # temperature 25.0
     )
-    assert decode(skipped + " 01 67 00 FA") == {"temperature": 25.0}
+    assert decode(frame) == {
+        "digital_input": 1.0,
+        "digital_output": 0.0,
+        "analog_input": -2.0,
+        "analog_output": 1.0,
+        "generic_sensor": 300.0,
+        "voltage": 3.3,
+        "current": 0.015,
+        "frequency": 1000.0,
+        "percentage": 100.0,
+        "power": 250.0,
+        "energy": 1.234,
+        "unix_time": 1698898176.0,
+        "angular_velocity_x": 0.01,
+        "angular_velocity_y": -0.02,
+        "angular_velocity_z": 0.03,
+        "colour_r": 255.0,
+        "colour_g": 128.0,
+        "colour_b": 0.0,
+        "switch": 1.0,
+        "temperature": 25.0,
+    }
+
+
+def test_digital_and_analog_channels_are_indexed_like_the_other_types():
+    # The frame that used to store nothing: two digital inputs and an analog input.
+    assert decode("03 00 01 05 00 00 02 02 01 2C") == {
+        "digital_input": 1.0,
+        "digital_input_5": 0.0,
+        "analog_input": 3.0,
+    }
 
 
 def test_the_lowest_channel_keeps_the_plain_key():

@@ -118,3 +118,16 @@ def test_a_frame_of_the_wrong_size_is_an_error(frame, offset):
     with pytest.raises(CodecError) as error:
         decode(frame)
     assert error.value.offset == offset
+
+
+# Dragino's decoder (vendor/dragino/lht65.js) reads port 2 only: "unknown FPort" else.
+@pytest.mark.parametrize("port", [1, 3, 4, 5, 100])
+def test_a_frame_on_another_port_than_2_is_refused(port):
+    with pytest.raises(CodecError) as refused:
+        codecs.get("dragino_lht65").decode(bytes.fromhex(EXAMPLES[0][1].replace(" ", "")), port)
+    assert refused.value.detail == f"unknown fPort {port}: LHT65 data comes on port 2"
+
+
+def test_a_frame_on_port_2_is_read():
+    frame = bytes.fromhex(EXAMPLES[0][1].replace(" ", ""))
+    assert codecs.get("dragino_lht65").decode(frame, 2) == EXAMPLES[0][2]

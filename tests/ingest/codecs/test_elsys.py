@@ -11,7 +11,13 @@ EXAMPLES = [
     (
         "elsys",
         "01 00 E2 02 29 04 00 27 05 06 06 03 08",
-        {"temperature": 22.6, "humidity": 41.0, "illuminance": 39.0, "motion": 1.0, "co2": 776.0},
+        {
+            "temperature": 22.6,
+            "humidity": 41.0,
+            "illuminance": 39.0,
+            "motion_count": 6.0,  # a count of PIR events, not forced into 0/1
+            "co2": 776.0,
+        },
     ),
 ]
 
@@ -49,7 +55,7 @@ def test_it_decodes_every_mapped_type():
         "acceleration_x": 1.0,
         "acceleration_y": -1.0,
         "acceleration_z": 0.0,
-        "motion": 0.0,
+        "motion_count": 0.0,
         "battery": 3.649,
         "latitude": 42.3519,
         "longitude": -87.9094,

@@ -31,6 +31,12 @@ def matched(routes: RouteTable, topic: str) -> tuple[str, str] | None:
         ("$SYS/#", "$SYS/broker/load", ("d0", "")),
         ("exact/topic", "exact/topic", ("d0", "")),
         ("exact/topic", "Exact/topic", None),  # topics are case-sensitive
+        # A topic name with a wildcard is not a topic (MQTT 4.7.1): it names no device.
+        ("sensorgrid/{device}/up", "sensorgrid/+/up", None),
+        ("sensorgrid/{device}/up", "sensorgrid/co2-7+/up", None),
+        ("v3/+/devices/{device}/up", "v3/app@ttn/devices/#", None),
+        ("#", "a/+/c", None),
+        ("#", "#", None),
     ],
 )
 def test_topics_match_with_mqtt_semantics(pattern, topic, expected):

@@ -1,7 +1,9 @@
 """HTTP ingest: ``POST /api/v1/ingest/`` (SensorGrid JSON) and ``/api/v1/ingest/<decoder>/``.
 
 The second also serves LoRaWAN network servers' webhooks (docs/lorawan.md):
-``/api/v1/ingest/ttn/`` and ``/api/v1/ingest/chirpstack/?event=up``.
+``/api/v1/ingest/ttn/`` and ``/api/v1/ingest/chirpstack/?event=up``;
+``/api/v1/ingest/ttn/devices/<device>/`` is The Things Stack's with the device in
+the path (a webhook filtered to the uplink message names none in its body).
 """
 
 from typing import cast
@@ -165,7 +167,35 @@ class DecoderIngestView(IngestView):
         return ingest(request, decoder)
 
 
-def ingest(request: Request, decoder: str) -> Response:
+class TtnDeviceIngestView(IngestView):
+    """The Things Stack webhook whose path names the device (issue 18, item 1)."""
+
+    @extend_schema(
+        operation_id="ingest_ttn_device",
+        summary="The Things Stack webhook with the device in the path",
+        description=INGEST_DESCRIPTION
+        + " For a webhook filtered to `up.uplink_message`, whose messages carry no "
+        "`end_device_ids`: set the webhook's base URL to "
+        "`…/api/v1/ingest/ttn/devices/{{.devID}}/` (or `{{.devEUI}}`) and the device is "
+        "the one the path names (docs/lorawan.md). Messages that name their device "
+        "themselves are read as at `/api/v1/ingest/ttn/`.",
+        parameters=[
+            OpenApiParameter(
+                "device",
+                OpenApiTypes.STR,
+                OpenApiParameter.PATH,
+                description="The device id or DevEUI The Things Stack put in the path.",
+            )
+        ],
+        request={"application/json": OpenApiTypes.OBJECT},
+        responses=INGEST_RESPONSES,
+        tags=["ingest"],
+    )
+    def post(self, request: Request, device: str) -> Response:  # type: ignore[override]
+        return ingest(request, "ttn", device)
+
+
+def ingest(request: Request, decoder: str, device: str = "") -> Response:
     content_type = request.content_type.split(";")[0].strip().lower()
     envelope = Envelope(
         source=decoders.source_of(decoder, "http"),
@@ -174,6 +204,7 @@ def ingest(request: Request, decoder: str) -> Response:
         received_at=timezone.now(),
         content_type=content_type,
         authority=cast(Device, request.user).authority,
+        device=device,
     )
     if content_type not in CONTENT_TYPES:
         pipeline.keep(envelope, decoder, "malformed", f"unsupported content type {content_type!r}")

@@ -4,17 +4,23 @@ A frame is a sequence of ``channel (1 byte), type (1 byte), value (size of the t
 big-endian. The type table follows the myDevices reference and the extended types of
 the ElectronicCats/TTN ``CayenneLPP`` library (sizes and resolutions in ``TYPES``).
 
-Quantity mapping (types without a sensible quantity are read and skipped):
+Every type of the reference list is a quantity (issue 18, item 2): a frame of
+digital inputs is as storable as one of temperatures. The quantity keys:
 
 - illuminance → ``illuminance``, presence → ``motion`` (non-zero is 1),
   temperature → ``temperature``, humidity → ``humidity``, barometer → ``pressure``,
   accelerometer → ``acceleration_x/_y/_z`` (g), GPS → ``latitude``, ``longitude``,
   ``altitude``, altitude → ``altitude``, concentration → ``co2`` (ppm; in practice
   LPP concentration is sent by CO2 sensors), distance → ``distance`` (m),
-  direction → ``heading`` (°).
-- skipped: digital and analog in/out, generic sensor, voltage, current, frequency,
-  percentage, power, energy (none says what it measures: a battery, a panel or a
-  meter), unix time (a timestamp, not a value), gyrometer, colour, switch.
+  direction → ``heading`` (°);
+- digital input/output → ``digital_input``/``digital_output`` (the byte), analog
+  input/output → ``analog_input``/``analog_output`` (0.01, signed), generic sensor →
+  ``generic_sensor``, voltage → ``voltage`` (V), current → ``current`` (A), frequency
+  → ``frequency`` (Hz), percentage → ``percentage`` (%), power → ``power`` (W),
+  energy → ``energy`` (kWh), unix time → ``unix_time`` (s), gyrometer →
+  ``angular_velocity_x/_y/_z`` (°/s), colour → ``colour_r/_g/_b`` (0–255), switch →
+  ``switch``. Voltage and percentage keep their own keys: LPP does not say whether
+  they are a battery's, so they are not guessed into ``battery``/``battery_level``.
 
 When a quantity appears on several channels, the lowest channel keeps the plain key
 and the others are ``<key>_<channel>`` (``temperature``, ``temperature_5``). Such
@@ -54,16 +60,15 @@ class Field:
 @dataclass(frozen=True, slots=True)
 class LppType:
     name: str
-    fields: tuple[Field, ...] = ()
-    skip: int = 0  # size of a value that is read and skipped (fields is empty)
+    fields: tuple[Field, ...]
 
 
 TYPES: dict[int, LppType] = {
-    0: LppType("digital input", skip=1),
-    1: LppType("digital output", skip=1),
-    2: LppType("analog input", skip=2),
-    3: LppType("analog output", skip=2),
-    100: LppType("generic sensor", skip=4),
+    0: LppType("digital input", (Field("digital_input", ">B"),)),
+    1: LppType("digital output", (Field("digital_output", ">B"),)),
+    2: LppType("analog input", (Field("analog_input", ">h", _per(100)),)),
+    3: LppType("analog output", (Field("analog_output", ">h", _per(100)),)),
+    100: LppType("generic sensor", (Field("generic_sensor", ">I"),)),
     101: LppType("illuminance", (Field("illuminance", ">H"),)),
     102: LppType("presence", (Field("motion", ">B", _flag),)),
     103: LppType("temperature", (Field("temperature", ">h", _per(10)),)),
@@ -73,19 +78,22 @@ TYPES: dict[int, LppType] = {
         tuple(Field(f"acceleration_{axis}", ">h", _per(1000)) for axis in "xyz"),
     ),
     115: LppType("barometer", (Field("pressure", ">H", _per(10)),)),
-    116: LppType("voltage", skip=2),
-    117: LppType("current", skip=2),
-    118: LppType("frequency", skip=4),
-    120: LppType("percentage", skip=1),
+    116: LppType("voltage", (Field("voltage", ">H", _per(100)),)),
+    117: LppType("current", (Field("current", ">H", _per(1000)),)),
+    118: LppType("frequency", (Field("frequency", ">I"),)),
+    120: LppType("percentage", (Field("percentage", ">B"),)),
     121: LppType("altitude", (Field("altitude", ">h"),)),
     125: LppType("concentration", (Field("co2", ">H"),)),
-    128: LppType("power", skip=2),
+    128: LppType("power", (Field("power", ">H"),)),
     130: LppType("distance", (Field("distance", ">I", _per(1000)),)),
-    131: LppType("energy", skip=4),
+    131: LppType("energy", (Field("energy", ">I", _per(1000)),)),
     132: LppType("direction", (Field("heading", ">H"),)),
-    133: LppType("unix time", skip=4),
-    134: LppType("gyrometer", skip=6),
-    135: LppType("colour", skip=3),
+    133: LppType("unix time", (Field("unix_time", ">I"),)),
+    134: LppType(
+        "gyrometer",
+        tuple(Field(f"angular_velocity_{axis}", ">h", _per(100)) for axis in "xyz"),
+    ),
+    135: LppType("colour", tuple(Field(f"colour_{part}", ">B") for part in "rgb")),
     136: LppType(
         "GPS location",
         (
@@ -94,7 +102,7 @@ TYPES: dict[int, LppType] = {
             Field("altitude", INT24, _per(100)),
         ),
     ),
-    142: LppType("switch", skip=1),
+    142: LppType("switch", (Field("switch", ">B"),)),
 }
 
 
@@ -112,8 +120,6 @@ def decode_entries(data: bytes) -> list[tuple[int, str, float]]:
                 f"{channel}: its size is unknown, so the rest of the frame cannot be read",
             )
         what = f"{lpp.name} (channel {channel})"
-        if not lpp.fields:
-            reader.skip(lpp.skip, what)
         for field in lpp.fields:
             if field.fmt == INT24:
                 raw = reader.int24(what, byteorder="big")

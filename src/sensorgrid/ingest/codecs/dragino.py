@@ -1,4 +1,8 @@
-"""Dragino LHT65 temperature and humidity sensor: one fixed 11-byte frame (port 2).
+"""Dragino LHT65 temperature and humidity sensor: one fixed 11-byte frame on port 2.
+
+As in Dragino's decoder, only port 2 carries data: a frame on another port is refused
+("unknown fPort"), not read as temperatures. A frame whose port is not known (a caller
+that has none) is read.
 
 Big-endian, following Dragino's decoder in the TTN device repository
 (``vendor/dragino/lht65.js``):
@@ -28,6 +32,7 @@ from sensorgrid.ingest.codecs.base import Codec, CodecError
 from sensorgrid.ingest.codecs.binary import Reader
 
 FRAME_SIZE = 11
+DATA_PORT = 2
 NO_SENSOR = 0x7FFF
 
 EXT_NONE, EXT_DS18B20, EXT_INTERRUPT, EXT_ILLUMINANCE, EXT_ADC = 0, 1, 4, 5, 6
@@ -58,7 +63,9 @@ class DraginoLht65(Codec):
     description = "Dragino LHT65 temperature and humidity sensor with external probe"
 
     def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
-        """Decode an LHT65 uplink; the port (2) does not matter."""
+        """Decode an LHT65 uplink on port 2; another port is a ``CodecError``."""
+        if port is not None and port != DATA_PORT:
+            raise CodecError(0, f"unknown fPort {port}: LHT65 data comes on port {DATA_PORT}")
         reader = Reader(data)
         first_word, temperature, humidity_word, ext_byte = reader.read(
             ">HhHB", "battery, temperature, humidity and external sensor type"

@@ -9,7 +9,7 @@ TTN device repository), big-endian unless said otherwise:
 | 0x02 | humidity, uint8 % | 1 | ``humidity`` |
 | 0x03 | acceleration x, y, z, int8, 63 = 1 g | 3 | ``acceleration_x/_y/_z`` (g) |
 | 0x04 | light, uint16 lx | 2 | ``illuminance`` |
-| 0x05 | PIR motion count, uint8 | 1 | ``motion`` (1 if any motion, else 0) |
+| 0x05 | PIR motion count, uint8 | 1 | ``motion_count`` (events in the interval) |
 | 0x06 | CO2, uint16 ppm | 2 | ``co2`` |
 | 0x07 | supply voltage, uint16 mV | 2 | ``battery`` (V) |
 | 0x09 | GPS: lat, long, int24 little-endian, 1e-4 ° | 6 | ``latitude``, ``longitude`` |
@@ -69,10 +69,6 @@ def _acceleration(reader: Reader, values: Values) -> None:
         values[f"acceleration_{axis}"] = raw / ACC_PER_G
 
 
-def _motion(reader: Reader, values: Values) -> None:
-    values["motion"] = 1.0 if reader.one(">B", "motion") else 0.0
-
-
 def _gps(reader: Reader, values: Values) -> None:
     values["latitude"] = reader.int24("GPS latitude", byteorder="little") / 10_000
     values["longitude"] = reader.int24("GPS longitude", byteorder="little") / 10_000
@@ -105,7 +101,8 @@ FIELDS: dict[int, Callable[[Reader, Values], None]] = {
     0x02: _one("humidity", ">B"),
     0x03: _acceleration,
     0x04: _one("illuminance", ">H"),
-    0x05: _motion,
+    # A count of PIR events, not a 0/1 state (issue 18, item 6).
+    0x05: _one("motion_count", ">B"),
     0x06: _one("co2", ">H"),
     0x07: _one("battery", ">H", 1000),
     0x08: _skip(2, "analog input 1"),

@@ -113,17 +113,19 @@ def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:
     """
     if "ndjson" not in envelope.content_type:
         document = _fast(envelope.payload)
+        error: ValueError | None = None
         if document is _NOT_ONE:
             text = _text(envelope.payload)
             try:
                 document = json.loads(text)
-            except (ValueError, RecursionError):
+            except (ValueError, RecursionError) as exc:
                 document = _NOT_ONE
+                error = exc if isinstance(exc, ValueError) else None
         if document is not _NOT_ONE:
             if isinstance(document, list):
                 return [(item, item) for item in document]
             return [(document, envelope.payload)]
-        if "\n" not in text.strip():
+        if "\n" not in text.strip() or _inside_first(error):
             _load(text)  # raises DecodeError with the parser's message
     else:
         text = _text(envelope.payload)
@@ -138,6 +140,19 @@ def parse_json_documents(envelope: Envelope) -> list[tuple[object, Raw]]:
 
 
 _NOT_ONE = object()
+
+
+def _inside_first(error: ValueError | None) -> bool:
+    """Whether a failed parse broke inside a first document that spans several lines.
+
+    NDJSON's first line is a whole document, so parsing the payload as one fails with
+    "Extra data" after it, or on line 1 when that line itself is broken. A failure
+    further down, inside the first document, is a pretty-printed document with a
+    syntax error: its position is the parser's, not "line 1" of an NDJSON reading.
+    """
+    return (
+        isinstance(error, json.JSONDecodeError) and error.msg != "Extra data" and error.lineno > 1
+    )
 
 
 def _text(payload: bytes) -> str:

@@ -30,7 +30,8 @@ from typing import Any
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders import lorawan
 from sensorgrid.ingest.decoders.base import JsonDecoder
-from sensorgrid.ingest.envelope import Envelope, Frame, Message, Radio, Raw
+from sensorgrid.ingest.envelope import Decoded, Envelope, Frame, Message, Radio, Raw
+from sensorgrid.inventory.device_ids import canonical
 
 #: Integration events besides ``up``; they carry no measurements (docs/lorawan.md).
 OTHER_EVENTS = ("join", "status", "ack", "txack", "log", "location", "integration", "error")
@@ -61,9 +62,11 @@ class ChirpStackV4(JsonDecoder):
         ]
         return _message(index, raw, device, also, ts, document.get("object"), document, radio)
 
+    def decode(self, envelope: Envelope) -> Decoded:
+        return lorawan.unreadable_frames_refused(super().decode(envelope), "data")
+
     def device_hint(self, document: object) -> str:
-        hint = lorawan.dig(document, "deviceInfo", "devEui")
-        return hint[:200] if isinstance(hint, str) else ""
+        return _hint(lorawan.dig(document, "deviceInfo", "devEui"))
 
 
 class ChirpStackV3(JsonDecoder):
@@ -99,9 +102,25 @@ class ChirpStackV3(JsonDecoder):
         ]
         return _message(index, raw, device, also, ts, _decoded_object(document), document, radio)
 
+    def decode(self, envelope: Envelope) -> Decoded:
+        return lorawan.unreadable_frames_refused(super().decode(envelope), "data")
+
     def device_hint(self, document: object) -> str:
-        hint = lorawan.dig(document, "devEUI")
-        return hint[:200] if isinstance(hint, str) else ""
+        return _hint(lorawan.dig(document, "devEUI"))
+
+
+def _hint(eui: object) -> str:
+    """A refused uplink's DevEUI as its node stores it: lower-case hex, even from base64.
+
+    The owner looks for the device's dead letters by the id they registered; v3's json
+    marshaler writes the EUI as base64 (``AgICAgICAgI=``), which nobody would search for.
+    """
+    if not isinstance(eui, str):
+        return ""
+    try:
+        return canonical(lorawan.eui_hex(eui, "devEUI"))
+    except ValueError:
+        return eui[:200]  # not an EUI: kept as sent, so it can still be found
 
 
 def _object(document: object) -> dict[str, Any]:
@@ -136,10 +155,8 @@ def _time(value: object, field: str) -> datetime | None:
 
 
 def _frame(document: dict[str, Any], field: str) -> Frame | None:
-    data = document.get(field)
-    if data is None:
-        return None
-    return Frame(lorawan.integer(document.get("fPort")), lorawan.frame_bytes(data, field))
+    port = lorawan.integer(document.get("fPort"))
+    return lorawan.frame_or_unreadable(port, document.get(field), field)
 
 
 def _decoded_object(document: dict[str, Any]) -> object:
@@ -195,5 +212,4 @@ def _message(
         also=also,
         frame=_frame(document, "data"),
         radio=tuple(radio),
-        lenient=True,
     )

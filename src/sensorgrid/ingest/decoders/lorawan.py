@@ -16,17 +16,23 @@ Formatter output → values (docs/lorawan.md):
 - an object one level down is flattened: its members count by their own names, so
   Cayenne's ``gps_1: {latitude, longitude, altitude}`` gives the three positions;
   deeper objects and lists are skipped;
-- otherwise the first field of a quantity wins, top-level fields before nested ones.
+- otherwise the first field of a quantity wins, top-level fields before nested ones;
+- a voltage field (``vdd``, ``BatV``, ``battery``, ``bat`` …) is ``battery`` in volts:
+  a value above 100 is millivolts (no battery has 100 V; Elsys' ``vdd`` is 3600) and
+  is divided by 1000.
 
-Names that are not registered quantities reach the pipeline and are dropped there
-(the message is ``lenient``): the registry lives in the database, decoders stay pure.
+Names that are not registered quantities reach the pipeline, which refuses them by
+name (``unknown-quantity``) and stores the rest: the registry lives in the database,
+decoders stay pure.
 """
 
 import base64
 import binascii
 import math
 import re
+from dataclasses import replace
 
+from sensorgrid.ingest.envelope import Decoded, Frame, Refusal
 from sensorgrid.inventory.device_ids import canonical
 from sensorgrid.inventory.quantities import SEED
 
@@ -49,11 +55,23 @@ ALIASES: dict[str, str] = {
     "pm25": "pm2_5",
     "pm2.5": "pm2_5",
     "co2_ppm": "co2",
+    # battery voltage, in volts or millivolts (see ``_volts``)
     "batv": "battery",  # Dragino: volts
     "bat_v": "battery",
     "battery_v": "battery",
     "battery_voltage": "battery",
     "vbat": "battery",
+    "vbatt": "battery",
+    "bat": "battery",
+    "batt": "battery",
+    "vdd": "battery",  # Elsys: supply voltage in mV
+    "bat_mv": "battery",
+    "battery_mv": "battery",
+    "batt_mv": "battery",
+    # a PIR's count of motion events in the interval is no 0/1 "motion"
+    "motion_count": "motion_count",
+    "pir_count": "motion_count",
+    "motion_events": "motion_count",
     "battery_percent": "battery_level",
     "battery_percentage": "battery_level",
     "bat_percent": "battery_level",
@@ -95,6 +113,8 @@ def formatter_values(decoded: object) -> tuple[tuple[str, object], ...]:
         if value is None or not isinstance(name, str):
             continue
         key, channel = quantity_key(name)
+        if key == BATTERY:
+            value = _volts(value)
         if channel is None:
             values.setdefault(key, value)
         else:
@@ -103,6 +123,18 @@ def formatter_values(decoded: object) -> tuple[tuple[str, object], ...]:
     for channel, key, value in sorted(numbered, key=lambda item: item[0]):
         values.setdefault(key if key not in values else f"{key}_{channel}", value)
     return tuple(values.items())
+
+
+BATTERY = "battery"
+#: Above this a battery voltage is in millivolts: no battery has 100 V, and a
+#: millivolt reading is rarely below 1000.
+MILLIVOLTS_ABOVE = 100
+
+
+def _volts(value: object) -> object:
+    if isinstance(value, int | float) and value > MILLIVOLTS_ABOVE:
+        return value / 1000
+    return value
 
 
 def _number(raw: object) -> object:
@@ -156,6 +188,39 @@ def frame_bytes(value: object, field: str) -> bytes:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         raise ValueError(f'"{field}" is not valid base64') from None
+
+
+#: A frame whose base64 could not be read (``frame_or_unreadable``); the decoder's
+#: ``unreadable_frames_refused`` turns it into a refusal of its own.
+UNREADABLE = Frame(None, b"")
+
+
+def frame_or_unreadable(port: int | None, value: object, field: str) -> Frame | None:
+    """The frame of a base64 field, None without one, ``UNREADABLE`` if it is not base64."""
+    if value is None:
+        return None
+    try:
+        return Frame(port, frame_bytes(value, field))
+    except ValueError:
+        return UNREADABLE
+
+
+def unreadable_frames_refused(decoded: Decoded, field: str) -> Decoded:
+    """Messages with an unreadable frame lose the frame, and it is refused on its own.
+
+    A damaged ``data`` must not cost what else the uplink carries (issue 18, item 7):
+    the network server's decoded fields and the gateways' receptions are kept, and the
+    frame is a ``malformed`` dead letter of the same message (to see, and to replay).
+    """
+    broken = [m for m in decoded.messages if m.frame is UNREADABLE]
+    if not broken:
+        return decoded
+    detail = f'"{field}" is not valid base64: the frame was not decoded'
+    return Decoded(
+        tuple(replace(m, frame=None) if m.frame is UNREADABLE else m for m in decoded.messages),
+        decoded.refusals
+        + tuple(Refusal(m.index, "malformed", detail, m.raw, m.device) for m in broken),
+    )
 
 
 def integer(value: object) -> int | None:

@@ -20,12 +20,35 @@ passed on for the node model's codec. Each ``rx_metadata`` entry is a reception.
 Other application messages (join accepts, downlink events, locations) carry
 nothing to store and are skipped. The Things Stack leaves out fields that are
 zero, so a missing ``f_cnt`` or ``f_port`` is unknown rather than an error.
+
+The same uplink also arrives wrapped (issue 18, item 1):
+
+- a Storage Integration result, ``{"result": {…uplink…}}``, one per line (NDJSON,
+  as its HTTP API streams them) or in a JSON array;
+- an event of the event stream or the console's export, ``{"name":
+  "as.up.data.forward", "data": {…uplink…}}``, also inside a ``result`` (the events
+  API streams them so); other events carry no measurements and are skipped;
+- a webhook filtered to ``up.uplink_message``: no ``end_device_ids``, so the device
+  is the one the webhook path names (``/api/v1/ingest/ttn/devices/{{.devID}}/``, or
+  ``{{.devEUI}}``: ``Envelope.device``) or, over MQTT, the ``{device}`` level of the
+  topic ``v3/{app}@{tenant}/devices/{device}/up``.
+
+A ``frm_payload`` that is not base64 costs the frame only: the message keeps its
+decoded fields and receptions, and the frame is a ``malformed`` refusal of its own.
 """
+
+import re
+from typing import Any
 
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders import lorawan
 from sensorgrid.ingest.decoders.base import JsonDecoder
-from sensorgrid.ingest.envelope import Envelope, Frame, Message, Radio, Raw
+from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Radio, Raw
+from sensorgrid.inventory.device_ids import canonical
+
+#: The event that carries an uplink, with the values of the payload formatter.
+UPLINK_EVENT = "as.up.data.forward"
+_TOPIC = re.compile(r"v3/[^/]+/devices/([^/]+)/up")
 
 #: The gateway id under which Packet Broker forwards receptions of other networks.
 PACKET_BROKER = "packetbroker"
@@ -38,36 +61,72 @@ class TheThingsStack(JsonDecoder):
     routes = ("v3/+/devices/+/up",)
 
     def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message | None:
-        return _message(index, document, raw)
+        uplink = unwrapped(document)
+        if uplink is None:
+            return None  # another event: nothing to store
+        return _message(index, uplink, raw, named_device(envelope))
+
+    def decode(self, envelope: Envelope) -> Decoded:
+        return lorawan.unreadable_frames_refused(super().decode(envelope), "frm_payload")
 
     def device_hint(self, document: object) -> str:
-        device = lorawan.dig(document, "end_device_ids", "dev_eui") or lorawan.dig(
-            document, "end_device_ids", "device_id"
-        )
-        return str(device or "")[:200]
+        uplink = unwrapped(document)
+        ids = lorawan.dig(uplink, "end_device_ids")
+        eui = lorawan.dig(ids, "dev_eui")
+        if isinstance(eui, str) and eui:
+            return canonical(eui)[:200]
+        device = lorawan.dig(ids, "device_id")
+        return device[:200] if isinstance(device, str) else ""
 
 
-def _message(index: int, document: object, raw: Raw) -> Message | None:
+def unwrapped(document: object) -> object:
+    """The uplink message inside a Storage Integration result or an event, else itself.
+
+    None for an event other than ``as.up.data.forward`` (nothing to store).
+    """
+    if isinstance(document, dict) and isinstance(document.get("result"), dict):
+        document = document["result"]  # Storage Integration, events API stream
+    is_event = (
+        isinstance(document, dict)
+        and isinstance(document.get("name"), str)
+        and "data" in document
+        and "end_device_ids" not in document
+    )
+    if is_event:
+        assert isinstance(document, dict)
+        return document["data"] if document["name"] == UPLINK_EVENT else None
+    return document
+
+
+def named_device(envelope: Envelope) -> str:
+    """The device the webhook path or the MQTT topic names, "" if none."""
+    if envelope.device:
+        return envelope.device
+    match = _TOPIC.fullmatch(envelope.topic)
+    return match.group(1) if match else ""
+
+
+def _message(index: int, document: object, raw: Raw, named: str) -> Message | None:
     if not isinstance(document, dict):
         raise ValueError(f"expected a JSON object, got {type(document).__name__}")
     ids = document.get("end_device_ids")
+    uplink = document.get("uplink_message")
+    if ids is None and named and isinstance(uplink, dict):
+        ids = {}  # a webhook filtered to the uplink: the path or topic names the device
     if not isinstance(ids, dict):
         raise ValueError('"end_device_ids" must be an object (is this a TTS v3 message?)')
-    uplink = document.get("uplink_message")
     if uplink is None:
         return None  # join accept, downlink event, location, …: no measurements
     if not isinstance(uplink, dict):
         raise ValueError('"uplink_message" must be an object')
-    device, also = lorawan.device_ids(ids.get("dev_eui"), ids.get("device_id"))
+    device, also = _device_ids(ids, named)
     received = document.get("received_at") or uplink.get("received_at")
     try:
         ts = timestamps.parse(received) if received is not None else None
     except ValueError as exc:
         raise ValueError(f'"received_at": {exc}') from None
     port = lorawan.integer(uplink.get("f_port"))
-    frame = None
-    if uplink.get("frm_payload") is not None:
-        frame = Frame(port, lorawan.frame_bytes(uplink["frm_payload"], "frm_payload"))
+    frame = lorawan.frame_or_unreadable(port, uplink.get("frm_payload"), "frm_payload")
     settings = uplink.get("settings")
     frequency = lorawan.integer(lorawan.dig(settings, "frequency"))
     spreading_factor = lorawan.integer(
@@ -100,8 +159,22 @@ def _message(index: int, document: object, raw: Raw) -> Message | None:
         also=also,
         frame=frame,
         radio=tuple(radio),
-        lenient=True,
     )
+
+
+def _device_ids(ids: dict[str, Any], named: str) -> tuple[str, tuple[str, ...]]:
+    """The uplink's own ids first; the device the path or topic names after them."""
+    eui, device_id = ids.get("dev_eui"), ids.get("device_id")
+    if not eui and not device_id and named:
+        eui, device_id = (named, None) if _EUI.fullmatch(named) else (None, named)
+        return lorawan.device_ids(eui, device_id)
+    device, also = lorawan.device_ids(eui, device_id)
+    if named and canonical(named) not in (device, *also):
+        also = (*also, canonical(named)[:200])
+    return device, also
+
+
+_EUI = re.compile(r"[0-9A-Fa-f]{16}")
 
 
 def _gateway(rx: object) -> str:

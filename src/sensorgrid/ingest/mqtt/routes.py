@@ -4,8 +4,9 @@ A route pattern is an MQTT topic filter in which a level may be written
 ``{device}``: it subscribes as ``+`` and the level's value is the device the topic
 names (``Envelope.device``). Patterns are compiled once: exact topics go into a
 dict, wildcard patterns are tried after them in table order. Matching follows MQTT:
-``+`` is one level (possibly empty), ``#`` the rest including none, and a topic
-starting with ``$`` is never matched by a pattern starting with a wildcard.
+``+`` is one level (possibly empty), ``#`` the rest including none, a topic
+starting with ``$`` is never matched by a pattern starting with a wildcard, and a
+topic name containing ``+`` or ``#`` (which the MQTT spec forbids) matches nothing.
 """
 
 from collections.abc import Iterable
@@ -96,6 +97,10 @@ class RouteTable:
         return list(dict.fromkeys(route.subscription for route in self.routes))
 
     def _match(self, topic: str) -> Match | None:
+        # A topic name never holds a wildcard (MQTT 3.1.1 4.7.1, 5.0 4.7.1): such a
+        # "topic" is a filter someone published to, and names no device of a route.
+        if "+" in topic or "#" in topic:
+            return None
         route = self._exact.get(topic)
         if route is not None:
             return Match(route, "")
