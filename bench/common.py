@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.append(str(ROOT))  # tests.support.publisher: the load generator
 
 MOSQUITTO_CONF = """\
 listener {port} 127.0.0.1

@@ -35,8 +35,9 @@ def fixtures() -> list[str]:
 
 
 def backlog(port: int, devices: list[str], count: int, start: datetime, values: int) -> None:
-    from sensorgrid.ingest.mqtt.broker import Broker
-    from sensorgrid.ingest.mqtt.publisher import publish
+    from tests.support.publisher import publish
+
+    from sensorgrid.mqtt import Broker
 
     keys = ["co2", "temperature", "humidity", "pressure"][:values]
 

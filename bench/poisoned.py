@@ -29,8 +29,9 @@ POISONS = ("\x00", "\ud800")
 
 def backlog(port: int, devices: list[str], count: int, start: datetime, every: int) -> int:
     """Publish ``count`` messages, every ``every``-th poisoned; return how many are clean."""
-    from sensorgrid.ingest.mqtt.broker import Broker
-    from sensorgrid.ingest.mqtt.publisher import publish
+    from tests.support.publisher import publish
+
+    from sensorgrid.mqtt import Broker
 
     clean = 0
 

@@ -13,8 +13,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from sensorgrid.ingest.mqtt import broker as broker_config
 from sensorgrid.inventory.models import Node
+from sensorgrid.mqtt import parse
 from sensorgrid.simulator.queue import OfflineQueue
 from sensorgrid.simulator.transports import Mqtt
 from tests.servers import free_port
@@ -111,7 +111,7 @@ def test_an_unreachable_broker_is_a_warning_with_the_queue_size(tmp_path):
 
 def test_the_offline_warning_repeats_with_the_growing_count(tmp_path, caplog):
     queue = OfflineQueue(tmp_path / "q.sqlite3", 100)
-    broker = broker_config.parse(f"mqtt://127.0.0.1:{free_port()}")
+    broker = parse(f"mqtt://127.0.0.1:{free_port()}")
     transport = Mqtt(broker, "offline-warning-test", warn_every=0.5)
     transport.start()
     try:

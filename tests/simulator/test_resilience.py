@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 
 from sensorgrid.ingest import hooks
-from sensorgrid.ingest.mqtt import broker as broker_config
 from sensorgrid.inventory.models import Quantity
+from sensorgrid.mqtt import parse
 from sensorgrid.simulator import profiles
 from sensorgrid.simulator.queue import OfflineQueue
 from sensorgrid.simulator.registration import register
@@ -76,7 +76,7 @@ def test_a_broker_outage_loses_and_duplicates_nothing(world, mosquitto, tmp_path
         device_list,
         Schedule(2, 10),
         queue,
-        Mqtt(broker_config.parse(mosquitto.url), "sensorgrid-sim-room-5"),
+        Mqtt(parse(mosquitto.url), "sensorgrid-sim-room-5"),
         on_generate=lambda device, tick, uplink: generated[device.device_id].append(uplink.ts),
     )
     with running(mosquitto.url, client_id="ingest-outage"):

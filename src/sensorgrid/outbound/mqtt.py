@@ -1,20 +1,9 @@
-"""A paho client whose TCP connection passes the guard.
+"""MQTT on a user's behalf: which topics may be published to.
 
-paho opens its socket in ``_create_socket_connection`` (private API; pyproject pins
-paho's minor version); overriding it checks the resolved address at connect time
-and ignores proxies from the environment. TLS still verifies the broker's name.
+The connection itself passes the guard through ``sensorgrid.mqtt.make_client``'s
+``open_socket`` (``outbound.connect.connect``): the resolved address is checked at
+connect time, proxies from the environment are ignored, TLS still verifies the name.
 """
-
-import paho.mqtt.client as paho
-
-from sensorgrid.outbound.connect import connect
-
-
-class GuardedClient(paho.Client):
-    def _create_socket_connection(self):
-        if self._transport != "tcp":
-            raise ValueError("only MQTT over TCP is guarded")
-        return connect((self._host, self._port), timeout=self._connect_timeout)
 
 
 def check_topic(topic: str) -> None:

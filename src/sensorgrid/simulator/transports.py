@@ -1,7 +1,8 @@
 """How queued messages leave the device: MQTT (QoS 1) or HTTP.
 
 A transport drains the offline queue in order and tells it which messages the other
-side acknowledged; nothing else in the simulator touches paho or HTTP. ``pump`` never
+side acknowledged; nothing else in the simulator touches MQTT (``sensorgrid.mqtt``) or
+HTTP. ``pump`` never
 blocks for long: the simulator calls it between generating messages.
 """
 
@@ -13,10 +14,7 @@ import urllib.request
 from collections import deque
 from collections.abc import Callable
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-
-from sensorgrid.ingest.mqtt.broker import Broker
+from sensorgrid.mqtt import Broker, Client, make_client
 from sensorgrid.simulator.queue import OfflineQueue
 
 log = logging.getLogger(__name__)
@@ -25,19 +23,6 @@ RECONNECT_MIN_SECONDS = 0.5
 RECONNECT_MAX_SECONDS = 10
 #: while the broker cannot be reached, say so (with the queue's size) this often
 OFFLINE_WARNING_SECONDS = 60
-
-
-class _Client(paho.Client):
-    """paho, keeping why the last connection attempt failed (on_connect_fail has no reason)."""
-
-    connect_error: OSError | None = None
-
-    def reconnect(self) -> paho.MQTTErrorCode:
-        try:
-            return super().reconnect()
-        except OSError as exc:
-            self.connect_error = exc
-            raise
 
 
 class Mqtt:
@@ -70,36 +55,29 @@ class Mqtt:
         self._in_flight: dict[int, int] = {}  # packet id → queue id
         self._last_sent = 0
         self.published = 0
-        client = _Client(
-            callback_api_version=CallbackAPIVersion.VERSION2,
+        client = make_client(
+            broker,
+            name="simulator",
             client_id=client_id,
-            clean_session=False,
-            protocol=paho.MQTTv311,
+            persistent=True,
+            reconnect_delay=(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS),
+            callbacks={
+                "on_connect": self._on_connect,
+                "on_connect_fail": self._on_connect_fail,
+                "on_disconnect": self._on_disconnect,
+                "on_publish": self._on_publish,
+            },
         )
         client.max_inflight_messages_set(window)
         client.max_queued_messages_set(0)
-        client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
-        if broker.username:
-            client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            client.tls_set(
-                ca_certs=broker.ca_file, certfile=broker.cert_file, keyfile=broker.key_file
-            )
-        client.on_connect = self._on_connect
-        client.on_connect_fail = self._on_connect_fail
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = self._on_publish
         self._client = client
         self._broker = broker
 
     def start(self) -> None:
-        # connect_async + loop_start: a broker that is down at start is retried too.
-        self._client.connect_async(self._broker.host, self._broker.port, keepalive=30)
-        self._client.loop_start()
+        self._client.start(keepalive=30)  # in the background: a broker down at start is retried
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.stop()
 
     @property
     def in_flight(self) -> int:
@@ -144,7 +122,7 @@ class Mqtt:
             queue.path,
         )
 
-    def _on_connect_fail(self, client, userdata) -> None:
+    def _on_connect_fail(self, client: Client, userdata: object) -> None:
         error = client.connect_error
         self._failure = str(error) if error is not None else "cannot connect"
 

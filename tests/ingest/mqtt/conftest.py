@@ -7,11 +7,11 @@ from contextlib import contextmanager
 import pytest
 from django.db import OperationalError
 
-from sensorgrid.ingest.mqtt import broker as broker_config
 from sensorgrid.ingest.mqtt import config
-from sensorgrid.ingest.mqtt.publisher import publish
 from sensorgrid.ingest.mqtt.service import Ingester
+from sensorgrid.mqtt import parse
 from tests.servers import Mosquitto
+from tests.support.publisher import publish
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def running(url: str, client_id: str | None = None, **overrides):
 def send(url: str, messages) -> int:
     """Publish (topic, dict-or-bytes) pairs with QoS 1; return the acknowledged count."""
     return publish(
-        broker_config.parse(url),
+        parse(url),
         (
             (topic, body if isinstance(body, bytes) else json.dumps(body))
             for topic, body in messages

@@ -46,7 +46,7 @@ class FailingOnce(Connection):
 
 def errors() -> float:
     value = REGISTRY.get_sample_value(
-        "sensorgrid_ingest_callback_errors_total", {"callback": "on_message"}
+        "sensorgrid_ingest_callback_errors_total", {"client": "ingest", "callback": "on_message"}
     )
     return value or 0.0
 
@@ -66,7 +66,7 @@ def test_a_raising_message_callback_does_not_stop_later_messages_from_being_stor
     thread.start()
     try:
         assert ingester.connection.subscribed.wait(10)
-        with caplog.at_level(logging.ERROR, logger="sensorgrid.ingest.mqtt.client"):
+        with caplog.at_level(logging.ERROR, logger="sensorgrid.mqtt.guard"):
             assert send(mosquitto.url, [(POISON, {"values": {"co2": 1}})]) == 1
             eventually(lambda: ingester.connection.raised == 1, what="the handler raised")
             assert send(mosquitto.url, [reading(device, n) for n in range(1, 6)]) == 5
@@ -76,7 +76,7 @@ def test_a_raising_message_callback_does_not_stop_later_messages_from_being_stor
         thread.join(15)
     assert Sample.objects.filter(node=world.node_a).count() == 5
     assert errors() == before + 1
-    assert "on_message callback failed; the connection stays up" in caplog.text
+    assert "ingest MQTT client's on_message callback failed; the connection stays up" in caplog.text
     assert "RuntimeError: handler bug on a poisoned message" in caplog.text
     # It stayed unacknowledged: the broker delivers it again on the next connection.
     with running(mosquitto.url, client_id="guarded") as again:

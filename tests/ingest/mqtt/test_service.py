@@ -7,7 +7,7 @@ import pytest
 
 from sensorgrid.ingest.decoders.base import Decoder
 from sensorgrid.ingest.models import MqttRoute
-from sensorgrid.ingest.mqtt import fastpath
+from sensorgrid.mqtt import fastpath
 from sensorgrid.telemetry.models import DeadLetter, Sample
 from tests.ingest.conftest import hours_ago
 from tests.ingest.mqtt.conftest import eventually, running, send

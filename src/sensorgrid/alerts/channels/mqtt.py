@@ -6,7 +6,8 @@ clients send it) or as ``password``; it is stored apart from the URL and never
 returned (``public_config`` shows ``password_set``). An update without a password
 keeps the stored one; ``"password": ""`` removes it.
 
-The broker's address passes the outbound guard at connect time (``outbound.mqtt``), and
+The broker's address passes the outbound guard at connect time (``make_client``'s
+``open_socket`` is the guard's ``connect``), and
 ``$`` topics (the broker's own: ``$SYS``, ``$CONTROL``) are refused. Where an operator
 allows an internal broker, which topics a channel may publish to is that broker's ACL
 for the credentials the channel carries (docs/alerts.md).
@@ -22,12 +23,13 @@ import threading
 import time
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-import paho.mqtt.client as paho
 from django.conf import settings
 
 from sensorgrid.alerts.channels import SendError
+from sensorgrid.mqtt import Broker, make_client
 from sensorgrid.outbound import OutboundRefused, check_url
-from sensorgrid.outbound.mqtt import GuardedClient, check_topic
+from sensorgrid.outbound.connect import connect
+from sensorgrid.outbound.mqtt import check_topic
 from sensorgrid.outbound.reasons import reason
 
 #: Keys a client may send back unchanged from a read (``password_set`` is ignored).
@@ -96,12 +98,14 @@ def send(channel, delivery) -> None:
         {**delivery.payload, "idempotency_key": str(delivery.idempotency_key)},
         separators=(",", ":"),
     ).encode()
-    client = GuardedClient(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
-    password = stored_password(channel.config)
-    if parts.username or password:
-        client.username_pw_set(unquote(parts.username or ""), password)
-    if parts.scheme == "mqtts":
-        client.tls_set()
+    tls = parts.scheme == "mqtts"
+    broker = Broker(
+        host=parts.hostname,
+        port=parts.port or (8883 if tls else 1883),
+        tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=stored_password(channel.config),
+    )
     refusal, connected = [], threading.Event()
 
     def on_connect(client, userdata, flags, code, properties=None):
@@ -109,10 +113,11 @@ def send(channel, delivery) -> None:
             refusal.append(str(code))  # a fixed reason code of MQTT, e.g. "Not authorized"
         connected.set()
 
-    client.on_connect = on_connect
+    client = make_client(
+        broker, name="alerts", open_socket=connect, callbacks={"on_connect": on_connect}
+    )
     try:
-        client.connect(parts.hostname, parts.port or (8883 if parts.scheme == "mqtts" else 1883))
-        client.loop_start()
+        client.start(keepalive=60, wait=True)
         info = client.publish(channel.config["topic"], body, qos=1)
         deadline = time.monotonic() + timeout
         while not refusal and not info.is_published() and time.monotonic() < deadline:

@@ -1,4 +1,4 @@
-"""The one class that owns the ingester's MQTT connection (its fast path: fastpath.py).
+"""The ingester's MQTT connection (made by ``sensorgrid.mqtt.make_client``, fast path on).
 
 It connects with a persistent session (MQTT 5 session expiry, or
 ``clean_session=False`` on 3.1.1) and a stable client id, subscribes with QoS 1
@@ -17,10 +17,10 @@ Every connection has a generation number. A delivery is acknowledged only on the
 connection that received it: after a reconnect the broker sends the unacknowledged
 messages again, and their old packet ids may already name other messages.
 
-A callback that raises is logged and counted, and the connection stays up: paho would
-let the exception end its network thread, and the ingester would idle with nothing
-arriving. A message whose delivery raised stays unacknowledged; the broker sends it
-again after the next reconnection.
+A callback that raises is logged and counted, and the connection stays up (the guard
+of ``sensorgrid.mqtt``): paho would let the exception end its network thread, and the
+ingester would idle with nothing arriving. A message whose handling raised stays
+unacknowledged; the broker sends it again after the next reconnection.
 """
 
 import logging
@@ -31,17 +31,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
-
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from sensorgrid.ingest.mqtt import metrics
 from sensorgrid.ingest.mqtt.config import Options
-from sensorgrid.ingest.mqtt.fastpath import BufferedClient
+from sensorgrid.mqtt import (
+    Client,
+    ConnectFlags,
+    DisconnectFlags,
+    MQTTMessage,
+    Properties,
+    ReasonCode,
+    make_client,
+)
+from sensorgrid.mqtt.fastpath import BufferedClient
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,8 @@ class Failure:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
-    """One message as the broker handed it over."""
+class Received:
+    """One PUBLISH as the broker handed it over, awaiting its acknowledgement."""
 
     topic: str
     payload: bytes
@@ -84,7 +86,7 @@ class Connection:
         self,
         options: Options,
         filters: Iterable[str],
-        deliver: Callable[[Delivery], None],
+        deliver: Callable[[Received], None],
         first_connect_timeout: float | None = None,
     ) -> None:
         self.options = options
@@ -105,10 +107,7 @@ class Connection:
         """Connect in the background; paho's thread reconnects until ``stop``."""
         broker = self.options.broker
         log.info("connecting to %s as %s", broker.display, self.options.client_id)
-        self._client.connect_async(
-            broker.host, broker.port, keepalive=30, **self._connect_arguments()
-        )
-        self._client.loop_start()
+        self._client.start(keepalive=30)
         if self.first_connect_timeout is not None:
             self._wait_for_first_connection(self.first_connect_timeout)
 
@@ -130,86 +129,52 @@ class Connection:
                     "to wait at start"
                 )
 
-    def ack(self, deliveries: Iterable[Delivery]) -> int:
-        """Acknowledge deliveries of the current connection; return how many were sent."""
+    def ack(self, messages: Iterable[Received]) -> int:
+        """Acknowledge messages of the current connection; return how many were sent."""
         with self._generation_lock:
-            current = [d for d in deliveries if d.qos and d.generation == self.generation]
-            self._client.ack_all([d.mid for d in current if d.qos == 1])
-            for delivery in current:  # none while subscriptions are QoS 1
-                if delivery.qos == 2:
-                    self._client.ack(delivery.mid, 2)
+            current = [m for m in messages if m.qos and m.generation == self.generation]
+            self._client.ack_all([m.mid for m in current if m.qos == 1])
+            for message in current:  # none while subscriptions are QoS 1
+                if message.qos == 2:
+                    self._client.ack(message.mid, 2)
         return len(current)
 
     def stop(self) -> None:
         """Disconnect after the queued acknowledgements went out; keep the session."""
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.stop()
 
     def _shared(self, topic_filter: str) -> str:
         group = self.options.shared_group
         return f"$share/{group}/{topic_filter}" if group else topic_filter
 
     def _make_client(self) -> BufferedClient:
-        v5 = self.options.protocol == "5"
-        client = BufferedClient(
-            callback_api_version=CallbackAPIVersion.VERSION2,
+        client = make_client(
+            self.options.broker,
+            name="ingest",
             client_id=self.options.client_id,
-            protocol=paho.MQTTv5 if v5 else paho.MQTTv311,
-            clean_session=None if v5 else False,
+            protocol="5" if self.options.protocol == "5" else "3.1.1",
+            persistent=True,
+            session_expiry=self.options.session_expiry,
+            receive_maximum=self.options.inflight,
             manual_ack=True,
+            fast_path=True,
+            reconnect_delay=(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS),
+            callbacks={
+                "on_connect": self._on_connect,
+                "on_connect_fail": self._on_connect_fail,
+                "on_disconnect": self._on_disconnect,
+                "on_subscribe": self._on_subscribe,
+                "on_message": self._on_message,
+            },
         )
-        broker = self.options.broker
-        if broker.username:
-            client.username_pw_set(broker.username, broker.password)
-        if broker.tls:
-            client.tls_set(
-                ca_certs=broker.ca_file,
-                certfile=broker.cert_file,
-                keyfile=broker.key_file,
-                tls_version=ssl.PROTOCOL_TLS_CLIENT,
-            )
-        client.reconnect_delay_set(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS)
-        client.on_connect = self._guarded("on_connect", self._on_connect)
-        client.on_connect_fail = self._guarded("on_connect_fail", self._on_connect_fail)
-        client.on_disconnect = self._guarded("on_disconnect", self._on_disconnect)
-        client.on_subscribe = self._guarded("on_subscribe", self._on_subscribe)
-        client.on_message = self._guarded("on_message", self._on_message)
+        assert isinstance(client, BufferedClient)  # fast_path=True makes one
         return client
-
-    @staticmethod
-    def _guarded(name: str, callback: Callable[..., None]) -> Callable[..., None]:
-        """``callback`` that never raises into paho's network thread, which it would end."""
-
-        def guarded(*args: Any) -> None:
-            try:
-                callback(*args)
-            except Exception:
-                metrics.CALLBACK_ERRORS.labels(name).inc()
-                log.exception(
-                    "the MQTT client's %s callback failed; the connection stays up%s",
-                    name,
-                    " (the message stays unacknowledged: the broker sends it again after "
-                    "the next reconnection)"
-                    if name == "on_message"
-                    else "",
-                )
-
-        return guarded
-
-    def _connect_arguments(self) -> dict[str, Any]:
-        if self.options.protocol != "5":
-            return {}
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.options.session_expiry
-        # The broker sends at most this many unacknowledged messages: memory stays flat.
-        properties.ReceiveMaximum = self.options.inflight
-        return {"clean_start": False, "properties": properties}
 
     def _on_connect(
         self,
-        client: paho.Client,
+        client: Client,
         userdata: object,
-        flags: paho.ConnectFlags,
+        flags: ConnectFlags,
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
@@ -241,8 +206,8 @@ class Connection:
         )
         client.subscribe([(topic_filter, 1) for topic_filter in self.filters])
 
-    def _on_connect_fail(self, client: paho.Client, userdata: object) -> None:
-        self._failed(self._describe(getattr(client, "connect_error", None)))
+    def _on_connect_fail(self, client: Client, userdata: object) -> None:
+        self._failed(self._describe(client.connect_error))
 
     def _describe(self, error: OSError | None) -> Failure:
         """What failed, where, and what to check, for an error of the TCP/TLS connect."""
@@ -303,7 +268,7 @@ class Connection:
 
     def _on_subscribe(
         self,
-        client: paho.Client,
+        client: Client,
         userdata: object,
         mid: int,
         reason_codes: list[ReasonCode],
@@ -316,9 +281,9 @@ class Connection:
 
     def _on_disconnect(
         self,
-        client: paho.Client,
+        client: Client,
         userdata: object,
-        flags: paho.DisconnectFlags,
+        flags: DisconnectFlags,
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
@@ -331,13 +296,13 @@ class Connection:
         with self._generation_lock:
             self.generation += 1
 
-    def _on_message(self, client: paho.Client, userdata: object, message: paho.MQTTMessage) -> None:
+    def _on_message(self, client: Client, userdata: object, message: MQTTMessage) -> None:
         try:
             topic = message.topic
         except UnicodeDecodeError:  # the spec forbids it; a broker may still pass it on
             topic = message._topic.decode("utf-8", "replace")
         self._deliver(
-            Delivery(
+            Received(
                 topic,
                 message.payload,
                 message.qos,

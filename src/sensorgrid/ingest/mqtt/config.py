@@ -9,11 +9,12 @@ from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest import decoders
 from sensorgrid.ingest.mqtt import broker
 from sensorgrid.ingest.mqtt.routes import Route, RouteError, RouteTable, builtin
+from sensorgrid.mqtt import Broker
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    broker: broker.Broker
+    broker: Broker
     client_id: str
     protocol: str = "5"  # "5" or "3.1.1"
     session_expiry: int = 7 * 86400

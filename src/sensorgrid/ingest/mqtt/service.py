@@ -23,7 +23,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exp
 from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.envelope import Envelope
 from sensorgrid.ingest.mqtt import metrics
-from sensorgrid.ingest.mqtt.client import Connection, Delivery
+from sensorgrid.ingest.mqtt.client import Connection, Received
 from sensorgrid.ingest.mqtt.config import Options
 from sensorgrid.ingest.mqtt.routes import RouteTable
 from sensorgrid.telemetry.models import Reason
@@ -48,7 +48,7 @@ class Ingester:
     ) -> None:
         self.options = options
         self.table = table
-        self.queue: queue.Queue[Delivery] = queue.Queue(maxsize=options.inflight)
+        self.queue: queue.Queue[Received] = queue.Queue(maxsize=options.inflight)
         self.stopping = threading.Event()
         self.connection = connection_class(options, table.subscriptions(), self.queue.put)
         self.stored_messages = 0
@@ -84,7 +84,7 @@ class Ingester:
         """Finish and acknowledge the current batch, then leave (safe from a signal handler)."""
         self.stopping.set()
 
-    def _collect(self) -> list[Delivery]:
+    def _collect(self) -> list[Received]:
         try:
             first = self.queue.get(timeout=0.25)
         except queue.Empty:
@@ -106,7 +106,7 @@ class Ingester:
                 continue
         return batch
 
-    def _commit_and_ack(self, batch: list[Delivery]) -> None:
+    def _commit_and_ack(self, batch: list[Received]) -> None:
         started = time.monotonic()
         retrying = Retrying(
             retry=retry_if_exception_type(TRANSIENT),
@@ -143,7 +143,7 @@ class Ingester:
         )
         connection.close()  # a new one is opened for the retry
 
-    def _store(self, batch: Sequence[Delivery], split: bool = False) -> None:
+    def _store(self, batch: Sequence[Received], split: bool = False) -> None:
         """Write a batch in one transaction; a poisonous message is kept, never retried.
 
         The pipeline refuses bad input per message, so a batch fails only on a bug or on
@@ -178,8 +178,8 @@ class Ingester:
             )
         return Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}"
 
-    def _write(self, batch: Sequence[Delivery]) -> None:
-        groups: dict[tuple[str, str], list[tuple[Delivery, Envelope, str]]] = defaultdict(list)
+    def _write(self, batch: Sequence[Received]) -> None:
+        groups: dict[tuple[str, str], list[tuple[Received, Envelope, str]]] = defaultdict(list)
         unrouted = []
         for delivery in batch:
             match = self.table.match(delivery.topic)
@@ -214,7 +214,7 @@ class Ingester:
         metrics.SAMPLES.labels("new").inc(inserted)
         metrics.SAMPLES.labels("duplicate").inc(duplicates)
 
-    def _keep(self, delivery: Delivery, reason: str, detail: str) -> None:
+    def _keep(self, delivery: Received, reason: str, detail: str) -> None:
         match = self.table.match(delivery.topic)
         envelope = Envelope(
             source=match.route.source if match else "mqtt",

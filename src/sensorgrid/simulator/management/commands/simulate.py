@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from sensorgrid.env import ConfigurationError
-from sensorgrid.ingest.mqtt import broker as broker_config
+from sensorgrid.ingest.mqtt.broker import from_settings
 from sensorgrid.simulator import faults, profiles, registration, transports
 from sensorgrid.simulator.backfill import backfill
 from sensorgrid.simulator.queue import OfflineQueue
@@ -152,7 +152,7 @@ class Command(BaseCommand):
 
     def _broker(self, options):
         try:
-            return broker_config.from_settings(options["broker"])
+            return from_settings(options["broker"])
         except ConfigurationError as exc:
             raise CommandError(str(exc)) from None
 

@@ -1,17 +1,15 @@
 """Publish many messages with QoS 1 and wait until the broker acknowledged each.
 
-For load generation, tests and benchmarks. At most ``window`` messages are
-unacknowledged at once: MQTT packet ids are 16-bit, so a client that queues more
-than 65,535 messages without acknowledgements runs out of ids.
+For load generation in tests and benchmarks (bench/ingest.py, bench/poisoned.py): no
+part of the product. At most ``window`` messages are unacknowledged at once: MQTT
+packet ids are 16-bit, so a client that queues more than 65,535 messages without
+acknowledgements runs out of ids.
 """
 
 from collections import deque
 from collections.abc import Iterable
 
-import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
-
-from sensorgrid.ingest.mqtt.broker import Broker
+from sensorgrid.mqtt import Broker, MQTTMessageInfo, make_client
 
 
 def publish(
@@ -23,15 +21,10 @@ def publish(
     timeout: float = 60,
 ) -> int:
     """Publish (topic, payload) pairs; return how many the broker acknowledged."""
-    client = paho.Client(callback_api_version=CallbackAPIVersion.VERSION2, client_id=client_id)
+    client = make_client(broker, name="publisher", client_id=client_id)
     client.max_inflight_messages_set(0)  # the window below bounds what is in flight
-    if broker.username:
-        client.username_pw_set(broker.username, broker.password)
-    if broker.tls:
-        client.tls_set(ca_certs=broker.ca_file, certfile=broker.cert_file, keyfile=broker.key_file)
-    client.connect(broker.host, broker.port)
-    client.loop_start()
-    pending: deque[paho.MQTTMessageInfo] = deque()
+    client.start(keepalive=60, wait=True)
+    pending: deque[MQTTMessageInfo] = deque()
     sent = 0
     try:
         for topic, payload in messages:
@@ -41,11 +34,10 @@ def publish(
         while pending:
             sent += _wait(pending.popleft(), timeout)
     finally:
-        client.disconnect()
-        client.loop_stop()
+        client.stop()
     return sent
 
 
-def _wait(info: paho.MQTTMessageInfo, timeout: float) -> int:
+def _wait(info: MQTTMessageInfo, timeout: float) -> int:
     info.wait_for_publish(timeout)
     return int(info.is_published())

@@ -1,8 +1,8 @@
 """paho with a fast path for what the ingester receives: plain QoS 0/1 PUBLISH packets.
 
-Everything here overrides or calls private paho API, so pyproject pins paho's minor
-version and tests/ingest/mqtt/test_paho_contract.py fails when a name disappears or
-the fast path is no longer taken against a real broker.
+``make_client(fast_path=True)`` makes one. Everything here overrides or calls private
+paho API, so pyproject pins paho's minor version and tests/mqtt/test_paho_contract.py
+fails when a name disappears or the fast path is no longer taken against a real broker.
 """
 
 import struct
@@ -10,13 +10,15 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from sensorgrid.mqtt.client import Client
+
 READ_SIZE = 65_536
 _PUBACK = struct.Struct("!BBH")
 #: packets handled from the read buffer before paho gets to write (acks) and ping again
 PACKETS_PER_READ = 2_000
 
 
-class BufferedClient(paho.Client):
+class BufferedClient(Client):
     """paho with buffered socket reads.
 
     paho reads each packet with at least three ``recv`` calls (command byte, length
@@ -117,15 +119,10 @@ class BufferedClient(paho.Client):
             self._packet_queue(paho.PUBACK, packets, 0, 1)
 
     def _handle_on_message(self, message: paho.MQTTMessage) -> None:
-        # Routing is SensorGrid's (routes.py): no per-filter callbacks are registered,
-        # so paho's topic matcher, run for every message, is skipped.
+        # Routing is the subscriber's (the ingester's routes.py): no per-filter callbacks
+        # are registered, so paho's topic matcher, run for every message, is skipped.
         self.on_message(self, self._userdata, message)  # type: ignore[misc]  # set at start
 
     def reconnect(self) -> paho.MQTTErrorCode:
         self._inbox, self._inbox_at = b"", 0  # bytes of the old connection mean nothing now
-        try:
-            return super().reconnect()
-        except OSError as exc:
-            # paho calls on_connect_fail without the reason: keep it for the log line.
-            self.connect_error = exc
-            raise
+        return super().reconnect()

@@ -1,0 +1,1 @@
+"""Helpers for tests and benchmarks that are no part of the product."""
