@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from sensorgrid.geo import schedule
+from sensorgrid.geo import cron, schedule
 from sensorgrid.geo.models import Pipeline, PipelineRun, RunStatus, Trigger
 from sensorgrid.geo.pipelines import runner
 from sensorgrid.geo.tasks import scheduled_pipelines
@@ -18,8 +18,8 @@ ON_POSTGRES = connection.vendor == "postgresql"
 
 def test_next_after_follows_the_cron_expression_in_utc():
     after = datetime(2026, 11, 23, 3, 17, tzinfo=UTC)
-    assert schedule.next_after("17 3 * * *", after) == datetime(2026, 11, 24, 3, 17, tzinfo=UTC)
-    assert schedule.next_after("*/15 * * * *", after) == datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
+    assert cron.next_after("17 3 * * *", after) == datetime(2026, 11, 24, 3, 17, tzinfo=UTC)
+    assert cron.next_after("*/15 * * * *", after) == datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("expression", ["every day", "61 * * * *", "* * * *", "* * * * * *"])

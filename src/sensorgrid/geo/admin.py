@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from sensorgrid.geo.models import Feature, Layer, Pipeline, PipelineRun, Trigger
-from sensorgrid.geo.pipelines import registry
+from sensorgrid.geo.pipelines import sources
 from sensorgrid.tenancy.admin import TenantAdmin
 from sensorgrid.tenancy.scoping import Action
 
@@ -83,7 +83,7 @@ class PipelineRunInline(admin.TabularInline):
 
 class PipelineForm(forms.ModelForm):
     source = forms.ChoiceField(
-        choices=lambda: [(key, key) for key in registry.sources()],
+        choices=lambda: [(key, key) for key in sources.names()],
         help_text="Where the data comes from; docs/pipelines.md lists each source's options.",
     )
 

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from sensorgrid.geo import cron
+from sensorgrid.geo.pipelines.extras import MissingExtra
 from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import TenantQuerySet
 
@@ -166,13 +168,11 @@ class Pipeline(models.Model):
         return self.name or self.key
 
     def save(self, *args, **kwargs):
-        from sensorgrid.geo import schedule
-
         # The next run follows the schedule; a changed schedule starts counting now.
         if not self.enabled or not self.schedule:
             self.next_run_at = None
         elif self.next_run_at is None or self._schedule_changed():
-            self.next_run_at = schedule.next_after(self.schedule, timezone.now())
+            self.next_run_at = cron.next_after(self.schedule, timezone.now())
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "next_run_at"}
         super().save(*args, **kwargs)
@@ -182,20 +182,20 @@ class Pipeline(models.Model):
         return self.layer.organization_id
 
     def clean(self) -> None:
-        from sensorgrid.geo import schedule
-        from sensorgrid.geo.pipelines import registry
+        # The sources, not the pipelines package: the runner imports these models.
+        from sensorgrid.geo.pipelines import sources
 
         errors = {}
         try:
-            registry.source(self.source).check_options(self.options or {})
+            sources.get(self.source).check_options(self.options or {})
         except (KeyError, ValueError) as exc:
             errors["source" if isinstance(exc, KeyError) else "options"] = exc.args[0]
         except (TypeError, AttributeError) as exc:
             errors["options"] = f"Options of an unexpected shape: {exc}."
         if self.schedule:
             try:
-                schedule.check(self.schedule)
-            except ValueError as exc:
+                cron.check(self.schedule)
+            except (ValueError, MissingExtra) as exc:
                 errors["schedule"] = str(exc)
         if errors:
             raise ValidationError(errors)

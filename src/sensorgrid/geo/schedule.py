@@ -8,30 +8,15 @@ down runs an overdue pipeline once, not once per missed occurrence.
 """
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from croniter import croniter
 from django.conf import settings
 from django.utils import timezone
 
+from sensorgrid.geo.cron import next_after
 from sensorgrid.geo.models import Pipeline, PipelineRun, RunStatus, Trigger
 
 log = logging.getLogger(__name__)
-
-
-def check(expression: str) -> None:
-    """ValueError if ``expression`` is not a five-field cron expression."""
-    if len(expression.split()) != 5 or not croniter.is_valid(expression):
-        raise ValueError(
-            f"{expression!r} is not a cron expression: five fields, minute hour day month "
-            'weekday, e.g. "17 3 * * *" (daily at 03:17 UTC).'
-        )
-
-
-def next_after(expression: str, after: datetime) -> datetime:
-    """The first occurrence of ``expression`` strictly after ``after`` (UTC)."""
-    start = after.astimezone(UTC)
-    return croniter(expression, start).get_next(datetime).astimezone(UTC)
 
 
 def due(now: datetime | None = None):

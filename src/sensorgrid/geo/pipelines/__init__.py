@@ -1,9 +1,7 @@
 """ETL pipelines: fetch → parse → transform → load (docs/pipelines.md).
 
-Importing this package registers the built-in sources and steps.
+Layers inside, each importing only those below it (the models sit between):
+``runner`` → ``steps`` → ``geo.models`` → ``sources`` → ``registry``, ``mapping``,
+``crs``, ``items``. This package imports none of them, so that the models can use the
+sources without importing the runner.
 """
-
-from sensorgrid.geo.pipelines import sources, steps  # noqa: F401
-from sensorgrid.geo.pipelines.runner import run
-
-__all__ = ["run"]

@@ -1,15 +1,16 @@
-"""The ``geo`` extra: shapely, pyproj and icalendar are imported where they are used.
+"""The ``geo`` extra inside the pipelines: shapely, pyproj, icalendar and croniter are
+imported where they are used (``sensorgrid.extras``), so a core install starts.
 
-A core install (``pip install sensorgrid``) has no geo libraries; the pipelines then
-fail with a message that names the extra instead of an ImportError at start-up.
+A missing library becomes a ``PipelineError``: the run fails with the install to make
+(``pip install 'sensorgrid[geo]'``) instead of an ImportError in the worker.
 """
 
-import importlib
 from types import ModuleType
 
+from sensorgrid import extras
 from sensorgrid.geo.pipelines.items import PipelineError
 
-HINT = "install SensorGrid with the geo extra: pip install 'sensorgrid[geo]'"
+FEATURE = "Open-data pipelines"
 
 
 class MissingExtra(PipelineError):
@@ -19,7 +20,6 @@ class MissingExtra(PipelineError):
 def require(module: str) -> ModuleType:
     """``module`` imported; MissingExtra naming the extra if it is not installed."""
     try:
-        return importlib.import_module(module)
-    except ImportError:
-        package = module.split(".", 1)[0]
-        raise MissingExtra(f"{package} is not installed; {HINT}") from None
+        return extras.require(module, "geo", FEATURE)
+    except extras.MissingExtra as exc:
+        raise MissingExtra(str(exc)) from None

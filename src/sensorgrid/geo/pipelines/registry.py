@@ -107,14 +107,6 @@ class Step:
         raise NotImplementedError
 
 
-def source(key: str) -> Source:
-    """The source ``key``; KeyError naming the known ones."""
-    return SOURCES.get(key)
-
-
-def sources() -> list[str]:
-    return SOURCES.keys()
-
-
 def step(key: str) -> Step:
+    """The step ``key`` (the ``steps`` package registers the built-in ones)."""
     return STEPS.get(key)

@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from sensorgrid.geo.models import Pipeline, PipelineRun, RunStatus, Trigger
-from sensorgrid.geo.pipelines import registry
+from sensorgrid.geo.pipelines import registry, sources
 from sensorgrid.geo.pipelines.items import (
     Context,
     PipelineError,
@@ -31,7 +31,7 @@ def run(
     context = Context(pipeline=pipeline, options=dict(pipeline.options or {}), progress=progress)
     error, urgent = "", False
     try:
-        registry.source(pipeline.source).check_options(context.options)
+        sources.get(pipeline.source).check_options(context.options)
     except (KeyError, ValueError) as exc:
         error = f"configuration: {exc.args[0]}"
     except Exception as exc:  # options of an unexpected shape

@@ -1,5 +1,6 @@
-"""Sources. Importing this package registers the built-in ones."""
+"""Sources. Importing this package registers the built-in ones; ``get`` finds one."""
 
+from sensorgrid.geo.pipelines.registry import SOURCES, Source
 from sensorgrid.geo.pipelines.sources import (  # noqa: F401
     csv_table,
     geojson,
@@ -9,3 +10,12 @@ from sensorgrid.geo.pipelines.sources import (  # noqa: F401
     wfs,
     wikipedia,
 )
+
+
+def get(key: str) -> Source:
+    """The registered source ``key``; KeyError naming the known ones."""
+    return SOURCES.get(key)
+
+
+def names() -> list[str]:
+    return SOURCES.keys()

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 
-from sensorgrid.geo.pipelines import http, registry
+from sensorgrid.geo.pipelines import http, registry, sources
 from sensorgrid.geo.pipelines.items import Context, PipelineError
 from sensorgrid.geo.pipelines.registry import Request
 
@@ -27,5 +27,5 @@ class Fetch(registry.Step):
                 )
             return payload, content_type
 
-        source = registry.source(context.pipeline.source)
+        source = sources.get(context.pipeline.source)
         context.documents = list(source.fetch(context.options, download))

@@ -1,6 +1,6 @@
 """parse: turn the document(s) into items with the source's parser; bad records are skipped."""
 
-from sensorgrid.geo.pipelines import registry
+from sensorgrid.geo.pipelines import registry, sources
 from sensorgrid.geo.pipelines.items import Context, Item
 
 
@@ -8,7 +8,7 @@ class Parse(registry.Step):
     key = "parse"
 
     def run(self, context: Context) -> None:
-        parser = registry.source(context.pipeline.source)
+        parser = sources.get(context.pipeline.source)
         documents, context.documents = context.documents, []  # large; the items matter now
         for document in documents:
             options = {**context.options, **document.hints}
