@@ -8,9 +8,14 @@ Prints one JSON line. The database named is dropped and created anew.
 HTTP ingest is measured twice: as a deployment serves it (``serve --workers 2``,
 4 devices posting at once, each on its own keep-alive connection) and, for the
 latency-bound view, one device posting one batch after the other to one worker.
+Both in SensorGrid JSON (``POST /api/v1/ingest/``) and, the same readings, in InfluxDB
+line protocol as Telegraf sends it (``POST /api/v2/write``, gzip).
+
+    .venv/bin/python bench/store.py --mode ingest   # only the HTTP ingest figures
 """
 
 import argparse
+import gzip
 import http.client
 import json
 import os
@@ -69,28 +74,55 @@ def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen, int]:
 
 
 def http_ingest(
-    port: int, nodes, start: datetime, batches: int, batch_size: int, senders: int = 1
+    port: int,
+    nodes,
+    start: datetime,
+    batches: int,
+    batch_size: int,
+    senders: int = 1,
+    fmt: str = "json",
 ) -> float:
-    """Readings per second through POST /api/v1/ingest/, ``senders`` devices at once.
+    """Readings per second through POST /api/v1/ingest/ (``fmt`` "json") or
+    /api/v2/write (``fmt`` "influx": line protocol, gzip, as Telegraf sends it),
+    ``senders`` devices at once.
 
     Each sender posts its share of the batches one after the other on a keep-alive
     connection of its own. Bodies are built before the clock starts: the client shares
-    the machine's two cores with the server, and its JSON encoding is not the server's
-    cost.
+    the machine's two cores with the server, and its encoding is not the server's cost.
     """
     bodies = []
     for b in range(batches):
         node, credential = nodes[b % len(nodes)]
         base = start + timedelta(minutes=b * batch_size // 2)
-        messages = [
-            {
-                "device": node.device_id,
-                "ts": (base + timedelta(seconds=30 * i)).isoformat(),
-                "values": {"co2": 400 + i % 600, "temperature": 20 + (i % 50) / 10},
-            }
+        readings = [
+            (base + timedelta(seconds=30 * i), 400 + i % 600, 20 + (i % 50) / 10)
             for i in range(batch_size // 2)
         ]
-        bodies.append((credential, json.dumps(messages)))
+        if fmt == "json":
+            messages = [
+                {
+                    "device": node.device_id,
+                    "ts": ts.isoformat(),
+                    "values": {"co2": co2, "temperature": t},
+                }
+                for ts, co2, t in readings
+            ]
+            bodies.append((credential, json.dumps(messages).encode()))
+        else:
+            lines = "".join(
+                f"air,device={node.device_id} co2={co2}i,temperature={t} "
+                f"{int(ts.timestamp()) * 10**9}\n"
+                for ts, co2, t in readings
+            )
+            bodies.append((credential, gzip.compress(lines.encode())))
+    path, scheme, headers = {
+        "json": ("/api/v1/ingest/", "Bearer", {"Content-Type": "application/json"}),
+        "influx": (
+            "/api/v2/write?org=bench&bucket=bench&precision=ns",
+            "Token",
+            {"Content-Type": "text/plain; charset=utf-8", "Content-Encoding": "gzip"},
+        ),
+    }[fmt]
     failures = []
 
     def send(share) -> None:
@@ -99,15 +131,17 @@ def http_ingest(
             for credential, body in share:
                 conn.request(
                     "POST",
-                    "/api/v1/ingest/",
+                    path,
                     body=body,
-                    headers={
-                        "Authorization": f"Bearer {credential}",
-                        "Content-Type": "application/json",
-                    },
+                    headers={"Authorization": f"{scheme} {credential}", **headers},
                 )
                 response = conn.getresponse()
-                result = json.loads(response.read())
+                answer = response.read()
+                if fmt == "influx":
+                    if response.status != 204:
+                        raise RuntimeError(f"write failed: {response.status} {answer!r}")
+                    continue
+                result = json.loads(answer)
                 if response.status != 200 or result["accepted"] != batch_size:
                     raise RuntimeError(f"ingest failed: {response.status} {result}")
         except Exception as exc:  # reported after the run, with the figure withheld
@@ -150,25 +184,48 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--senders", type=int, default=4, help="devices posting at once")
+    parser.add_argument(
+        "--mode",
+        choices=("all", "ingest"),
+        default="all",
+        help="ingest: only HTTP ingest, JSON and line protocol (no naive collector, no queries)",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="HTTP runs, best of")
     args = parser.parse_args()
     recreate_database(args.database)
     setup_django(args.database)
     _org, nodes = fixtures()
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=300)
-    rates = {}
-    for label, workers, senders, offset in (
-        ("deployed", args.workers, args.senders, 0),
-        ("one_sender", 1, 1, 100),
-    ):
-        server, port = start_server(args.database, workers)
-        try:
-            rates[label] = http_ingest(
-                port, nodes, start + timedelta(days=offset), args.batches, args.batch_size, senders
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
-    naive = naive_ingest(nodes, start - timedelta(days=30), args.naive)
+    # One HTTP run writes batches × batch_size/2 minutes of data (35 days by default);
+    # runs start that far apart, so none repeats another's samples, all in the past.
+    span = args.batches * (args.batch_size // 2) // 1440 + 2
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=span * (4 * args.repeat + 1))
+    rates: dict[str, float] = {}
+    # JSON and line protocol side by side, alternating, best of --repeat: on a shared
+    # machine the load moves between runs, and the ratio is what is reported.
+    runs = [
+        ("deployed", args.workers, args.senders, "json"),
+        ("influx_deployed", args.workers, args.senders, "influx"),
+        ("one_sender", 1, 1, "json"),
+        ("influx_one_sender", 1, 1, "influx"),
+    ]
+    for repeat in range(args.repeat):
+        for number, (label, workers, senders, fmt) in enumerate(runs):
+            offset = span * (number + len(runs) * repeat)  # never a duplicate
+            server, port = start_server(args.database, workers)
+            try:
+                rate = http_ingest(
+                    port,
+                    nodes,
+                    start + timedelta(days=offset),
+                    args.batches,
+                    args.batch_size,
+                    senders,
+                    fmt,
+                )
+            finally:
+                server.terminate()
+                server.wait(timeout=10)
+            rates[label] = max(rate, rates.get(label, 0.0))
     result = {
         "bench": "store",
         "database": "postgresql",
@@ -176,13 +233,24 @@ def main() -> None:
         "workers": args.workers,
         "senders": args.senders,
         "http_batch_one_sender_readings_per_s": round(rates["one_sender"]),
-        "naive_orm_readings_per_s": round(naive),
-        "batch_vs_naive": round(rates["deployed"] / naive, 1),
-        "one_sender_vs_naive": round(rates["one_sender"] / naive, 1),
+        "influx_write_readings_per_s": round(rates["influx_deployed"]),
+        "influx_write_one_sender_readings_per_s": round(rates["influx_one_sender"]),
+        "influx_vs_json": round(rates["influx_deployed"] / rates["deployed"], 2),
+        "influx_vs_json_one_sender": round(rates["influx_one_sender"] / rates["one_sender"], 2),
         "batch_size": args.batch_size,
         "batches": args.batches,
+        "repeat": args.repeat,
     }
-    result.update(query_benchmark(_org))
+    if args.mode == "all":
+        naive = naive_ingest(nodes, start - timedelta(days=30), args.naive)
+        result.update(
+            {
+                "naive_orm_readings_per_s": round(naive),
+                "batch_vs_naive": round(rates["deployed"] / naive, 1),
+                "one_sender_vs_naive": round(rates["one_sender"] / naive, 1),
+            }
+        )
+        result.update(query_benchmark(_org))
     print(json.dumps(result))
 
 

@@ -29,7 +29,7 @@ Blank lines and ``#`` comments are skipped; line numbers count every line of the
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 # The parser ships no type information.
@@ -42,9 +42,15 @@ from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, 
 DEVICE_TAGS = ("device", "device_id", "node", "host")
 #: The bucket (v1: database) whose quantities are ``<measurement>_<field>``.
 MEASUREMENT_FIELD = "measurement_field"
-#: Precision → microseconds per unit (a divisor below 1 µs: nanoseconds).
-PRECISIONS = {"ns": None, "us": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000}
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Precision → (seconds per unit as a fraction: multiplier, divisor); ns is cut to µs first.
+PRECISIONS = {
+    "ns": (1, 1_000_000),
+    "us": (1, 1_000_000),
+    "ms": (1, 1_000),
+    "s": (1, 1),
+    "m": (60, 1),
+    "h": (3600, 1),
+}
 _SHOWN = 120  # characters of a refused line quoted in its detail
 
 
@@ -74,14 +80,18 @@ class InfluxLine(Decoder):
             if point is None:  # a comment
                 continue
             tags = point["tags"]
-            device = next((tags[tag] for tag in DEVICE_TAGS if tag in tags), default_device)
+            device = default_device
+            for tag in DEVICE_TAGS:
+                if tag in tags:
+                    device = tags[tag]
+                    break
             if not device:
                 detail = f"no tag names the node ({', '.join(DEVICE_TAGS)})"
                 refusals.append(Refusal(index, "malformed", detail, line))
                 continue
             try:
                 ts = _time(point["time"], precision)
-            except OverflowError:
+            except (OverflowError, OSError, ValueError):  # beyond datetime's years
                 detail = f"timestamp {point['time']} ({precision}) is out of range"
                 refusals.append(Refusal(index, "bad-timestamp", detail, line, device))
                 continue
@@ -96,6 +106,12 @@ def lines(payload: bytes) -> Iterator[tuple[int, bytes]]:
     """(line number, line) for every non-blank line; a newline inside a quoted string
     field does not end its line (it counts for the numbers of the lines after it)."""
     physical = payload.split(b"\n")
+    if b'"' not in payload:  # no string field anywhere: every newline ends a line
+        for number, line in enumerate(physical, start=1):
+            line = line.rstrip(b"\r")
+            if line.strip():
+                yield number, line
+        return
     number = 0
     while number < len(physical):
         start = number
@@ -143,26 +159,33 @@ def _field_set(line: bytes) -> int | None:
 def _time(value: int | None, precision: str) -> datetime | None:
     if value is None:
         return None
-    unit = PRECISIONS[precision]
-    microseconds = value // 1000 if unit is None else value * unit
-    return _EPOCH + timedelta(microseconds=microseconds)
+    multiplier, divisor = PRECISIONS[precision]
+    if precision == "ns":
+        value //= 1000  # to whole microseconds, so the float below is exact to 1 µs
+    # Integer units over a power of ten: fromtimestamp rounds to the exact microsecond
+    # (to the year 2255), three times faster than adding a timedelta to the epoch.
+    return datetime.fromtimestamp(value * multiplier / divisor, UTC)
 
 
 def _values(
     measurement: str, fields: dict[str, object], prefixed: bool
 ) -> tuple[tuple[str, object], ...]:
-    pairs: list[tuple[str, object]] = []
     # The parser gives the fields last first: back in the line's order, so refusals
     # name them as the line does.
-    for field, value in reversed(fields.items()):
-        if field == "value":
-            key = measurement
-        elif prefixed:
-            key = f"{measurement}_{field}"
-        else:
-            key = field
-        pairs.append((key, float(value) if isinstance(value, bool) else value))
-    return tuple(pairs)
+    pairs = tuple(reversed(fields.items()))
+    if prefixed or "value" in fields or any(type(v) is bool for _, v in pairs):
+        return tuple(
+            (
+                measurement
+                if field == "value"
+                else f"{measurement}_{field}"
+                if prefixed
+                else field,
+                float(value) if isinstance(value, bool) else value,
+            )
+            for field, value in pairs
+        )
+    return pairs  # the usual line: field keys are the quantities, numbers as they are
 
 
 def _unparsable(line: bytes, exc: Exception) -> str:
