@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Q
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
@@ -49,9 +48,7 @@ def nodes_in_scope(rule: AlertRule, now: datetime | None = None):
             if rule.scope == Scope.ROOM
             else {"room__site_id": rule.site_id}
         )
-        current = Installation.objects.filter(start__lte=now, **where).filter(
-            Q(end__isnull=True) | Q(end__gt=now)
-        )
+        current = Installation.objects.active(now).filter(**where)
         return nodes.filter(pk__in=current.values("node_id")).values_list("pk", flat=True)
     return nodes.values_list("pk", flat=True)
 

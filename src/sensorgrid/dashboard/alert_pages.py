@@ -16,7 +16,12 @@ from sensorgrid.alerts.models import Alert, AlertRule, Severity
 from sensorgrid.dashboard.forms import RuleForm
 from sensorgrid.dashboard.views import visible_or_404
 from sensorgrid.tenancy.models import Organization
-from sensorgrid.tenancy.scoping import Action, member_organizations
+from sensorgrid.tenancy.scoping import (
+    Action,
+    OrganizationIds,
+    member_organizations,
+    organization_ids,
+)
 
 #: How many resolved alerts the alerts page shows below the open ones.
 RECENT_RESOLVED = 50
@@ -38,11 +43,9 @@ def alerts_for(user):
     )
 
 
-def owner_of(user) -> set[int] | None:
-    """Ids of the organizations ``user`` owns; None for a superuser (all)."""
-    if user.is_active and user.is_superuser:
-        return None
-    return set(member_organizations(user, Action.CHANGE).values_list("organization_id", flat=True))
+def owner_of(user) -> OrganizationIds:
+    """The organizations whose alerts ``user`` may acknowledge (all for a superuser)."""
+    return organization_ids(user, Action.CHANGE)
 
 
 def alert_state(alert: Alert) -> str:
@@ -51,14 +54,14 @@ def alert_state(alert: Alert) -> str:
     return "acknowledged" if alert.acknowledged_at is not None else "open"
 
 
-def rows(alerts, owned: set[int] | None) -> list[dict]:
+def rows(alerts, owned: OrganizationIds) -> list[dict]:
     return [
         {
             "alert": alert,
             "state": alert_state(alert),
             "can_acknowledge": alert.is_open
             and alert.acknowledged_at is None
-            and (owned is None or alert.organization_id in owned),
+            and alert.organization_id in owned,
         }
         for alert in alerts
     ]
@@ -93,6 +96,8 @@ def alerts_page(request):
     if state in ("", "resolved"):
         done = alerts.filter(resolved_at__isnull=False).order_by("-resolved_at", "-pk")
         resolved_rows = rows(done[:RECENT_RESOLVED], owned)
+    # Live rows follow the organizations the user belongs to, a superuser's too: following
+    # every organization would join one group per node of the platform.
     organizations = list(
         member_organizations(request.user).values_list("organization_id", flat=True)
     )

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,7 +20,7 @@ from django.utils import timezone
 from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Site
 from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
-from sensorgrid.tenancy.scoping import member_organizations
+from sensorgrid.tenancy.scoping import organization_ids
 
 # Indoor air quality by CO2 (ppm). Keep in step with CO2_LEVELS in static/dashboard/tiles.js.
 CO2_GOOD_BELOW = 1000
@@ -112,23 +111,20 @@ class Tile:
 
 def active_installations(user):
     """Installations in place now that ``user`` sees (members: all; others: public)."""
-    now = timezone.now()
     return (
         Installation.objects.for_user(user)
-        .filter(start__lte=now)
-        .filter(Q(end__isnull=True) | Q(end__gt=now))
+        .active()
         .select_related("node__organization", "room__site__organization")
     )
 
 
 def tiles_for(user, installations, nodes=()) -> list[Tile]:
     """Tiles of the installed nodes (and of ``nodes`` not installed anywhere)."""
-    members = set(member_organizations(user).values_list("organization_id", flat=True))
-    everything = user.is_active and user.is_superuser
+    member_of = organization_ids(user)
     tiles = []
     for installation in installations:
         node = installation.node
-        member = everything or node.organization_id in members
+        member = node.organization_id in member_of
         tiles.append(Tile(node, installation, _node_url(node) if member else ""))
     tiles += [Tile(node, None, _node_url(node)) for node in nodes]
     _attach_latest(tiles)
@@ -167,9 +163,7 @@ def map_page(request):
     """The sites the user sees on a map, coloured by their nodes' health and CO2."""
     sites = list(Site.objects.for_user(request.user).select_related("organization"))
     installations = active_installations(request.user).filter(room__site__in=sites)
-    installed = Installation.objects.filter(
-        Q(end__isnull=True) | Q(end__gt=timezone.now()), start__lte=timezone.now()
-    ).values("node_id")
+    installed = Installation.objects.active().values("node_id")
     loose = Node.objects.for_user(request.user).exclude(pk__in=installed)
     tiles = tiles_for(request.user, installations, loose.select_related("organization"))
     by_site = defaultdict(list)

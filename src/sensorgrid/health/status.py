@@ -20,7 +20,7 @@ from sensorgrid.health.ingest_rate import minute_of
 from sensorgrid.health.models import IngestMinute
 from sensorgrid.inventory.models import Node, NodeStatus
 from sensorgrid.telemetry.models import DeadLetter, Reason, Source
-from sensorgrid.tenancy.scoping import Action
+from sensorgrid.tenancy.scoping import Action, sees_everything
 
 WINDOW = timedelta(hours=1)
 TROUBLED_LIMIT = 50
@@ -83,7 +83,7 @@ def gather(
 ) -> Status:
     """The platform's status; for a ``user`` who is no superuser, only his organizations'."""
     now = now or timezone.now()
-    if user is not None and not (user.is_active and user.is_superuser):
+    if user is not None and not sees_everything(user):
         return gather_scoped(now, user)
     current = minute_of(now)
     history = minutes_since(current - timedelta(minutes=rule.history_minutes), current)

@@ -1,12 +1,15 @@
 import math
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from sensorgrid.inventory import credentials, device_ids
+from sensorgrid.tenancy import scoping
 from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import TenantQuerySet, public_installations
 
@@ -186,7 +189,17 @@ class NodeStatus(models.TextChoices):
 
 
 class NodeQuerySet(TenantQuerySet):
-    pass
+    def readable_by(self, user, now: datetime | None = None) -> "NodeQuerySet":
+        """Nodes whose values ``user`` may read at ``now``: his organizations' (``for_user``)
+        and, for everybody, those an active public installation publishes.
+
+        ``for_user`` stays members-only: a public installation publishes a node's values,
+        not the node itself (device id, credentials, settings).
+        """
+        if scoping.sees_everything(user):
+            return self.all()
+        published = Installation.objects.active(now).filter(is_public=True).values("node_id")
+        return self.for_user(user) | self.filter(pk__in=published)
 
 
 class Node(models.Model):
@@ -266,6 +279,11 @@ class InstallationQuerySet(TenantQuerySet):
 
     def public_q(self) -> Q:
         return Q(is_public=True)
+
+    def active(self, now: datetime | None = None) -> "InstallationQuerySet":
+        """Installations in place at ``now`` (default: now): begun and not yet ended."""
+        now = now or timezone.now()
+        return self.filter(start__lte=now).filter(Q(end__isnull=True) | Q(end__gt=now))
 
     def overlapping(self, node, start, end, exclude_pk=None) -> "InstallationQuerySet":
         """Installations of ``node`` whose [start, end) period intersects the given one."""

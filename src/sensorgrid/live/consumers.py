@@ -24,6 +24,7 @@ from sensorgrid.isotime import epoch_iso
 from sensorgrid.live import latest, permissions, visibility
 from sensorgrid.live.outbox import Outbox
 from sensorgrid.live.publish import group, publisher, user_group
+from sensorgrid.tenancy.scoping import Action, organization_ids
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.counted = True
         self.user, self.session_key = await database_sync_to_async(_authenticated)(self.scope)
         # Alerts are for members only, also on nodes they follow through a public page.
-        self.members_of = await database_sync_to_async(visibility.alert_audience)(self.user)
+        self.members_of = await database_sync_to_async(organization_ids)(self.user, Action.VIEW)
         self.subscriptions: dict[tuple[str, int], list[int]] = {}
         self.following: Counter[int] = Counter()  # node → subscriptions that cover it
         # Node → epoch of its public installation's start, for nodes this user sees only
@@ -233,7 +234,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.outbox.put(frame, live=True)
 
     async def live_alert(self, message: dict) -> None:
-        member = self.members_of is None or message["organization"] in self.members_of
+        member = message["organization"] in self.members_of
         if message["node"] in self.following and member:
             self.outbox.put(
                 {"type": "alert", "node": message["node"], "alert": message["alert"]}, live=True
@@ -273,7 +274,7 @@ def _recheck(user, session_key: str | None, keys: list, followed: tuple | None):
         if found is None or found.pk != user.pk:
             return None
         user = found
-    audience = visibility.alert_audience(user)
+    audience = organization_ids(user, Action.VIEW)
     if followed is not None:
         nodes, since = followed
         now = timezone.now()

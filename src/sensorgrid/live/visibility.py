@@ -1,38 +1,22 @@
 """Which nodes a live subscription covers, by the API's tenancy rules (docs/dashboard.md).
 
 Members of a node's organization (and superusers) see it; everybody sees a node while
-it has an active public installation. Site, room, organization and installation
-subscriptions expand to the visible nodes currently installed there (organization:
-members get all its nodes). ``None`` means "not found": unknown and foreign look alike.
+it has an active public installation (``Node.objects.readable_by``). Site, room,
+organization and installation subscriptions expand to the visible nodes currently
+installed there (organization: members get all its nodes). ``None`` means "not found":
+unknown and foreign look alike.
 """
 
 from datetime import datetime
 
-from django.db.models import Q
 from django.utils import timezone
 
 from sensorgrid.inventory.models import Installation, Node, Room, Site
 from sensorgrid.storable import MAX_ID
-from sensorgrid.tenancy import scoping
 from sensorgrid.tenancy.models import Organization
-from sensorgrid.tenancy.scoping import Action, member_organizations
+from sensorgrid.tenancy.scoping import Action, organization_ids, sees_everything
 
 KINDS = ("node", "site", "room", "organization", "installation")
-
-
-def _active(now: datetime):
-    return Installation.objects.filter(start__lte=now).filter(Q(end__isnull=True) | Q(end__gt=now))
-
-
-def _visible_nodes(user, now: datetime):
-    """Nodes whose data ``user`` may see right now."""
-    nodes = Node.objects.all()
-    if user is not None and user.is_active and user.is_superuser:
-        return nodes
-    allowed = Q(pk__in=_active(now).filter(is_public=True).values("node_id"))
-    if user is not None and user.is_authenticated and user.is_active:
-        allowed |= Q(organization__in=member_organizations(user, Action.VIEW))
-    return nodes.filter(allowed)
 
 
 def _ids(nodes) -> list[int]:
@@ -43,7 +27,7 @@ def visible_among(user, node_ids: list[int], now: datetime | None = None) -> set
     """Those of ``node_ids`` that ``user`` may see now (one query)."""
     if not node_ids:
         return set()
-    visible = _visible_nodes(user, now or timezone.now()).filter(pk__in=node_ids)
+    visible = Node.objects.readable_by(user, now or timezone.now()).filter(pk__in=node_ids)
     return set(visible.values_list("pk", flat=True))
 
 
@@ -52,14 +36,14 @@ def nodes_of(user, kind: str, pk: int, now: datetime | None = None) -> list[int]
     now = now or timezone.now()
     if kind not in KINDS or not 0 < pk <= MAX_ID:
         return None
-    visible = _visible_nodes(user, now)
+    visible = Node.objects.readable_by(user, now)
     if kind == "node":
         return _ids(visible.filter(pk=pk)) or None
     if kind == "installation":
         installation = Installation.objects.for_user(user, Action.VIEW).filter(pk=pk).first()
         if installation is None:
             return None
-        if not _active(now).filter(pk=pk).exists():
+        if not Installation.objects.active(now).filter(pk=pk).exists():
             return []  # ended or not yet begun: nothing is installed there now
         return _ids(visible.filter(pk=installation.node_id))
     if kind == "organization":
@@ -69,7 +53,7 @@ def nodes_of(user, kind: str, pk: int, now: datetime | None = None) -> list[int]
     model, lookup = (Site, "room__site_id") if kind == "site" else (Room, "room_id")
     if not model.objects.for_user(user, Action.VIEW).filter(pk=pk).exists():
         return None
-    installed = _active(now).filter(**{lookup: pk}).values("node_id")
+    installed = Installation.objects.active(now).filter(**{lookup: pk}).values("node_id")
     return _ids(visible.filter(pk__in=installed))
 
 
@@ -81,22 +65,14 @@ def public_since(user, node_ids: list[int], now: datetime | None = None) -> dict
     measured earlier belong to other places and are left out of snapshots and deltas.
     Members (and superusers) see the node's whole history: no entry.
     """
-    if not node_ids or (user is not None and user.is_active and user.is_superuser):
+    if not node_ids or sees_everything(user):
         return {}
-    installations = _active(now or timezone.now()).filter(is_public=True, node_id__in=node_ids)
-    if user is not None and user.is_authenticated and user.is_active:
-        installations = installations.exclude(
-            node__organization__in=member_organizations(user, Action.VIEW)
-        )
+    member_of = organization_ids(user, Action.VIEW)
+    installations = (
+        Installation.objects.active(now)
+        .filter(is_public=True, node_id__in=node_ids)
+        .exclude(node__organization_id__in=member_of.ids)
+    )
     return {
         node: start.timestamp() for node, start in installations.values_list("node_id", "start")
     }
-
-
-def alert_audience(user) -> frozenset[int] | None:
-    """Ids of the organizations ``user`` is a member of; None for a superuser (all)."""
-    if user is not None and user.is_active and user.is_superuser:
-        return None
-    if user is None or not user.is_authenticated:
-        return frozenset()
-    return frozenset(scoping.member_organizations(user).values_list("organization_id", flat=True))

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
-from sensorgrid.tenancy.scoping import Action, TenantQuerySet, member_organizations
+from sensorgrid.tenancy.scoping import Action, TenantQuerySet, organization_ids
 
 
 class TenantAdmin(admin.ModelAdmin):
@@ -29,8 +29,8 @@ class TenantAdmin(admin.ModelAdmin):
         return self.has_module_permission(request)
 
     def has_add_permission(self, request) -> bool:
-        return self.has_module_permission(request) and (
-            request.user.is_superuser or member_organizations(request.user, Action.CHANGE).exists()
+        return self.has_module_permission(request) and bool(
+            organization_ids(request.user, Action.CHANGE)
         )
 
     def has_change_permission(self, request, obj=None) -> bool:

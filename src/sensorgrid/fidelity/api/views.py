@@ -15,7 +15,7 @@ from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.inventory.models import Node, NodeStatus
 from sensorgrid.telemetry.api.views import visible_node
 from sensorgrid.tenancy.models import Organization
-from sensorgrid.tenancy.scoping import Action, member_organizations
+from sensorgrid.tenancy.scoping import Action, organization_ids
 
 
 class NodeStatusChangeSerializer(serializers.ModelSerializer):
@@ -71,11 +71,8 @@ class NodeStatusCountsView(APIView):
         responses=_COUNTS,
     )
     def get(self, request):
-        organizations = Organization.objects.filter(
-            pk__in=member_organizations(request.user, Action.VIEW)
-        ).order_by("slug")
-        if request.user.is_active and request.user.is_superuser:
-            organizations = Organization.objects.order_by("slug")
+        member_of = organization_ids(request.user, Action.VIEW)
+        organizations = Organization.objects.filter(member_of.q("pk")).order_by("slug")
         by_org = summary.counts_by_organization(Node.objects.filter(organization__in=organizations))
         empty = {status.value: 0 for status in NodeStatus}
         return Response(

@@ -24,7 +24,7 @@ from sensorgrid.inventory.models import Installation
 from sensorgrid.isotime import iso
 from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
-from sensorgrid.tenancy.scoping import Action, member_organizations
+from sensorgrid.tenancy.scoping import Action, organization_ids
 
 
 class _GeoView(APIView):
@@ -190,8 +190,7 @@ class NodeLocationsView(_GeoView):
         now = timezone.now()
         installations = (
             Installation.objects.for_user(user, Action.VIEW)
-            .filter(start__lte=now)
-            .filter(Q(end__isnull=True) | Q(end__gt=now))
+            .active(now)
             .filter(room__site__latitude__isnull=False, room__site__longitude__isnull=False)
         )
         box = params.bbox(request.query_params)
@@ -211,24 +210,17 @@ class NodeLocationsView(_GeoView):
                 "node_id", "pk"
             )[offset : offset + limit]
         )
-        member_of = self.member_of(user)
+        member_of = organization_ids(user, Action.VIEW)
         latest: dict[int, list] = {}
         for row in Latest.objects.filter(node_id__in=[i.node_id for i in page]).select_related(
             "quantity"
         ):
             latest.setdefault(row.node_id, []).append(row)
         rows = [
-            _node_feature(i, latest.get(i.node_id, []), member_of(i.node.organization_id))
+            _node_feature(i, latest.get(i.node_id, []), i.node.organization_id in member_of)
             for i in page
         ]
         return self.collection(request, rows, matched, limit, offset)
-
-    @staticmethod
-    def member_of(user):
-        if user.is_active and user.is_superuser:
-            return lambda organization_id: True
-        organizations = set(member_organizations(user).values_list("organization_id", flat=True))
-        return lambda organization_id: organization_id in organizations
 
 
 def _node_feature(installation: Installation, latest: list, member: bool) -> dict:
