@@ -14,7 +14,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.telemetry.timeseries import BUCKETS, Agg
 

@@ -1,11 +1,6 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
 
 from sensorgrid.telemetry.api import receptions, views
-from sensorgrid.telemetry.api.deadletters import DeadLetterViewSet
-
-router = SimpleRouter()
-router.register("dead-letters", DeadLetterViewSet, basename="deadletter")
 
 urlpatterns = [
     path("nodes/<int:pk>/timeseries/", views.NodeTimeseriesView.as_view(), name="node-timeseries"),
@@ -21,5 +16,4 @@ urlpatterns = [
         name="installation-timeseries",
     ),
     path("gateways/", receptions.GatewayListView.as_view(), name="gateway-list"),
-    *router.urls,
 ]

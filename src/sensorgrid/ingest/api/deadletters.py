@@ -1,12 +1,17 @@
-"""``/api/v1/dead-letters/``: what could not be stored, why, and a way to retry it."""
+"""``/api/v1/dead-letters/``: what could not be stored, why, and a way to retry it.
+
+The letters are telemetry rows; their API is ingest's because replay runs the pipeline.
+"""
 
 import base64
 
+from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from sensorgrid.api.filters import UTCDateTimeFilter, id_filter
@@ -16,7 +21,7 @@ from sensorgrid.tenancy.scoping import Action
 from sensorgrid.tenancy.viewsets import OWNER_ONLY
 
 
-class DeadLetterSerializer(serializers.ModelSerializer):
+class DeadLetterSerializer(serializers.ModelSerializer[DeadLetter]):
     """A refusal; ``count`` identical ones (same sender, reason, device, detail and
     payload) share it, the first at ``received_at``, the last at ``last_received_at``."""
 
@@ -51,10 +56,10 @@ class DeadLetterSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_payload(self, letter) -> str:
+    def get_payload(self, letter: DeadLetter) -> str:
         return _shown(letter)[0]
 
-    def get_encoding(self, letter) -> str:
+    def get_encoding(self, letter: DeadLetter) -> str:
         return _shown(letter)[1]
 
 
@@ -98,13 +103,17 @@ REPLAYED = inline_serializer(
         description="Members see their organizations' letters; superusers (operators) see all.",
     )
 )
-class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class DeadLetterViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet[DeadLetter],
+):
     serializer_class = DeadLetterSerializer
     filterset_class = DeadLetterFilter
     search_fields = ["device_id", "topic", "detail"]
     ordering_fields = ["received_at", "last_received_at", "count", "id"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[DeadLetter]:
         return DeadLetter.objects.for_user(self.request.user, Action.VIEW)
 
     @extend_schema(
@@ -117,7 +126,7 @@ class DeadLetterViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         responses=REPLAYED,
     )
     @action(detail=True, methods=["post"])
-    def replay(self, request, pk=None):
+    def replay(self, request: Request, pk: str | None = None) -> Response:
         letter = self.get_object()
         if not DeadLetter.objects.can(request.user, Action.CHANGE, letter):
             raise PermissionDenied(OWNER_ONLY)
