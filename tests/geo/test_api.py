@@ -298,3 +298,37 @@ def test_nodes_can_be_narrowed_by_bbox(world, latest, client_for):
     outside = client.get("/api/geo/nodes/", {"bbox": "0,0,1,1"}).json()
     assert inside["numberMatched"] == 2 and outside["numberMatched"] == 0
     assert client.get("/api/geo/nodes/", {"bbox": "x"}).status_code == 400
+
+
+@pytest.fixture
+def portal(world):
+    """Bicycle stands as a German portal names them: umlauts, and JSON null for unknown."""
+    stands = Layer.objects.create(organization=world.org_a, key="stands", name="Stände")
+    feature(stands, "s1", 13.40, 52.52, **{"Kapazität": 12, "Straße": "Unter den Linden"})
+    feature(stands, "s2", 13.41, 52.52, **{"Kapazität": 4, "Straße": None})
+    feature(stands, "s3", 13.42, 52.52, **{"Kapazität": None})
+    feature(stands, "s4", 13.43, 52.52, **{"Überdacht": True})
+    return stands
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"Kapazität__gte": "10"}, ["s1"]),
+        ({"Kapazität__lte": "10"}, ["s2"]),
+        ({"Kapazität": "4"}, ["s2"]),
+        ({"Straße": "Unter den Linden"}, ["s1"]),
+        ({"Überdacht": "true"}, ["s4"]),
+        ({"Kapazität__isnull": "true"}, ["s3"]),  # JSON null, not a missing property
+        ({"Kapazität__isnull": "false"}, ["s1", "s2"]),
+        ({"Straße__isnull": "true"}, ["s2"]),
+        ({"Straße__missing": "true"}, ["s3", "s4"]),
+    ],
+)
+def test_filters_take_non_ascii_names_and_json_null(world, portal, client_for, params, expected):
+    assert ids(get(client_for(world.alice), "stands", **params)) == expected
+
+
+def test_isnull_takes_true_or_false_only(world, portal, client_for):
+    response = get(client_for(world.alice), "stands", **{"Kapazität__isnull": "yes"})
+    assert response.status_code == 400 and "Kapazität__isnull" in response.json()

@@ -18,8 +18,9 @@ from rest_framework.exceptions import ValidationError
 from sensorgrid.api.filters import UTCDateTimeField
 
 RESERVED = frozenset({"bbox", "at", "limit", "offset", "format"})
-OPERATORS = ("eq", "ne", "in", "gte", "lte", "missing")
-FIELD = re.compile(r"^[A-Za-z0-9_:.@-]{1,100}\Z")
+OPERATORS = ("eq", "ne", "in", "gte", "lte", "missing", "isnull")
+# Letters of any script: German portals name properties Kapazität, Straße.
+FIELD = re.compile(r"^[\w:.@-]{1,100}\Z")
 MAX_FILTERS = 20
 MAX_VALUES = 100
 
@@ -152,7 +153,10 @@ class JSONValueType(Func):
         column, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "postgresql":
             return f"jsonb_typeof({column} -> %s)", (*params, self.key)
-        return f"JSON_TYPE({column}, %s)", (*params, "$." + json.dumps(self.key))
+        # The path as Django's own key lookups write it (json.dumps, ASCII-escaped), so
+        # both find "Kapazität" the same way.
+        path = "$." + json.dumps(self.key)
+        return f"JSON_TYPE({column}, %s)", (*params, path)
 
 
 def properties(queryset: QuerySet, params) -> QuerySet:
@@ -178,10 +182,16 @@ def properties(queryset: QuerySet, params) -> QuerySet:
         alias = f"_property{number}"
         queryset = queryset.alias(**{alias: KeyTransform(field, "properties")})
         has_key = Q(properties__has_key=field)
-        if operator == "missing":
+        if operator in ("missing", "isnull"):
             if raw.lower() not in ("true", "false"):
                 raise bad(name, "Use true or false.")
-            queryset = queryset.filter(~has_key if raw.lower() == "true" else has_key)
+            wanted = raw.lower() == "true"
+            if operator == "missing":
+                queryset = queryset.filter(~has_key if wanted else has_key)
+            else:  # JSON null: present with the value null (missing is __missing)
+                queryset = queryset.alias(**{f"{alias}_type": JSONValueType("properties", field)})
+                is_null = Q(**{f"{alias}_type": "null"})
+                queryset = queryset.filter(is_null if wanted else has_key & ~is_null)
         elif operator in ("eq", "ne", "in"):
             values = raw.split(",") if operator == "in" else [raw]
             if len(values) > MAX_VALUES:
