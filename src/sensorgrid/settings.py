@@ -22,6 +22,10 @@ CSRF_TRUSTED_ORIGINS = envlist("SENSORGRID_CSRF_TRUSTED_ORIGINS", [])
 # Per ingest credential, in DRF's rate format (count/sec|min|hour|day).
 SENSORGRID_INGEST_RATE = env("SENSORGRID_INGEST_RATE", "600/min")
 SENSORGRID_INGEST_CREDENTIAL_TTL = envfloat("SENSORGRID_INGEST_CREDENTIAL_TTL", 10.0)
+# InfluxDB line protocol (/api/v2/write, docs/devices.md): the tags that name the node.
+SENSORGRID_INFLUX_DEVICE_TAGS = envlist(
+    "SENSORGRID_INFLUX_DEVICE_TAGS", ["device", "device_id", "node", "host"]
+)
 # Dead letters (issue 16): days an unresolved or resolved letter is kept after it was last
 # refused, pruned by the worker and `sensorgrid prune`; 0 keeps them forever.
 SENSORGRID_DEAD_LETTER_RETENTION_DAYS = envint("SENSORGRID_DEAD_LETTER_RETENTION_DAYS", 30)

@@ -104,6 +104,13 @@ def test_the_first_device_tag_names_the_node_then_the_credentials_node():
     assert message("m,host=pi co2=1", device="node-7").device == "pi"
 
 
+def test_the_tags_that_name_the_node_are_a_setting(settings):
+    settings.SENSORGRID_INFLUX_DEVICE_TAGS = ["dev_eui", "device"]
+    assert message("m,device=x,dev_eui=a8 co2=1").device == "a8"
+    (refusal,) = decode("m,host=pi co2=1").refusals
+    assert refusal.detail == "no tag names the node (dev_eui, device)"
+
+
 def test_a_field_named_value_takes_the_measurements_name():
     assert message("co2,device=x value=612i").values == (("co2", 612),)
 

@@ -116,7 +116,7 @@ def test_the_telegraf_configuration_in_the_docs_writes_as_telegraf_would(world, 
     node = f.NodeFactory(organization=world.org_a, device_id=config["global_tags"]["device"])
     credential = node.issue_credential()
     node.save(update_fields=["credential_digest"])
-    token = output["token"].replace("${SENSORGRID_TOKEN}", credential)
+    token = output["token"].replace("${INGEST_TOKEN}", credential)
 
     gathered = {"co2": "612i", "temp": "21.4", "humidity": "41.5", "uptime": "3600i"}
     for rename in config["processors"]["rename"][0]["replace"]:

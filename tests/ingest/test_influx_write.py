@@ -10,10 +10,13 @@ import gzip
 import json
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
-from sensorgrid.ingest import replay
+from sensorgrid.ingest import pipeline, replay
+from sensorgrid.ingest.envelope import Envelope
 from sensorgrid.ingest.models import IngestKey
+from sensorgrid.ingest.mqtt import config
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.telemetry.models import DeadLetter, Sample
 from tests.ingest.conftest import hours_ago
@@ -257,3 +260,19 @@ def test_v1_without_db_is_404(key):
     response = write("air,device=x co2=1", key, path="/write")
     assert response.status_code == 404
     assert json.loads(response.content)["code"] == "not found"
+
+
+def test_an_mqtt_route_to_the_decoder_takes_what_telegraf_publishes(world, settings):
+    # Telegraf's outputs.mqtt with data_format "influx": nanoseconds, whatever the topic.
+    settings.SENSORGRID_MQTT_ROUTES = ["telegraf/#=influx_line"]
+    match = config.route_table().match("telegraf/gw-1/air?precision=s")
+    assert match is not None and match.route.decoder == "influx_line"
+    envelope = Envelope(
+        source=match.route.source,
+        topic="telegraf/gw-1/air?precision=s",
+        payload=f"air,device={world.node_a.device_id},host=gw-1 co2=612i {NS}\n".encode(),
+        received_at=timezone.now(),
+    )
+    outcome = pipeline.ingest(envelope, match.route.decoder)
+    assert (outcome.accepted, outcome.rejected, outcome.refused) == (1, [], None)
+    assert Sample.objects.get().ts == WHEN

@@ -2,15 +2,18 @@
 
 The HTTP endpoints ``/api/v2/write`` and ``/write`` (``ingest/api/influx.py``) build
 the envelope; its ``topic`` carries what the decoder needs besides the body, so a dead
-letter replays the same way: ``/api/v2/write?bucket=…&precision=ns[&device=…]``.
+letter replays the same way: ``/api/v2/write?bucket=…&precision=ns[&device=…]``. It has
+no built-in MQTT route; a route to it (``telegraf/#=influx_line``) takes what Telegraf's
+``outputs.mqtt`` publishes with ``data_format = "influx"`` (nanoseconds).
 
 One line is one message::
 
     airquality,device=room-101,site=school co2=612i,temperature=21.4 1795420800000000000
 
-- **The node** is named by the first of the tags ``DEVICE_TAGS`` the line has
-  (``device``, ``device_id``, ``node``, then Telegraf's ``host``); a line without any
-  is the node of the credential (``device=`` in the topic), else refused.
+- **The node** is named by the first of the tags ``SENSORGRID_INFLUX_DEVICE_TAGS``
+  the line has (by default ``device``, ``device_id``, ``node``, then Telegraf's
+  ``host``); a line without any is the node of the credential (``device=`` in the
+  topic), else refused.
 - **Quantities** are the field keys as they are; a field named ``value`` takes the
   measurement's name (``co2,device=x value=612``). With the bucket
   ``measurement_field`` every quantity is ``<measurement>_<field>`` (``value``: the
@@ -32,14 +35,14 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
+from django.conf import settings
+
 # The parser ships no type information.
 from line_protocol_parser import LineFormatError, parse_line  # type: ignore[import-untyped]
 
 from sensorgrid.ingest.decoders.base import Decoder
 from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, Refusal
 
-#: Tags that name the node, in this order.
-DEVICE_TAGS = ("device", "device_id", "node", "host")
 #: The bucket (v1: database) whose quantities are ``<measurement>_<field>``.
 MEASUREMENT_FIELD = "measurement_field"
 #: Precision → (seconds per unit as a fraction: multiplier, divisor); ns is cut to µs first.
@@ -63,12 +66,15 @@ class InfluxLine(Decoder):
             envelope.payload.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise DecodeError("malformed", f"the body is not UTF-8 text: {exc}") from None
-        query = parse_qs(envelope.topic.partition("?")[2])
+        # Over MQTT (a route to this decoder, e.g. Telegraf's outputs.mqtt) the topic is
+        # no URL: the defaults apply (ns, field names, no node of the credential).
+        query = parse_qs(envelope.topic.partition("?")[2]) if envelope.source == "http" else {}
         precision = query.get("precision", ["ns"])[0]
         if precision not in PRECISIONS:
             raise DecodeError("malformed", f"unknown precision {precision!r}")
         prefixed = query.get("bucket", [""])[0] == MEASUREMENT_FIELD
         default_device = query.get("device", [""])[0]
+        device_tags = settings.SENSORGRID_INFLUX_DEVICE_TAGS
         messages, refusals = [], []
         for number, line in lines(envelope.payload):
             index = number - 1
@@ -81,12 +87,12 @@ class InfluxLine(Decoder):
                 continue
             tags = point["tags"]
             device = default_device
-            for tag in DEVICE_TAGS:
+            for tag in device_tags:
                 if tag in tags:
                     device = tags[tag]
                     break
             if not device:
-                detail = f"no tag names the node ({', '.join(DEVICE_TAGS)})"
+                detail = f"no tag names the node ({', '.join(device_tags)})"
                 refusals.append(Refusal(index, "malformed", detail, line))
                 continue
             try:
