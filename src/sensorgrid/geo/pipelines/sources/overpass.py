@@ -2,7 +2,9 @@
 
 Nodes become points. Ways need ``out geom`` (closed ways become polygons when the
 option ``areas`` is true, the default, else lines) or ``out center`` (points).
-Relations need ``out center``. Ids are ``node/123``, ``way/456``.
+Relations with ``out geom`` become MultiPolygons (multipolygons, boundaries) or
+MultiLineStrings (routes, see ``osm_relations``); with ``out center`` points.
+Ids are ``node/123``, ``way/456``, ``relation/789``.
 """
 
 import urllib.parse
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 
 from sensorgrid.geo.pipelines.items import Item, PipelineError, Skip
 from sensorgrid.geo.pipelines.registry import Request, Source
+from sensorgrid.geo.pipelines.sources import osm_relations
 from sensorgrid.geo.pipelines.sources.text import load_json
 
 DEFAULT_ENDPOINT = "https://overpass-api.de/api/interpreter"
@@ -56,10 +59,13 @@ class OverpassSource(Source):
             if kind not in ("node", "way", "relation") or osm_id is None:
                 yield Skip(ref, "not an OSM node, way or relation")
                 continue
-            geometry = _geometry(element, areas)
+            try:
+                geometry = _geometry(element, areas)
+            except ValueError as exc:
+                yield Skip(ref, str(exc))
+                continue
             if geometry is None:
-                hint = "out center" if kind == "relation" else "out geom or out center"
-                yield Skip(ref, f"no coordinates; end the query with {hint}")
+                yield Skip(ref, "no coordinates; end the query with out geom or out center")
                 continue
             properties = {**(element.get("tags") or {}), "osm_type": kind, "osm_id": osm_id}
             yield Item(ref=ref, properties=properties, geometry=geometry, external_id=ref)
@@ -74,6 +80,10 @@ def _geometry(element: dict, areas: bool) -> dict | None:
         if areas and len(line) >= 4 and line[0] == line[-1]:
             return {"type": "Polygon", "coordinates": [line]}
         return {"type": "LineString", "coordinates": line}
+    if element.get("type") == "relation" and isinstance(element.get("members"), list):
+        relation = osm_relations.geometry(element)
+        if relation is not None:
+            return relation
     center = element.get("center")
     if isinstance(center, dict) and "lat" in center and "lon" in center:
         return {"type": "Point", "coordinates": [center["lon"], center["lat"]]}

@@ -1,4 +1,10 @@
-"""Wikipedia articles near a place (MediaWiki geosearch API)."""
+"""Wikipedia articles near a place (MediaWiki geosearch API).
+
+Two answers are read: ``list=geosearch`` (a list of pages with ``lat``/``lon``) and
+``generator=geosearch`` (pages with a ``coordinates`` list, plus any other ``prop``
+asked for, such as ``description``); the option ``generator: true`` asks for the
+latter. formatversion 1 (pages by id) and 2 (a list) are both understood.
+"""
 
 import urllib.parse
 from collections.abc import Iterator
@@ -21,6 +27,7 @@ class WikipediaSource(Source):
         "radius": {"description": "metres, 10–10000"},
         "limit": {"description": "articles, 1–500"},
         "lang": {"type": "string", "description": "wiki language, default en"},
+        "generator": {"type": "boolean", "description": "generator=geosearch with descriptions"},
     }
 
     def check_options(self, options: dict) -> None:
@@ -39,18 +46,24 @@ class WikipediaSource(Source):
     def request(self, options: dict) -> Request:
         lang = options.get("lang") or "en"
         endpoint = options.get("url") or f"https://{lang}.wikipedia.org/w/api.php"
-        query = urllib.parse.urlencode(
-            {
-                "action": "query",
-                "list": "geosearch",
-                "gscoord": f"{float(options['lat'])}|{float(options['lon'])}",
-                "gsradius": int(options.get("radius", 1000)),
-                "gslimit": int(options.get("limit", 100)),
-                "format": "json",
-                "formatversion": 2,
+        point = f"{float(options['lat'])}|{float(options['lon'])}"
+        radius, limit = int(options.get("radius", 1000)), int(options.get("limit", 100))
+        common = {"action": "query", "format": "json", "formatversion": 2}
+        if options.get("generator"):
+            params = {
+                **common,
+                "generator": "geosearch",
+                "ggscoord": point,
+                "ggsradius": radius,
+                "ggslimit": limit,
+                "prop": "coordinates|description",
+                "colimit": "max",
+                "codistancefrompoint": point,
             }
-        )
-        return Request(url=f"{endpoint}?{query}")
+        else:
+            params = {**common, "list": "geosearch", "gscoord": point}
+            params.update(gsradius=radius, gslimit=limit)
+        return Request(url=f"{endpoint}?{urllib.parse.urlencode(params)}")
 
     def parse(self, payload: bytes, options: dict) -> Iterator[Item | Skip]:
         document = load_json(payload, options, "Wikipedia answer")
@@ -58,11 +71,14 @@ class WikipediaSource(Source):
             error = document["error"]
             info = error.get("info") if isinstance(error, dict) else error
             raise PipelineError(f"Wikipedia refused the query: {info}")
-        pages = (
-            (document.get("query") or {}).get("geosearch") if isinstance(document, dict) else None
-        )
+        query = (document.get("query") or {}) if isinstance(document, dict) else {}
+        pages = query.get("geosearch") if isinstance(query, dict) else None
+        if pages is None and isinstance(query, dict) and "pages" in query:
+            pages = [_flat(page) for page in _listed(query["pages"])]
+        elif pages is None and isinstance(document, dict) and "batchcomplete" in document:
+            pages = []  # a generator that found nothing answers without "query"
         if not isinstance(pages, list):
-            raise PipelineError("the Wikipedia answer has no query.geosearch list")
+            raise PipelineError("the Wikipedia answer has neither query.geosearch nor query.pages")
         lang = options.get("lang") or "en"
         for page in pages:
             pageid = page.get("pageid") if isinstance(page, dict) else None
@@ -77,8 +93,30 @@ class WikipediaSource(Source):
                     "title": page.get("title"),
                     "distance_m": page.get("dist"),
                     "url": f"https://{lang}.wikipedia.org/?curid={pageid}",
+                    **({"description": page["description"]} if "description" in page else {}),
                 },
             )
+
+
+def _listed(pages) -> list:
+    """formatversion 2 lists the pages, formatversion 1 maps page ids to them."""
+    if isinstance(pages, dict):
+        return list(pages.values())
+    return pages if isinstance(pages, list) else []
+
+
+def _flat(page) -> dict:
+    """A generator page with its primary coordinates as lat/lon/dist, like list=geosearch."""
+    if not isinstance(page, dict):
+        return {}
+    places = [c for c in page.get("coordinates") or [] if isinstance(c, dict)]
+    place = next((c for c in places if c.get("primary") not in (None, False)), None)
+    place = place or (places[0] if places else {})
+    flat = {k: v for k, v in page.items() if k != "coordinates"}
+    for key in ("lat", "lon", "dist"):
+        if key in place:
+            flat[key] = place[key]
+    return flat
 
 
 def _whole(value) -> int:
