@@ -99,7 +99,7 @@ def test_bad_lines_are_400_with_the_first_line_number_and_the_good_lines_are_sto
     assert answer["message"].startswith(
         f"partial write: line 2: malformed: unable to parse 'air,device={device} co2= {NS}'"
     )
-    assert "3 line(s) refused and kept as dead letters" in answer["message"]
+    assert "3 line(s) with a refusal, kept as dead letters" in answer["message"]
     # The co2 of line 3 is stored; its string temperature alone is refused.
     assert samples(world.node_a) == [("co2", 600), ("co2", 610)]
     letters = {letter.reason: letter for letter in DeadLetter.objects.all()}
@@ -107,6 +107,13 @@ def test_bad_lines_are_400_with_the_first_line_number_and_the_good_lines_are_sto
     assert letters["invalid-value"].detail == "temperature: 'warm' is not a number"
     assert bytes(letters["unknown-device"].payload) == f"air,device=nobody co2=620 {NS}".encode()
     assert letters["malformed"].decoder == "influx_line"
+
+
+def test_the_first_refused_line_is_named_whichever_step_refused_it(world, key):
+    body = f"air,device=nobody co2=1 {NS}\nair,device=x co2= {NS}\n"
+    answer = write(body, key).json()
+    assert answer["line"] == 1
+    assert answer["message"].startswith("partial write: line 1: unknown-device: ")
 
 
 def test_a_refused_line_replays_alike_once_its_quantity_exists(world, key):

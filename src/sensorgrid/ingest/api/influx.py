@@ -191,11 +191,13 @@ class _InfluxWrite(APIView):
             status = 403 if outcome.refused.reason == "forbidden-device" else 400
             return _error(status, outcome.refused.detail)
         if outcome.rejected:
-            first = outcome.rejected[0]
+            # The decoder's refusals come before the pipeline's: the first by line.
+            first = min(outcome.rejected, key=lambda r: r.index)
             refused_lines = len({r.index for r in outcome.rejected})
             message = (
                 f"partial write: line {first.index + 1}: {first.reason}: {first.detail} "
-                f"({refused_lines} line(s) refused and kept as dead letters; the rest is stored)"
+                f"({refused_lines} line(s) with a refusal, kept as dead letters; everything "
+                "else is stored)"
             )
             return _error(400, message, line=first.index + 1)
         return Response(status=204)
