@@ -76,6 +76,18 @@ def test_a_server_that_cannot_page_and_holds_back_features_fails_the_run(wfs):
     assert not Feature.objects.exists()
 
 
+def test_a_server_that_ignores_start_index_fails_instead_of_repeating_page_one(wfs):
+    service, pipeline = wfs
+    runner.run(pipeline)
+    service.count_default, service.ignore_start = 1, True
+
+    run = runner.run(pipeline)
+
+    assert run.status == RunStatus.FAILED
+    assert "startIndex=1 with a page it sent before" in run.error
+    assert len(titles(pipeline)) == 3
+
+
 def test_a_geojson_answer_cut_off_in_transfer_fails_and_keeps_the_layer(sources, make_pipeline):
     whole = {
         "type": "FeatureCollection",

@@ -70,13 +70,14 @@ class WFS:
     count_default: int = 1000  # the most one answer holds, as a server's limit
     lie_matched: int | None = None  # numberMatched to claim instead of the truth
     lie_returned: int | None = None  # numberReturned to claim instead of the truth
+    ignore_start: bool = False  # claims paging but answers every startIndex with page one
     requests: list[dict[str, str]] = field(default_factory=list)
 
     def __call__(self, query: dict[str, str]) -> tuple[int, str, bytes]:
         self.requests.append(query)
         if query.get("request", "").lower() == "getcapabilities":
             return 200, "text/xml", self.capabilities().encode()
-        start = int(query.get("startindex", 0)) if self.paging else 0
+        start = int(query.get("startindex", 0)) if self.paging and not self.ignore_start else 0
         count = min(int(query.get("count", self.count_default)), self.count_default)
         page = self.features[start : start + count]
         matched = len(self.features) if self.lie_matched is None else self.lie_matched

@@ -69,11 +69,7 @@ def gml_features(payload: bytes, reading: Reading | None = None) -> Iterator[Ite
     number = 0
     for feature in members(root):
         number += 1
-        fid = (
-            feature.get(f"{{{GML_NAMESPACES[1]}}}id")
-            or feature.get(f"{{{GML_NAMESPACES[0]}}}id")
-            or feature.get("fid")
-        )
+        fid = feature_id(feature)
         ref = f"feature {fid or number}"
         try:
             geometry, properties, srs = _feature(feature, default_srs, reading)
@@ -91,6 +87,15 @@ def gml_features(payload: bytes, reading: Reading | None = None) -> Iterator[Ite
             crs=srs,
             ordered=True,
         )
+
+
+def feature_id(feature: ET.Element) -> str | None:
+    """gml:id (GML 3.2 or 3.1) or the GML 2 fid."""
+    return (
+        feature.get(f"{{{GML_NAMESPACES[1]}}}id")
+        or feature.get(f"{{{GML_NAMESPACES[0]}}}id")
+        or feature.get("fid")
+    )
 
 
 def _envelope_srs(root: ET.Element) -> str | None:

@@ -32,6 +32,7 @@ class Page:
     listed: int  # features it holds
     returned: int | None  # numberReturned / numberOfFeatures
     matched: int | None  # numberMatched / totalFeatures; None when "unknown"
+    first: str | None = None  # the first feature's id: a repeated page shows
 
 
 class WFSSource(Source):
@@ -78,7 +79,7 @@ class WFSSource(Source):
             params["bbox"] = options["bbox"]
         size = options.get("count") or (offered.count_default if offered else None)
         hints = {"_version": version, "_srs": srs}
-        collected, start = 0, 0
+        collected, start, firsts = 0, 0, set()
         for _ in range(MAX_PAGES):
             query = {**params}
             if size:
@@ -93,6 +94,14 @@ class WFSSource(Source):
                     f"the WFS answer is truncated: it says {page.returned} features were "
                     f"returned but holds {page.listed}; the layer is kept as it was"
                 )
+            if page.first is not None and page.first in firsts:
+                # A server that ignores startIndex sends page one again: its counts would
+                # add up while the rest of the collection never came.
+                raise PipelineError(
+                    f"the WFS answered startIndex={start} with a page it sent before "
+                    f"(feature {page.first}): it does not page; the layer is kept as it was"
+                )
+            firsts.add(page.first)
             yield Document(body, content_type, hints)
             collected += page.listed
             if page.matched is None:
@@ -142,19 +151,24 @@ def read_page(payload: bytes) -> Page:
         if not isinstance(document, dict):
             return Page(0, None, None)
         listed = document.get("features")
+        listed = listed if isinstance(listed, list) else []
         matched = _count(document.get("numberMatched"))
         if matched is None:
             matched = _count(document.get("totalFeatures"))  # GeoServer's name
+        first = listed[0].get("id") if listed and isinstance(listed[0], dict) else None
         return Page(
-            len(listed) if isinstance(listed, list) else 0,
+            len(listed),
             _count(document.get("numberReturned")),
             matched,
+            None if first is None else str(first),
         )
     root = gml.collection(payload)
     returned = _count(root.get("numberReturned"))
     if returned is None:
         returned = _count(root.get("numberOfFeatures"))  # WFS 1.1
-    return Page(sum(1 for _ in gml.members(root)), returned, _count(root.get("numberMatched")))
+    features = list(gml.members(root))
+    first = gml.feature_id(features[0]) if features else None
+    return Page(len(features), returned, _count(root.get("numberMatched")), first)
 
 
 def _count(value: Any) -> int | None:
