@@ -88,7 +88,7 @@ class Change:
     created: bool
 
 
-def read(path: Path) -> dict:
+def read(path: Path | str) -> dict:
     try:
         document = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -148,7 +148,7 @@ def load(document: dict, organization_slug: str | None = None) -> list[Change]:
             where = f"pipelines[{number}] ({spec.get('key', '?')})"
             layer_key = spec.get("layer")
             layer = (
-                by_key.get(layer_key)
+                by_key.get(str(layer_key))
                 or Layer.objects.filter(key=layer_key, organization=organization).first()
             )
             if layer is None:

@@ -223,6 +223,7 @@ def convert(value: Any, kind: str, name: str) -> Any:
 
 def to_datetime(value: Any) -> datetime:
     """A timezone-aware datetime (UTC if none given); ValueError if it is none."""
+    parsed: datetime | None
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, date):

@@ -86,7 +86,7 @@ def _item(event, ref: str, uid: str, zone, locations: dict) -> Item | Skip:
         end = start  # RFC 5545: an event without end or duration lasts no time
     else:
         end = start + timedelta(days=1)  # an all-day event
-    categories = []
+    categories: list[str] = []
     for entry in (
         event.get("CATEGORIES", [])
         if isinstance(event.get("CATEGORIES"), list)

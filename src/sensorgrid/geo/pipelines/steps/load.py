@@ -75,7 +75,9 @@ class Load(registry.Step):
                     f"(e.g. {foreign[0]!r}); give the pipelines distinct ids"
                 )
             now = timezone.now()
-            create, update, unchanged = [], [], 0
+            create: list[Feature] = []
+            update: list[Feature] = []
+            unchanged = 0
             for external_id, feature in incoming.items():
                 digest = fingerprint(feature)
                 row = existing.get(external_id)
