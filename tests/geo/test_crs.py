@@ -146,3 +146,30 @@ def test_unknown_option_names_and_systems_are_refused_when_saved(make_pipeline):
     pipeline.options = {"url": "https://example.org/wfs", "type_name": "x", "srs": "EPSG:0"}
     with pytest.raises(ValidationError, match="unknown coordinate system 'EPSG:0'"):
         pipeline.full_clean()
+
+
+def test_a_feature_type_the_service_does_not_offer_is_named_with_those_it_offers(
+    sources, make_pipeline
+):
+    sources.serve("wfs", WFS([]))
+    pipeline = make_pipeline("wfs", {"url": sources.url("wfs"), "type_name": "ms:baustelle"})
+    run = runner.run(pipeline)
+    assert run.status == RunStatus.FAILED
+    assert "offers no feature type 'ms:baustelle'; it offers: ms:baustellen" in run.error
+
+
+def test_crs84_is_preferred_when_the_service_offers_it(sources, make_pipeline):
+    offered = ("urn:ogc:def:crs:EPSG::25833", "urn:ogc:def:crs:OGC:1.3:CRS84")
+    service = WFS(
+        [("Fernsehturm", 13.409419, 52.520803)],
+        srs="urn:ogc:def:crs:OGC:1.3:CRS84",
+        offered_crs=offered,
+        formats=("text/xml; subtype=gml/3.2",),
+    )
+    sources.serve("wfs", service)
+    pipeline = make_pipeline("wfs", {"url": sources.url("wfs"), "type_name": "baustellen"})
+    run = runner.run(pipeline)
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert points(pipeline) == {"Fernsehturm": [13.4094, 52.5208]}
+    assert service.requests[-1]["srsname"] == "urn:ogc:def:crs:OGC:1.3:CRS84"
+    assert service.requests[-1]["outputformat"] == "text/xml; subtype=gml/3.2"
