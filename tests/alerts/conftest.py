@@ -18,7 +18,7 @@ LOOPBACK = ["127.0.0.0/8", "::1"]
 
 @pytest.fixture(autouse=True)
 def quiet_outbox(settings):
-    # Tests send deliveries themselves (outbox.send_due with a controlled clock);
+    # Tests send deliveries themselves (deliveries.send_due with a controlled clock);
     # nothing goes to the worker's real queue file.
     settings.SENSORGRID_ALERTS_SEND_AT_ONCE = False
     settings.SENSORGRID_ALERTS_HTTP_TIMEOUT = 1

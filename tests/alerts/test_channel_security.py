@@ -11,7 +11,7 @@ import paho.mqtt.client as mqtt
 import pytest
 from django.db import transaction
 
-from sensorgrid.alerts import outbox
+from sensorgrid.alerts import deliveries
 from sensorgrid.alerts.channels.webhook import verify
 from sensorgrid.alerts.models import Channel, Delivery, DeliveryStatus
 from sensorgrid.outbound.addresses import REFUSED
@@ -21,8 +21,8 @@ from tests.servers import Mosquitto, http_server
 
 def deliver(channel) -> Delivery:
     with transaction.atomic():
-        delivery = outbox.enqueue(channel, "test", {"event": "test"})
-    outbox.send_due()
+        delivery = deliveries.enqueue(channel, "test", {"event": "test"})
+    deliveries.send_due()
     delivery.refresh_from_db()
     return delivery
 

@@ -10,7 +10,7 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from sensorgrid.alerts import evaluate, forwarding, outbox
+from sensorgrid.alerts import deliveries, evaluate, forwarding
 from sensorgrid.alerts.models import Channel, Delivery, DeliveryStatus, Forwarder
 from sensorgrid.ingest import pipeline
 from sensorgrid.inventory.models import Quantity
@@ -33,7 +33,7 @@ def test_email_goes_through_django_mail_with_a_stable_message_id(world, settings
         organization=world.org_a, name="ops", kind="email", config={"to": ["ops@example.org"]}
     )
     alert = open_alert(world.org_a, world.node_a, channel)
-    outbox.send_due()
+    deliveries.send_due()
     (message,) = mail.outbox
     delivery = Delivery.objects.get(alert=alert)
     assert delivery.status == DeliveryStatus.DELIVERED
@@ -49,7 +49,7 @@ def test_email_failures_are_retried(world, settings):
         organization=world.org_a, name="ops", kind="email", config={"to": ["ops@example.org"]}
     )
     alert = open_alert(world.org_a, world.node_a, channel)
-    outbox.send_due()
+    deliveries.send_due()
     delivery = Delivery.objects.get(alert=alert)
     assert delivery.status == DeliveryStatus.PENDING
     assert delivery.last_error == "the mail server: connection failed: refused"
@@ -79,7 +79,7 @@ def test_mqtt_publishes_the_payload_with_its_idempotency_key(world, broker):
             config={"url": broker.url, "topic": "alerts/org-a"},
         )
         alert = open_alert(world.org_a, world.node_a, channel)
-        outbox.send_due()
+        deliveries.send_due()
         delivery = Delivery.objects.get(alert=alert)
         assert delivery.status == DeliveryStatus.DELIVERED, delivery.last_error
         deadline = timezone.now() + timedelta(seconds=5)
@@ -101,7 +101,7 @@ def test_mqtt_to_a_broker_that_is_down_is_retried(world):
         config={"url": "mqtt://127.0.0.1:1", "topic": "alerts"},
     )
     alert = open_alert(world.org_a, world.node_a, channel)
-    outbox.send_due()
+    deliveries.send_due()
     delivery = Delivery.objects.get(alert=alert)
     assert delivery.status == DeliveryStatus.PENDING and "refused" in delivery.last_error.lower()
 
@@ -127,12 +127,12 @@ def test_forwarders_send_public_samples_in_batches_and_resume_after_an_outage(wo
     t0 = timezone.now()
     assert forwarding.run_due(t0) == 2  # two batches: 2 + 1 samples
     assert forwarding.run_due(t0 + timedelta(seconds=30)) == 0  # interval not yet over
-    outbox.send_due(t0)
-    outbox.send_due(t0 + timedelta(minutes=5))
+    deliveries.send_due(t0)
+    deliveries.send_due(t0 + timedelta(minutes=5))
     assert set(Delivery.objects.values_list("status", flat=True)) == {DeliveryStatus.DELIVERED}
     ingest(world.public_node.device_id, (0, 530))
     assert forwarding.run_due(t0 + timedelta(minutes=2)) == 1
-    outbox.send_due(t0 + timedelta(minutes=10))
+    deliveries.send_due(t0 + timedelta(minutes=10))
     delivered = [b for b in receiver.bodies() if b["event"] == "samples"]
     values = [s["value"] for b in delivered for s in b["samples"]]
     assert sorted(set(values)) == [500, 510, 520, 530]  # each once (one batch sent twice)

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sensorgrid.alerts import outbox
+from sensorgrid.alerts import deliveries
 from sensorgrid.alerts.models import Alert, Delivery, DeliveryStatus
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.simulator import faults
@@ -44,7 +44,7 @@ def test_a_school_day_with_faults_opens_one_alert_per_episode_and_notifies_each_
     assert Alert.objects.open().count() == 0  # after school: all resolved
     for alert in alerts:
         assert alert.opened_at - alert.started_at >= timedelta(minutes=10)
-    outbox.send_due(limit=1000)
+    deliveries.send_due(limit=1000)
     assert Delivery.objects.filter(status=DeliveryStatus.DELIVERED).count() == 2 * alerts.count()
     assert len(receiver.processed) == 2 * alerts.count()
     assert all(receiver.valid(r) for r in receiver.requests)

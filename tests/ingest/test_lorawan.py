@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from sensorgrid.ingest import codecs, decoders, pipeline
 from sensorgrid.ingest.decoders import lorawan
-from sensorgrid.ingest.envelope import Authority, Frame, Message, Radio
+from sensorgrid.ingest.envelope import Authority, FramePayload, Message, Radio
 from sensorgrid.ingest.models import IngestKey
 from sensorgrid.ingest.replay import replay
 from sensorgrid.inventory.models import Node
@@ -233,7 +233,7 @@ def test_ttn_uplink_becomes_one_message_with_radio_metadata():
             (("temperature", 21.5), ("humidity", 40.5)),
             messages[0].raw,
             also=("eui-70b3d57ed005b89a",),
-            frame=Frame(2, FRAME),
+            frame=FramePayload(2, FRAME),
             radio=radio,
         ),
     )
@@ -245,7 +245,7 @@ def test_ttn_without_dev_eui_is_known_by_its_device_id():
     del document["end_device_ids"]["dev_eui"]
     (message,), _ = decode("ttn", document)
     assert (message.device, message.also) == ("eui-70b3d57ed005b89a", ())
-    assert message.values == () and message.frame == Frame(2, FRAME)
+    assert message.values == () and message.frame == FramePayload(2, FRAME)
 
 
 def test_ttn_packet_broker_receptions_name_the_forwarding_gateway():
@@ -301,7 +301,7 @@ def test_chirpstack_v4_up_event_becomes_one_message():
         (("temperature", 21.5), ("humidity", 40), ("counter", 7)),
         message.raw,
         also=("garden-sensor",),
-        frame=Frame(1, bytes([0x15, 0x02, 0x64])),
+        frame=FramePayload(1, bytes([0x15, 0x02, 0x64])),
         radio=(Radio("0016c001f153a14c", -36.0, 10.5, 867_100_000, 7, 10, ts),),
     )
 
@@ -326,7 +326,7 @@ def test_chirpstack_v3_legacy_marshaler():
     assert message.ts == ts
     # Nested channel objects are flattened, but "1" names no quantity.
     assert message.values == (("temperature", 25), ("humiditysensor", 32), ("1", 25))
-    assert message.frame == Frame(5, bytes([0x15, 0x02, 0x64]))
+    assert message.frame == FramePayload(5, bytes([0x15, 0x02, 0x64]))
     # EU868 DR5 is SF7.
     assert message.radio == (Radio("0303030303030303", -57.0, 10.0, 868_100_000, 7, 10, ts),)
 

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sensorgrid.alerts import outbox, rules
+from sensorgrid.alerts import deliveries, rules
 from sensorgrid.alerts.models import Alert, AlertRule, AlertState, Channel, RuleKind
 from sensorgrid.alerts.rules.base import Action, Memory
 from sensorgrid.alerts.scope import RuleRef, index, nodes_in_scope
@@ -71,7 +71,7 @@ def notify(alert: Alert, event: str, now: datetime) -> None:
         return
     payload = payload_of(alert, event)
     for channel in channels:
-        outbox.enqueue(channel, event, payload, now, alert=alert)
+        deliveries.enqueue(channel, event, payload, now, alert=alert)
 
 
 def open_alert(

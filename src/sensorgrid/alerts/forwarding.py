@@ -19,7 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from sensorgrid.alerts import outbox
+from sensorgrid.alerts import deliveries
 from sensorgrid.alerts.models import Forwarder
 from sensorgrid.inventory.models import Installation, Node, Quantity
 from sensorgrid.telemetry.models import Sample
@@ -74,7 +74,7 @@ def run(forwarder_id: int, now: datetime) -> int:
                 last = batch[-1]
                 forwarder.cursor_ts = last.ts
                 forwarder.cursor_node, forwarder.cursor_quantity = last.node_id, last.quantity_id
-                outbox.enqueue(
+                deliveries.enqueue(
                     forwarder.channel, "samples", _payload(forwarder, batch), now,
                     forwarder=forwarder,
                 )  # fmt: skip

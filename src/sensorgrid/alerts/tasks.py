@@ -5,7 +5,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
 
-from sensorgrid.alerts import evaluate, forwarding, outbox
+from sensorgrid.alerts import deliveries, evaluate, forwarding
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,13 @@ def check_no_data() -> int:
 @db_periodic_task(crontab(minute="*"), name="alerts.send_due")
 def send_due() -> int:
     """Deliveries whose next attempt is due, and those whose worker died mid-send."""
-    return outbox.send_due()
+    return deliveries.send_due()
 
 
 @db_task(name="alerts.send_delivery")
 def send_delivery(delivery_id: int) -> int:
     """Enqueued right after a delivery commits, so notifications leave within seconds."""
-    return outbox.send_due(only=delivery_id, limit=1)
+    return deliveries.send_due(only=delivery_id, limit=1)
 
 
 @db_periodic_task(crontab(minute="*"), name="alerts.forward")

@@ -45,11 +45,12 @@ class Envelope:
 
 
 @dataclass(frozen=True, slots=True)
-class Frame:
+class FramePayload:
     """A device's binary application payload (LoRaWAN FRMPayload) and its port.
 
     The pipeline decodes it with the codec of the node's model
-    (``sensorgrid.ingest.codecs``) when the message carries no values.
+    (``sensorgrid.ingest.codecs``) when the message carries no values. Named for
+    LoRaWAN's FRMPayload: a frame alone is a WebSocket frame (``sensorgrid.live``).
     """
 
     port: int | None
@@ -99,7 +100,7 @@ class Message:
     values: tuple[tuple[str, object], ...]
     raw: Raw
     also: tuple[str, ...] = ()
-    frame: Frame | None = None
+    frame: FramePayload | None = None
     radio: tuple[Radio, ...] = ()
     lenient: bool = False
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from sensorgrid.isotime import epoch_iso
 from sensorgrid.live import latest, permissions, visibility
-from sensorgrid.live.outbox import Outbox
+from sensorgrid.live.client_queue import ClientQueue
 from sensorgrid.live.publish import group, publisher, user_group
 from sensorgrid.tenancy.scoping import Action, organization_ids
 
@@ -53,7 +53,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.revoked = False
         if self.session_key is not None:
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-        self.outbox = Outbox(
+        self.queue = ClientQueue(
             self.send_json,
             self.too_slow,
             settings.SENSORGRID_LIVE_MAX_RATE,
@@ -68,8 +68,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.counted = False
         if hasattr(self, "rechecking"):
             self.rechecking.cancel()
-        if hasattr(self, "outbox"):
-            self.outbox.close()
+        if hasattr(self, "queue"):
+            self.queue.close()
             for node_id in list(self.following):
                 await self.channel_layer.group_discard(group(node_id), self.channel_name)
             self.following.clear()
@@ -82,21 +82,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         except ValueError:
             content = None
         if content is None:
-            self.outbox.put({"type": "error", "error": "frames must be JSON text objects"})
+            self.queue.put({"type": "error", "error": "frames must be JSON text objects"})
             return
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs) -> None:
         if not isinstance(content, dict) or len(content) != 1:
-            self.outbox.put({"type": "error", "error": SHAPE})
+            self.queue.put({"type": "error", "error": SHAPE})
             return
         action, subscription = next(iter(content.items()))
         if action not in ("subscribe", "unsubscribe") or not isinstance(subscription, dict):
-            self.outbox.put({"type": "error", "error": SHAPE})
+            self.queue.put({"type": "error", "error": SHAPE})
             return
         key = _parse(subscription)
         if key is None:
-            self.outbox.put({"type": "error", "subscription": subscription, "error": SUBSCRIPTION})
+            self.queue.put({"type": "error", "subscription": subscription, "error": SUBSCRIPTION})
             return
         async with self.lock:
             if self.revoked:
@@ -111,14 +111,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         nodes, since = await database_sync_to_async(_expand)(self.user, [key])
         nodes = nodes[key]
         if nodes is None:
-            self.outbox.put({"type": "error", "subscription": {kind: pk}, "error": "not found"})
+            self.queue.put({"type": "error", "subscription": {kind: pk}, "error": "not found"})
             return
         await self.follow(nodes, since)
         await self.release(self.subscriptions.get(key, []))  # a repeated subscribe refreshes
         self.subscriptions[key] = nodes
-        self.outbox.put({"type": "subscribed", "subscription": {kind: pk}, "nodes": nodes})
+        self.queue.put({"type": "subscribed", "subscription": {kind: pk}, "nodes": nodes})
         for frame in await database_sync_to_async(latest.snapshots)(nodes, self.since):
-            self.outbox.put(frame)
+            self.queue.put(frame)
 
     async def follow(self, nodes: list[int], since: dict[int, float]) -> None:
         for node_id in nodes:
@@ -136,7 +136,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if self.following[node_id] <= 0:
                 del self.following[node_id]
                 self.since.pop(node_id, None)
-                self.outbox.forget(node_id, unsent=revoked)
+                self.queue.forget(node_id, unsent=revoked)
                 await self.channel_layer.group_discard(group(node_id), self.channel_name)
 
     # Permission changes: a message to the user's group, and a periodic re-check.
@@ -189,23 +189,21 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 kind, pk = key
                 if new is None:
                     del self.subscriptions[key]
-                    self.outbox.put(
+                    self.queue.put(
                         {"type": "unsubscribed", "subscription": {kind: pk}, "error": "not found"}
                     )
                 else:
                     await self.follow(new, since)
                     self.subscriptions[key] = new
-                    self.outbox.put(
-                        {"type": "subscribed", "subscription": {kind: pk}, "nodes": new}
-                    )
+                    self.queue.put({"type": "subscribed", "subscription": {kind: pk}, "nodes": new})
                     for frame in await database_sync_to_async(latest.snapshots)(fresh, self.since):
-                        self.outbox.put(frame)
+                        self.queue.put(frame)
                 await self.release(old, revoked=True)
 
     async def revoke(self, reason: str) -> None:
         """The session ended: nothing more is sent, and the connection is closed."""
         self.revoked = True
-        self.outbox.close()
+        self.queue.close()
         for nodes in self.subscriptions.values():
             await self.release(nodes, revoked=True)
         self.subscriptions.clear()
@@ -221,7 +219,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             if since is not None:
                 values = latest.clip(values, since)
             if values:
-                self.outbox.delta(node_id, values)
+                self.queue.delta(node_id, values)
 
     async def live_status(self, message: dict) -> None:
         if message["node"] in self.following:
@@ -231,12 +229,12 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 "status": message["status"],
                 "since": epoch_iso(message["since"]),
             }
-            self.outbox.put(frame, live=True)
+            self.queue.put(frame, live=True)
 
     async def live_alert(self, message: dict) -> None:
         member = message["organization"] in self.members_of
         if message["node"] in self.following and member:
-            self.outbox.put(
+            self.queue.put(
                 {"type": "alert", "node": message["node"], "alert": message["alert"]}, live=True
             )
 

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from sensorgrid.alerts import evaluate, outbox
+from sensorgrid.alerts import deliveries, evaluate
 from sensorgrid.alerts.api import filters
 from sensorgrid.alerts.api.serializers import (
     AlertRuleSerializer,
@@ -94,7 +94,7 @@ class ChannelViewSet(TenantModelViewSet):
     def test(self, request, pk=None):
         channel = self.get_object()
         with transaction.atomic():
-            delivery = outbox.enqueue(
+            delivery = deliveries.enqueue(
                 channel,
                 "test",
                 {"event": "test", "channel": channel.pk, "sent_at": timezone.now().isoformat()},
@@ -186,7 +186,7 @@ class DeliveryViewSet(_TenantReadViewSet):
             Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
                 status=DeliveryStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
             )
-            transaction.on_commit(lambda: outbox.kick(delivery.pk))
+            transaction.on_commit(lambda: deliveries.kick(delivery.pk))
         delivery.refresh_from_db()
         return Response(self.get_serializer(delivery).data)
 

@@ -30,7 +30,7 @@ from typing import Any
 from sensorgrid.ingest import timestamps
 from sensorgrid.ingest.decoders import lorawan
 from sensorgrid.ingest.decoders.base import JsonDecoder
-from sensorgrid.ingest.envelope import Decoded, Envelope, Frame, Message, Radio, Raw
+from sensorgrid.ingest.envelope import Decoded, Envelope, FramePayload, Message, Radio, Raw
 from sensorgrid.inventory.device_ids import canonical
 
 #: Integration events besides ``up``; they carry no measurements (docs/lorawan.md).
@@ -154,7 +154,7 @@ def _time(value: object, field: str) -> datetime | None:
         raise ValueError(f'"{field}": {exc}') from None
 
 
-def _frame(document: dict[str, Any], field: str) -> Frame | None:
+def _frame(document: dict[str, Any], field: str) -> FramePayload | None:
     port = lorawan.integer(document.get("fPort"))
     return lorawan.frame_or_unreadable(port, document.get(field), field)
 

@@ -32,7 +32,7 @@ import math
 import re
 from dataclasses import replace
 
-from sensorgrid.ingest.envelope import Decoded, Frame, Refusal
+from sensorgrid.ingest.envelope import Decoded, FramePayload, Refusal
 from sensorgrid.inventory.device_ids import canonical
 from sensorgrid.inventory.quantities import SEED
 
@@ -192,15 +192,15 @@ def frame_bytes(value: object, field: str) -> bytes:
 
 #: A frame whose base64 could not be read (``frame_or_unreadable``); the decoder's
 #: ``unreadable_frames_refused`` turns it into a refusal of its own.
-UNREADABLE = Frame(None, b"")
+UNREADABLE = FramePayload(None, b"")
 
 
-def frame_or_unreadable(port: int | None, value: object, field: str) -> Frame | None:
+def frame_or_unreadable(port: int | None, value: object, field: str) -> FramePayload | None:
     """The frame of a base64 field, None without one, ``UNREADABLE`` if it is not base64."""
     if value is None:
         return None
     try:
-        return Frame(port, frame_bytes(value, field))
+        return FramePayload(port, frame_bytes(value, field))
     except ValueError:
         return UNREADABLE
 

@@ -38,7 +38,9 @@ class CSVRenderer(BaseRenderer):
         return str(data).encode()
 
 
-class TooManyPoints(APIException):
+class PointLimitExceeded(APIException):
+    """The 400 answer to ``timeseries.TooManyPoints`` (its message says how to narrow)."""
+
     status_code = 400
     default_code = "too_many_points"
 
@@ -145,7 +147,7 @@ class _TimeseriesView(_ReadView):
                 params.agg or timeseries.Agg.AVG,
             )
         except timeseries.TooManyPoints as exc:
-            raise TooManyPoints(str(exc)) from None
+            raise PointLimitExceeded(str(exc)) from None
         if self.request.accepted_renderer.format == "csv":
             return _csv(quantities, points)
         body = {

@@ -22,7 +22,9 @@ log = logging.getLogger(__name__)
 Frame = dict
 
 
-class Outbox:
+class ClientQueue:
+    """The frames one connection still has to receive (deltas rate-limited per node)."""
+
     def __init__(
         self,
         send: Callable[[Frame], Awaitable[None]],
