@@ -387,6 +387,7 @@ EXEMPT = {
     "apitoken-detail": "per user: test_another_users_token_is_not_found_and_not_revoked",
     "ingest": "device credentials, not users: tests/ingest (test_http, test_ingest_keys)",
     "ingest-decoder": "device credentials, not users: tests/ingest (test_lorawan)",
+    "ingest-ttn-device": "device credentials, not users: tests/ingest/test_lorawan_envelopes",
     "geo-layer": "keyed by layer name, not id: tests/geo (layer visibility per organization)",
     "quantity-detail": "a global registry everybody reads: test_quantities_are_read_by_all…",
 }

@@ -202,7 +202,7 @@ def uplink(document, key: str = "ttn", authority: Authority | None = None):
 @pytest.fixture
 def lora_node(world) -> Node:
     """A node of org A named by its DevEUI, whose model reads frames with the test codec."""
-    model = f.NodeModelFactory(organization=world.org_a, decoder=BytesCodec.key)
+    model = f.NodeModelFactory(organization=world.org_a, codec=BytesCodec.key)
     return f.NodeFactory(organization=world.org_a, device_id=DEV_EUI, model=model)
 
 
@@ -447,7 +447,7 @@ def test_a_decoded_payload_without_any_quantity_falls_back_to_the_codec(lora_nod
 
 
 def test_chirpstack_frame_is_read_by_the_codec_too(world):
-    model = f.NodeModelFactory(organization=world.org_a, decoder=BytesCodec.key)
+    model = f.NodeModelFactory(organization=world.org_a, codec=BytesCodec.key)
     node = f.NodeFactory(organization=world.org_a, device_id="0101010101010101", model=model)
     event = dict(CHIRPSTACK_V4_UP, object=None)
     outcome = uplink(event, "chirpstack")
@@ -480,7 +480,7 @@ def test_a_frame_of_a_node_without_codec_is_a_dead_letter(world, model):
 
 
 def test_an_unknown_codec_is_a_dead_letter_naming_it(world):
-    model = f.NodeModelFactory(organization=world.org_a, decoder="no_such_codec")
+    model = f.NodeModelFactory(organization=world.org_a, codec="no_such_codec")
     f.NodeFactory(organization=world.org_a, device_id=DEV_EUI, model=model)
     uplink(ttn_uplink(decoded=None))
     letter = DeadLetter.objects.get()
@@ -491,7 +491,7 @@ def test_changing_the_models_codec_takes_effect_at_once(world):
     model = f.NodeModelFactory(organization=world.org_a)
     f.NodeFactory(organization=world.org_a, device_id=DEV_EUI, model=model)
     assert uplink(ttn_uplink(decoded=None)).accepted == 0
-    model.decoder = BytesCodec.key
+    model.codec = BytesCodec.key
     model.save()
     assert uplink(ttn_uplink(decoded=None)).accepted == 2
 
@@ -501,7 +501,7 @@ def test_a_dead_letter_of_a_frame_is_stored_by_replay_once_the_codec_is_set(worl
     f.NodeFactory(organization=world.org_a, device_id=DEV_EUI, model=model)
     uplink(ttn_uplink(decoded=None), authority=Authority(world.org_a.pk))
     letter = DeadLetter.objects.get()
-    model.decoder = BytesCodec.key
+    model.codec = BytesCodec.key
     model.save()
     result = replay(letter)
     assert (result.stored, result.accepted) == (True, 2)

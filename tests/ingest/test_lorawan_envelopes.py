@@ -93,7 +93,7 @@ def uplink_only() -> dict:
 
 @pytest.fixture
 def codec_model(world):
-    return f.NodeModelFactory(organization=world.org_a, decoder=BytesCodec.key)
+    return f.NodeModelFactory(organization=world.org_a, codec=BytesCodec.key)
 
 
 @pytest.fixture
@@ -265,7 +265,7 @@ def test_a_pir_count_is_a_count_not_a_motion_flag():
 
 
 def test_the_elsys_codec_stores_a_pir_count_as_counted(world):
-    model = f.NodeModelFactory(organization=world.org_a, decoder="elsys")
+    model = f.NodeModelFactory(organization=world.org_a, codec="elsys")
     f.NodeFactory(organization=world.org_a, device_id=DEV_EUI, model=model)
     # Elsys' ERS CO2 example frame: motion (PIR) 6 in the interval
     frame = bytes.fromhex("0100E202290400270506060308")

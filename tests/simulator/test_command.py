@@ -22,7 +22,7 @@ def test_register_creates_missing_nodes_once(world, tmp_path):
     nodes = Node.objects.filter(alias__startswith="Simulated lorawan")
     assert nodes.count() == 3
     assert {n.organization_id for n in nodes} == {world.org_a.pk}
-    assert {n.model.decoder for n in nodes} == {"cayenne_lpp"}
+    assert {n.model.codec for n in nodes} == {"cayenne_lpp"}
     assert len({n.model_id for n in nodes}) == 1
 
 

@@ -75,7 +75,7 @@ class Directory:
                     missing.add(stored)
         if missing:
             rows = Node.objects.filter(device_id__in=missing).values_list(
-                "device_id", "id", "organization_id", "model__decoder"
+                "device_id", "id", "organization_id", "model__codec"
             )
             loaded: dict[str, list[NodeRef]] = {}
             for device_id, pk, org, codec in rows.order_by("pk"):

@@ -37,7 +37,7 @@ class RoomAdmin(TenantAdmin):
 
 @admin.register(NodeModel)
 class NodeModelAdmin(TenantAdmin):
-    list_display = ["manufacturer", "name", "protocol", "decoder", "sampling_interval"]
+    list_display = ["manufacturer", "name", "protocol", "codec", "sampling_interval"]
     list_filter = ["protocol"]
     search_fields = ["manufacturer", "name"]
     filter_horizontal = ["quantities"]

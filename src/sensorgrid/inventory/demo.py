@@ -25,12 +25,13 @@ OPERATOR = "operator"
 INSTALLED_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
 
 SHARED_MODELS = [
-    ("SensorGrid", "CO2 Monitor", Protocol.MQTT, "json", ["co2", "temperature", "humidity"], 60),
+    # (manufacturer, name, protocol, codec: "" when the device sends JSON, keys, interval)
+    ("SensorGrid", "CO2 Monitor", Protocol.MQTT, "", ["co2", "temperature", "humidity"], 60),
     (
         "Elsys",
         "ERS CO2",
         Protocol.LORAWAN,
-        "ttn_v3",
+        "elsys",
         ["co2", "temperature", "humidity", "illuminance", "motion"],
         600,
     ),
@@ -38,7 +39,7 @@ SHARED_MODELS = [
         "SensorGrid",
         "Weather Station",
         Protocol.HTTP,
-        "json",
+        "",
         ["temperature", "humidity", "pressure", "pm2_5", "pm10", "wind_speed"],
         300,
     ),
@@ -125,12 +126,12 @@ class DemoSummary:
 @transaction.atomic
 def load(password: str = DEFAULT_PASSWORD) -> DemoSummary:
     models = {}
-    for manufacturer, name, protocol, decoder, keys, interval in SHARED_MODELS:
+    for manufacturer, name, protocol, codec, keys, interval in SHARED_MODELS:
         model, _ = NodeModel.objects.get_or_create(
             organization=None,
             manufacturer=manufacturer,
             name=name,
-            defaults={"protocol": protocol, "decoder": decoder, "sampling_interval": interval},
+            defaults={"protocol": protocol, "codec": codec, "sampling_interval": interval},
         )
         model.quantities.add(*Quantity.objects.filter(key__in=keys))
         models[name] = model

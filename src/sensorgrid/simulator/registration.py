@@ -22,8 +22,8 @@ def node_model(profile: Profile, organization: Organization) -> NodeModel:
         name=f"Simulated {profile.key}",
         defaults={
             "protocol": PROTOCOLS.get(profile.key, Protocol.MQTT),
-            # The codec for binary frames (LoRaWAN), else the payload's decoder.
-            "decoder": profile.codec or profile.decoder,
+            # The codec for binary frames (LoRaWAN); JSON payloads need none.
+            "codec": profile.codec,
         },
     )
     return model

@@ -1,7 +1,7 @@
 """The codec registry. A codec turns a device's binary frame into quantity values.
 
 Codecs decode what LoRaWAN devices send (``frm_payload``), chosen by the node
-model's ``decoder`` field when the network server did not decode the frame itself.
+model's ``codec`` field when the network server did not decode the frame itself.
 To add one: subclass ``Codec``, set ``key``, implement ``decode`` as a pure
 function, and import the module in ``codecs/__init__.py``.
 """

@@ -28,7 +28,7 @@ class NodeModelFilter(filters.FilterSet):
 
     class Meta:
         model = NodeModel
-        fields = ["organization", "protocol", "decoder", "shared", "quantity"]
+        fields = ["organization", "protocol", "codec", "shared", "quantity"]
 
 
 class NodeFilter(filters.FilterSet):

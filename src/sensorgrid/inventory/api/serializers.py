@@ -55,6 +55,14 @@ class NodeModelSerializer(serializers.ModelSerializer):
         slug_field="key", many=True, queryset=Quantity.objects.all(), required=False
     )
 
+    def to_internal_value(self, data):
+        # The field was called "decoder" until issue 18 (item 3); clients that still
+        # send it are understood for one release (docs/devices.md). "codec" wins.
+        if hasattr(data, "copy") and "decoder" in data and "codec" not in data:
+            data = data.copy()  # a dict, or a mutable copy of a form's QueryDict
+            data["codec"] = data["decoder"]
+        return super().to_internal_value(data)
+
     class Meta:
         model = NodeModel
         fields = [
@@ -63,7 +71,7 @@ class NodeModelSerializer(serializers.ModelSerializer):
             "manufacturer",
             "name",
             "protocol",
-            "decoder",
+            "codec",
             "quantities",
             "sampling_interval",
         ]
