@@ -13,11 +13,11 @@ and the entries expire after ``TIMEOUT`` seconds back to the table.
 """
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from django.core.cache import cache
 
 from sensorgrid.inventory.models import Node
+from sensorgrid.isotime import epoch_iso
 from sensorgrid.telemetry.models import Latest
 
 TIMEOUT = 6 * 3600
@@ -26,12 +26,6 @@ Values = dict[str, tuple[float, float]]  # quantity key → (epoch ts, value)
 
 def _key(node_id: int) -> str:
     return f"live:latest:{node_id}"
-
-
-def iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    return datetime.fromtimestamp(epoch, tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 def _from_table(node_ids: Iterable[int]) -> dict[int, Values]:
@@ -106,7 +100,7 @@ def snapshots(node_ids: list[int], since: dict[int, float] | None = None) -> lis
             {
                 "type": "snapshot",
                 "node": node_id,
-                "ts": iso(newest),
+                "ts": epoch_iso(newest),
                 "values": {key: value for key, (_, value) in sorted(node_values.items())},
                 "status": statuses.get(node_id),
             }

@@ -22,6 +22,7 @@ from django.db import close_old_connections
 
 from sensorgrid.ingest import cache as ingest_cache
 from sensorgrid.ingest.hooks import Committed
+from sensorgrid.isotime import iso
 from sensorgrid.live import latest, metrics
 from sensorgrid.live.latest import Values
 
@@ -304,10 +305,6 @@ def alert_changed(sender, alert, event: str, **kwargs) -> None:
             "severity": alert.severity,
             "message": alert.message,
             "last_value": alert.last_value,
-            **{name: _iso(getattr(alert, name)) for name in moments},
+            **{name: iso(getattr(alert, name)) for name in moments},
         },
     )
-
-
-def _iso(moment) -> str | None:
-    return latest.iso(moment.timestamp()) if moment is not None else None

@@ -14,21 +14,19 @@ on the smallest change. bench/anomaly.py measures detection and false positives 
 several ``k`` on simulated data with injected faults (docs/alerts.md).
 """
 
-import statistics
-
 from sensorgrid.alerts.rules.base import Judgement, Kind, ParamError, no_unknown, number
+from sensorgrid.robust import NORMAL_CONSISTENCY, spread
 
-NORMAL_CONSISTENCY = 1.4826
 MAX_WINDOW = 1000
 
 
 def robust_z(window: list[float], value: float, min_scale: float) -> float:
-    median = statistics.median(window)
-    mad = statistics.median(abs(v - median) for v in window)
-    scale = max(NORMAL_CONSISTENCY * mad, min_scale)
+    """How far ``value`` lies from the window's median, in robust standard deviations."""
+    base = spread(window)
+    scale = max(NORMAL_CONSISTENCY * base.mad, min_scale)
     if scale == 0:
-        return 0.0 if value == median else float("inf")
-    return abs(value - median) / scale
+        return 0.0 if value == base.median else float("inf")
+    return abs(value - base.median) / scale
 
 
 class Anomaly(Kind):
