@@ -6,7 +6,8 @@ those extras bring made unimportable, computed from pyproject.toml and the insta
 packages' own requirements (so a library the core uses without declaring it, because an
 extra happened to bring it, fails here too), and do what a production server does:
 `sensorgrid check`, `sensorgrid serve --ingest` taking a reading over HTTP and one over
-MQTT, and a browser's WebSocket seeing both. A feature of an extra says what to install.
+MQTT, a browser's WebSocket seeing both, and `sensorgrid worker` loading every app's
+tasks. A feature of an extra says what to install.
 """
 
 import asyncio
@@ -257,3 +258,19 @@ def test_a_core_install_checks_serves_and_ingests_over_http_and_mqtt(core, tmp_p
     assert answer == {"accepted": 1, "duplicates": 0, "rejected": []}
     assert seen == [650.0, 700.0]
     assert "No module named" not in core.log("serve")
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="packaging, not the database: tested in the SQLite pass")
+def test_the_worker_starts_without_extras(core):
+    """It loads every app's tasks, the open-data pipelines' scheduler among them."""
+    core.run("migrate", "-v0")
+    worker = core.start("worker", "worker", "--threads", "1")
+    try:
+        deadline = time.monotonic() + 30
+        while worker.poll() is None and time.monotonic() < deadline:
+            if "periodic on" in core.log("worker"):
+                break
+            time.sleep(0.2)
+    finally:
+        stop(worker)
+    assert "periodic on" in core.log("worker"), core.log("worker")[-3000:]
