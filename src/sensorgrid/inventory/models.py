@@ -11,7 +11,16 @@ from django.utils import timezone
 from sensorgrid.inventory import credentials, device_ids
 from sensorgrid.tenancy import scoping
 from sensorgrid.tenancy.models import Organization
-from sensorgrid.tenancy.scoping import TenantQuerySet, public_installations
+from sensorgrid.tenancy.scoping import TenantQuerySet
+
+
+def public_installations() -> "InstallationQuerySet":
+    """Installations that publish their room, site, organization name and data.
+
+    What makes a site or a room visible to everybody (``public_q`` below); the model is
+    looked up when called, so the querysets above ``Installation`` can use it.
+    """
+    return Installation.objects.filter(is_public=True)
 
 
 def finite(value: float) -> None:
@@ -139,19 +148,6 @@ class NodeModelQuerySet(TenantQuerySet):
         return Q(organization__isnull=True)
 
 
-def validate_codec(key: str) -> None:
-    """A codec key must name a registered codec (issue 18, item 3); the error lists them.
-
-    Imported when called: the codec registry is the ingest library's, a layer above.
-    """
-    from sensorgrid.ingest import codecs
-
-    if key and key not in codecs.available():
-        raise ValidationError(
-            f"{key!r} is no codec; known: {', '.join(codecs.available())}.", code="invalid"
-        )
-
-
 class NodeModel(models.Model):
     """A kind of device: what it measures, how it talks and how to decode it."""
 
@@ -166,12 +162,8 @@ class NodeModel(models.Model):
     manufacturer = models.CharField(max_length=100)
     name = models.CharField(max_length=100)
     protocol = models.CharField(max_length=20, choices=Protocol.choices, default=Protocol.MQTT)
-    codec = models.SlugField(
-        max_length=50,
-        blank=True,
-        validators=[validate_codec],
-        help_text="Key of the codec that reads the devices' binary LoRaWAN frames, e.g. "
-        "elsys, cayenne_lpp (docs/codecs.md). Empty: the network server decodes them.",
+    decoder = models.SlugField(
+        max_length=50, blank=True, help_text="Key of the payload decoder, e.g. json, ttn_v3."
     )
     quantities = models.ManyToManyField(Quantity, blank=True, related_name="node_models")
     sampling_interval = models.PositiveIntegerField(

@@ -3,7 +3,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from sensorgrid.tenancy.scoping import TenantQuerySet, public_installations
+from sensorgrid.tenancy.scoping import TenantQuerySet
 
 
 class User(AbstractUser):
@@ -22,7 +22,11 @@ class OrganizationQuerySet(TenantQuerySet):
     org_lookup = "pk"
 
     def public_q(self) -> Q:
-        return Q(pk__in=public_installations().values("room__site__organization_id"))
+        # Those with a public installation, reached through the reverse relations (sites,
+        # rooms, installations): tenancy imports no inventory model, inventory is the
+        # layer below it (docs/architecture.md).
+        public = self.model._default_manager.filter(sites__rooms__installations__is_public=True)
+        return Q(pk__in=public.values("pk"))
 
 
 class Organization(models.Model):

@@ -165,9 +165,3 @@ def changeable_organizations(user, organization_ids) -> bool:
         return False
     allowed = Organization.objects.for_user(user, Action.CHANGE).filter(pk__in=wanted)
     return allowed.count() == len(wanted)
-
-
-def public_installations():
-    from sensorgrid.inventory.models import Installation
-
-    return Installation.objects.filter(is_public=True)
