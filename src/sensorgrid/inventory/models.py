@@ -148,6 +148,19 @@ class NodeModelQuerySet(TenantQuerySet):
         return Q(organization__isnull=True)
 
 
+def validate_codec(key: str) -> None:
+    """A codec key must name a registered codec (issue 18, item 3); the error lists them.
+
+    Imported when called: the codec registry is the ingest library's, a layer above.
+    """
+    from sensorgrid.ingest import codecs
+
+    if key and key not in codecs.available():
+        raise ValidationError(
+            f"{key!r} is no codec; known: {', '.join(codecs.available())}.", code="invalid"
+        )
+
+
 class NodeModel(models.Model):
     """A kind of device: what it measures, how it talks and how to decode it."""
 
@@ -162,8 +175,12 @@ class NodeModel(models.Model):
     manufacturer = models.CharField(max_length=100)
     name = models.CharField(max_length=100)
     protocol = models.CharField(max_length=20, choices=Protocol.choices, default=Protocol.MQTT)
-    decoder = models.SlugField(
-        max_length=50, blank=True, help_text="Key of the payload decoder, e.g. json, ttn_v3."
+    codec = models.SlugField(
+        max_length=50,
+        blank=True,
+        validators=[validate_codec],
+        help_text="Key of the codec that reads the devices' binary LoRaWAN frames, e.g. "
+        "elsys, cayenne_lpp (docs/codecs.md). Empty: the network server decodes them.",
     )
     quantities = models.ManyToManyField(Quantity, blank=True, related_name="node_models")
     sampling_interval = models.PositiveIntegerField(
