@@ -9,6 +9,9 @@ class FidelityConfig(AppConfig):
 
     def ready(self) -> None:
         from sensorgrid.fidelity import revive
+        from sensorgrid.fidelity.metrics import NodeHealthCollector
         from sensorgrid.ingest import hooks
+        from sensorgrid.observability import collectors
 
         hooks.register(revive.after_ingest)
+        collectors.register(NodeHealthCollector())

@@ -13,8 +13,7 @@ from prometheus_client import REGISTRY, CollectorRegistry
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from sensorgrid.observability import multiprocess
-from sensorgrid.observability.collectors import NodeHealthCollector
+from sensorgrid.observability import collectors, multiprocess
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +42,12 @@ def metrics(request):
     # prometheus_client's own server does.
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     return HttpResponse(
-        encode(_Together(registry, NodeHealthCollector())), content_type=content_type
+        encode(_Together(registry, collectors.Registered())), content_type=content_type
     )
 
 
 class _Together:
-    """The process metrics and those read from the database, as one registry."""
+    """The process metrics and those the apps read from the database, as one registry."""
 
     def __init__(self, *sources) -> None:
         self.sources = sources

@@ -6,3 +6,9 @@ class WorkerConfig(AppConfig):
 
     name = "sensorgrid.worker"
     verbose_name = "Worker"
+
+    def ready(self) -> None:
+        from sensorgrid.observability import collectors
+        from sensorgrid.worker.metrics import HeartbeatAgeCollector
+
+        collectors.register(HeartbeatAgeCollector())
