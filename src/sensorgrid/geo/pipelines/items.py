@@ -41,6 +41,15 @@ class Skip:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """A record that is used but looks wrong (a point outside the declared area): a
+    warning line in the run's log, so the owner sees it without losing the record."""
+
+    ref: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Feature:
     """A mapped, valid feature, ready to load."""
 

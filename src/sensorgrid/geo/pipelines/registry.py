@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from sensorgrid.geo.pipelines import options as option_schemas
-from sensorgrid.geo.pipelines.items import Context, Document, Item, Skip
+from sensorgrid.geo.pipelines.items import Context, Document, Item, Notice, Skip
 from sensorgrid.registry import Registry
 
 SOURCES: "Registry[Source]" = Registry("source")
@@ -91,8 +91,9 @@ class Source:
         payload, content_type = download(self.request(options))
         yield Document(payload, content_type)
 
-    def parse(self, payload: bytes, options: dict[str, Any]) -> Iterator[Item | Skip]:
-        """Items of the fetched document; raise PipelineError if it is unusable as a whole."""
+    def parse(self, payload: bytes, options: dict[str, Any]) -> Iterator[Item | Skip | Notice]:
+        """Items of the fetched document (Skip: a record that cannot be used; Notice: a
+        warning about one that is used); raise PipelineError if it is unusable as a whole."""
         raise NotImplementedError
 
 

@@ -67,6 +67,9 @@ class Command(BaseCommand):
             skipped = [line for line in run.log.splitlines() if line.startswith("skipped ")]
             for line in skipped[:10]:
                 self.stdout.write(f"  {line}")
+        warnings = [line for line in run.log.splitlines() if line.startswith("warning ")]
+        for line in warnings[:10]:
+            self.stdout.write(f"  {line}")
         if run.status == RunStatus.FAILED:
             raise CommandError(run.error)
 
