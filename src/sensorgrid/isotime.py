@@ -3,7 +3,7 @@
 One spelling for the API, the GeoJSON feeds, CSV and the live WebSocket frames
 (``2026-11-23T10:00:00.123456Z``; no fraction when there is none), so a client can
 compare strings from any of them. Simulated devices write milliseconds instead
-(``simulator.profiles.base.iso``), as real devices send them: not this spelling.
+(``simulator.profiles.base.device_time``), as real devices send them: not this spelling.
 """
 
 from datetime import UTC, datetime

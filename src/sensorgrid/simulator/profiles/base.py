@@ -103,7 +103,7 @@ def jitter(device: Device, name: str, at: datetime, scale: float) -> float:
     return rng(device.seed, device.index, name, at.timestamp()).uniform(-scale, scale)
 
 
-def iso(ts: datetime) -> str:
+def device_time(ts: datetime) -> str:
     """ISO 8601 in UTC with milliseconds, as devices send it."""
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 

@@ -7,7 +7,7 @@ unit id of the KPI table (docs/devices.md).
 import json
 from datetime import datetime
 
-from sensorgrid.simulator.profiles.base import Device, Profile, Uplink, iso, noise, trait
+from sensorgrid.simulator.profiles.base import Device, Profile, Uplink, device_time, noise, trait
 from sensorgrid.simulator.profiles.outdoor import Outdoor
 
 #: quantity → (KPI name, unit id)
@@ -50,7 +50,7 @@ class Kpi(Profile):
         body = {
             "clientId": device.device_id,
             "unixTimestamp": int(ts.timestamp() * 1000),
-            "timestamp": iso(ts),
+            "timestamp": device_time(ts),
             "kpis": [
                 {"name": KPIS[key][0], "unitId": KPIS[key][1], "value": value}
                 for key, value in values.items()

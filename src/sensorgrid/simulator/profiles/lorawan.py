@@ -17,9 +17,9 @@ from sensorgrid.simulator.profiles.base import (
     Device,
     Profile,
     Uplink,
+    device_time,
     eui,
     hours_of_day,
-    iso,
     jitter,
     noise,
     rng,
@@ -88,7 +88,7 @@ class LoRaWan(Profile):
             metadata.append(
                 {
                     "gateway_ids": {"gateway_id": gateway},
-                    "time": iso(ts),
+                    "time": device_time(ts),
                     "rssi": round(rssi),
                     "channel_rssi": round(rssi),
                     "snr": round(
@@ -103,7 +103,7 @@ class LoRaWan(Profile):
                 "application_ids": {"application_id": APPLICATION},
                 "dev_eui": device.device_id,
             },
-            "received_at": iso(ts),
+            "received_at": device_time(ts),
             "uplink_message": {
                 "f_port": 1,
                 "f_cnt": sequence,
@@ -115,7 +115,7 @@ class LoRaWan(Profile):
                     },
                     "frequency": str(draw.choice(FREQUENCIES)),
                 },
-                "received_at": iso(ts),
+                "received_at": device_time(ts),
             },
         }
         topic = f"v3/{APPLICATION}@{TENANT}/devices/{ttn_id}/up"

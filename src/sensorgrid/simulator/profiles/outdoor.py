@@ -13,8 +13,8 @@ from sensorgrid.simulator.profiles.base import (
     Device,
     Profile,
     Uplink,
+    device_time,
     hours_of_day,
-    iso,
     jitter,
     noise,
     trait,
@@ -65,5 +65,5 @@ class Outdoor(Profile):
     def encode(
         self, device: Device, values: dict[str, float], ts: datetime, sequence: int
     ) -> Uplink:
-        body = {"device": device.device_id, "ts": iso(ts), "values": values}
+        body = {"device": device.device_id, "ts": device_time(ts), "values": values}
         return Uplink(f"sensorgrid/{device.device_id}/up", json.dumps(body).encode(), ts)

@@ -9,7 +9,15 @@ import json
 import math
 from datetime import datetime
 
-from sensorgrid.simulator.profiles.base import Device, Profile, Uplink, iso, jitter, noise, trait
+from sensorgrid.simulator.profiles.base import (
+    Device,
+    Profile,
+    Uplink,
+    device_time,
+    jitter,
+    noise,
+    trait,
+)
 
 #: a loop through a city centre (lat, lon), closed back to the first point
 ROUTE = [
@@ -81,7 +89,7 @@ class Vehicle(Profile):
     def encode(
         self, device: Device, values: dict[str, float], ts: datetime, sequence: int
     ) -> Uplink:
-        body: dict[str, object] = {"device_id": device.device_id, "timestamp": iso(ts)}
+        body: dict[str, object] = {"device_id": device.device_id, "timestamp": device_time(ts)}
         body["speed"] = values.get("speed")
         if "latitude" in values:
             body["location"] = {
