@@ -40,11 +40,13 @@ demo: install
 test: install lint test-sqlite test-postgres
 
 # Static checks: style, types ([tool.mypy] in pyproject.toml: strict on the ingest
-# library) and models without a migration (on SQLite: no database server needed).
+# library), the app layers ([tool.importlinter]) and models without a migration (on
+# SQLite: no database server needed).
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	SENSORGRID_DATABASE_URL= $(BIN)/sensorgrid makemigrations --check --dry-run
 
 test-sqlite: install
