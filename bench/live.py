@@ -184,7 +184,8 @@ class Committer:
     def __init__(
         self, nodes: list[tuple[int, str]], rate: int, values: int, hot: int, hot_share: float
     ) -> None:
-        from sensorgrid.ingest import hooks
+        from django.conf import settings
+        from django.test import override_settings
 
         self.nodes = nodes
         self.hot = hot
@@ -196,7 +197,10 @@ class Committer:
         self.lag = 0.0  # worst time a tick started late
         self.tick_seconds: list[float] = []
         self.publish_cycles: list[tuple[float, float]] = []  # (started, seconds)
-        hooks.register(self._committed)
+        # One more consumer of each committed batch, after the configured ones.
+        consumers = {key: list(v) for key, v in settings.AFTER_COMMIT_CONSUMERS.items()}
+        consumers["sensorgrid.ingest.events.Committed"].append((self._committed, "after-ack"))
+        override_settings(AFTER_COMMIT_CONSUMERS=consumers).enable()
         self._watch_publisher()
 
     def _watch_publisher(self) -> None:

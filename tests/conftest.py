@@ -98,6 +98,25 @@ def fresh_ingest_directory():
     cache.directory.clear()
 
 
+@pytest.fixture
+def listen(settings):
+    """``listen(EventClass, consumer, phase)``: one more consumer of an event
+    (settings ``AFTER_COMMIT_CONSUMERS``, ``sensorgrid.events``) for this test only."""
+
+    def add(kind, consumer, phase="after-ack"):
+        path = f"{kind.__module__}.{kind.__qualname__}"
+        configured = {
+            key: list(entries) for key, entries in settings.AFTER_COMMIT_CONSUMERS.items()
+        }
+        entries = configured.setdefault(path, [])
+        # before-ack consumers come first (sensorgrid.events checks it)
+        entries.insert(0 if phase == "before-ack" else len(entries), (consumer, phase))
+        settings.AFTER_COMMIT_CONSUMERS = configured
+        return consumer
+
+    return add
+
+
 @pytest.fixture(autouse=True)
 def fresh_request_throttles():
     # DRF's rate history (the token endpoint's 30/min) lives in the cache, not in the

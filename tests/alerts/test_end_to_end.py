@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
-from sensorgrid.alerts.signals import alert_changed
+from sensorgrid.alerts.events import AlertChanged
 from sensorgrid.ingest import pipeline
 from tests.ingest.conftest import envelope
 
@@ -23,7 +23,7 @@ def worker_inline(settings):
 
 
 def test_rule_to_signed_webhook_to_acknowledgement(
-    world, client_for, receiver, worker_inline, django_capture_on_commit_callbacks
+    world, client_for, receiver, worker_inline, listen, django_capture_on_commit_callbacks
 ):
     alice = client_for(world.alice)
     channel = alice.post(
@@ -49,32 +49,28 @@ def test_rule_to_signed_webhook_to_acknowledgement(
     )
     assert created.status_code == 201, created.json()
     events = []
-    alert_changed.connect(lambda sender, alert, event, **kw: events.append(event), weak=False,
-                          dispatch_uid="e2e")  # fmt: skip
-    try:
-        now = timezone.now().replace(microsecond=0)
-        messages = [
-            {"device": world.node_a.device_id, "ts": (now - timedelta(minutes=m)).isoformat(),
-             "values": {"co2": 1200}}
-            for m in (15, 10, 5)
-        ]  # fmt: skip
-        with django_capture_on_commit_callbacks(execute=True):
-            pipeline.ingest(envelope(json.dumps(messages).encode()), "json")
-        (request,) = receiver.requests
-        assert receiver.valid(request)
-        body = json.loads(request.body)
-        assert body["event"] == "alert.opened"
-        assert body["alert"]["node"]["device_id"] == world.node_a.device_id
-        assert body["alert"]["last_value"] == 1200
-        assert events == ["opened"]
-        (alert,) = alice.get("/api/v1/alerts/?open=true").json()["results"]
-        with django_capture_on_commit_callbacks(execute=True):
-            acknowledged = alice.post(f"/api/v1/alerts/{alert['id']}/acknowledge/")
-        assert acknowledged.json()["acknowledged_at"] is not None
-        assert events == ["opened", "acknowledged"]
-        assert (
-            alice.get(f"/api/v1/deliveries/?alert={alert['id']}").json()["results"][0]["status"]
-            == "delivered"
-        )
-    finally:
-        alert_changed.disconnect(dispatch_uid="e2e")
+    listen(AlertChanged, lambda changed: events.append(changed.event))
+    now = timezone.now().replace(microsecond=0)
+    messages = [
+        {"device": world.node_a.device_id, "ts": (now - timedelta(minutes=m)).isoformat(),
+         "values": {"co2": 1200}}
+        for m in (15, 10, 5)
+    ]  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        pipeline.ingest(envelope(json.dumps(messages).encode()), "json")
+    (request,) = receiver.requests
+    assert receiver.valid(request)
+    body = json.loads(request.body)
+    assert body["event"] == "alert.opened"
+    assert body["alert"]["node"]["device_id"] == world.node_a.device_id
+    assert body["alert"]["last_value"] == 1200
+    assert events == ["opened"]
+    (alert,) = alice.get("/api/v1/alerts/?open=true").json()["results"]
+    with django_capture_on_commit_callbacks(execute=True):
+        acknowledged = alice.post(f"/api/v1/alerts/{alert['id']}/acknowledge/")
+    assert acknowledged.json()["acknowledged_at"] is not None
+    assert events == ["opened", "acknowledged"]
+    assert (
+        alice.get(f"/api/v1/deliveries/?alert={alert['id']}").json()["results"][0]["status"]
+        == "delivered"
+    )

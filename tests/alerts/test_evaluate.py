@@ -7,8 +7,8 @@ import pytest
 from django.utils import timezone
 
 from sensorgrid.alerts import evaluate
+from sensorgrid.alerts.events import AlertChanged
 from sensorgrid.alerts.models import Alert, AlertState, Delivery
-from sensorgrid.alerts.signals import alert_changed
 from sensorgrid.fidelity.sweep import sweep
 from sensorgrid.ingest import pipeline
 from sensorgrid.inventory.models import Node, Quantity
@@ -92,25 +92,20 @@ def test_rules_watch_only_their_scope(world, receiver, django_capture_on_commit_
     assert Alert.objects.get().node == world.public_node
 
 
-def test_alert_changed_is_sent_after_commit(world, co2_rule, django_capture_on_commit_callbacks):
+def test_alert_changed_is_announced_after_commit(
+    world, co2_rule, listen, django_capture_on_commit_callbacks
+):
     seen = []
-
-    def receiver(sender, alert, event, **kwargs):
-        seen.append((alert.pk, event))
-
-    alert_changed.connect(receiver)
-    try:
-        send(django_capture_on_commit_callbacks, world.node_a.device_id, (20, 1100), (5, 1100))
-        alert = Alert.objects.get()
-        assert seen == [(alert.pk, "opened")]
-        with django_capture_on_commit_callbacks(execute=True):
-            evaluate.acknowledge(alert, world.alice)
-            evaluate.acknowledge(alert, world.bob)  # the first one stays
-        assert seen[-1] == (alert.pk, "acknowledged") and len(seen) == 2
-        alert.refresh_from_db()
-        assert alert.acknowledged_by == world.alice
-    finally:
-        alert_changed.disconnect(receiver)
+    listen(AlertChanged, lambda changed: seen.append((changed.alert.pk, changed.event)))
+    send(django_capture_on_commit_callbacks, world.node_a.device_id, (20, 1100), (5, 1100))
+    alert = Alert.objects.get()
+    assert seen == [(alert.pk, "opened")]
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluate.acknowledge(alert, world.alice)
+        evaluate.acknowledge(alert, world.bob)  # the first one stays
+    assert seen[-1] == (alert.pk, "acknowledged") and len(seen) == 2
+    alert.refresh_from_db()
+    assert alert.acknowledged_by == world.alice
 
 
 def test_node_health_rule_follows_missing_dead_and_alive(world, django_capture_on_commit_callbacks):

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from sensorgrid.fidelity.events import StatusChanged
 from sensorgrid.fidelity.models import NodeStatusChange
-from sensorgrid.fidelity.signals import status_changed
 from sensorgrid.fidelity.states import Thresholds
 from sensorgrid.fidelity.sweep import sweep
 from sensorgrid.fidelity.transitions import apply, readings
@@ -123,22 +123,18 @@ def test_ingesting_a_sample_revives_a_missing_node_at_once(
     assert history(world.node_a)[-1] == ("DEAD", "ALIVE")
 
 
-def test_changes_are_announced_after_commit(db, django_capture_on_commit_callbacks):
+def test_changes_are_announced_after_commit(db, listen, django_capture_on_commit_callbacks):
     received = []
-
-    def receiver(sender, changes, **kwargs):
-        received.extend((c.node_id, c.to_status) for c in changes)
-
-    status_changed.connect(receiver)
-    try:
-        node = node_seen(timezone.now())
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            sweep()
-        assert received == []  # nothing before the commit
-        for callback in callbacks:
-            callback()
-    finally:
-        status_changed.disconnect(receiver)
+    listen(
+        StatusChanged,
+        lambda changed: received.extend((c.node_id, c.to_status) for c in changed.changes),
+    )
+    node = node_seen(timezone.now())
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        sweep()
+    assert received == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
     assert received == [(node.pk, NodeStatus.ALIVE)]
 
 

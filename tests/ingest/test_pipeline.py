@@ -1,7 +1,8 @@
 import json
 
-from sensorgrid.ingest import hooks, pipeline
+from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.envelope import Authority
+from sensorgrid.ingest.events import Committed
 from sensorgrid.inventory.models import Node, Quantity
 from sensorgrid.telemetry.models import DeadLetter, Latest, Rollup, Sample
 from tests.ingest.conftest import envelope, hours_ago
@@ -100,35 +101,35 @@ def test_ndjson_is_accepted(world):
     assert outcome.accepted == 3
 
 
-def test_last_seen_moves_forward_and_hooks_run_after_commit(
-    world, django_capture_on_commit_callbacks
+def test_last_seen_moves_forward_and_consumers_run_after_commit(
+    world, listen, django_capture_on_commit_callbacks
 ):
     seen = []
-    hook = hooks.register(lambda report: seen.append(report.newest))
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            pipeline.ingest(
-                envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json"
-            )
-    finally:
-        hooks.unregister(hook)
+    listen(Committed, lambda report: seen.append(report.newest))
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        pipeline.ingest(envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json")
+    assert seen == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
     assert list(seen[0]) == [world.node_a.pk]
     assert Node.objects.get(pk=world.node_a.pk).last_seen is not None
 
 
-def test_a_failing_hook_does_not_break_ingest(world, django_capture_on_commit_callbacks):
+def test_a_failing_consumer_does_not_break_ingest_or_the_next_consumer(
+    world, listen, django_capture_on_commit_callbacks
+):
     def broken(report):
         raise RuntimeError("boom")
 
-    hooks.register(broken)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            outcome = pipeline.ingest(
-                envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json"
-            )
-    finally:
-        hooks.unregister(broken)
-    assert outcome.accepted == 1
+    seen = []
+    listen(Committed, broken, "before-ack")
+    listen(Committed, lambda report: seen.append(len(report.rows)))
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = pipeline.ingest(
+            envelope(body(msg(world.node_a.device_id, hours_ago(1), co2=1))), "json"
+        )
+    assert outcome.accepted == 1 and seen == [1]
+    assert Sample.objects.filter(node=world.node_a).count() == 1
 
 
 def test_deleting_a_node_removes_its_time_series(world):

@@ -12,6 +12,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
+from sensorgrid.alerts.events import AlertChanged
 from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.fidelity.sweep import sweep
 from sensorgrid.ingest import pipeline
@@ -328,7 +329,7 @@ async def test_health_changes_recorded_by_another_process_reach_clients(world):
 
 
 def alert_on(node, event: str = "opened") -> SimpleNamespace:
-    """What ``alerts.signals.alert_changed`` carries, as far as the live channel reads it."""
+    """The alert ``AlertChanged`` carries, as far as the live channel reads it."""
     now = timezone.now()
     return SimpleNamespace(
         pk=7,
@@ -350,7 +351,7 @@ async def test_alerts_reach_members_following_the_node_and_nobody_else(world):
     await subscribe(member, node=world.public_node.pk)
     stranger = await connect(None)  # follows the same node through its public installation
     await subscribe(stranger, node=world.public_node.pk)
-    publish.alert_changed(sender=None, alert=alert_on(world.public_node), event="opened")
+    publish.alert_changed(AlertChanged(alert_on(world.public_node), "opened"))
     (*_, frame) = await frames_until(member, lambda f: f["type"] == "alert")
     assert frame["node"] == world.public_node.pk
     assert (frame["alert"]["event"], frame["alert"]["severity"]) == ("opened", "warning")

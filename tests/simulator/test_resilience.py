@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 
-from sensorgrid.ingest import hooks
+from sensorgrid.ingest.events import Committed
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.mqtt import parse
 from sensorgrid.simulator import profiles
@@ -35,7 +35,7 @@ def mosquitto(tmp_path):
 
 
 @pytest.fixture
-def arrivals():
+def arrivals(listen):
     """(node id, ts) of each stored co2 row, in the order the ingester committed them."""
     co2 = Quantity.objects.get(key="co2").pk
     seen: list[tuple[int, datetime]] = []
@@ -43,9 +43,8 @@ def arrivals():
     def record(report):
         seen.extend((row.node_id, row.ts) for row in report.rows if row.quantity_id == co2)
 
-    hooks.register(record)
-    yield seen
-    hooks.unregister(record)
+    listen(Committed, record)
+    return seen
 
 
 def stored(nodes) -> dict[str, list[datetime]]:

@@ -8,10 +8,7 @@ class AlertsConfig(AppConfig):
     verbose_name = "Alerts and forwarding"
 
     def ready(self) -> None:
-        from sensorgrid.alerts import evaluate, scope
-        from sensorgrid.fidelity.signals import status_changed
-        from sensorgrid.ingest import hooks
+        from sensorgrid.alerts import scope
 
-        hooks.register(evaluate.after_ingest)
-        status_changed.connect(evaluate.after_status_change, dispatch_uid="alerts-node-health")
+        # Its consumers of ingest and fidelity events: settings AFTER_COMMIT_CONSUMERS.
         scope.connect_invalidation()

@@ -1,13 +1,14 @@
 """Evaluating rules incrementally: from committed samples, health changes and the clock.
 
-- ``after_ingest`` (an ingest hook): the batch's rows, grouped per rule and series,
-  are stepped through the rule kind with the series' remembered state (one query
-  to load the states, one write per changed state). History is never rescanned.
-- ``after_status_change`` (fidelity's ``status_changed``): node-health rules.
+- ``after_ingest`` (a consumer of ingest's ``Committed``): the batch's rows, grouped
+  per rule and series, are stepped through the rule kind with the series' remembered
+  state (one query to load the states, one write per changed state). History is never
+  rescanned.
+- ``after_status_change`` (a consumer of fidelity's ``StatusChanged``): node-health rules.
 - ``check_no_data`` (the worker, every minute): no-data rules.
 
 Opening or resolving an alert writes the alert, its deliveries (the outbox) and
-the state in one transaction, and announces ``alert_changed`` after commit.
+the state in one transaction, and announces ``AlertChanged`` after commit.
 Every function takes ``now`` so tests control the clock.
 """
 
@@ -21,11 +22,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from sensorgrid.alerts import deliveries, rules
+from sensorgrid.alerts.events import announce_on_commit
 from sensorgrid.alerts.models import Alert, AlertRule, AlertState, Channel, RuleKind
 from sensorgrid.alerts.rules.base import Action, Memory
 from sensorgrid.alerts.scope import RuleRef, index, nodes_in_scope
-from sensorgrid.alerts.signals import announce_on_commit
-from sensorgrid.ingest.hooks import Committed
+from sensorgrid.fidelity.events import StatusChanged
+from sensorgrid.ingest.events import Committed
 from sensorgrid.inventory.models import Node, Quantity
 from sensorgrid.telemetry.models import Latest
 
@@ -303,9 +305,9 @@ def _check_rule(rule: AlertRule, now: datetime) -> list[Alert]:
 # ---------------------------------------------------------------- node health
 
 
-def after_status_change(sender, changes, **kwargs) -> None:
-    """fidelity's ``status_changed`` receiver."""
-    evaluate_health(changes, timezone.now())
+def after_status_change(changed: StatusChanged) -> None:
+    """``StatusChanged`` consumer: node-health rules."""
+    evaluate_health(changed.changes, timezone.now())
 
 
 def evaluate_health(changes, now: datetime) -> list[Alert]:

@@ -2,16 +2,16 @@ from django.apps import AppConfig
 
 
 class FidelityConfig(AppConfig):
-    """Node health states (ALIVE, MISSING, DEAD, UNKNOWN) and their history."""
+    """Node health states (ALIVE, MISSING, DEAD, UNKNOWN) and their history.
+
+    Reviving nodes that deliver again follows ingest through settings
+    ``AFTER_COMMIT_CONSUMERS`` (``fidelity.revive.after_ingest``)."""
 
     name = "sensorgrid.fidelity"
     verbose_name = "Device health"
 
     def ready(self) -> None:
-        from sensorgrid.fidelity import revive
         from sensorgrid.fidelity.metrics import NodeHealthCollector
-        from sensorgrid.ingest import hooks
         from sensorgrid.observability import collectors
 
-        hooks.register(revive.after_ingest)
         collectors.register(NodeHealthCollector())

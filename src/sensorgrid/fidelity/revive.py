@@ -1,16 +1,16 @@
 """Nodes that deliver again become ALIVE at once, not at the next sweep.
 
-Runs as an ingest hook after each committed batch. The statement that moved the
-nodes' last_seen also told which of them were not ALIVE (``Committed.quiet``,
-usually none); only those with new samples go through the same conditional
-transitions as the sweep.
+Follows each committed ingest batch (settings ``AFTER_COMMIT_CONSUMERS``). The
+statement that moved the nodes' last_seen also told which of them were not ALIVE
+(``Committed.quiet``, usually none); only those with new samples go through the same
+conditional transitions as the sweep.
 """
 
 from django.utils import timezone
 
 from sensorgrid.fidelity.states import Thresholds
 from sensorgrid.fidelity.transitions import apply, readings
-from sensorgrid.ingest.hooks import Committed
+from sensorgrid.ingest.events import Committed
 from sensorgrid.inventory.models import Node
 
 

@@ -14,8 +14,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import QuerySet
 
+from sensorgrid import events
+from sensorgrid.fidelity.events import StatusChanged
 from sensorgrid.fidelity.models import NodeStatusChange
-from sensorgrid.fidelity.signals import status_changed
 from sensorgrid.fidelity.states import Thresholds, Verdict, judge
 from sensorgrid.inventory.models import Node
 
@@ -89,12 +90,5 @@ def _record(batch: list[tuple[Reading, Verdict]], now: datetime) -> list[NodeSta
                 )
         NodeStatusChange.objects.bulk_create(changes)
         if changes:
-            saved = tuple(changes)
-            transaction.on_commit(lambda: _announce(saved))
+            events.announce(StatusChanged(tuple(changes)))
     return changes
-
-
-def _announce(changes: tuple[NodeStatusChange, ...]) -> None:
-    for receiver, error in status_changed.send_robust(sender=NodeStatusChange, changes=changes):
-        if isinstance(error, Exception):
-            log.error("status_changed receiver %r failed: %s", receiver, error, exc_info=error)

@@ -1,8 +1,9 @@
 """Count every committed batch into its UTC minute (``IngestMinute``).
 
-The hook runs after commit, in autocommit, and adds with ONE upsert statement, so
-it holds the minute's row lock only for that statement and two processes adding
-to the same minute never lose a count. Plain ``INSERT … ON CONFLICT … DO UPDATE``
+It follows each committed batch (settings ``AFTER_COMMIT_CONSUMERS``, after the MQTT
+ack), in autocommit, and adds with ONE upsert statement, so it holds the minute's row
+lock only for that statement and two processes adding to the same minute never lose
+a count. Plain ``INSERT … ON CONFLICT … DO UPDATE``
 is understood by PostgreSQL and by SQLite ≥ 3.24 alike; the ORM's
 ``update_conflicts`` would overwrite the counters instead of adding to them.
 
@@ -16,7 +17,7 @@ from django.db import connection
 from django.utils import timezone
 
 from sensorgrid.health.models import IngestMinute
-from sensorgrid.ingest.hooks import Committed
+from sensorgrid.ingest.events import Committed
 
 
 def minute_of(moment: datetime) -> datetime:

@@ -1,5 +1,6 @@
 """The ingest library: one pipeline for every entry point (HTTP, MQTT, LoRaWAN, replay).
 
-``Envelope`` → decoder → ``Message`` objects → resolve devices → validate → batch
-writer → after commit: hooks. See ``pipeline.ingest`` and docs/ingest.md.
+``Envelope`` → ``pipeline.STEPS`` (``ingest/steps/``: decode → authorize → resolve →
+codec → validate → store → after commit: ``events.Committed`` to the consumers in
+settings ``AFTER_COMMIT_CONSUMERS``). See ``pipeline.ingest`` and docs/ingest.md.
 """

@@ -10,12 +10,7 @@ class LiveConfig(AppConfig):
     verbose_name = "Live values"
 
     def ready(self) -> None:
-        from sensorgrid.alerts.signals import alert_changed
-        from sensorgrid.fidelity.signals import status_changed
-        from sensorgrid.ingest import hooks
-        from sensorgrid.live import permissions, publish
+        from sensorgrid.live import permissions
 
-        hooks.register(publish.after_ingest)
-        status_changed.connect(publish.status_changed, dispatch_uid="live-status")
-        alert_changed.connect(publish.alert_changed, dispatch_uid="live-alert")
+        # Its consumers of ingest, fidelity and alerts events: settings AFTER_COMMIT_CONSUMERS.
         permissions.connect_receivers()

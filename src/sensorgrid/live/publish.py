@@ -1,9 +1,9 @@
 """Publishing committed samples and health changes to the live channel, off the hot path.
 
-The ingest hook and the ``status_changed`` receiver only merge updates into a bounded
-per-node table (newest value wins) and wake one background thread; that thread keeps
-the latest-value cache and sends one message per node to the node's group
-(``live.node.<id>``). Ingest never waits for Redis, the cache or a browser.
+The consumers of ingest's ``Committed`` and fidelity's ``StatusChanged`` only merge
+updates into a bounded per-node table (newest value wins) and wake one background
+thread; that thread keeps the latest-value cache and sends one message per node to the
+node's group (``live.node.<id>``). Ingest never waits for Redis, the cache or a browser.
 
 With the Redis channel layer the thread sends from an event loop of its own, from any
 process (ingest, worker, web). The in-memory layer only reaches consumers of this
@@ -20,8 +20,10 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections
 
+from sensorgrid.alerts.events import AlertChanged
+from sensorgrid.fidelity.events import StatusChanged
 from sensorgrid.ingest import cache as ingest_cache
-from sensorgrid.ingest.hooks import Committed
+from sensorgrid.ingest.events import Committed
 from sensorgrid.isotime import iso
 from sensorgrid.live import latest, metrics
 from sensorgrid.live.latest import Values
@@ -263,7 +265,8 @@ def _quantity_keys() -> dict[int, str]:
 
 
 def after_ingest(report: Committed) -> None:
-    """Ingest hook: hand the batch's newest value per node and quantity to the publisher."""
+    """``Committed`` consumer: hand the batch's newest value per node and quantity to the
+    publisher."""
     if not report.rows:
         return
     if not publisher.enabled():
@@ -285,15 +288,16 @@ def after_ingest(report: Committed) -> None:
     publisher.offer(updates)
 
 
-def status_changed(sender, changes, **kwargs) -> None:
-    """``fidelity.signals.status_changed`` receiver: publish each node's new state."""
+def status_changed(changed: StatusChanged) -> None:
+    """``StatusChanged`` consumer: publish each node's new state."""
     if not publisher.enabled():
         return
-    publisher.offer_status({c.node_id: (c.to_status, c.at.timestamp()) for c in changes})
+    publisher.offer_status({c.node_id: (c.to_status, c.at.timestamp()) for c in changed.changes})
 
 
-def alert_changed(sender, alert, event: str, **kwargs) -> None:
-    """``alerts.signals.alert_changed`` receiver: members following the node see it."""
+def alert_changed(changed: AlertChanged) -> None:
+    """``AlertChanged`` consumer: members following the node see it."""
+    alert, event = changed.alert, changed.event
     moments = ("opened_at", "resolved_at", "acknowledged_at")
     publisher.offer_alert(
         alert.node_id,

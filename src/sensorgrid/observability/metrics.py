@@ -34,6 +34,12 @@ DEAD_LETTERS = Counter(
     "Dead letters filed, by reason and source.",
     ["reason", "source"],
 )
+EVENT_CONSUMER_ERRORS = Counter(
+    "sensorgrid_event_consumer_errors",
+    "Exceptions raised by an after-commit consumer (settings AFTER_COMMIT_CONSUMERS), by "
+    "consumer; the other consumers still ran and the ingest was kept.",
+    ["consumer"],
+)
 WORKER_TASKS = Counter(
     "sensorgrid_worker_tasks",
     "Background task runs, by task and outcome (complete, error, retrying, …).",

@@ -133,6 +133,9 @@ class Reason(models.TextChoices):
     #: a message the database refused to store through no fault of its decoder (a
     #: constraint, a trigger, a permission): replay it once the database is fixed
     DATABASE_ERROR = "database-error", "The database refused to store it"
+    #: decoded without a value and without a refusal (a frame of types its codec does
+    #: not read, an empty ``values``): kept so it is never counted as stored (issue 18)
+    NO_VALUES = "no-values", "The message carried no value"
 
 
 class Source(models.TextChoices):

@@ -2,8 +2,8 @@
 
 Parameters: ``statuses`` (default ``["MISSING", "DEAD"]``). Opens when the node
 enters one of them, resolves when it leaves them all (usually: ALIVE again). A node
-going from MISSING to DEAD keeps its one open alert. Evaluated on the fidelity
-``status_changed`` signal, so no quantity is needed.
+going from MISSING to DEAD keeps its one open alert. Evaluated on fidelity's
+``StatusChanged`` event (``evaluate.after_status_change``), so no quantity is needed.
 """
 
 from sensorgrid.alerts.rules.base import Kind, ParamError, no_unknown

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
 
+from sensorgrid import events
 from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.envelope import Envelope
 from sensorgrid.ingest.mqtt import metrics
@@ -116,9 +117,11 @@ class Ingester:
             reraise=True,
         )
         try:
-            for attempt in retrying:
-                with attempt:
-                    self._store(batch)
+            # After-ack consumers of what commits here wait for the ack (sensorgrid.events).
+            with events.deferred() as after_ack:
+                for attempt in retrying:
+                    with attempt:
+                        self._store(batch)
         except TRANSIENT as exc:
             raise Stopped(
                 f"stopping with {len(batch)} messages not stored ({exc}); the broker keeps them"
@@ -134,6 +137,10 @@ class Ingester:
                 "%d messages came over an older connection; the broker resends them",
                 len(batch) - acked,
             )
+        # In this thread, before the next batch is taken: the next ack waits for them no
+        # longer than it waited when they ran before this ack, and this one does not. A
+        # consumer that raises is logged and counted; none stops the ingest.
+        after_ack.run()
 
     def _database_failed(self, state: RetryCallState) -> None:
         metrics.DATABASE_ERRORS.inc()

@@ -1,0 +1,41 @@
+"""Step 1: the decoder turns each envelope into messages and refusals."""
+
+import logging
+
+from sensorgrid.ingest import decoders
+from sensorgrid.ingest.envelope import DecodeError, Refusal
+from sensorgrid.ingest.steps.work import Candidate, Rejection, Work
+from sensorgrid.ingest.validate import unstorable
+from sensorgrid.telemetry.models import Reason
+
+log = logging.getLogger(__name__)
+
+
+def decode(work: Work) -> None:
+    """Decode every envelope; never raises: a decoder's failure refuses its envelope."""
+    decoder = decoders.get(work.decoder)
+    for position, item in enumerate(work.items):
+        try:
+            decoded = decoder.decode(item.envelope)
+        except DecodeError as exc:
+            item.refused = Rejection(0, exc.reason, exc.detail)
+            continue
+        except Exception as exc:  # a decoder bug costs this payload, not the process
+            log.exception(
+                "decoder %s failed on a payload from %s", work.decoder, item.envelope.topic
+            )
+            item.refused = Rejection(0, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}")
+            continue
+        item.refusals.extend(decoded.refusals)
+        # A message with an id no database can store (NUL…) is refused here, alone: it
+        # must reach neither the node lookup nor the writer, where it would fail the batch.
+        for message in decoded.messages:
+            problem = unstorable(message)
+            if problem is None:
+                work.candidates.append(Candidate(position, message))
+            else:
+                item.refusals.append(
+                    Refusal(
+                        message.index, problem.reason, problem.detail, message.raw, message.device
+                    )
+                )

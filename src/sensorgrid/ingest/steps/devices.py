@@ -1,0 +1,111 @@
+"""Steps 2 and 3: which node each message is for, and whether its sender may write it.
+
+Another organization's device ids must neither capture nor block the sender's
+messages (issue 16): with a credential, only its organization's nodes count.
+"""
+
+from dataclasses import replace
+from datetime import datetime
+
+from sensorgrid.ingest import cache
+from sensorgrid.ingest.envelope import Authority, Message
+from sensorgrid.ingest.steps.work import Rejection, Work
+from sensorgrid.ingest.validate import Problem, timestamp_problem
+from sensorgrid.ingest.writer import ReceptionRow
+from sensorgrid.telemetry.models import Reason
+
+Nodes = dict[str, tuple[cache.NodeRef, ...]]
+
+
+def authorize(work: Work) -> None:
+    """Look the batch's devices up at once; refuse an envelope whose node credential
+    names a device other than its node (the first such device is named).
+
+    An organization credential has no such refusal: devices are looked up within its
+    organization, so another organization's device is simply unknown to it.
+    """
+    devices = {d for c in work.candidates for d in (c.message.device, *c.message.also)}
+    work.nodes = cache.directory.nodes(devices) if devices else {}
+    refused = set()
+    for candidate in work.candidates:  # in payload order: the first offender is named
+        item = work.items[candidate.item]
+        authority = item.envelope.authority
+        if candidate.item in refused or authority is None or authority.node_id is None:
+            continue
+        device, node, _ = _resolve(candidate.message, work.nodes, authority)
+        if node is None or node.id != authority.node_id:
+            item.refused = Rejection(
+                candidate.message.index,
+                Reason.FORBIDDEN_DEVICE,
+                f"this credential may not write for device {device!r}",
+            )
+            refused.add(candidate.item)
+    if refused:
+        work.candidates = [c for c in work.candidates if c.item not in refused]
+
+
+def resolve(work: Work) -> None:
+    """Each message's node, or the problem; the gateways' receptions of resolved ones
+    are kept even when the values are refused later (the node was heard)."""
+    resolved = []
+    for candidate in work.candidates:
+        envelope = work.items[candidate.item].envelope
+        device, node, missing = _resolve(candidate.message, work.nodes, envelope.authority)
+        if node is None:
+            assert missing is not None  # _resolve names the problem when no node fits
+            resolved.append(replace(candidate, device=device, problems=(missing,)))
+            continue
+        work.receptions.extend(_receptions(candidate.message, node, envelope.received_at, work.now))
+        resolved.append(replace(candidate, device=device, node=node))
+    work.candidates = resolved
+
+
+def node_of(
+    device: str, nodes: Nodes, authority: Authority | None
+) -> tuple[cache.NodeRef | None, Problem | None]:
+    """The node ``device`` names for this sender: only its organization's nodes count.
+
+    Without a credential (an MQTT route bound to no organization) an id that names
+    nodes of several organizations is refused rather than guessed.
+    """
+    candidates = nodes.get(device, ())
+    if authority is not None:
+        candidates = tuple(n for n in candidates if n.organization_id == authority.organization_id)
+    if len(candidates) > 1:
+        return None, Problem(
+            Reason.AMBIGUOUS_DEVICE,
+            f"device id {device!r} names nodes of {len(candidates)} organizations; "
+            "bind this MQTT route to an organization (docs/lorawan.md)",
+        )
+    return (candidates[0] if candidates else None), None
+
+
+def _resolve(
+    message: Message, nodes: Nodes, authority: Authority | None
+) -> tuple[str, cache.NodeRef | None, Problem | None]:
+    """The device id that names a node and the node (``device`` first, then ``also``),
+    or the problem: no such node, or several (see ``node_of``)."""
+    for device in (message.device, *message.also):
+        node, problem = node_of(device, nodes, authority)
+        if node is not None or problem is not None:
+            return device, node, problem
+    return message.device, None, Problem(Reason.UNKNOWN_DEVICE, _unknown(message))
+
+
+def _unknown(message: Message) -> str:
+    tried = [repr(device) for device in (message.device, *message.also)]
+    if len(tried) == 1:
+        return f"no node has device id {tried[0]}"
+    return f"no node has device id {', '.join(tried[:-1])} or {tried[-1]}"
+
+
+def _receptions(
+    message: Message, node: cache.NodeRef, received_at: datetime, now: datetime
+) -> list[ReceptionRow]:
+    """The gateways' receptions of a message, unless its time is refused."""
+    receptions = []
+    for radio in message.radio:
+        ts = radio.ts or message.ts or received_at
+        if timestamp_problem(ts, now) is None:
+            receptions.append(ReceptionRow(node.id, ts, radio))
+    return receptions
