@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 
 TEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

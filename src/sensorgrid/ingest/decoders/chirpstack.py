@@ -27,7 +27,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.ingest.decoders import lorawan
 from sensorgrid.ingest.decoders.base import JsonDecoder
 from sensorgrid.ingest.envelope import Decoded, Envelope, FramePayload, Message, Radio, Raw

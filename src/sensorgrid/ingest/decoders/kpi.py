@@ -81,7 +81,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from jsonschema.protocols import Validator
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.ingest.decoders.base import JsonDecoder, Refused, normalized_name
 from sensorgrid.ingest.envelope import Envelope, Message, Raw
 from sensorgrid.inventory.quantities import SEED

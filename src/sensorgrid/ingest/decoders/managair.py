@@ -11,7 +11,7 @@ marks a measurement error: such a sample is refused with the reason device-error
 
 from typing import Any
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.ingest.decoders.base import JsonDecoder, Refused
 from sensorgrid.ingest.envelope import Envelope, Message, Raw
 

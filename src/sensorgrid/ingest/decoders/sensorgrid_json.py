@@ -6,7 +6,7 @@ On a topic that names the device (``sensorgrid/<device>/up``) ``device`` may be
 left out too, and must match the topic if given.
 """
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.ingest.decoders.base import JsonDecoder, Refused
 from sensorgrid.ingest.envelope import Envelope, Message, Raw
 

@@ -40,7 +40,7 @@ decoded fields and receptions, and the frame is a ``malformed`` refusal of its o
 import re
 from typing import Any
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.ingest.decoders import lorawan
 from sensorgrid.ingest.decoders.base import JsonDecoder
 from sensorgrid.ingest.envelope import Decoded, Envelope, Message, Radio, Raw

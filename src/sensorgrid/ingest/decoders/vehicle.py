@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from itertools import count
 from typing import Any
 
-from sensorgrid.ingest import timestamps
+from sensorgrid import timestamps
 from sensorgrid.ingest.decoders.base import JsonDecoder, Refused, normalized_name
 from sensorgrid.ingest.envelope import Envelope, Message, Raw
 
