@@ -233,3 +233,60 @@ GEO:40.7128;-74.0060""",
         assert feature.valid_from == datetime.combine(day, time.min, tzinfo=UTC)
         assert feature.valid_to == feature.valid_from + timedelta(days=1)
         assert feature.properties["all_day"] is True
+
+
+def test_periods_this_and_future_changes_and_the_feeds_own_timezone(
+    sources, make_pipeline, next_tuesday
+):
+    # RFC 5545 §3.8.5.2 RDATE;VALUE=PERIOD and §3.8.4.4 RANGE=THISANDFUTURE; floating
+    # times in the zone Google's feeds name in X-WR-TIMEZONE.
+    extra = next_tuesday + timedelta(days=3)
+    changed = next_tuesday + timedelta(weeks=2)
+    feed = calendar(
+        f"""UID:course@example.com
+DTSTART;TZID=Europe/Berlin:{local(next_tuesday, 18)}
+DTEND;TZID=Europe/Berlin:{local(next_tuesday, 19)}
+RRULE:FREQ=WEEKLY;COUNT=4
+RDATE;VALUE=PERIOD:{berlin(extra, 10).strftime("%Y%m%dT%H%M%SZ")}/PT3H
+SUMMARY:Kurs
+{RATHAUS}""",
+        f"""UID:course@example.com
+RECURRENCE-ID;RANGE=THISANDFUTURE;TZID=Europe/Berlin:{local(changed, 18)}
+DTSTART;TZID=Europe/Berlin:{local(changed, 19)}
+DTEND;TZID=Europe/Berlin:{local(changed, 20)}
+SUMMARY:Kurs (später)
+{RATHAUS}""",
+        f"""UID:floating@example.com
+DTSTART:{local(next_tuesday, 12)}
+DURATION:PT1H
+RRULE:FREQ=DAILY;COUNT=2
+SUMMARY:Mittag
+{RATHAUS}""",
+    ).replace(
+        "PRODID:-//Stadt Beispiel//DE",
+        "PRODID:-//Stadt Beispiel//DE\r\nX-WR-TIMEZONE:Europe/Berlin",
+    )
+    sources.answer("course.ics", feed, content_type="text/calendar")
+    pipeline = make_pipeline("ical", {"url": sources.url("course.ics")})
+    record, output = run(pipeline)
+    assert record.status == "succeeded", output
+
+    loaded = features(pipeline)
+    spans = sorted((f.valid_from, f.valid_to, f.properties["summary"]) for f in loaded.values())
+    week = timedelta(weeks=1)
+    assert spans == [
+        (berlin(next_tuesday, 12), berlin(next_tuesday, 13), "Mittag"),
+        (berlin(next_tuesday, 18), berlin(next_tuesday, 19), "Kurs"),
+        (
+            berlin(next_tuesday, 12) + timedelta(days=1),
+            berlin(next_tuesday, 13) + timedelta(days=1),
+            "Mittag",
+        ),
+        (berlin(extra, 10), berlin(extra, 13), "Kurs"),
+        (berlin(next_tuesday + week, 18), berlin(next_tuesday + week, 19), "Kurs"),
+        (berlin(changed, 19), berlin(changed, 20), "Kurs (später)"),
+        (berlin(changed + week, 19), berlin(changed + week, 20), "Kurs (später)"),
+    ]
+    # After a THISANDFUTURE change, the later occurrences are named by their own start.
+    stamp = berlin(changed + week, 19).strftime("%Y%m%dT%H%M%SZ")
+    assert f"course@example.com@{stamp}" in loaded

@@ -209,8 +209,9 @@ def _zone(options: dict[str, Any], feed_zone: Any) -> tzinfo:
     if name:
         return ZoneInfo(name)
     if feed_zone:
-        try:
-            return ZoneInfo(str(feed_zone))
+        try:  # icalendar keeps the X- property as vUnknown (bytes)
+            text = feed_zone.to_ical() if hasattr(feed_zone, "to_ical") else feed_zone
+            return ZoneInfo(text.decode() if isinstance(text, bytes) else str(text))
         except (ZoneInfoNotFoundError, ValueError):
             pass
     return UTC

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sensorgrid.geo.pipelines.extras import require
 from sensorgrid.geo.pipelines.items import Skip
@@ -91,8 +92,11 @@ def _expand(uid: str, events: list[Any], window: Window, zone: tzinfo) -> Series
     icalendar = require("icalendar")
     recurring_ical_events = require("recurring_ical_events")
     # One calendar per UID, so that a broken rule costs its own event only.
-    # Floating times stay floating here; ``utc`` puts them in the feed's zone later.
     calendar = icalendar.Calendar()
+    if isinstance(zone, ZoneInfo):
+        # Floating times are in ``zone``: said with X-WR-TIMEZONE, which the library
+        # applies before expanding, a floating DTSTART with a UTC RDATE is not read as UTC.
+        calendar.add("X-WR-TIMEZONE", zone.key)
     for event in events:
         calendar.add_component(event)
     query = recurring_ical_events.of(calendar)
@@ -102,13 +106,22 @@ def _expand(uid: str, events: list[Any], window: Window, zone: tzinfo) -> Series
             if len(occurrences) == MAX_OCCURRENCES:
                 return Series(uid, occurrences, cut=True)
             event = occurrence.as_component(False)
-            original = event.decoded("RECURRENCE-ID") if "RECURRENCE-ID" in event else None
-            if original is None:
-                original = event.decoded("DTSTART")
-            external_id = f"{uid}@{stamp(original, zone)}"
+            external_id = f"{uid}@{stamp(_original_start(event), zone)}"
             occurrences.append(Occurrence(external_id, event, recurring=True))
     occurrences.sort(key=lambda o: o.external_id)
     return Series(uid, occurrences)
+
+
+def _original_start(event: Any) -> date | datetime:
+    """The start the rule gave this occurrence: its RECURRENCE-ID. Occurrences after a
+    RANGE=THISANDFUTURE change carry that change's RECURRENCE-ID, not their own, so
+    they are named by their own start instead."""
+    recurrence_id = event.get("RECURRENCE-ID")
+    if recurrence_id is not None and recurrence_id.params.get("RANGE") is None:
+        value: date | datetime = event.decoded("RECURRENCE-ID")
+        return value
+    start: date | datetime = event.decoded("DTSTART")
+    return start
 
 
 def stamp(value: date | datetime, zone: tzinfo) -> str:
