@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 import django
 
@@ -26,11 +27,14 @@ from sensorgrid.live.publish import publisher  # noqa: E402
 from sensorgrid.live.routing import websocket_urlpatterns  # noqa: E402
 from sensorgrid.runtime.http import OneHopASGIHandler  # noqa: E402
 
+if TYPE_CHECKING:  # imported when --ingest asks for it: the web process alone needs no MQTT
+    from sensorgrid.ingest.mqtt.service import Ingester
+
 log = logging.getLogger(__name__)
 INGEST_STOP_SECONDS = 30
 
 
-def _build_ingester():
+def _build_ingester() -> "Ingester":
     from sensorgrid.ingest.mqtt import config
     from sensorgrid.ingest.mqtt.service import Ingester
 
@@ -45,7 +49,7 @@ class Lifespan:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.ingester = None
+        self.ingester: Ingester | None = None
         self.thread: threading.Thread | None = None
         self.follower: asyncio.Task | None = None
 

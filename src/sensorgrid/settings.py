@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -121,7 +122,7 @@ SENSORGRID_FIDELITY_DEAD_FACTOR = envfloat("SENSORGRID_FIDELITY_DEAD_FACTOR", 24
 
 # The worker (`sensorgrid worker`, Huey): SQLite queue file by default, Redis when set.
 SENSORGRID_WORKER_QUEUE = env("SENSORGRID_WORKER_QUEUE", "sensorgrid")
-HUEY = {
+HUEY: dict[str, Any] = {
     "name": SENSORGRID_WORKER_QUEUE,
     "immediate": False,
     "consumer": {
@@ -284,7 +285,7 @@ TEMPLATES = [
 _POOL_SIZE = envint("SENSORGRID_DB_POOL_SIZE", 8)
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dj_database_url.DBConfig:
     if not url:
         url = f"sqlite:///{VAR_DIR / 'sensorgrid.sqlite3'}"
     try:

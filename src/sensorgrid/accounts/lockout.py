@@ -47,6 +47,7 @@ def _wants_json(request) -> bool:
 
 def lockout_response(request, original_response=None, credentials=None) -> HttpResponse:
     """429 with the message (AXES_LOCKOUT_CALLABLE): JSON for API clients, else a page."""
+    response: HttpResponse
     if _wants_json(request):
         response = JsonResponse({"detail": message()}, status=429)
     else:

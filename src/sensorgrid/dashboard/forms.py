@@ -5,6 +5,7 @@ serializers (``AlertRuleSerializer``, ``ChannelSerializer``), whose errors are p
 back next to the fields they concern.
 """
 
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from django import forms
@@ -47,14 +48,29 @@ PARAM_FIELD_OF = {
 }
 
 
+F = TypeVar("F", bound=forms.Field)
+
+
+class OwnedChoiceField(forms.ModelChoiceField):
+    """A choice among rows of organizations; ``with_organization`` names each row's."""
+
+    #: set when the user owns several organizations: the same names may exist in two
+    with_organization = False
+
+    def label_from_instance(self, obj: Any) -> str:
+        if self.with_organization:
+            return f"{obj} · {obj.organization.name}"
+        return super().label_from_instance(obj)
+
+
 class RuleForm(forms.Form):
     name = forms.CharField(max_length=200, help_text="E.g. “CO2 too high in classrooms”.")
     organization = forms.ModelChoiceField(queryset=Organization.objects.none())
     scope = forms.ChoiceField(choices=SCOPES, initial="organization", widget=forms.RadioSelect)
-    site = forms.ModelChoiceField(
+    site = OwnedChoiceField(
         queryset=Site.objects.none(), required=False, help_text="With the site scope."
     )
-    node = forms.ModelChoiceField(
+    node = OwnedChoiceField(
         queryset=Node.objects.none(), required=False, help_text="With the node scope."
     )
     kind = forms.ChoiceField(choices=KINDS, initial="threshold", widget=forms.RadioSelect)
@@ -87,7 +103,7 @@ class RuleForm(forms.Form):
         "No data: after how long without data (at least 1).",
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.WARNING)
-    channel = forms.ModelChoiceField(
+    channel = OwnedChoiceField(
         queryset=Channel.objects.none(),
         required=False,
         label="Existing webhook",
@@ -102,34 +118,42 @@ class RuleForm(forms.Form):
     )
 
     def __init__(self, *args, request, **kwargs) -> None:
-        super().__init__(*args, label_suffix="", **kwargs)
+        super().__init__(*args, **{**kwargs, "label_suffix": ""})
         self.request = request
         user = request.user
         owned = Organization.objects.for_user(user, Action.CHANGE).order_by("name")
         several = owned.count() > 1
-        self.fields["organization"].queryset = owned
-        if not several and owned:
-            self.fields["organization"].initial = owned.first().pk
-        self.fields["site"].queryset = (
+        self._field("organization", forms.ModelChoiceField).queryset = owned
+        only = None if several else owned.first()
+        if only is not None:
+            self.fields["organization"].initial = only.pk
+        self._field("site", OwnedChoiceField).queryset = (
             Site.objects.for_user(user, Action.CHANGE)
             .select_related("organization")
             .order_by("organization__name", "name")
         )
-        self.fields["node"].queryset = (
+        self._field("node", OwnedChoiceField).queryset = (
             Node.objects.for_user(user, Action.CHANGE)
             .select_related("organization")
             .order_by("organization__name", "alias", "device_id")
         )
-        self.fields["channel"].queryset = (
+        self._field("channel", OwnedChoiceField).queryset = (
             Channel.objects.for_user(user, Action.CHANGE)
             .filter(kind=ChannelKind.WEBHOOK)
             .select_related("organization")
         )
         if several:  # the same names may exist in two organizations
             for name in ("site", "node", "channel"):
-                self.fields[name].label_from_instance = _with_organization
+                self._field(name, OwnedChoiceField).with_organization = True
         self.rule_serializer: AlertRuleSerializer | None = None
         self.channel_serializer: ChannelSerializer | None = None
+
+    def _field(self, name: str, kind: type[F]) -> F:
+        """The form's field ``name``, of the class it is declared with above."""
+        field = self.fields[name]
+        if not isinstance(field, kind):
+            raise TypeError(f"{name} is a {type(field).__name__}, not a {kind.__name__}")
+        return field
 
     def params(self) -> dict:
         data = self.cleaned_data
@@ -210,6 +234,8 @@ class RuleForm(forms.Form):
 
     def save(self) -> tuple[AlertRule, Channel | None]:
         """The new rule and, if one was made for it, the new webhook channel."""
+        if self.rule_serializer is None:
+            raise ValueError("save() needs a form that validated (is_valid() first)")
         with transaction.atomic():
             channel = self.channel_serializer.save() if self.channel_serializer else None
             rule = self.rule_serializer.save()
@@ -224,7 +250,3 @@ def _messages(problem) -> list[str]:
     if isinstance(problem, list | tuple):
         return [m for item in problem for m in _messages(item)]
     return [str(problem)]
-
-
-def _with_organization(obj) -> str:
-    return f"{obj} · {obj.organization.name}"

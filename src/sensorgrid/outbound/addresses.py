@@ -144,7 +144,7 @@ def _literal_addresses(host: str) -> list[str]:
         )
     except (socket.gaierror, UnicodeError, ValueError):
         return []
-    return [info[4][0] for info in infos]
+    return [str(info[4][0]) for info in infos]
 
 
 def check_url(url: str) -> None:

@@ -10,10 +10,14 @@ import socket
 
 from sensorgrid.outbound.addresses import check
 
+#: "Leave the socket's default timeout". Callers such as ``http.client`` pass socket's own
+#: (private) sentinel for that; any value that is neither a number nor None means the same.
+DEFAULT_TIMEOUT = object()
+
 
 def connect(
     address: tuple[str, int],
-    timeout: float | object = socket._GLOBAL_DEFAULT_TIMEOUT,
+    timeout: float | object | None = DEFAULT_TIMEOUT,
     source_address: tuple[str, int] | None = None,
 ) -> socket.socket:
     """A connected TCP socket to ``address`` (host, port), or ``OutboundRefused``.
@@ -24,12 +28,12 @@ def connect(
     host, port = address
     infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
     for *_, sockaddr in infos:
-        check(host, sockaddr[0], port)
+        check(host, str(sockaddr[0]), port)
     error: OSError | None = None
     for family, kind, proto, _, sockaddr in infos:
         sock = socket.socket(family, kind, proto)
         try:
-            if timeout is not socket._GLOBAL_DEFAULT_TIMEOUT:
+            if timeout is None or isinstance(timeout, int | float):
                 sock.settimeout(timeout)
             if source_address and source_address[0]:
                 sock.bind(source_address)

@@ -22,8 +22,9 @@ STOP_SECONDS = 15
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen
-    pump: threading.Thread = field(repr=False, default=None)
+    process: subprocess.Popen[str]
+    #: copies the child's output to ours; started right after the child
+    pump: threading.Thread | None = field(repr=False, default=None)
     lines: list[str] = field(repr=False, default_factory=list)
 
     def wait_for(self, text: str, timeout: float) -> bool:
@@ -90,9 +91,11 @@ class Supervisor:
                 self._say(f"{child.name} did not stop in {STOP_SECONDS}s; killing it")
                 child.process.kill()
                 child.process.wait()
-            child.pump.join(timeout=2)
+            if child.pump is not None:
+                child.pump.join(timeout=2)
 
     def _pump(self, child: Child) -> None:
+        assert child.process.stdout is not None  # started with stdout=PIPE
         for line in child.process.stdout:
             if len(child.lines) < 1000:  # enough to find the start-up lines
                 child.lines.append(line)

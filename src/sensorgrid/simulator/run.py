@@ -15,12 +15,24 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sensorgrid.simulator import faults
 from sensorgrid.simulator.profiles import Device, Profile, Uplink
 from sensorgrid.simulator.queue import OfflineQueue
 
 log = logging.getLogger(__name__)
+
+
+class Transport(Protocol):
+    """How uplinks leave (``transports.Mqtt``, ``transports.Http``)."""
+
+    def start(self) -> None: ...
+
+    def pump(self, queue: OfflineQueue) -> None:
+        """Send what the queue holds; remove what the other side acknowledged."""
+
+    def stop(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +108,7 @@ class Simulator:
     device_list: list[Device]
     schedule: Schedule
     queue: OfflineQueue
-    transport: object  # transports.Mqtt or transports.Http
+    transport: "Transport"
     kinds: frozenset[str] = frozenset()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stopping: threading.Event = field(default_factory=threading.Event)

@@ -1,10 +1,17 @@
 """The base of every tenant-owned API resource."""
 
-from django.db import transaction
-from rest_framework import viewsets
+from typing import ClassVar
+
+from django.db import models, transaction
+from rest_framework import generics, viewsets
 from rest_framework.exceptions import PermissionDenied
 
-from sensorgrid.tenancy.scoping import Action, changeable_organizations, target_organization_id
+from sensorgrid.tenancy.scoping import (
+    Action,
+    TenantQuerySet,
+    changeable_organizations,
+    target_organization_id,
+)
 
 OWNER_ONLY = (
     "You may see this but not change it: changes need the owner role in its organization "
@@ -12,7 +19,27 @@ OWNER_ONLY = (
 )
 
 
-class TenantModelViewSet(viewsets.ModelViewSet):
+class TenantRows(generics.GenericAPIView):
+    """A view of one tenant-owned ``model``: its rows, restricted by ``for_user``."""
+
+    #: the model the view serves; its default manager is a ``TenantQuerySet``
+    model: ClassVar[type[models.Model]]
+
+    def tenant_rows(self) -> TenantQuerySet:
+        """Every row of ``model``, to restrict: the tenancy rules live on this queryset."""
+        rows = self.model._default_manager.all()
+        if not isinstance(rows, TenantQuerySet):  # a model without tenancy rules: a bug
+            raise TypeError(f"{self.model.__name__} has no TenantQuerySet manager")
+        return rows
+
+    def get_queryset(self) -> TenantQuerySet:
+        return self.tenant_rows().for_user(self.request.user, Action.VIEW)
+
+    def can_change(self, obj: models.Model) -> bool:
+        return self.tenant_rows().can(self.request.user, Action.CHANGE, obj)
+
+
+class TenantModelViewSet(TenantRows, viewsets.ModelViewSet):
     """CRUD whose queryset is always restricted by ``for_user``.
 
     Foreign objects are simply absent (404); visible objects the user may not
@@ -24,18 +51,10 @@ class TenantModelViewSet(viewsets.ModelViewSet):
     memberships lets a write land in an organization the user may not change.
     """
 
-    model = None
-
-    def get_queryset(self):
-        return self.model.objects.for_user(self.request.user, Action.VIEW)
-
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
         if request.method not in ("GET", "HEAD", "OPTIONS") and not self.can_change(obj):
             raise PermissionDenied(OWNER_ONLY)
-
-    def can_change(self, obj) -> bool:
-        return self.model.objects.can(self.request.user, Action.CHANGE, obj)
 
     # -- the door -------------------------------------------------------------------------
 
@@ -45,7 +64,7 @@ class TenantModelViewSet(viewsets.ModelViewSet):
 
     def stored_organizations(self, instance) -> set[int | None]:
         """The organization of ``instance`` as the database has it now."""
-        return self.model._default_manager.filter(pk=instance.pk).organization_ids()
+        return self.tenant_rows().filter(pk=instance.pk).organization_ids()
 
     def target_organizations(self, serializer) -> set[int | None]:
         """The organization the validated data puts the object into (none for a new one)."""

@@ -15,7 +15,7 @@ from sensorgrid.alerts.rules.base import ParamError
 from sensorgrid.api.hygiene import storable_json
 from sensorgrid.inventory.models import Node, NodeModel, Quantity, Room, Site
 from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
-from sensorgrid.tenancy.models import Organization
+from sensorgrid.tenancy.models import Organization, User
 
 SCOPE_FIELDS = {
     Scope.NODE: "node",
@@ -186,12 +186,16 @@ def _organization_of(target) -> int:
 
 
 class AlertSerializer(serializers.ModelSerializer):
-    quantity = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    quantity: serializers.SlugRelatedField[Quantity] = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
     rule_name = serializers.CharField(source="rule.name", read_only=True)
     kind = serializers.CharField(source="rule.kind", read_only=True)
     device_id = serializers.CharField(source="node.device_id", read_only=True)
     is_open = serializers.BooleanField(read_only=True)
-    acknowledged_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    acknowledged_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = Alert

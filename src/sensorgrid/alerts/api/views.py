@@ -3,7 +3,7 @@
 Owners of an organization change, inspectors read, everybody else gets 404.
 """
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, viewsets
@@ -30,24 +30,20 @@ from sensorgrid.alerts.models import (
     Forwarder,
     new_secret,
 )
-from sensorgrid.tenancy.scoping import Action
-from sensorgrid.tenancy.viewsets import OWNER_ONLY, TenantModelViewSet
+from sensorgrid.tenancy.viewsets import OWNER_ONLY, TenantModelViewSet, TenantRows
 
 #: Changing these makes a rule's remembered state meaningless: it starts afresh.
 RULE_IDENTITY = ("kind", "params", "quantity_id", "scope", "node_id", "room_id", "site_id",
                  "node_model_id", "enabled")  # fmt: skip
 
 
-class _TenantReadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _TenantReadViewSet(
+    TenantRows, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Read-only, restricted by ``for_user``; actions that change need ``require_change``."""
 
-    model = None
-
-    def get_queryset(self):
-        return self.model.objects.for_user(self.request.user, Action.VIEW)
-
-    def require_change(self, obj) -> None:
-        if not self.model.objects.can(self.request.user, Action.CHANGE, obj):
+    def require_change(self, obj: models.Model) -> None:
+        if not self.can_change(obj):
             raise PermissionDenied(OWNER_ONLY)
 
 

@@ -6,6 +6,8 @@ what users read in ``last_error``: a fixed phrase (``sensorgrid.outbound.reasons
 never the receiver's answer.
 """
 
+from types import ModuleType
+
 from sensorgrid.alerts.models import Channel, ChannelKind, Delivery
 
 
@@ -15,12 +17,15 @@ class SendError(Exception):
         self.retryable = retryable
 
 
-def _module(kind: str):
+def _module(kind: str) -> ModuleType | None:
     from sensorgrid.alerts.channels import email, mqtt, webhook
 
-    return {ChannelKind.WEBHOOK: webhook, ChannelKind.EMAIL: email, ChannelKind.MQTT: mqtt}.get(
-        kind
-    )
+    modules: dict[str, ModuleType] = {
+        ChannelKind.WEBHOOK: webhook,
+        ChannelKind.EMAIL: email,
+        ChannelKind.MQTT: mqtt,
+    }
+    return modules.get(kind)
 
 
 def send(channel: Channel, delivery: Delivery) -> None:

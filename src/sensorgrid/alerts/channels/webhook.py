@@ -66,8 +66,10 @@ def verify(
 
 def validate_config(config: dict) -> dict:
     url = config.get("url")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if not isinstance(url, str):
+        url = ""  # absent or not text: refused below like any other non-HTTP address
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("url: an http:// or https:// address is required.")
     try:
         check_url(url)

@@ -39,7 +39,7 @@ class IngestKeyFilter(filters.FilterSet):
     ),
 )
 class IngestKeyViewSet(TenantModelViewSet):
-    model = IngestKey  # type: ignore[assignment]  # the untyped base says None
+    model = IngestKey
     serializer_class = IngestKeySerializer
     filterset_class = IngestKeyFilter
     search_fields = ["name"]
