@@ -290,3 +290,34 @@ SUMMARY:Mittag
     # After a THISANDFUTURE change, the later occurrences are named by their own start.
     stamp = berlin(changed + week, 19).strftime("%Y%m%dT%H%M%SZ")
     assert f"course@example.com@{stamp}" in loaded
+
+
+def test_a_broken_rule_or_one_with_too_many_occurrences_is_reported(
+    sources, make_pipeline, next_tuesday
+):
+    sources.answer(
+        "rules.ics",
+        calendar(
+            f"UID:broken@example.com\nDTSTART:{local(next_tuesday, 9)}Z\n"
+            f"RRULE:FREQ=SOMETIMES\n{RATHAUS}",
+            f"UID:minutely@example.com\nDTSTART:{local(next_tuesday - timedelta(days=8), 9)}Z\n"
+            f"RRULE:FREQ=MINUTELY\n{RATHAUS}",
+            f"UID:once@example.com\nDTSTART:{local(next_tuesday, 9)}Z\n{RATHAUS}",
+        ),
+        content_type="text/calendar",
+    )
+    options = {"url": sources.url("rules.ics"), "window_past_days": 0, "window_future_days": 5}
+    pipeline = make_pipeline("ical", options)
+    record, output = run(pipeline)
+
+    assert record.status == "succeeded", output
+    loaded = features(pipeline)
+    assert "once@example.com" in loaded
+    assert sum(1 for key in loaded if key.startswith("minutely@example.com@")) == 5000
+    skipped = [line for line in record.log.splitlines() if line.startswith("skipped ")]
+    assert len(skipped) == 2
+    assert skipped[0].startswith("skipped event broken@example.com: its recurrence cannot be ")
+    assert skipped[1] == (
+        "skipped event minutely@example.com: more than 5000 occurrences in the window: the "
+        "later ones are left out (narrow window_future_days or window_past_days)"
+    )

@@ -71,11 +71,8 @@ def series(calendar: Any, window: Window, zone: tzinfo) -> Iterator[Series | Ski
             # The library groups components by UID: without one, unrelated events would
             # become one series. A UID-less event is alone (nothing can refer to it).
             event["UID"] = uid
-            groups.setdefault(uid + "\n", []).append(event)
-        else:
-            groups.setdefault(uid, []).append(event)
-    for key, events in groups.items():
-        uid = key.rstrip("\n")
+        groups.setdefault(uid, []).append(event)
+    for uid, events in groups.items():
         if not any(name in event for event in events for name in RECURRENCE):
             # Single events stay as they were, duplicates included (the transform step
             # keeps the first of a duplicate id and reports the others).
