@@ -14,6 +14,7 @@ Every function takes ``now`` so tests control the clock.
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from sensorgrid.alerts.models import Alert, AlertRule, AlertState, Channel, Rule
 from sensorgrid.alerts.rules.base import Action, Memory
 from sensorgrid.alerts.scope import RuleRef, index, nodes_in_scope
 from sensorgrid.fidelity.events import StatusChanged
+from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.ingest.events import Committed
 from sensorgrid.inventory.models import Node, Quantity
 from sensorgrid.telemetry.models import Latest
@@ -223,9 +225,9 @@ def _step_series(rule: AlertRule, state: AlertState, samples, now: datetime) -> 
         verdict = kind.step(rule.params, memory, ts, value)
         memory = verdict.memory
         if verdict.action is Action.OPEN:
+            started = verdict.started_at or ts  # a kind that does not say: this sample
             alert = open_alert(
-                rule, state.node_id, state.quantity_id, verdict.started_at, ts, value,
-                verdict.detail, now,
+                rule, state.node_id, state.quantity_id, started, ts, value, verdict.detail, now,
             )  # fmt: skip
             touched.append(alert)
         elif verdict.action is Action.RESOLVE and alert is not None:
@@ -273,6 +275,8 @@ def check_no_data(now: datetime | None = None) -> list[Alert]:
 
 
 def _check_rule(rule: AlertRule, now: datetime) -> list[Alert]:
+    if rule.quantity_id is None:  # refused when saved: a no-data rule watches a quantity
+        return []
     limit = timedelta(seconds=rule.params["for_seconds"])
     node_ids = list(nodes_in_scope(rule, now))
     newest = dict(
@@ -295,7 +299,8 @@ def _check_rule(rule: AlertRule, now: datetime) -> list[Alert]:
                 state.save(update_fields=["alert", "updated_at"])
                 touched.append(alert)
             elif not silent and state.alert is not None:
-                resolve_alert(state.alert, last, None, now)
+                # Not silent with no data at all: only a rule whose limit grew; over now.
+                resolve_alert(state.alert, last or now, None, now)
                 touched.append(state.alert)
                 state.alert = None
                 state.save(update_fields=["alert", "updated_at"])
@@ -310,8 +315,8 @@ def after_status_change(changed: StatusChanged) -> None:
     evaluate_health(changed.changes, timezone.now())
 
 
-def evaluate_health(changes, now: datetime) -> list[Alert]:
-    wanted: dict[SeriesKey, object] = {}
+def evaluate_health(changes: Iterable[NodeStatusChange], now: datetime) -> list[Alert]:
+    wanted: dict[SeriesKey, NodeStatusChange] = {}
     for change in changes:
         for ref in index.for_node(change.node_id):
             if ref.kind == RuleKind.NODE_HEALTH:
@@ -334,7 +339,7 @@ def evaluate_health(changes, now: datetime) -> list[Alert]:
                     f"node is {change.to_status}", now,
                 )  # fmt: skip
                 touched.append(state.alert)
-            elif bad:
+            elif bad and state.alert is not None:
                 Alert.objects.filter(pk=state.alert.pk).update(
                     message=f"{rule.name}: node is {change.to_status}"[:500]
                 )

@@ -281,7 +281,8 @@ class Node(models.Model):
 
     def clean(self) -> None:
         self.device_id = device_ids.canonical(self.device_id)  # before the constraint check
-        if self.model_id and self.model.organization_id not in (None, self.organization_id):
+        model = self.model  # None without a query when no model is set
+        if model is not None and model.organization_id not in (None, self.organization_id):
             raise ValidationError({"model": "This node model belongs to another organization."})
 
     def issue_credential(self) -> str:
@@ -297,7 +298,8 @@ class Node(models.Model):
     def expected_interval(self) -> int:
         if self.sampling_interval:
             return self.sampling_interval
-        return self.model.sampling_interval if self.model_id else 300
+        model = self.model  # None without a query when no model is set
+        return model.sampling_interval if model is not None else 300
 
 
 class InstallationQuerySet(TenantQuerySet):

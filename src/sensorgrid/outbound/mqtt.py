@@ -6,7 +6,7 @@ connect time, proxies from the environment are ignored, TLS still verifies the n
 """
 
 
-def check_topic(topic: str) -> None:
+def check_topic(topic: object) -> None:
     """``ValueError`` for a topic a channel must not publish to.
 
     ``$`` topics belong to the broker (``$SYS``, Mosquitto's ``$CONTROL`` for its

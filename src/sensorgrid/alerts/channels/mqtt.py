@@ -21,7 +21,7 @@ samples so this stays cheap.
 import json
 import threading
 import time
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from django.conf import settings
 
@@ -43,15 +43,19 @@ def _without_password(url: str) -> str:
     return urlunsplit((parts.scheme, user + hostport, parts.path, parts.query, ""))
 
 
+def _is_broker(parts: SplitResult) -> bool:
+    try:
+        return parts.scheme in ("mqtt", "mqtts") and bool(parts.hostname) and (parts.port or 0) >= 0
+    except ValueError:  # a port that is not a number or out of range
+        return False
+
+
 def validate_config(config: dict, previous: dict | None = None) -> dict:
     url, topic = config.get("url"), config.get("topic")
-    parts = urlsplit(url) if isinstance(url, str) else None
-    try:
-        valid = parts is not None and parts.scheme in ("mqtt", "mqtts") and parts.hostname
-        valid = valid and (parts.port or 0) >= 0
-    except ValueError:  # a port that is not a number or out of range
-        valid = False
-    if not valid:
+    if not isinstance(url, str):
+        url = ""  # absent or not text: refused below like any other non-MQTT address
+    parts = urlsplit(url)
+    if not _is_broker(parts):
         raise ValueError("url: an mqtt:// or mqtts:// address is required.")
     try:
         check_url(url)
