@@ -28,7 +28,7 @@ def form_page(
         "crumbs": crumbs,
         "intro": intro,
     }
-    return render(request, "dashboard/manage/form.html", context, status=200)
+    return render(request, "dashboard/manage/form.html", context)
 
 
 def confirm_delete(
