@@ -63,6 +63,17 @@ SEED: list[tuple[str, str, str, float | None, float | None]] = [
     ("colour_g", "Colour, green", "", 0, 255),
     ("colour_b", "Colour, blue", "", 0, 255),
     ("switch", "Switch state", "", 0, 1),
+    # The Decentlab products' (migration 0011_decentlab_quantities, issue 18, item 4).
+    ("soil_temperature", "Soil temperature", "°C", -50, 80),
+    ("volumetric_water_content", "Volumetric water content of the soil", "m³/m³", -0.1, 1),
+    ("dielectric_permittivity", "Relative dielectric permittivity of the soil", "", 0, 100),
+    ("electrical_conductivity", "Electrical conductivity (bulk, soil)", "µS/cm", 0, 100000),
+    ("liquid_pressure", "Pressure of a liquid or gas (a probe's)", "bar", -1, 1000),
+    ("solar_radiation", "Solar radiation", "W/m²", -20, 2000),
+    ("wind_gust", "Wind gust (maximum wind speed in the interval)", "m/s", 0, 120),
+    ("vapor_pressure", "Vapour pressure", "hPa", 0, 200),
+    ("lightning_strike_count", "Lightning strikes since the previous message", "strikes", 0, None),
+    ("lightning_distance", "Average distance of lightning strikes", "km", 0, 100),
 ]
 
 

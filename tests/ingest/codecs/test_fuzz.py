@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sensorgrid.ingest import codecs
-from sensorgrid.ingest.codecs import CodecError, cayenne_lpp, decentlab, milesight
+from sensorgrid.ingest.codecs import CodecError, cayenne_lpp, decentlab_products, milesight
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.inventory.quantities import SEED
 from tests.ingest.codecs import (
@@ -104,8 +104,8 @@ def table_quantities() -> set[str]:
     """The quantity keys named in the codecs' tables (the table-driven codecs)."""
     keys = {field.quantity for lpp in cayenne_lpp.TYPES.values() for field in lpp.fields}
     keys |= {key for key, _fmt, _convert in milesight.CHANNELS.values() if key}
-    for product in (decentlab.DL_PM, decentlab.DL_SHT35, decentlab.DL_LP8P):
-        keys |= {key for group in product for key, _convert in group.values}
+    for product in decentlab_products.PRODUCTS:
+        keys |= product.quantities()
     return keys
 
 

@@ -3,6 +3,7 @@
 from sensorgrid.ingest.codecs import (  # noqa: F401
     cayenne_lpp,
     decentlab,
+    decentlab_products,
     dragino,
     elsys,
     milesight,

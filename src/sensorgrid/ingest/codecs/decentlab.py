@@ -1,19 +1,25 @@
-"""Decentlab DL-xxx sensors: the common protocol and one codec per product.
+"""The Decentlab protocol, once for every product; the products are data.
 
-Every Decentlab frame is::
+Every Decentlab DL-xxx frame is::
 
     version (uint8, = 2) · device id (uint16) · flags (uint16) · words (uint16 …)
 
 all big-endian. Bit *n* of the flags says that sensor group *n* of the product is in
-the frame; each group is a fixed number of words, in group order. The frame does not
-name the product, and different products give frames of the same length and flags,
-so a node model names its product's codec: ``decentlab_dl_pm``,
-``decentlab_dl_sht35``, ``decentlab_dl_lp8p``. Adding a product is adding a table.
+the frame; each group is a fixed number of words, in group order, and its values are
+the product's formulas over those words. The frame does not name the product, and
+different products give frames of the same length and flags, so a node model names
+its product's codec (``decentlab_dl_iam`` …); the products are the table in
+``decentlab_products.py`` and adding one is adding a row there.
 
-Groups, word counts and conversions follow Decentlab's published decoders
-(github.com/decentlab/decentlab-decoders); words that map to no quantity are read and
-skipped. A flag bit for a group the product does not have, or bytes left over after
-the selected groups, mean the frame is from another product: ``CodecError``.
+A value's formula gives Decentlab's value in Decentlab's unit, as their published
+decoders (github.com/decentlab/decentlab-decoders) do; the codec then changes it to
+the unit of the SensorGrid quantity it maps to (``inventory/quantities.py``), so a
+unit is declared once and a missing conversion fails at import, not in a sample.
+Values that map to no quantity are read (the frame stays aligned) and skipped.
+
+Refusals, all ``CodecError`` (the pipeline's ``malformed`` dead letter): another
+protocol version; flags selecting a group the product does not have; a frame cut
+inside the header or a group; bytes left after the selected groups.
 """
 
 from collections.abc import Callable
@@ -21,134 +27,136 @@ from dataclasses import dataclass
 
 from sensorgrid.ingest.codecs.base import Codec, CodecError
 from sensorgrid.ingest.codecs.binary import Reader
+from sensorgrid.inventory.quantities import SEED
 
 PROTOCOL_VERSION = 2
 HEADER = ">BHH"
 
 Words = tuple[int, ...]
 
+# Decentlab's unit → the quantity's unit. Units that are equal need no entry.
+UNIT_CHANGES: dict[tuple[str, str], Callable[[float], float]] = {
+    ("Pa", "hPa"): lambda value: value / 100,
+    ("kPa", "hPa"): lambda value: value * 10,
+    ("mm", "m"): lambda value: value / 1000,
+}
+QUANTITY_UNITS = {key: unit for key, _name, unit, _low, _high in SEED}
+
+
+def _same(value: float) -> float:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One value of a sensor group: Decentlab's name, unit and formula, and the
+    SensorGrid quantity it is stored as (``None``: read and skipped)."""
+
+    name: str
+    unit: str
+    convert: Callable[[Words], float]
+    quantity: str | None = None
+
+    def to_quantity(self) -> Callable[[float], float]:
+        """The unit change from Decentlab's unit to the quantity's; ``LookupError``
+        names the pair when the table has none (raised when the product is built)."""
+        if self.quantity is None:
+            return _same
+        unit = QUANTITY_UNITS[self.quantity]
+        if unit == self.unit:
+            return _same
+        try:
+            return UNIT_CHANGES[(self.unit, unit)]
+        except KeyError:
+            raise LookupError(
+                f"{self.name!r} is in {self.unit!r}, quantity {self.quantity!r} in "
+                f"{unit!r}: decentlab.UNIT_CHANGES has no conversion"
+            ) from None
+
 
 @dataclass(frozen=True, slots=True)
 class Group:
+    """A sensor group: ``words`` 16-bit words when its flag bit is set."""
+
     name: str
     words: int
-    values: tuple[tuple[str, Callable[[Words], float]], ...]  # (quantity key, conversion)
+    values: tuple[Value, ...]
 
 
-def _battery(x: Words) -> float:
-    return x[0] / 1000  # mV → V
+@dataclass(frozen=True, slots=True)
+class Product:
+    """A Decentlab product: its groups in flag-bit order."""
+
+    name: str  # as Decentlab writes it: "DL-IAM"
+    description: str
+    groups: tuple[Group, ...]
+
+    @property
+    def key(self) -> str:
+        """The codec key: ``DL-IAM`` → ``decentlab_dl_iam``."""
+        return "decentlab_" + self.name.lower().replace("-", "_")
+
+    def quantities(self) -> set[str]:
+        return {v.quantity for g in self.groups for v in g.values if v.quantity is not None}
 
 
-def _sht21_temperature(x: Words) -> float:
-    return 175.72 * x[0] / 65536 - 46.85
-
-
-def _sht21_humidity(x: Words) -> float:
-    return 125 * x[1] / 65536 - 6
-
-
-BATTERY = Group("battery voltage", 1, (("battery", _battery),))
-
-# DL-PM: particulate matter, temperature, humidity and barometric pressure.
-# Particle group words: PM1.0, PM2.5, PM4, PM10 mass (/10 µg/m³), typical particle
-# size (nm), PM0.5 … PM10 number concentrations (/10 per cm³).
-DL_PM = (
-    BATTERY,
-    Group(
-        "particulate matter",
-        10,
-        (
-            ("pm1", lambda x: x[0] / 10),
-            ("pm2_5", lambda x: x[1] / 10),
-            ("pm10", lambda x: x[3] / 10),
-        ),
-    ),
-    Group(
-        "air temperature and humidity",
-        2,
-        (("temperature", _sht21_temperature), ("humidity", _sht21_humidity)),
-    ),
-    Group("barometric pressure", 1, (("pressure", lambda x: x[0] * 2 / 100),)),  # Pa → hPa
-)
-
-# DL-SHT35: air temperature and humidity (Sensirion SHT35).
-DL_SHT35 = (
-    Group(
-        "air temperature and humidity",
-        2,
-        (
-            ("temperature", lambda x: 175 * x[0] / 65535 - 45),
-            ("humidity", lambda x: 100 * x[1] / 65535),
-        ),
-    ),
-    BATTERY,
-)
-
-# DL-LP8P: CO2 (Senseair LP8), temperature, humidity and barometric pressure.
-# Barometer group: sensor temperature, pressure (×2 Pa). CO2 group: CO2, CO2 low-pass
-# filtered (both − 32768 ppm), sensor temperature, two capacitor voltages, status,
-# two raw IR readings.
-DL_LP8P = (
-    Group(
-        "air temperature and humidity",
-        2,
-        (("temperature", _sht21_temperature), ("humidity", _sht21_humidity)),
-    ),
-    Group("barometer", 2, (("pressure", lambda x: x[1] * 2 / 100),)),  # Pa → hPa
-    Group("CO2", 8, (("co2", lambda x: float(x[0] - 32768)),)),
-    BATTERY,
-)
-
-
-def decode_frame(data: bytes, product: str, groups: tuple[Group, ...]) -> dict[str, float]:
-    """Decode a Decentlab v2 frame with the sensor groups of one product."""
+def read_frame(data: bytes, product: Product) -> dict[str, float]:
+    """Decentlab's view of a frame: ``{value name: value in Decentlab's unit}``, with
+    ``Device ID`` and ``Protocol version``, as their decoders return it."""
     reader = Reader(data)
-    version, _device_id, flags = reader.read(HEADER, "header (version, device id, flags)")
+    version, device_id, flags = reader.read(HEADER, "header (version, device id, flags)")
     if version != PROTOCOL_VERSION:
-        raise CodecError(0, f"Decentlab protocol version {version}, expected {PROTOCOL_VERSION}")
+        raise CodecError(
+            0,
+            f"Decentlab protocol version {version}, expected {PROTOCOL_VERSION}: "
+            f"is this a Decentlab frame?",
+        )
+    groups = product.groups
     if flags >> len(groups):
         raise CodecError(
             3,
-            f"flags 0x{flags:04X} select sensor groups that {product} does not have "
-            f"(it has {len(groups)}): is this a {product} frame?",
+            f"flags 0x{flags:04X} select sensor groups that {product.name} does not have "
+            f"(it has {len(groups)}): is this a {product.name} frame?",
         )
-    values = {}
+    values = {"Device ID": float(device_id), "Protocol version": float(version)}
     for bit, group in enumerate(groups):
         if flags & (1 << bit):
             words = reader.read(f">{group.words}H", f"{group.name} ({group.words} words)")
-            for key, convert in group.values:
-                values[key] = convert(words)
+            for value in group.values:
+                values[value.name] = float(value.convert(words))
     if reader.left():
         raise CodecError(
             reader.offset,
-            f"{reader.left()} byte(s) left after the sensor groups the flags select: "
-            f"is this a {product} frame?",
+            f"{reader.left()} byte(s) left after the sensor groups the flags 0x{flags:04X} "
+            f"select: is this a {product.name} frame?",
         )
     return values
 
 
-class DlPm(Codec):
-    key = "decentlab_dl_pm"
-    description = "Decentlab DL-PM particulate matter, temperature, humidity, pressure"
-
-    def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
-        """Decode a DL-PM frame; the port does not matter."""
-        return decode_frame(data, "DL-PM", DL_PM)
-
-
-class DlSht35(Codec):
-    key = "decentlab_dl_sht35"
-    description = "Decentlab DL-SHT35 air temperature and humidity"
-
-    def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
-        """Decode a DL-SHT35 frame; the port does not matter."""
-        return decode_frame(data, "DL-SHT35", DL_SHT35)
+def decode_frame(data: bytes, product: Product) -> dict[str, float]:
+    """``{quantity key: value in the quantity's unit}`` of a frame of ``product``."""
+    read = read_frame(data, product)
+    return {
+        value.quantity: value.to_quantity()(read[value.name])
+        for group in product.groups
+        for value in group.values
+        if value.quantity is not None and value.name in read
+    }
 
 
-class DlLp8p(Codec):
-    key = "decentlab_dl_lp8p"
-    description = "Decentlab DL-LP8P CO2, temperature, humidity, pressure"
+def register(product: Product) -> type[Codec]:
+    """Register the product's codec under ``product.key``; check its units first."""
+    for group in product.groups:
+        for value in group.values:
+            value.to_quantity()
 
-    def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
-        """Decode a DL-LP8P frame; the port does not matter."""
-        return decode_frame(data, "DL-LP8P", DL_LP8P)
+    class ProductCodec(Codec):
+        key = product.key
+        description = f"Decentlab {product.name} {product.description}"
+
+        def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
+            """Decode a frame of this product; Decentlab's decoders ignore the port."""
+            return decode_frame(data, product)
+
+    ProductCodec.__name__ = ProductCodec.__qualname__ = product.name.replace("-", "")
+    return ProductCodec
