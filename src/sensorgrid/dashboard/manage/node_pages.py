@@ -56,8 +56,8 @@ def node_new(request):
         form,
         title="New node",
         submit="Create node",
-        cancel=reverse("dashboard:map"),
-        crumbs=[("Map", reverse("dashboard:map"))],
+        cancel=reverse("dashboard:sites"),
+        crumbs=[("Sites", reverse("dashboard:sites"))],
         intro="A device that sends measurements. Its ingest credential is shown once "
         "after it is created.",
     )
@@ -144,7 +144,7 @@ def node_delete(request, pk: int):
         node,
         kind="node",
         consequences=[
-            "all its measurements, radio receptions and dead letters naming it",
+            "all its measurements and radio receptions (dead letters stay, without it)",
             f"its {node.installations.count()} installation(s), past and present",
             "its alerts and the alert rules that watch only this node",
             "its credential: the device can no longer send",
