@@ -133,30 +133,32 @@ def read_frame(data: bytes, product: Product) -> dict[str, float]:
     return values
 
 
-def decode_frame(data: bytes, product: Product) -> dict[str, float]:
-    """``{quantity key: value in the quantity's unit}`` of a frame of ``product``."""
-    read = read_frame(data, product)
-    return {
-        value.quantity: value.to_quantity()(read[value.name])
+# (value name, quantity key, unit change) for each value stored: made once a product.
+Plan = tuple[tuple[str, str, Callable[[float], float]], ...]
+
+
+def plan(product: Product) -> Plan:
+    """What ``product``'s codec stores; ``LookupError`` for a unit without conversion."""
+    return tuple(
+        (value.name, value.quantity, value.to_quantity())
         for group in product.groups
         for value in group.values
-        if value.quantity is not None and value.name in read
-    }
+        if value.quantity is not None
+    )
 
 
 def register(product: Product) -> type[Codec]:
     """Register the product's codec under ``product.key``; check its units first."""
-    for group in product.groups:
-        for value in group.values:
-            value.to_quantity()
+    stored = plan(product)
 
     class ProductCodec(Codec):
         key = product.key
         description = f"Decentlab {product.name} {product.description}"
 
         def decode(self, data: bytes, port: int | None = None) -> dict[str, float]:
-            """Decode a frame of this product; Decentlab's decoders ignore the port."""
-            return decode_frame(data, product)
+            """``{quantity: value in its unit}``; Decentlab's decoders ignore the port."""
+            read = read_frame(data, product)
+            return {key: change(read[name]) for name, key, change in stored if name in read}
 
     ProductCodec.__name__ = ProductCodec.__qualname__ = product.name.replace("-", "")
     return ProductCodec
