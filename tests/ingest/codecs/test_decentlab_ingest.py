@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from sensorgrid.ingest.models import IngestKey
-from sensorgrid.inventory.models import Node
+from sensorgrid.inventory.models import Node, NodeModel
 from sensorgrid.telemetry.models import DeadLetter, Reception, Sample
 from tests import factories as f
 from tests.ingest.test_lorawan import DEV_EUI, ttn_uplink
@@ -86,3 +86,23 @@ def test_another_protocol_version_is_a_dead_letter(network_server, iam_node):
     response = webhook(network_server, b"\x03" + IAM_FRAME[1:])
     assert response.json()["accepted"] == 0
     assert "Decentlab protocol version 3, expected 2" in DeadLetter.objects.get().detail
+
+
+def test_the_issues_model_is_accepted_and_its_frames_are_stored(world, client_for, network_server):
+    # Issue 18: a model with codec decentlab_dl_iam was accepted, then every frame failed.
+    response = client_for(world.alice).post(
+        "/api/v1/node-models/",
+        {
+            "organization": world.org_a.pk,
+            "manufacturer": "Decentlab",
+            "name": "DL-IAM",
+            "protocol": "lorawan",
+            "codec": "decentlab_dl_iam",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    model = NodeModel.objects.get(pk=response.json()["id"])
+    node = f.NodeFactory(organization=world.org_a, device_id=DEV_EUI, model=model)
+    assert webhook(network_server, IAM_FRAME).json()["accepted"] == 8
+    assert Sample.objects.filter(node=node, quantity__key="co2").get().value == 455.0
