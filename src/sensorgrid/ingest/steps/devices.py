@@ -4,7 +4,6 @@ Another organization's device ids must neither capture nor block the sender's
 messages (issue 16): with a credential, only its organization's nodes count.
 """
 
-from dataclasses import replace
 from datetime import datetime
 
 from sensorgrid.ingest import cache
@@ -26,12 +25,20 @@ def authorize(work: Work) -> None:
     """
     devices = {d for c in work.candidates for d in (c.message.device, *c.message.also)}
     work.nodes = cache.directory.nodes(devices) if devices else {}
+    bound = {
+        position
+        for position, item in enumerate(work.items)
+        if item.envelope.authority is not None and item.envelope.authority.node_id is not None
+    }
+    if not bound:  # MQTT routes and ingest keys: no node credential in the batch
+        return
     refused = set()
     for candidate in work.candidates:  # in payload order: the first offender is named
+        if candidate.item not in bound or candidate.item in refused:
+            continue
         item = work.items[candidate.item]
         authority = item.envelope.authority
-        if candidate.item in refused or authority is None or authority.node_id is None:
-            continue
+        assert authority is not None and authority.node_id is not None  # bound
         device, node, _ = _resolve(candidate.message, work.nodes, authority)
         if node is None or node.id != authority.node_id:
             item.refused = Rejection(
@@ -47,17 +54,17 @@ def authorize(work: Work) -> None:
 def resolve(work: Work) -> None:
     """Each message's node, or the problem; the gateways' receptions of resolved ones
     are kept even when the values are refused later (the node was heard)."""
-    resolved = []
     for candidate in work.candidates:
         envelope = work.items[candidate.item].envelope
-        device, node, missing = _resolve(candidate.message, work.nodes, envelope.authority)
+        message = candidate.message
+        candidate.device, node, missing = _resolve(message, work.nodes, envelope.authority)
         if node is None:
             assert missing is not None  # _resolve names the problem when no node fits
-            resolved.append(replace(candidate, device=device, problems=(missing,)))
+            candidate.problems = (missing,)
             continue
-        work.receptions.extend(_receptions(candidate.message, node, envelope.received_at, work.now))
-        resolved.append(replace(candidate, device=device, node=node))
-    work.candidates = resolved
+        candidate.node = node
+        if message.radio:
+            work.receptions.extend(_receptions(message, node, envelope.received_at, work.now))
 
 
 def node_of(

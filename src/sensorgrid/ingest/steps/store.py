@@ -16,7 +16,6 @@ from sensorgrid.telemetry.models import DeadLetter
 
 def store(work: Work) -> None:
     """Write everything in one transaction (the caller's, if it has one open)."""
-    work.rows = [row for c in work.candidates for row in c.rows]
     pending = list(_refusals(work))
     work.pending = pending if work.keep_dead_letters else []
     with transaction.atomic():
@@ -54,7 +53,7 @@ def _refusals(work: Work) -> Iterator[Pending]:
                 node,
             )
         for candidate in by_item.get(position, ()):
-            outcome.accepted += len(candidate.rows)
+            outcome.accepted += candidate.accepted
             if not candidate.problems:
                 continue
             problems = candidate.problems

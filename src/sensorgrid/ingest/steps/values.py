@@ -7,11 +7,9 @@ not: an uplink that carries neither values nor a frame but was heard by gateways
 LoRaWAN MAC-only uplink): its receptions are what it brings, and they are stored.
 """
 
-from dataclasses import replace
-
 from sensorgrid.ingest import frames
 from sensorgrid.ingest.envelope import Message
-from sensorgrid.ingest.steps.work import Candidate, Work
+from sensorgrid.ingest.steps.work import Work
 from sensorgrid.ingest.validate import Problem, rows_of
 from sensorgrid.telemetry.models import Reason
 
@@ -19,32 +17,30 @@ from sensorgrid.telemetry.models import Reason
 def codec(work: Work) -> None:
     """A network server's decoded fields that name quantities, or the frame decoded by
     the codec of the node's model (``frames.with_values``)."""
-    work.candidates = [_with_values(c, work) if not c.problems else c for c in work.candidates]
+    for candidate in work.candidates:
+        if candidate.problems:
+            continue
+        assert candidate.node is not None  # resolve refused the messages without one
+        candidate.message, candidate.problems = frames.with_values(
+            candidate.message, candidate.device, candidate.node, work.quantities
+        )
 
 
 def validate(work: Work) -> None:
     """Rows for the plausible values, problems for the others (``validate.rows_of``)."""
-    work.candidates = [_rows(c, work) if not c.problems else c for c in work.candidates]
-
-
-def _with_values(candidate: Candidate, work: Work) -> Candidate:
-    assert candidate.node is not None  # resolve refused the messages without one
-    message, problems = frames.with_values(
-        candidate.message, candidate.device, candidate.node, work.quantities
-    )
-    return replace(candidate, message=message, problems=tuple(problems))
-
-
-def _rows(candidate: Candidate, work: Work) -> Candidate:
-    assert candidate.node is not None
-    received_at = work.items[candidate.item].envelope.received_at
-    rows, problems = rows_of(
-        candidate.message, candidate.node.id, work.quantities, received_at, work.now
-    )
-    message = candidate.message
-    if not rows and not problems and (message.frame is not None or not message.radio):
-        problems = [Problem(Reason.NO_VALUES, _nothing(message))]
-    return replace(candidate, rows=tuple(rows), problems=tuple(problems))
+    for candidate in work.candidates:
+        if candidate.problems:
+            continue
+        assert candidate.node is not None
+        message = candidate.message
+        received_at = work.items[candidate.item].envelope.received_at
+        rows, problems = rows_of(message, candidate.node.id, work.quantities, received_at, work.now)
+        if rows:
+            work.rows.extend(rows)
+            candidate.accepted = len(rows)
+        elif not problems and (message.frame is not None or not message.radio):
+            problems = [Problem(Reason.NO_VALUES, _nothing(message))]
+        candidate.problems = problems
 
 
 def _nothing(message: Message) -> str:
