@@ -86,12 +86,13 @@ class Message:
 
     - ``also``: other ids of the same device, tried in order when no node has
       ``device`` (a DevEUI in other spellings, the network server's device id);
-    - ``frame``: the binary payload, decoded with the node model's codec when
-      ``values`` is empty;
-    - ``radio``: the gateways that heard the uplink;
-    - ``lenient``: the values come from a network server's payload formatter, which
-      mixes measurements with counters and flags, so keys that are not registered
-      quantities are dropped instead of refused.
+    - ``frame``: the binary payload, decoded with the node model's codec when the
+      model has one (it decides over ``values``, the network server's decoding) or
+      when ``values`` is empty (``frames.with_values``);
+    - ``radio``: the gateways that heard the uplink.
+
+    Keys of ``values`` that name no registered quantity are refused by name
+    (``unknown-quantity``), from a network server's formatter as from a device.
     """
 
     index: int
@@ -102,7 +103,6 @@ class Message:
     also: tuple[str, ...] = ()
     frame: FramePayload | None = None
     radio: tuple[Radio, ...] = ()
-    lenient: bool = False
 
 
 @dataclass(frozen=True, slots=True)
