@@ -252,7 +252,7 @@ def _authenticated(scope) -> tuple:
     return user, getattr(session, "session_key", None) or ""
 
 
-def _expand(user, keys: list) -> tuple[dict, dict[int, float]]:
+def _expand(user, keys: list[tuple[str, int]]) -> tuple[dict, dict[int, float]]:
     """Nodes of each subscription (None: not visible), and the public-period clips."""
     now = timezone.now()
     nodes = {key: visibility.nodes_of(user, *key, now=now) for key in keys}
@@ -260,7 +260,7 @@ def _expand(user, keys: list) -> tuple[dict, dict[int, float]]:
     return nodes, visibility.public_since(user, covered, now)
 
 
-def _recheck(user, session_key: str | None, keys: list, followed: tuple | None):
+def _recheck(user, session_key: str | None, keys: list[tuple[str, int]], followed: tuple | None):
     """(user, alert audience, nodes per subscription, clips) as of now; None when the
     session that authenticated the connection no longer authenticates its user.
 

@@ -15,7 +15,9 @@ without one (``sensorgrid ingest`` on the embedded defaults) publishes nothing.
 import asyncio
 import logging
 import threading
+from collections.abc import Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.db import close_old_connections
@@ -173,12 +175,12 @@ class Publisher:
         self,
         deltas: dict[int, Values],
         statuses: dict[int, tuple[str, float]],
-        alerts: list[tuple[int, int, dict]] = (),
-        notices: list[tuple[int, str | None]] = (),
+        alerts: Sequence[tuple[int, int, dict[str, Any]]] = (),
+        notices: Sequence[tuple[int, str | None]] = (),
     ) -> None:
         advanced = latest.merge(deltas) if deltas else {}
         # Permissions first: a connection that lost a node drops it before more values.
-        messages = [
+        messages: list[tuple[str, dict[str, Any]]] = [
             (user_group(user_id), {"type": "live.permissions", "session": session})
             for user_id, session in notices
         ]
