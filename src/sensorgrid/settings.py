@@ -429,6 +429,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operation ids and tags are the path after this prefix ("v1_nodes_list", tag "v1"):
+    # derived from the common prefix of all paths, they changed to "api_v1_…" when
+    # /write joined the site root, which breaks every client generated from the schema.
+    "SCHEMA_PATH_PREFIX": "/api/",
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "sensorgrid.tenancy.models.Role",
         "NodeStatusEnum": "sensorgrid.inventory.models.NodeStatus",
