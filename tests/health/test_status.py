@@ -1,4 +1,4 @@
-"""The staff status page /status/ and the per-minute ingest counters behind it."""
+"""The status page /status/ and the per-minute ingest counters behind it."""
 
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from sensorgrid.health.ingest_rate import minute_of
 from sensorgrid.health.models import IngestMinute
 from sensorgrid.ingest import pipeline
 from sensorgrid.inventory.models import Node, NodeStatus
+from tests import factories as f
 from tests.concurrency import at_once
 from tests.ingest.conftest import envelope, hours_ago
 from tests.ingest.test_pipeline import body, msg
@@ -40,20 +41,62 @@ def test_operators_see_components_node_counts_and_the_nodes_that_stopped_sending
     html = response.content.decode()
     assert '<th scope="row">database</th>' in html
     assert '<th scope="row">worker</th>' in html
-    assert '<meta http-equiv="refresh" content="30">' in html
+    assert 'http-equiv="refresh"' not in html  # no timed reload (WCAG 2.2.1): live instead
+    assert 'aria-label="Main"' in html and 'aria-current="page">Status<' in html
     data = response.context["status"]
     assert data.node_counts == {"UNKNOWN": 0, "ALIVE": 1, "MISSING": 1, "DEAD": 1}
     troubled = [(n.device_id, n.status, n.organization) for n in data.troubled_nodes]
     assert troubled == [("secretA-node", "MISSING", "Org A"), ("secretB-node", "DEAD", "Org B")]
     assert '<th scope="row">secretA-node</th>' in html
-    assert '<span class="badge missing">MISSING</span>' in html  # a text label, not colour only
+    assert '<span class="badge status-missing">MISSING</span>' in html  # text, not colour only
+    assert response.context["live_organizations"] == [world.org_a.pk, world.org_b.pk]
 
 
-@pytest.mark.parametrize("who", ["alice", None])
-def test_others_are_sent_to_the_login(world, client, who):
-    response = page(client, getattr(world, who) if who else None)
+def test_anonymous_visitors_are_sent_to_the_login(world, client):
+    response = page(client)
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/?next=/status/")
+    assert response["Location"].startswith("/login/?next=/status/")
+
+
+def test_an_owner_sees_her_organization_and_a_stranger_sees_none_of_it(world, client):
+    """Two organizations; alice (owner of A, no staff) and charlie (owner of B) each see
+    their own nodes only: no name, device id or count of the other, not even of A's
+    publicly installed node, in the HTML, the JSON or the live subscriptions."""
+    stop_nodes_and_file_letters(world)
+    Node.objects.filter(pk=world.public_node.pk).update(status=NodeStatus.ALIVE)
+
+    mine = page(client, world.alice)
+    assert mine.status_code == 200
+    data = mine.context["status"]
+    assert data.node_counts == {"UNKNOWN": 0, "ALIVE": 1, "MISSING": 1, "DEAD": 0}
+    assert [(n.device_id, n.organization) for n in data.troubled_nodes] == [
+        ("secretA-node", "Org A")
+    ]
+    assert mine.context["live_organizations"] == [world.org_a.pk]
+    html = mine.content.decode()
+    assert "secretA-node" in html and "secretB" not in html and "Org B" not in html
+    assert "secretX" not in html and "unknown-device" not in html  # unclaimed: operators only
+
+    theirs = page(client, world.charlie)
+    data = theirs.context["status"]
+    assert data.node_counts == {"UNKNOWN": 0, "ALIVE": 0, "MISSING": 0, "DEAD": 1}
+    assert theirs.context["live_organizations"] == [world.org_b.pk]
+    html = theirs.content.decode()
+    for marker in ("secretA", "Org A", "malformed", "secretX"):
+        assert marker not in html
+    body = page(client, world.charlie, format="json").json()
+    assert body["node_counts"] == {"UNKNOWN": 0, "ALIVE": 0, "MISSING": 0, "DEAD": 1}
+    assert "secretA" not in str(body) and "Org A" not in str(body)
+
+
+def test_a_user_without_organization_sees_an_empty_page(world, client):
+    loner = f.UserFactory(username="loner")
+    stop_nodes_and_file_letters(world)
+    response = page(client, loner)
+    assert response.status_code == 200
+    data = response.context["status"]
+    assert sum(data.node_counts.values()) == 0 and data.troubled_nodes == []
+    assert data.dead_letters_by_reason == [] and response.context["live_organizations"] == []
 
 
 def test_dead_letters_of_the_last_hour_are_counted_by_reason_and_source(
@@ -141,7 +184,7 @@ def test_a_dead_letter_spike_shows_a_warning(world, client):
     response = page(client, world.root)
     html = response.content.decode()
     assert "dead letters far above the recent baseline" in html
-    assert "<title>⚠ SensorGrid status</title>" in html
+    assert "<title>⚠ Status · SensorGrid</title>" in html
     firing = {f.metric for f in response.context["status"].firing}
     assert firing == {"dead_letters_per_minute", "error_rate"}
 

@@ -3,9 +3,11 @@
 Kept apart from the view so the HTML page and its JSON variant show the same
 numbers, and so tests can check the numbers without parsing HTML.
 
-Operators (superusers) see the whole platform. Other staff see the page scoped to
-their organizations like the API: their nodes, their dead letters; the platform-wide
-ingest counters and their warnings (which sum every organization) are left out.
+Operators (superusers) see the whole platform. Every other signed-in user sees the
+page scoped to the organizations he is a member of (``organization_ids``, the rule of
+the API): their nodes, their dead letters; the platform-wide ingest counters and their
+warnings (which sum every organization) are left out, and so is every row of another
+organization — names, device ids and counts alike.
 """
 
 from dataclasses import asdict, dataclass
@@ -20,7 +22,7 @@ from sensorgrid.health.ingest_rate import minute_of
 from sensorgrid.health.models import IngestMinute
 from sensorgrid.inventory.models import Node, NodeStatus
 from sensorgrid.telemetry.models import DeadLetter, Reason, Source
-from sensorgrid.tenancy.scoping import Action, sees_everything
+from sensorgrid.tenancy.scoping import Action, organization_ids, sees_everything
 
 WINDOW = timedelta(hours=1)
 TROUBLED_LIMIT = 50
@@ -104,11 +106,16 @@ def gather(
 
 
 def gather_scoped(now: datetime, user) -> Status:
-    """The page of a member: his nodes and dead letters, no platform-wide counters."""
-    letters = DeadLetter.objects.for_user(user, Action.VIEW).filter(
-        received_at__gt=now - WINDOW, received_at__lte=now
+    """The page of a member: his nodes and dead letters, no platform-wide counters.
+
+    Membership only, never ``for_user``'s public rows: a public installation publishes
+    a node's values, not its health, and the page must not count strangers' nodes.
+    """
+    allowed = organization_ids(user, Action.VIEW)
+    letters = DeadLetter.objects.filter(
+        allowed.q("organization"), received_at__gt=now - WINDOW, received_at__lte=now
     )
-    nodes = Node.objects.for_user(user, Action.VIEW)
+    nodes = Node.objects.filter(allowed.q("organization"))
     return Status(
         generated_at=now,
         components=checks.run_all(),
