@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth
 from django.urls import path
 
 from sensorgrid.dashboard import alert_pages, token_pages, views
+from sensorgrid.dashboard.lists import urls as list_urls
 from sensorgrid.dashboard.manage import urls as manage_urls
 
 app_name = "dashboard"
@@ -19,6 +20,7 @@ urlpatterns = [
     path("alerts/rules/new/", alert_pages.rule_new_page, name="rule-new"),
     path("alerts/rules/<int:pk>/", alert_pages.rule_page, name="rule"),
     path("account/tokens/", token_pages.tokens_page, name="tokens"),
+    *list_urls.urlpatterns,
     *manage_urls.urlpatterns,
     path("login/", auth.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth.LogoutView.as_view(next_page="dashboard:login"), name="logout"),
