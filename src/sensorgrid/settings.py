@@ -114,6 +114,23 @@ EMAIL_HOST_USER = env("SENSORGRID_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env("SENSORGRID_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = envbool("SENSORGRID_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("SENSORGRID_EMAIL_FROM", "sensorgrid@localhost")
+# How mail leaves: smtp (production, the settings above), file (one file per message
+# in SENSORGRID_EMAIL_FILE_PATH; the demo), console. Tests use locmem (pytest-django).
+_EMAIL_BACKENDS = {
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+}
+SENSORGRID_EMAIL_BACKEND = env("SENSORGRID_EMAIL_BACKEND", "smtp")
+if SENSORGRID_EMAIL_BACKEND not in _EMAIL_BACKENDS:
+    raise ConfigurationError(
+        f"SENSORGRID_EMAIL_BACKEND must be one of {', '.join(_EMAIL_BACKENDS)}, "
+        f"not {SENSORGRID_EMAIL_BACKEND!r}"
+    )
+EMAIL_BACKEND = _EMAIL_BACKENDS[SENSORGRID_EMAIL_BACKEND]
+EMAIL_FILE_PATH = env("SENSORGRID_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+# Hours an invitation link to an organization stays valid (it works once).
+SENSORGRID_INVITATION_TTL_HOURS = envint("SENSORGRID_INVITATION_TTL_HOURS", 72)
 
 # Device health (docs/operations.md): MISSING after this many expected intervals
 # without a message, DEAD after that many.

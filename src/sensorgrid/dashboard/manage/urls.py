@@ -2,7 +2,13 @@
 
 from django.urls import path
 
-from sensorgrid.dashboard.manage import node_pages, site_pages
+from sensorgrid.dashboard.manage import (
+    ingest_key_pages,
+    invitation_pages,
+    node_pages,
+    organization_pages,
+    site_pages,
+)
 
 urlpatterns = [
     path("sites/", site_pages.sites_page, name="sites"),
@@ -21,4 +27,23 @@ urlpatterns = [
     path("nodes/<int:pk>/install/", node_pages.node_install, name="node-install"),
     path("nodes/<int:pk>/move/", node_pages.node_move, name="node-move"),
     path("installations/<int:pk>/end/", node_pages.installation_end, name="installation-end"),
+    path("organizations/", organization_pages.organizations_page, name="organizations"),
+    path("organizations/new/", organization_pages.organization_new, name="organization-new"),
+    path("organizations/<int:pk>/", organization_pages.organization_page, name="organization"),
+    path(
+        "organizations/<int:pk>/edit/",
+        organization_pages.organization_edit,
+        name="organization-edit",
+    ),
+    path("organizations/<int:pk>/invite/", invitation_pages.invite, name="invite"),
+    path("organizations/<int:pk>/ingest-keys/new/", ingest_key_pages.key_new, name="key-new"),
+    path("ingest-keys/<int:pk>/revoke/", ingest_key_pages.key_revoke, name="key-revoke"),
+    path("members/<int:pk>/role/", organization_pages.member_role, name="member-role"),
+    path("members/<int:pk>/remove/", organization_pages.member_remove, name="member-remove"),
+    path(
+        "invitations/<int:pk>/withdraw/",
+        invitation_pages.invitation_withdraw,
+        name="invitation-withdraw",
+    ),
+    path("invite/<str:token>/", invitation_pages.invitation_page, name="invitation"),
 ]

@@ -1,0 +1,143 @@
+"""Inviting a colleague in a real Chromium (Playwright) on a phone-sized screen: alice
+(owner) invites an address, the server writes the mail to a file (the demo's backend),
+the colleague opens the link from it, chooses a username and a password and sees the
+organization's sites; the link does not work a second time. bob (inspector) sees the
+members without any form. No page scrolls sideways at 390 px, none reports a
+Content-Security-Policy violation.
+
+Needs Debian's /usr/bin/chromium (.ci/run installs it) and the built assets (`make assets`).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
+
+VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
+    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
+]
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = SensorGridServer(tmp_path_factory.mktemp("members"))
+    server.environment["SENSORGRID_EMAIL_BACKEND"] = "file"  # as in `sensorgrid demo`
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_page(browser):
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(viewport=PHONE)
+        contexts.append(context)
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda error: page.problems.append(str(error)))
+        page.on(
+            "console",
+            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def sign_in(page, server, user: str) -> None:
+    page.goto(f"{server.base}/login/?next=/organizations/")
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server.base}/organizations/")
+
+
+def fits_the_screen(page) -> None:
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
+
+
+def mailed_link(server, to: str) -> str:
+    """The invitation link in the mail file the server wrote for ``to``."""
+
+    def find() -> str | None:
+        for path in sorted((server.directory / "mail").glob("*.log")):
+            text = path.read_text()
+            if f"To: {to}" in text:
+                match = re.search(r"(http://\S+/invite/\S+/)", text)
+                if match:
+                    return match.group(1)
+        return None
+
+    return wait_until(find, timeout=10)
+
+
+def site_names(page) -> list[str]:
+    return sorted(page.locator(".site-card h2").all_inner_texts())
+
+
+def test_alice_invites_a_colleague_who_sets_a_password_and_sees_the_sites(server, new_page):
+    alice = new_page()
+    sign_in(alice, server, "alice")
+    fits_the_screen(alice)
+    alice.goto(f"{server.base}/sites/")
+    sites = site_names(alice)
+    assert sites
+    alice.goto(f"{server.base}/organizations/")
+    alice.locator("table.organizations a").first.click()
+    organization = alice.get_by_role("heading", level=1).inner_text()
+    fits_the_screen(alice)
+    alice.get_by_label("E-mail address").fill("dana@example.org")
+    alice.get_by_label("Role", exact=True).select_option("inspector")
+    alice.get_by_role("button", name="Send invitation").click()
+    assert "Invitation sent to dana@example.org" in alice.locator(".messages").inner_text()
+    assert alice.locator('[data-invitation="dana@example.org"]').is_visible()
+    fits_the_screen(alice)
+
+    link = mailed_link(server, "dana@example.org")
+    dana = new_page()
+    dana.goto(link)
+    assert dana.get_by_role("heading", level=1).inner_text() == f"Join {organization}"
+    fits_the_screen(dana)
+    dana.get_by_label("Username").fill("dana")
+    dana.get_by_label("Password", exact=True).fill("Sunflower meadow 42")
+    dana.get_by_label("Password confirmation").fill("Sunflower meadow 42")
+    dana.get_by_role("button", name="Create account and join").click()
+    dana.wait_for_url(f"{server.base}/sites/")
+    assert site_names(dana) == sites
+    assert "dana" in dana.locator(".account").inner_text()
+    fits_the_screen(dana)
+
+    stranger = new_page()
+    stranger.goto(link)
+    assert "does not work" in stranger.get_by_role("heading", level=1).inner_text()
+
+    alice.reload()
+    assert alice.locator('[data-member="dana"]').is_visible()
+    assert not alice.locator('[data-invitation="dana@example.org"]').count()
+    assert alice.problems == [] and dana.problems == [] and stranger.problems == []
+
+
+def test_bob_the_inspector_sees_the_members_without_forms(server, new_page):
+    bob = new_page()
+    sign_in(bob, server, "bob")
+    bob.locator("table.organizations a").first.click()
+    assert bob.locator('[data-member="alice"]').is_visible()
+    assert bob.locator("form.manage-form, form.inline-form").count() == 0
+    assert bob.get_by_role("button", name="Send invitation").count() == 0
+    fits_the_screen(bob)
+    assert bob.problems == []
