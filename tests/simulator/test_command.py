@@ -55,3 +55,44 @@ def test_backfill_with_spikes_counts_dead_letters(world, tmp_path):
 def test_http_needs_a_json_profile(world, tmp_path):
     with pytest.raises(CommandError, match="--transport http sends SensorGrid JSON"):
         simulate(tmp_path, "--profile", "vehicle", "--transport", "http", "--duration", "1")
+
+
+def test_register_treats_the_same_device_id_in_another_organization_as_another_device(
+    world, tmp_path
+):
+    # Device ids are unique per organization (ignoring case): org-b's node of the same
+    # id neither blocks org-a's run nor is taken over by it.
+    theirs = Node.objects.create(organization=world.org_b, device_id="SIM-ROOM-1-1")
+    simulate(
+        tmp_path,
+        *["--profile", "room", "--count", "1", "--register", "--organization", "org-a"],
+        *["--backfill", "1m", "--duration", "0"],
+    )
+    ours = Node.objects.get(organization=world.org_a, device_id="sim-room-1-1")
+    theirs.refresh_from_db()
+    assert ours.pk != theirs.pk and theirs.organization_id == world.org_b.pk
+
+
+def test_register_finds_a_node_of_its_organization_whatever_the_case(world, tmp_path):
+    Node.objects.create(organization=world.org_a, device_id="SIM-ROOM-1-1", alias="Kept")
+    simulate(
+        tmp_path,
+        *["--profile", "room", "--count", "1", "--register", "--organization", "org-a"],
+        *["--backfill", "1m", "--duration", "0"],
+    )
+    assert list(
+        Node.objects.filter(device_id__iexact="sim-room-1-1").values_list("alias", flat=True)
+    ) == ["Kept"]
+
+
+def test_device_ids_name_the_devices_so_a_run_feeds_existing_nodes(world, tmp_path):
+    output = simulate(
+        tmp_path,
+        *["--profile", "room", "--device-ids", "secretA-node,new-one", "--register"],
+        *["--organization", "org-a", "--backfill", "10m", "--duration", "0"],
+    )
+    assert "registered: 2 nodes in org-a" in output
+    assert Sample.objects.filter(node=world.node_a).exists()  # the existing node got data
+    assert Node.objects.filter(organization=world.org_a, device_id="new-one").exists()
+    with pytest.raises(CommandError, match="repeated"):
+        simulate(tmp_path, "--profile", "room", "--device-ids", "a,a", "--duration", "0")

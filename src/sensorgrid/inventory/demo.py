@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from sensorgrid.inventory.models import (
     Installation,
@@ -43,8 +44,19 @@ SHARED_MODELS = [
         ["temperature", "humidity", "pressure", "pm2_5", "pm10", "wind_speed"],
         300,
     ),
+    (
+        "SensorGrid",
+        "City Air KPI Sensor",
+        Protocol.MQTT,
+        "",
+        ["temperature", "humidity", "pm2_5", "co2", "noise"],
+        60,
+    ),
+    ("SensorGrid", "Bus Tracker", Protocol.MQTT, "", ["speed", "heading", "battery"], 30),
 ]
 
+# The sites lie in Munich's old town, where the simulated buses drive
+# (sensorgrid.simulator.profiles.vehicle.ROUTE): a map of the demo shows them together.
 # organization slug, name, owner, inspectors, sites {name: (address, lat, lon, rooms)}
 ORGANIZATIONS = [
     (
@@ -54,16 +66,20 @@ ORGANIZATIONS = [
         ["bob"],
         {
             "Main building": (
-                "1 River Road, Springfield",
-                52.5200,
-                13.4050,
-                [("Classroom 1", 60.0, 3.0, 30), ("Classroom 2", 55.0, 3.0, 28)],
+                "Frauenstraße 20, 80469 München",
+                48.1338,
+                11.5781,
+                [
+                    ("Classroom 1", 60.0, 3.0, 30),
+                    ("Classroom 2", 55.0, 3.0, 28),
+                    ("Schoolyard", 900.0, 0.0, 400),
+                ],
             ),
             "Sports hall": (
-                "3 River Road, Springfield",
-                52.5210,
-                13.4075,
-                [("Hall", 600.0, 8.0, 200)],
+                "Reichenbachstraße 25, 80469 München",
+                48.1318,
+                11.5760,
+                [("Hall", 600.0, 8.0, 200), ("Sports field", 2000.0, 0.0, 300)],
             ),
         },
     ),
@@ -74,16 +90,30 @@ ORGANIZATIONS = [
         [],
         {
             "Harbour tower": (
-                "10 Quay Street, Springfield",
-                52.5100,
-                13.3900,
-                [("Meeting room", 30.0, 2.8, 12), ("Open office", 250.0, 3.0, 40)],
+                "Arnulfstraße 30, 80335 München",
+                48.1429,
+                11.5561,
+                [
+                    ("Meeting room", 30.0, 2.8, 12),
+                    ("Open office", 250.0, 3.0, 40),
+                    ("Roof terrace", 120.0, 0.0, 30),
+                ],
+            ),
+            "Bus depot": (
+                "Dachauer Straße 90, 80335 München",
+                48.1497,
+                11.5551,
+                [("Fleet on the road", 0.0, 0.0, 0)],
             ),
         },
     ),
 ]
 
-# device id, organization slug, model name, alias, room name, public
+#: The fleet: ten buses, as the vehicle proof of concept had.
+BUSES = [f"demo-bus-{n:02d}" for n in range(1, 11)]
+
+# device id, organization slug, model name, alias, room name, public. Each is a device
+# ``sensorgrid demo`` simulates (its SIMULATORS name these ids; a test keeps them in step).
 NODES = [
     ("demo-co2-001", "riverside-school", "CO2 Monitor", "Classroom 1 monitor", "Classroom 1", True),
     (
@@ -94,7 +124,30 @@ NODES = [
         "Classroom 2",
         False,
     ),
-    ("70b3d57ed0000001", "riverside-school", "ERS CO2", "Hall LoRaWAN sensor", "Hall", False),
+    (
+        "70b3d57ed0000001",
+        "riverside-school",
+        "ERS CO2",
+        "Hall LoRaWAN sensor",
+        "Hall",
+        False,
+    ),
+    (
+        "demo-weather-001",
+        "riverside-school",
+        "Weather Station",
+        "Schoolyard station",
+        "Schoolyard",
+        False,
+    ),
+    (
+        "demo-weather-002",
+        "riverside-school",
+        "Weather Station",
+        "Sports field station",
+        "Sports field",
+        False,
+    ),
     (
         "demo-co2-101",
         "harbour-offices",
@@ -103,15 +156,24 @@ NODES = [
         "Meeting room",
         False,
     ),
+    ("demo-co2-102", "harbour-offices", "CO2 Monitor", "Open office monitor", "Open office", False),
     (
-        "demo-weather-101",
+        "demo-kpi-101",
         "harbour-offices",
-        "Weather Station",
-        "Roof weather",
-        "Open office",
+        "City Air KPI Sensor",
+        "Roof air sensor",
+        "Roof terrace",
         False,
     ),
+    *[
+        (bus, "harbour-offices", "Bus Tracker", f"Bus {n}", "Fleet on the road", False)
+        for n, bus in enumerate(BUSES, start=1)
+    ],
 ]
+
+#: Nodes of earlier demo versions that no simulator feeds: their installations end,
+#: so a demo database from before shows only live tiles.
+RETIRED = ["demo-weather-101"]
 
 
 @dataclass
@@ -151,7 +213,8 @@ def load(password: str = DEFAULT_PASSWORD) -> DemoSummary:
             )
             users.append(username)
         for site_name, (address, lat, lon, site_rooms) in sites.items():
-            site, _ = Site.objects.get_or_create(
+            # update_or_create: an older demo database gets the current addresses too.
+            site, _ = Site.objects.update_or_create(
                 organization=organization,
                 name=site_name,
                 defaults={"address": address, "latitude": lat, "longitude": lon},
@@ -163,14 +226,15 @@ def load(password: str = DEFAULT_PASSWORD) -> DemoSummary:
                     defaults={"area": area, "height": height, "max_occupancy": occupancy},
                 )
 
+    retired = Installation.objects.filter(
+        node__device_id__in=RETIRED, node__organization__in=organizations.values(), end=None
+    )
+    retired.update(end=timezone.now())
     for device_id, slug, model_name, alias, room_name, public in NODES:
         node, created = Node.objects.get_or_create(
-            device_id=device_id,
-            defaults={
-                "organization": organizations[slug],
-                "model": models[model_name],
-                "alias": alias,
-            },
+            organization=organizations[slug],
+            device_id__iexact=device_id,
+            defaults={"device_id": device_id, "model": models[model_name], "alias": alias},
         )
         if created:
             node.issue_credential()

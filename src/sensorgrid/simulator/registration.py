@@ -1,13 +1,13 @@
 """``--register``: the nodes (and node models) of simulated devices, created if missing."""
 
 from django.db import transaction
+from django.db.models.functions import Lower
 
-from sensorgrid.inventory import device_ids
 from sensorgrid.inventory.models import Node, NodeModel, Protocol
 from sensorgrid.simulator.profiles import Device, Profile
 from sensorgrid.tenancy.models import Organization
 
-PROTOCOLS = {"lorawan": Protocol.LORAWAN}
+PROTOCOLS = {"lorawan": Protocol.LORAWAN, "elsys": Protocol.LORAWAN}
 
 
 class RegistrationError(ValueError):
@@ -33,25 +33,24 @@ def node_model(profile: Profile, organization: Organization) -> NodeModel:
 def register(profile: Profile, devices: list[Device], organization: str) -> dict[str, Node]:
     """The nodes of ``devices`` in the organization with slug ``organization``.
 
-    Idempotent: existing nodes are kept. A device id that belongs to a node of another
-    organization is an error (device ids are unique across organizations).
+    Idempotent: existing nodes are kept (the demo's installed nodes among them). Device
+    ids are unique per organization, ignoring case: a node with the same id in another
+    organization is another device and no concern of this run.
     """
     try:
         org = Organization.objects.get(slug=organization)
     except Organization.DoesNotExist:
         raise RegistrationError(f"no organization with slug {organization!r}") from None
     model = node_model(profile, org)
-    # Nodes store a DevEUI in lower case; the LoRaWAN profile's ids are upper case.
-    wanted = [device_ids.canonical(d.device_id) for d in devices]
-    existing = {n.device_id: n for n in Node.objects.filter(device_id__in=wanted)}
-    foreign = sorted(d for d, node in existing.items() if node.organization_id != org.pk)
-    if foreign:
-        raise RegistrationError(
-            f"device ids {', '.join(foreign)} belong to nodes of another organization"
+    existing = {
+        node.device_id.lower(): node
+        for node in Node.objects.annotate(lowered=Lower("device_id")).filter(
+            organization=org, lowered__in=[d.device_id.lower() for d in devices]
         )
+    }
     nodes = {}
     for device in devices:
-        node = existing.get(device_ids.canonical(device.device_id))
+        node = existing.get(device.device_id.lower())
         if node is None:
             node = Node.objects.create(
                 organization=org,

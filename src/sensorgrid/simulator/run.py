@@ -12,8 +12,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -72,7 +72,16 @@ def uplink(
     return profile.encode(device, faulty.values, faulty.ts, sequence)
 
 
-def devices(profile: Profile, count: int, seed: int) -> list[Device]:
+def devices(
+    profile: Profile, count: int, seed: int, device_ids: Sequence[str] = ()
+) -> list[Device]:
+    """The run's devices; ``device_ids`` names them (device n the nth id) instead of the
+    profile, so a simulator can feed nodes that already exist (the demo's)."""
+    if device_ids:
+        return [
+            replace(profile.device(index, seed), device_id=device_id)
+            for index, device_id in enumerate(device_ids, start=1)
+        ]
     return [profile.device(index, seed) for index in range(1, count + 1)]
 
 

@@ -77,6 +77,8 @@ class Mqtt:
         self._client.start(keepalive=30)  # in the background: a broker down at start is retried
 
     def stop(self) -> None:
+        # Our own disconnect is no lost broker: cleared first, _on_disconnect stays quiet.
+        self.connected.clear()
         self._client.stop()
 
     @property

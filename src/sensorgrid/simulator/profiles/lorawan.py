@@ -12,6 +12,7 @@ import json
 import math
 import struct
 from datetime import datetime
+from typing import ClassVar
 
 from sensorgrid.simulator.profiles.base import (
     Device,
@@ -59,8 +60,15 @@ class LoRaWan(Profile):
         "co2": (400, 2000),
     }
 
+    #: the LoRaWAN port the device sends its frames on
+    f_port: ClassVar[int] = 1
+
     def device(self, index: int, seed: int) -> Device:
-        return Device(index, seed, eui("sim-lorawan", seed, index))
+        return Device(index, seed, eui(f"sim-{self.key}", seed, index))
+
+    def frame(self, values: dict[str, float]) -> bytes:
+        """The bytes the device sends (``frm_payload``), for the node model's codec."""
+        return lpp(values)
 
     def reading(self, device: Device, at: datetime) -> dict[str, float]:
         room = Room().reading(device, at)
@@ -105,9 +113,9 @@ class LoRaWan(Profile):
             },
             "received_at": device_time(ts),
             "uplink_message": {
-                "f_port": 1,
+                "f_port": self.f_port,
                 "f_cnt": sequence,
-                "frm_payload": base64.b64encode(lpp(values)).decode(),
+                "frm_payload": base64.b64encode(self.frame(values)).decode(),
                 "rx_metadata": metadata,
                 "settings": {
                     "data_rate": {

@@ -5,18 +5,23 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
+from sensorgrid.alerts import demo as alerts_demo
 from sensorgrid.inventory import demo
 from sensorgrid.observability import logs, multiprocess
 from sensorgrid.runtime import broker
 from sensorgrid.runtime.supervisor import Supervisor
 
-#: (profile, organization) of the simulated devices the demo starts
+#: (name, profile, organization, seed, device ids) of the simulators the demo starts:
+#: their devices are the demo's installed nodes (sensorgrid.inventory.demo.NODES).
 SIMULATORS = (
-    ("room", "riverside-school"),
-    ("outdoor", "riverside-school"),
-    ("lorawan", "riverside-school"),
-    ("kpi", "harbour-offices"),
-    ("vehicle", "harbour-offices"),
+    # CO2 monitors following lessons and breaks
+    ("classrooms", "room", "riverside-school", 1, ("demo-co2-001", "demo-co2-002")),
+    # an Elsys ERS CO2 (LoRaWAN) through a simulated TTN application (TTS v3 uplinks)
+    ("hall", "elsys", "riverside-school", 1, ("70b3d57ed0000001",)),
+    ("outdoor", "outdoor", "riverside-school", 1, ("demo-weather-001", "demo-weather-002")),
+    ("offices", "room", "harbour-offices", 2, ("demo-co2-101", "demo-co2-102")),
+    ("kpi", "kpi", "harbour-offices", 1, ("demo-kpi-101",)),
+    ("buses", "vehicle", "harbour-offices", 1, tuple(demo.BUSES)),
 )
 
 
@@ -46,13 +51,12 @@ class Command(BaseCommand):
             default="",
             help="Use this Redis (redis://…) for the worker queue instead of a SQLite file.",
         )
-        parser.add_argument("--devices", type=int, default=2, help="Simulated devices per profile.")
         parser.add_argument(
             "--rate", type=float, default=0.2, help="Messages per second per simulated device."
         )
         parser.add_argument("--no-simulators", action="store_true")
 
-    def handle(self, *args, host, port, password, devices, rate, **options):
+    def handle(self, *args, host, port, password, rate, **options):
         wanted = {
             "SENSORGRID_DATABASE_URL": options["postgres"],
             "SENSORGRID_REDIS_URL": options["redis"],
@@ -70,6 +74,7 @@ class Command(BaseCommand):
             )
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
+        alerts_demo.example_rule()
         if not broker.port_free(host, port):
             raise CommandError(f"{host}:{port} is taken; choose another --port")
         supervisor = Supervisor(self.stdout, environment=self._observability())
@@ -98,18 +103,18 @@ class Command(BaseCommand):
             raise CommandError(f"the ingest service could not subscribe at {broker_url}")
         supervisor.start("worker", "worker")
         if not options["no_simulators"]:
-            for profile, organization in SIMULATORS:
+            for name, profile, organization, seed, device_ids in SIMULATORS:
                 supervisor.start(
-                    profile,
+                    name,
                     "simulate",
                     "--profile",
                     profile,
-                    "--count",
-                    str(devices),
+                    "--device-ids",
+                    ",".join(device_ids),
                     "--rate",
                     str(rate),
                     "--seed",
-                    "1",
+                    str(seed),
                     "--transport",
                     "mqtt",
                     "--broker",
@@ -118,7 +123,7 @@ class Command(BaseCommand):
                     "--organization",
                     organization,
                     "--queue",
-                    str(settings.VAR_DIR / f"simulator-{profile}.sqlite3"),
+                    str(settings.VAR_DIR / f"simulator-{name}.sqlite3"),
                 )
         self._banner(host, port, password, summary, broker_url)
         raise SystemExit(supervisor.wait())

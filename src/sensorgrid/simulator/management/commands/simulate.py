@@ -44,6 +44,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=1, help="same seed, same data")
         parser.add_argument(
+            "--device-ids",
+            default="",
+            help="comma-separated device ids, one device each (instead of --count and the "
+            "profile's own ids): feed nodes that already exist",
+        )
+        parser.add_argument(
             "--duration", type=float, default=None, metavar="SECONDS", help="default: until stopped"
         )
         parser.add_argument("--transport", choices=("mqtt", "http"), default="mqtt")
@@ -72,7 +78,8 @@ class Command(BaseCommand):
             raise CommandError("--count must be at least 1")
         try:
             kinds = faults.parse(options["faults"])
-            schedule = Schedule(options["rate"], options["count"])
+            count = len([name for name in options["device_ids"].split(",") if name.strip()])
+            schedule = Schedule(options["rate"], count or options["count"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         if options["transport"] == "http" and profile.key not in HTTP_PROFILES:
@@ -91,7 +98,10 @@ class Command(BaseCommand):
             )
         history = period(options["backfill"]) if options["backfill"] else None
         broker = self._broker(options) if options["transport"] == "mqtt" else None
-        device_list = devices(profile, options["count"], options["seed"])
+        names = [name.strip() for name in options["device_ids"].split(",") if name.strip()]
+        if len(set(names)) != len(names):
+            raise CommandError(f"--device-ids {options['device_ids']!r}: an id is repeated")
+        device_list = devices(profile, options["count"], options["seed"], names)
         # Before anything is registered: a queue that cannot be written is the user's
         # to fix, and nothing should have changed in the database by then.
         queue_path = Path(
