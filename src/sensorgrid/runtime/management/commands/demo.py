@@ -142,6 +142,9 @@ class Command(BaseCommand):
             "SENSORGRID_LOG_FORMAT": logs.resolve_format(
                 settings.SENSORGRID_LOG_FORMAT, sys.stdout
             ),
+            # Mail (invitations) goes to files under var/mail/ and the web process logs
+            # each invitation link, unless the user chose a backend (docs/dashboard.md).
+            "SENSORGRID_EMAIL_BACKEND": os.environ.get("SENSORGRID_EMAIL_BACKEND", "file"),
         }
 
     def _banner(self, host, port, password, summary, broker_url) -> None:
