@@ -5,6 +5,7 @@ from django.urls import path
 from sensorgrid.dashboard.manage import (
     ingest_key_pages,
     invitation_pages,
+    node_model_pages,
     node_pages,
     organization_pages,
     site_pages,
@@ -46,4 +47,7 @@ urlpatterns = [
         name="invitation-withdraw",
     ),
     path("invite/<str:token>/", invitation_pages.invitation_page, name="invitation"),
+    path("node-models/", node_model_pages.node_models_page, name="node-models"),
+    path("node-models/new/", node_model_pages.node_model_new, name="node-model-new"),
+    path("node-models/<int:pk>/edit/", node_model_pages.node_model_edit, name="node-model-edit"),
 ]
