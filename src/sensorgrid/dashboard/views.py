@@ -37,6 +37,17 @@ PRESETS = [
 DEFAULT_PRESET = "24 h"
 
 
+def is_indoor(installation: Installation | None) -> bool:
+    """Whether the indoor-air traffic light and CO2 bands apply to a node placed so.
+
+    A room 0 m high is open air (a schoolyard, a roof terrace: rooms have no indoor
+    flag, and a height of zero is what says "no ceiling"); CO2 outdoors is not judged
+    by indoor limits. A node that is not installed keeps the light: nothing says it
+    is outdoors.
+    """
+    return installation is None or installation.room.height != 0
+
+
 def co2_level(value: float | None) -> tuple[str, str]:
     """CSS class and text label of a CO2 value: never colour alone."""
     if value is None:
@@ -55,10 +66,11 @@ class Value:
     unit: str
     value: float
     ts: datetime
+    indoor: bool = True  # the traffic light is for indoor air only
 
     @property
     def level(self) -> tuple[str, str]:
-        return co2_level(self.value) if self.quantity == "co2" else ("", "")
+        return co2_level(self.value) if self.quantity == "co2" and self.indoor else ("", "")
 
     def as_json(self) -> dict:
         return {
@@ -92,6 +104,10 @@ class Tile:
         return max((v.ts for v in self.values), default=None)
 
     @property
+    def indoor(self) -> bool:
+        return is_indoor(self.installation)
+
+    @property
     def co2(self) -> Value | None:
         return next((v for v in self.values if v.quantity == "co2"), None)
 
@@ -105,6 +121,7 @@ class Tile:
             "url": self.url,
             "room": room.name if room else "",
             "site": room.site_id if room else None,
+            "indoor": self.indoor,
             "values": [v.as_json() for v in self.values],
         }
 
@@ -147,7 +164,7 @@ def _attach_latest(tiles: list[Tile]) -> None:
         if not tile.url and tile.installation and row.ts < tile.installation.start:
             continue  # a public installation publishes its own period only
         q = row.quantity
-        tile.values.append(Value(q.key, q.name, q.unit, row.value, row.ts))
+        tile.values.append(Value(q.key, q.name, q.unit, row.value, row.ts, tile.indoor))
 
 
 def visible_or_404(queryset, pk: int):
@@ -214,6 +231,13 @@ def node_page(request, pk: int):
         ],
         "presets": [{"label": p[0], "seconds": p[1], "bucket": p[2]} for p in PRESETS],
         "preset": DEFAULT_PRESET,
+        # The chart's time labels: SENSORGRID_TIME_ZONE (Django's TIME_ZONE), 24-hour.
+        "time_zone": settings.TIME_ZONE,
+        # The CO2 chart's background bands, from the traffic light's one definition;
+        # none outdoors.
+        "co2_levels": (
+            {"good_below": CO2_GOOD_BELOW, "poor_above": CO2_POOR_ABOVE} if tile.indoor else None
+        ),
     }
     from sensorgrid.dashboard import alert_pages  # it builds on this module
 

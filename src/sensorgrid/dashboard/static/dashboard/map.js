@@ -27,7 +27,7 @@ function siteLook(site) {
   let worstHealth = null;
   for (const node of site.nodes) {
     const current = state.get(node.id) || {};
-    const level = co2Level(current.values ? current.values.co2 : null);
+    const level = node.indoor ? co2Level(current.values ? current.values.co2 : null) : null;
     if (level && (!worstCo2 || RANK[level.css] > RANK[worstCo2.css])) worstCo2 = level;
     const health = current.status || "UNKNOWN";
     if (worstHealth === null || HEALTH_RANK[health] > HEALTH_RANK[worstHealth]) worstHealth = health;
@@ -80,7 +80,7 @@ function popup(site) {
     values.className = "popup-values";
     for (const [key, value] of Object.entries(current.values || {}).sort()) {
       const q = quantities[key] || { name: key, unit: "" };
-      const level = key === "co2" ? co2Level(value) : null;
+      const level = key === "co2" && node.indoor ? co2Level(value) : null;
       const part = text("span", `${q.name} ${formatValue(value)} ${q.unit}${level ? ` (${level.label})` : ""}`, level ? `chip co2-${level.css}` : "");
       part.dataset.quantity = key;
       values.append(part);

@@ -2,13 +2,15 @@
 // preset range, from the time-series API, extended live by the delta frames.
 import uPlot from "./vendor/uPlot.esm.js";
 import { bindAlerts } from "./alerts.js";
+import { co2BandsHook, exposeRangeHook, formatInstant, timeAxis, timeScale, zoned } from "./chart-options.js";
 import { Live, readJson } from "./live.js";
-import { apply, formatTs, formatValue, showStatus } from "./tiles.js";
+import { apply, formatValue, showStatus } from "./tiles.js";
 
 const BUCKET_SECONDS = { raw: 0, "1m": 60, "5m": 300, "15m": 900, "1h": 3600, "1d": 86400 };
 const FALLBACK_BUCKET = "1m"; // when the raw samples of a range are too many for one answer
 
 const config = readJson("node-config");
+const zone = config.time_zone || "UTC";
 const select = document.getElementById("quantity");
 const figure = document.getElementById("chart");
 const summary = document.getElementById("chart-summary");
@@ -67,15 +69,26 @@ async function load() {
 function draw(rebuild) {
   const q = quantityInfo();
   const container = figure.querySelector(".plot");
+  const bands = view.quantity === "co2" && config.co2_levels; // none outdoors
   if (rebuild || !plot) {
     if (plot) plot.destroy();
+    if (!bands) delete figure.dataset.bands;
     const options = {
       width: Math.max(container.clientWidth, 280),
       height: 320,
-      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"), // the pages speak UTC
-      scales: { x: { time: true, range: (u, min, max) => [view.from, Math.max(nowSeconds(), max || 0)] } },
+      tzDate: zoned(zone),
+      scales: {
+        x: timeScale(
+          () => view.preset.seconds,
+          () => (view.data[0].length ? view.data[0][view.data[0].length - 1] : null),
+        ),
+      },
+      hooks: {
+        drawClear: bands ? [co2BandsHook(config.co2_levels, figure)] : [],
+        draw: [exposeRangeHook(figure)],
+      },
       series: [
-        { value: (u, v) => (v == null ? "–" : formatTs(new Date(v * 1000).toISOString())) },
+        { value: (u, v) => (v == null ? "–" : formatInstant(v, zone)) },
         {
           label: q.name + (q.unit ? ` (${q.unit})` : ""),
           stroke: "#0b5cad",
@@ -84,7 +97,7 @@ function draw(rebuild) {
           value: (u, v) => (v == null ? "–" : `${formatValue(v)} ${q.unit}`),
         },
       ],
-      axes: [{}, { label: q.unit, size: 60 }],
+      axes: [timeAxis(zone, figure), { label: q.unit, size: 60 }],
     };
     plot = new uPlot(options, view.data, container);
   } else {
@@ -93,8 +106,9 @@ function draw(rebuild) {
   const n = view.data[0].length;
   figure.dataset.points = String(n);
   const bucket = view.bucket === "raw" ? "samples" : `${view.bucket} averages`;
-  const last = n ? `; latest ${formatValue(view.data[1][n - 1])} ${q.unit} at ${formatTs(new Date(view.data[0][n - 1] * 1000).toISOString())}` : "";
-  summary.textContent = `${q.name}, last ${view.preset.label}: ${n} ${n === 1 ? "point" : "points"} (${bucket})${last}.`;
+  const last = n ? `; latest ${formatValue(view.data[1][n - 1])} ${q.unit} at ${formatInstant(view.data[0][n - 1], zone)}` : "";
+  const levels = bands ? `; background: good below ${config.co2_levels.good_below}, poor above ${config.co2_levels.poor_above} ${q.unit}` : "";
+  summary.textContent = `${q.name}, last ${view.preset.label}: ${n} ${n === 1 ? "point" : "points"} (${bucket})${last}; times ${zone}${levels}.`;
 }
 
 function scheduleRefetch() {

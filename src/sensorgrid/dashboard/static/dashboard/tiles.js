@@ -58,7 +58,8 @@ function row(tile, key) {
 function showValue(tile, key, value) {
   const element = row(tile, key);
   element.querySelector("[data-value]").textContent = formatValue(value);
-  if (key !== "co2") return;
+  // The traffic light is for indoor air: outdoor tiles (data-outdoor) show CO2 plain.
+  if (key !== "co2" || tile.hasAttribute("data-outdoor")) return;
   const level = co2Level(value);
   element.classList.remove("co2-good", "co2-fair", "co2-poor");
   element.classList.add(`co2-${level.css}`);
