@@ -47,13 +47,6 @@ CSV_CHUNK = 500
 FILTERS = ("q", "status", "model", "organization", "site", "room", "alerts")
 
 
-def _errors(form: NodeFilter) -> list[str]:
-    return [
-        f"{form.fields[name].label or name.capitalize()}: {' '.join(str(m) for m in messages)}"
-        for name, messages in form.errors.items()
-    ]
-
-
 @login_required
 def nodes_page(request):
     form = NodeFilter(request.GET, user=request.user)
@@ -72,7 +65,7 @@ def nodes_page(request):
             context["page"] = page
         context["headers"] = table.headers(COLUMNS, request.GET, criteria.sort)
     else:
-        context["errors"] = _errors(form)
+        context["errors"] = table.errors_of(form)
         status = 400
     context["filtered"] = any(request.GET.get(name) for name in FILTERS)
     context["controls"] = form.controls()
@@ -86,7 +79,7 @@ def nodes_csv(request):
     """The filtered list (every page) as CSV, streamed in chunks of ``CSV_CHUNK``."""
     form = NodeFilter(request.GET, user=request.user)
     if not form.is_valid():
-        message = "Cannot export: " + "; ".join(_errors(form)) + "\n"
+        message = "Cannot export: " + "; ".join(table.errors_of(form)) + "\n"
         return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
     nodes = export_rows(nodes_for(request.user, Criteria.of(form.cleaned_data)))
 

@@ -94,6 +94,16 @@ def controls(form, fields: dict[str, list[tuple[str, str]] | None]) -> list[Cont
     return result
 
 
+def errors_of(form, whole: str = "Filters") -> list[str]:
+    """The form's errors as sentences naming the field (``whole``: errors of no field)."""
+    result = []
+    for name, problems in form.errors.items():
+        field = form.fields.get(name)
+        label = (field.label or name.capitalize()) if field is not None else whole
+        result.append(f"{label}: {' '.join(str(p) for p in problems)}")
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class Page:
     """One page of a list: its rows and the links to its neighbours."""
