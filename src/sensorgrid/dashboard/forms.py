@@ -106,7 +106,8 @@ class RuleForm(forms.Form):
     channel = OwnedChoiceField(
         queryset=Channel.objects.none(),
         required=False,
-        label="Existing webhook",
+        label="Existing channel",
+        help_text="E-mail, webhook or MQTT; channels are managed under Alert channels.",
         empty_label="(none)",
     )
     webhook_url = forms.CharField(
@@ -139,8 +140,8 @@ class RuleForm(forms.Form):
         )
         self._field("channel", OwnedChoiceField).queryset = (
             Channel.objects.for_user(user, Action.CHANGE)
-            .filter(kind=ChannelKind.WEBHOOK)
             .select_related("organization")
+            .order_by("organization__name", "name", "pk")
         )
         if several:  # the same names may exist in two organizations
             for name in ("site", "node", "channel"):

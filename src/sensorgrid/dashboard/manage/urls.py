@@ -3,6 +3,7 @@
 from django.urls import path
 
 from sensorgrid.dashboard.manage import (
+    channel_pages,
     ingest_key_pages,
     invitation_pages,
     node_model_pages,
@@ -50,4 +51,8 @@ urlpatterns = [
     path("node-models/", node_model_pages.node_models_page, name="node-models"),
     path("node-models/new/", node_model_pages.node_model_new, name="node-model-new"),
     path("node-models/<int:pk>/edit/", node_model_pages.node_model_edit, name="node-model-edit"),
+    path("alert-channels/", channel_pages.channels_page, name="channels"),
+    path("alert-channels/new/", channel_pages.channel_new, name="channel-new"),
+    path("alert-channels/<int:pk>/edit/", channel_pages.channel_edit, name="channel-edit"),
+    path("alert-channels/<int:pk>/delete/", channel_pages.channel_delete, name="channel-delete"),
 ]
