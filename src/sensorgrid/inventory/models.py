@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from sensorgrid.inventory import credentials, device_ids
+from sensorgrid.inventory import codec_keys, credentials, device_ids
 from sensorgrid.tenancy import scoping
 from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import TenantQuerySet
@@ -151,14 +151,11 @@ class NodeModelQuerySet(TenantQuerySet):
 def validate_codec(key: str) -> None:
     """A codec key must name a registered codec (issue 18, item 3); the error lists them.
 
-    Imported when called: the codec registry is the ingest library's, a layer above.
+    The keys come from the ingest library's registry, a layer above, through
+    ``codec_keys`` (filled in by ingest's ``ready()``).
     """
-    from sensorgrid.ingest import codecs
-
-    if key and key not in codecs.available():
-        raise ValidationError(
-            f"{key!r} is no codec; known: {', '.join(codecs.available())}.", code="invalid"
-        )
+    if key and key not in (known := codec_keys.known()):
+        raise ValidationError(f"{key!r} is no codec; known: {', '.join(known)}.", code="invalid")
 
 
 class NodeModel(models.Model):
