@@ -18,22 +18,23 @@ function add(state, delta) {
   if (target) target.textContent = String(Math.max(0, Number(target.textContent) + delta));
 }
 
-function heard(node, state, isChange) {
+// The first snapshot of a node only tells its state; a later one (after a reconnect)
+// or a "status" frame that differs is a change the counts take over.
+function heard(node, state) {
   if (!state) return;
   const before = known.get(node);
   known.set(node, state);
-  if (!isChange || before === undefined || before === state) return;
+  if (before === undefined || before === state) return;
   add(before, -1);
   add(state, +1);
   changes += 1;
   if (notice) {
-    notice.hidden = false;
     notice.textContent = `${changes} node health change${changes === 1 ? "" : "s"} since this page was generated (counts updated). Refresh for the list of nodes that stopped sending.`;
   }
 }
 
 const live = new Live();
-live.on("snapshot", (frame) => heard(frame.node, frame.status, false));
-live.on("status", (frame) => heard(frame.node, frame.status, true));
+live.on("snapshot", (frame) => heard(frame.node, frame.status));
+live.on("status", (frame) => heard(frame.node, frame.status));
 for (const organization of readJson("status-organizations", [])) live.subscribe({ organization });
 live.connect();
