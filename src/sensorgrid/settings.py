@@ -459,4 +459,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # To stdout, one event per line; django.request at ERROR (sensorgrid.observability.logs).
-LOGGING = logs.config(env("SENSORGRID_LOG_LEVEL", "INFO"), SENSORGRID_LOG_FORMAT)
+# Quiet: SensorGrid's own lines only, no per-request or per-task ones (the demo's children).
+SENSORGRID_LOG_QUIET = envbool("SENSORGRID_LOG_QUIET", False)
+LOGGING = logs.config(
+    env("SENSORGRID_LOG_LEVEL", "INFO"), SENSORGRID_LOG_FORMAT, quiet=SENSORGRID_LOG_QUIET
+)

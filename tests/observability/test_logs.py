@@ -96,3 +96,34 @@ def test_the_sensorgrid_command_writes_json_lines_to_stdout(tmp_path):
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert [(e["message"], e["level"], e["node"]) for e in events] == [("hi", "WARNING", 7)]
     assert "request_id" in events[0]
+
+
+def test_quiet_keeps_sensorgrids_own_lines_and_drops_requests_tasks_and_framework_info(
+    tmp_path,
+):
+    """SENSORGRID_LOG_QUIET (the demo's children): our INFO lines, no access line per
+    request, no huey or uvicorn INFO, warnings from anyone."""
+    code = (
+        "import logging\n"
+        "logging.getLogger('sensorgrid.ingest').info('ours')\n"
+        "logging.getLogger('sensorgrid.http').info('GET / 200')\n"
+        "logging.getLogger('huey').info('Executing a task')\n"
+        "logging.getLogger('uvicorn.error').info('Started server process')\n"
+        "logging.getLogger('amqtt').warning('theirs, but a warning')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "sensorgrid", "shell", "-v", "0", "-c", code],
+        env={
+            **os.environ,
+            "SENSORGRID_LOG_FORMAT": "json",
+            "SENSORGRID_LOG_QUIET": "true",
+            "SENSORGRID_VAR_DIR": str(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [e["message"] for e in events] == ["ours", "theirs, but a warning"]
+    assert logs.config("info", "json")["root"]["level"] == "INFO"  # not quiet: all of it

@@ -39,9 +39,27 @@ def resolve_format(name: str, stream: TextIO) -> str:
     return name
 
 
-def config(level: str = "INFO", log_format: str = "auto") -> dict[str, Any]:
-    """A ``logging.config.dictConfig`` dictionary (Django's ``LOGGING``)."""
+#: With ``quiet``: the loggers kept at the configured level (SensorGrid's own) and those
+#: held at WARNING even so (one line per request); every other logger, the frameworks'
+#: (uvicorn, huey's per-task lines, amqtt, Django), at WARNING.
+QUIET_OWN = "sensorgrid"
+QUIET_WARNING_ONLY = ("sensorgrid.http",)
+
+
+def config(level: str = "INFO", log_format: str = "auto", quiet: bool = False) -> dict[str, Any]:
+    """A ``logging.config.dictConfig`` dictionary (Django's ``LOGGING``).
+
+    ``quiet`` (``SENSORGRID_LOG_QUIET``, set by ``sensorgrid demo`` for its children):
+    SensorGrid's own lines at ``level``, no per-request lines, the rest at WARNING.
+    """
     formatter = resolve_format(log_format, sys.stdout)
+    loggers: dict[str, dict[str, str]] = {"django.request": {"level": "ERROR"}}
+    root = level.upper()
+    if quiet:
+        loggers[QUIET_OWN] = {"level": level.upper()}
+        loggers.update({name: {"level": "WARNING"} for name in QUIET_WARNING_ONLY})
+        levels = logging.getLevelNamesMapping()
+        root = max(root, "WARNING", key=lambda name: levels.get(name, logging.INFO))
     return {
         "version": 1,
         "disable_existing_loggers": False,
@@ -58,8 +76,8 @@ def config(level: str = "INFO", log_format: str = "auto") -> dict[str, Any]:
                 "filters": ["context"],
             }
         },
-        "root": {"handlers": ["console"], "level": level.upper()},
-        "loggers": {"django.request": {"level": "ERROR"}},
+        "root": {"handlers": ["console"], "level": root},
+        "loggers": loggers,
     }
 
 

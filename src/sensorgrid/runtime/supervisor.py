@@ -26,6 +26,8 @@ class Child:
     #: copies the child's output to ours; started right after the child
     pump: threading.Thread | None = field(repr=False, default=None)
     lines: list[str] = field(repr=False, default_factory=list)
+    #: lines it printed so far (``lines`` keeps the first 500 and the latest)
+    printed: int = 0
 
     def wait_for(self, text: str, timeout: float) -> bool:
         """Wait until the child printed ``text`` (True) or died / timed out (False)."""
@@ -55,6 +57,9 @@ class Supervisor:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            # Its own process group: Ctrl-C reaches the supervisor only, which stops the
+            # children in order (the broker last), not all at once mid-sentence.
+            start_new_session=True,
         )
         child = Child(name, process)
         child.pump = threading.Thread(target=self._pump, args=(child,), daemon=True)
@@ -73,6 +78,8 @@ class Supervisor:
                 self._say(f"{failed.name} exited with {failed.process.returncode}; stopping")
                 break
             self.stopping.wait(0.5)
+        if failed is None:
+            self._say("stopping, last started first")
         self.stop()
         return 1 if failed is not None else 0
 
@@ -83,6 +90,7 @@ class Supervisor:
         while the broker is still there.
         """
         for child in reversed(self.children):
+            said = child.printed
             if child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
             try:
@@ -93,14 +101,24 @@ class Supervisor:
                 child.process.wait()
             if child.pump is not None:
                 child.pump.join(timeout=2)
+            if child.printed == said:
+                # One calm line per process: its own last words, or this.
+                code = child.process.returncode
+                self._say(f"{child.name:>10} | stopped" + (f" (exit {code})" if code else ""))
 
     def _pump(self, child: Child) -> None:
         assert child.process.stdout is not None  # started with stdout=PIPE
         for line in child.process.stdout:
-            if len(child.lines) < 1000:  # enough to find the start-up lines
-                child.lines.append(line)
-            self._say(f"{child.name:>10} | {line.rstrip()}")
+            child.lines.append(line)
+            child.printed += 1
+            if len(child.lines) > 1000:  # the start-up lines and the last ones suffice
+                del child.lines[500]
+            if line.strip():
+                self._say(f"{child.name:>10} | {line.rstrip()}")
 
     def _say(self, text: str) -> None:
+        # One write with its newline: print() writes the newline apart, and Django's
+        # OutputWrapper (a command's stdout) ends each write with one, a blank line.
         with self._lock:
-            print(text, file=self._output, flush=True)
+            self._output.write(text + "\n")
+            self._output.flush()

@@ -1,5 +1,6 @@
 import os
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
@@ -23,6 +24,10 @@ SIMULATORS = (
     ("kpi", "kpi", "harbour-offices", 1, ("demo-kpi-101",)),
     ("buses", "vehicle", "harbour-offices", 1, tuple(demo.BUSES)),
 )
+
+
+#: the longest the banner waits for the worker and the simulators to be up
+SETTLE_SECONDS = 60
 
 
 class Command(BaseCommand):
@@ -55,6 +60,11 @@ class Command(BaseCommand):
             "--rate", type=float, default=0.2, help="Messages per second per simulated device."
         )
         parser.add_argument("--no-simulators", action="store_true")
+        parser.add_argument(
+            "--verbose",
+            action="store_true",
+            help="Also log every request, every worker task and the frameworks' INFO lines.",
+        )
 
     def handle(self, *args, host, port, password, rate, **options):
         wanted = {
@@ -77,7 +87,22 @@ class Command(BaseCommand):
         alerts_demo.example_rule()
         if not broker.port_free(host, port):
             raise CommandError(f"{host}:{port} is taken; choose another --port")
-        supervisor = Supervisor(self.stdout, environment=self._observability())
+        environment = self._observability()
+        if not options["verbose"]:
+            environment["SENSORGRID_LOG_QUIET"] = "true"
+        supervisor = Supervisor(self.stdout, environment=environment)
+        try:
+            broker_url = self._start(supervisor, host, port, rate, broker_url, options)
+            self._banner(host, port, password, summary, broker_url)
+        except KeyboardInterrupt:
+            # Ctrl-C while starting: the children have process groups of their own.
+            self.stdout.write("stopping (Ctrl-C)")
+            supervisor.stop()
+            raise SystemExit(0) from None
+        raise SystemExit(supervisor.wait())
+
+    def _start(self, supervisor: Supervisor, host, port, rate, broker_url, options) -> str:
+        """Start the parts, then wait until they have settled (so the banner comes last)."""
         environment = {}
         if not broker_url:
             broker_port = 1883 if broker.port_free("127.0.0.1", 1883) else broker.free_port()
@@ -101,10 +126,11 @@ class Command(BaseCommand):
         if not ingest.wait_for("subscribing to", timeout=60):
             supervisor.stop()
             raise CommandError(f"the ingest service could not subscribe at {broker_url}")
-        supervisor.start("worker", "worker")
+        worker = supervisor.start("worker", "worker")
+        settling = [(worker, "threads, queue")]
         if not options["no_simulators"]:
             for name, profile, organization, seed, device_ids in SIMULATORS:
-                supervisor.start(
+                simulator = supervisor.start(
                     name,
                     "simulate",
                     "--profile",
@@ -125,8 +151,11 @@ class Command(BaseCommand):
                     "--queue",
                     str(settings.VAR_DIR / f"simulator-{name}.sqlite3"),
                 )
-        self._banner(host, port, password, summary, broker_url)
-        raise SystemExit(supervisor.wait())
+                settling.append((simulator, "connected to"))
+        deadline = time.monotonic() + SETTLE_SECONDS
+        for child, line in settling:
+            child.wait_for(line, timeout=max(0.0, deadline - time.monotonic()))
+        return broker_url
 
     def _observability(self) -> dict[str, str]:
         """Children share one metrics dir, wiped now, so /metrics shows them all.
@@ -153,7 +182,6 @@ class Command(BaseCommand):
         self.stdout.write(
             "\n".join(
                 [
-                    "",
                     self.style.SUCCESS(f"SensorGrid demo on {url}/"),
                     f"  API        {url}/api/v1/   (docs: {url}/api/docs/)",
                     f"  metrics    {url}/metrics",
@@ -165,7 +193,6 @@ class Command(BaseCommand):
                     f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up)",
                     f"  data       {settings.VAR_DIR}",
                     "  Ctrl-C stops everything; the data stays for the next run.",
-                    "",
                 ]
             )
         )

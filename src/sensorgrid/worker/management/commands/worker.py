@@ -51,7 +51,8 @@ class Command(BaseCommand):
             }
         )
         config.validate()
-        logging.getLogger("huey").setLevel(logging.INFO)
+        if not settings.SENSORGRID_LOG_QUIET:  # quiet: no line per task (the demo)
+            logging.getLogger("huey").setLevel(logging.INFO)
         self.stdout.write(
             f"worker {heartbeat.worker_name()}: {threads} threads, queue "
             f"{type(HUEY).__name__}({HUEY.name}), periodic {'off' if no_periodic else 'on'}"
