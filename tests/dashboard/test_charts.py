@@ -8,6 +8,7 @@ import re
 import pytest
 from django.utils import timezone
 
+from sensorgrid.dashboard import views
 from sensorgrid.dashboard.views import CO2_GOOD_BELOW, CO2_POOR_ABOVE
 from sensorgrid.inventory.models import Quantity
 from sensorgrid.telemetry.models import Latest
@@ -94,3 +95,18 @@ def test_a_node_not_installed_anywhere_keeps_the_light(world, client):
     assert node_config(client, world.node_a)["co2_levels"] is not None
     body = client.get(f"/nodes/{world.node_a.pk}/").content.decode()
     assert '<span class="level" data-level>Poor</span>' in body
+
+
+def test_the_traffic_light_limits_have_one_definition(world, client, monkeypatch):
+    monkeypatch.setattr(views, "CO2_GOOD_BELOW", 800)
+    with_co2(world.node_a, 900)
+    client.force_login(world.alice)
+    config = node_config(client, world.node_a)
+    assert config["co2_levels"] == {"good_below": 800, "poor_above": 1400}  # chart bands
+    body = client.get(f"/rooms/{world.room_a.pk}/").content.decode()
+    assert '<span class="level" data-level>Fair</span>' in body  # server-rendered tile
+    assert "below 800 ppm" in body  # the legend
+    match = re.search(r'<script id="quantities" type="application/json">(.*?)</script>', body)
+    assert match
+    levels = json.loads(match.group(1))["co2"]["levels"]  # tiles.js's live traffic light
+    assert levels == {"good_below": 800, "poor_above": 1400}

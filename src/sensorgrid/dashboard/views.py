@@ -22,9 +22,16 @@ from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
 from sensorgrid.tenancy.scoping import organization_ids
 
-# Indoor air quality by CO2 (ppm). Keep in step with CO2_LEVELS in static/dashboard/tiles.js.
+# Indoor air quality by CO2 (ppm): the one definition. The pages hand it to their
+# scripts (the co2 quantity's "levels", the chart's co2_levels) and to the legend.
 CO2_GOOD_BELOW = 1000
 CO2_POOR_ABOVE = 1400
+
+
+def co2_levels() -> dict[str, int]:
+    """The traffic light's limits as the pages' scripts read them."""
+    return {"good_below": CO2_GOOD_BELOW, "poor_above": CO2_POOR_ABOVE}
+
 
 # Chart presets of the node page: label → (seconds, bucket). tiles.js/node.js read them
 # from the page, so this is the one place to change them.
@@ -235,9 +242,7 @@ def node_page(request, pk: int):
         "time_zone": settings.TIME_ZONE,
         # The CO2 chart's background bands, from the traffic light's one definition;
         # none outdoors.
-        "co2_levels": (
-            {"good_below": CO2_GOOD_BELOW, "poor_above": CO2_POOR_ABOVE} if tile.indoor else None
-        ),
+        "co2_levels": co2_levels() if tile.indoor else None,
     }
     from sensorgrid.dashboard import alert_pages  # it builds on this module
 

@@ -2,13 +2,15 @@
 // this module keeps its values, CO2 level and health badge current.
 import { Live, readJson } from "./live.js";
 
-// Keep in step with CO2_GOOD_BELOW / CO2_POOR_ABOVE in dashboard/views.py.
-export const CO2_LEVELS = { goodBelow: 1000, poorAbove: 1400 };
+// Name and unit of each quantity; the co2 quantity carries the traffic light's limits
+// (CO2_GOOD_BELOW / CO2_POOR_ABOVE in dashboard/views.py, their one definition).
+const quantities = readJson("quantities", {});
+const CO2_LEVELS = (quantities.co2 && quantities.co2.levels) || null;
 
 export function co2Level(value) {
-  if (value == null) return null;
-  if (value < CO2_LEVELS.goodBelow) return { css: "good", label: "Good" };
-  if (value <= CO2_LEVELS.poorAbove) return { css: "fair", label: "Fair" };
+  if (value == null || !CO2_LEVELS) return null;
+  if (value < CO2_LEVELS.good_below) return { css: "good", label: "Good" };
+  if (value <= CO2_LEVELS.poor_above) return { css: "fair", label: "Fair" };
   return { css: "poor", label: "Poor" };
 }
 
@@ -20,8 +22,6 @@ export function formatTs(iso) {
   if (!iso) return "";
   return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
 }
-
-const quantities = readJson("quantities", {});
 
 // The newest known state of each node: {status, ts, values: {key: value}}.
 export const state = new Map();
@@ -61,6 +61,7 @@ function showValue(tile, key, value) {
   // The traffic light is for indoor air: outdoor tiles (data-outdoor) show CO2 plain.
   if (key !== "co2" || tile.hasAttribute("data-outdoor")) return;
   const level = co2Level(value);
+  if (!level) return;
   element.classList.remove("co2-good", "co2-fair", "co2-poor");
   element.classList.add(`co2-${level.css}`);
   let label = element.querySelector("[data-level]");
