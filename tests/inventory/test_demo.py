@@ -57,3 +57,4 @@ def test_the_demo_banner_prints_the_operator(db):
     text = out.getvalue()
     assert "alice, bob, charlie" in text
     assert "operator   operator / same password" in text
+    assert "public     http://127.0.0.1:8000/public/" in text  # live data without a login

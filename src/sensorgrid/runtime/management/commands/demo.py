@@ -183,6 +183,7 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     self.style.SUCCESS(f"SensorGrid demo on {url}/"),
+                    f"  public     {url}/public/   (Classroom 1, live, no login)",
                     f"  API        {url}/api/v1/   (docs: {url}/api/docs/)",
                     f"  metrics    {url}/metrics",
                     f"  admin      {url}/admin/",
