@@ -143,7 +143,31 @@ def test_managair_devices_can_post_unchanged(world, credentials):
 
 def test_an_unknown_decoder_is_404(world, credentials):
     client = device_client(credentials[world.node_a.device_id])
-    assert post(client, [], path="/api/v1/ingest/nonsense/").status_code == 404
+    response = post(client, [], path="/api/v1/ingest/nonsense/")
+    assert response.status_code == 404
+    # The known keys listed are the JSON decoders this endpoint serves.
+    assert "known: chirpstack, chirpstack_v3, json, kpi" in response.json()["detail"]
+    assert "influx_line" not in response.json()["detail"]
+
+
+def test_the_line_protocol_decoder_is_404_pointing_to_the_influxdb_write_api(world, credentials):
+    client = device_client(credentials[world.node_a.device_id])
+    line = f"air,device={world.node_a.device_id} co2=650"
+    response = post(client, line, content_type="text/plain", path="/api/v1/ingest/influx_line/")
+    assert response.status_code == 404
+    assert "post to /api/v2/write" in response.json()["detail"]
+    assert not DeadLetter.objects.exists() and not Sample.objects.exists()
+
+
+def test_the_schema_offers_only_the_json_decoders(client):
+    schema = client.get("/api/schema/?format=json").json()
+    (decoder,) = [
+        p
+        for p in schema["paths"]["/api/v1/ingest/{decoder}/"]["post"]["parameters"]
+        if p["name"] == "decoder"
+    ]
+    assert "influx_line" not in decoder["schema"]["enum"]
+    assert {"json", "ttn", "chirpstack", "managair"} <= set(decoder["schema"]["enum"])
 
 
 def test_ndjson_bodies_are_accepted(world, credentials):

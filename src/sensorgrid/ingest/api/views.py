@@ -32,6 +32,13 @@ CONTENT_TYPES = ("application/json", "application/x-ndjson", "application/ndjson
 OTHER_EVENTS = tuple(
     dict.fromkeys(event for decoder in decoders.registered() for event in decoder.webhook_events)
 )
+#: Where the decoders of payloads other than JSON are posted (``Decoder.content``).
+ENDPOINTS = {"line-protocol": "/api/v2/write (or /write, as InfluxDB 1.x)"}
+
+
+def json_decoders() -> list[str]:
+    """The decoders ``/api/v1/ingest/<decoder>/`` serves: it takes JSON content types only."""
+    return [decoder.key for decoder in decoders.registered() if decoder.content == "json"]
 
 
 class IsDevice(permissions.BasePermission):
@@ -135,7 +142,7 @@ class DecoderIngestView(IngestView):
                 "decoder",
                 OpenApiTypes.STR,
                 OpenApiParameter.PATH,
-                enum=decoders.available(),
+                enum=sorted(json_decoders()),
                 description="Payload format, e.g. `managair`, `ttn`, `chirpstack`.",
             ),
             OpenApiParameter(
@@ -156,9 +163,13 @@ class DecoderIngestView(IngestView):
         tags=["ingest"],
     )
     def post(self, request: Request, decoder: str) -> Response:  # type: ignore[override]
-        if decoder not in decoders.available():
+        if decoder not in (served := json_decoders()):
+            if decoder in decoders.available() and (
+                endpoint := ENDPOINTS.get(decoders.get(decoder).content)
+            ):
+                raise exceptions.NotFound(f"Decoder {decoder!r} reads no JSON: post to {endpoint}.")
             raise exceptions.NotFound(
-                f"No decoder {decoder!r}; known: {', '.join(decoders.available())}."
+                f"No decoder {decoder!r}; known: {', '.join(sorted(served))}."
             )
         # A webhook that names the event in ``?event=``: only ``up`` carries values.
         events = decoders.get(decoder).webhook_events

@@ -30,6 +30,9 @@ class Decoder:
     #: Events besides ``up`` its webhook names in ``?event=``: any event but ``up`` is
     #: answered 204 without storing anything. Empty: the parameter is ignored.
     webhook_events: ClassVar[tuple[str, ...]] = ()
+    #: What its payloads are: "json" (JSON, a list or NDJSON; ``/api/v1/ingest/<key>/``
+    #: serves it) or another name (e.g. "line-protocol", served by its own endpoint).
+    content: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -57,6 +60,8 @@ class JsonDecoder(Decoder):
     with ``device_hint``'s device) to refuse one document; returns None to skip one
     that carries nothing to store.
     """
+
+    content = "json"
 
     def decode(self, envelope: Envelope) -> Decoded:
         messages, refusals = [], []

@@ -60,6 +60,7 @@ _SHOWN = 120  # characters of a refused line quoted in its detail
 class InfluxLine(Decoder):
     key = "influx_line"
     description = "InfluxDB line protocol (Telegraf, InfluxDB client libraries)"
+    content = "line-protocol"  # posted to /api/v2/write and /write (ingest/api/influx.py)
 
     def decode(self, envelope: Envelope) -> Decoded:
         try:
