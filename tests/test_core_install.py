@@ -192,6 +192,15 @@ def test_the_embedded_broker_and_the_demo_name_the_extra_to_install(core):
         assert "Traceback" not in done.stderr
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="packaging, not the database: tested in the SQLite pass")
+def test_the_pipeline_command_names_the_geo_extra(core):
+    core.run("migrate", "--no-input")
+    done = core.run("pipeline", "list", check=False)
+    assert done.returncode == 1, done.stderr[-3000:]
+    assert "pip install 'sensorgrid[geo]'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(ON_POSTGRES, reason="packaging, not the database: tested in the SQLite pass")
 def test_a_core_install_checks_serves_and_ingests_over_http_and_mqtt(core, tmp_path):

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sensorgrid.extras import MissingExtra, require
 from sensorgrid.geo import definitions
 from sensorgrid.geo.models import Pipeline, RunStatus, Trigger
 
@@ -24,6 +25,12 @@ class Command(BaseCommand):
         load.add_argument("--organization", help="slug of the owning organization")
 
     def handle(self, *args, action: str, **options):
+        # rich draws the tables and the progress bar: a core install without the geo
+        # extra gets the install line, not a traceback.
+        try:
+            require("rich", "geo", "sensorgrid pipeline")
+        except MissingExtra as exc:
+            raise CommandError(str(exc)) from None
         getattr(self, f"do_{action}")(**options)
 
     def pipeline(self, key: str) -> Pipeline:
