@@ -4,6 +4,9 @@ A library module like ``env`` and ``storable``: it imports nothing of ours, so e
 layer (ingest, the consumers, the simulator) can keep its plugins in one.
 """
 
+import importlib
+import pkgutil
+from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -38,3 +41,14 @@ class Registry(Generic[T]):
     def items(self) -> list[T]:
         """Every item, in registration (import) order."""
         return list(self._items.values())
+
+
+def import_modules(package: str, path: Iterable[str]) -> None:
+    """Import every module of ``package`` (its ``__path__``), in name order.
+
+    A plugin registers itself when its module is imported, so a package of plugins
+    calls this from its ``__init__``: adding a plugin is adding its module, with no
+    list to keep (docs/architecture.md, "How to add").
+    """
+    for module in sorted(m.name for m in pkgutil.iter_modules(path)):
+        importlib.import_module(f"{package}.{module}")

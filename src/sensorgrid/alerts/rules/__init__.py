@@ -4,8 +4,10 @@ A kind registers itself by subclassing ``Kind`` with a ``key`` (``base.REGISTRY`
 shared ``sensorgrid.registry.Registry`` that decoders, codecs and profiles use too).
 """
 
-from sensorgrid.alerts.rules import anomaly, no_data, node_health, rate_of_change, threshold
 from sensorgrid.alerts.rules.base import REGISTRY, Kind
+from sensorgrid.registry import import_modules
+
+import_modules(__name__, __path__)
 
 
 def get(key: str) -> Kind:
@@ -18,13 +20,4 @@ def available() -> list[str]:
     return REGISTRY.keys()
 
 
-__all__ = [
-    "Kind",
-    "anomaly",
-    "available",
-    "get",
-    "no_data",
-    "node_health",
-    "rate_of_change",
-    "threshold",
-]
+__all__ = ["Kind", "available", "get"]

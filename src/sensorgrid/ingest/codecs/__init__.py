@@ -1,13 +1,9 @@
-"""Binary payload codecs (LoRaWAN frames). Importing this package registers them."""
+"""Binary payload codecs (LoRaWAN frames). Importing this package registers every codec
+module in it."""
 
-from sensorgrid.ingest.codecs import (  # noqa: F401
-    cayenne_lpp,
-    decentlab,
-    decentlab_products,
-    dragino,
-    elsys,
-    milesight,
-)
 from sensorgrid.ingest.codecs.base import Codec, CodecError, available, get
+from sensorgrid.registry import import_modules
+
+import_modules(__name__, __path__)
 
 __all__ = ["Codec", "CodecError", "available", "get"]

@@ -1,15 +1,5 @@
-"""Payload decoders. Importing this package registers the built-in ones."""
+"""Payload decoders. Importing this package registers every decoder module in it."""
 
-from sensorgrid.ingest.decoders import (  # noqa: F401
-    chirpstack,
-    influx_line,
-    kpi,
-    kpi_strict,
-    managair,
-    sensorgrid_json,
-    ttn,
-    vehicle,
-)
 from sensorgrid.ingest.decoders.base import (
     Decoder,
     JsonDecoder,
@@ -19,5 +9,8 @@ from sensorgrid.ingest.decoders.base import (
     registered,
     source_of,
 )
+from sensorgrid.registry import import_modules
+
+import_modules(__name__, __path__)
 
 __all__ = ["Decoder", "JsonDecoder", "Refused", "available", "get", "registered", "source_of"]

@@ -1,6 +1,8 @@
-"""Device profiles. Importing this package registers the built-in ones."""
+"""Device profiles. Importing this package registers every profile module in it."""
 
-from sensorgrid.simulator.profiles import elsys, kpi, lorawan, outdoor, room, vehicle  # noqa: F401
+from sensorgrid.registry import import_modules
 from sensorgrid.simulator.profiles.base import Device, Profile, Uplink, available, get
+
+import_modules(__name__, __path__)
 
 __all__ = ["Device", "Profile", "Uplink", "available", "get"]

@@ -1,15 +1,10 @@
-"""Sources. Importing this package registers the built-in ones; ``get`` finds one."""
+"""Sources. Importing this package registers every source module in it; ``get`` finds one."""
 
 from sensorgrid.geo.pipelines.registry import SOURCES, Source
-from sensorgrid.geo.pipelines.sources import (  # noqa: F401
-    csv_table,
-    geojson,
-    ical,
-    json_records,
-    overpass,
-    wfs,
-    wikipedia,
-)
+from sensorgrid.registry import import_modules
+
+# Every module of the package: a source registers itself on import.
+import_modules(__name__, __path__)
 
 
 def get(key: str) -> Source:
