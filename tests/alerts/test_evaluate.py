@@ -1,7 +1,7 @@
 """Rules evaluated from the ingest hook, fidelity's signal and the worker's clock."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -18,9 +18,19 @@ from tests.ingest.conftest import envelope
 CO2 = {"above": 1000, "clear": 900, "for_seconds": 600}
 
 
+_clock: dict[str, datetime] = {}
+
+
+@pytest.fixture(autouse=True)
+def anchor():
+    """One "now" per test for every ``send``: minutes ago must mean the same instant in
+    each call, or two sends across a second boundary shift a 10-minute breach by 1 s."""
+    _clock["now"] = timezone.now().replace(microsecond=0)
+
+
 def send(capture, device, *points, **values_of):
     """Ingest (minutes ago, co2) points for ``device``, running the hooks."""
-    now = timezone.now().replace(microsecond=0)
+    now = _clock["now"]
     messages = [
         {"device": device, "ts": (now - timedelta(minutes=ago)).isoformat(), "values": {"co2": v}}
         for ago, v in points
