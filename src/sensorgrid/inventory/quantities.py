@@ -42,7 +42,7 @@ SEED: list[tuple[str, str, str, float | None, float | None]] = [
     ("acceleration_y", "Acceleration, Y axis", "g", -50, 50),
     ("acceleration_z", "Acceleration, Z axis", "g", -50, 50),
     ("distance", "Distance", "m", 0, 10000),
-    # Every Cayenne LPP type, and the PIR motion count (migration 0010_lpp_quantities).
+    # Every Cayenne LPP type, and the PIR motion count (migration 0009_lpp_quantities).
     ("motion_count", "Motion events counted since the previous message", "events", 0, None),
     ("digital_input", "Digital input", "", 0, 255),
     ("digital_output", "Digital output", "", 0, 255),
