@@ -214,3 +214,11 @@ def test_an_ended_installation_is_not_the_current_place(client, world, fleet):
 def test_anonymous_visitors_are_sent_to_login(client):
     assert client.get("/nodes/").url.startswith("/login/?next=/nodes/")
     assert client.get("/nodes/export.csv").url.startswith("/login/")
+
+
+def test_an_empty_list_says_how_to_add_the_first_node(client):
+    owner = f.UserFactory()
+    f.MembershipFactory(user=owner, organization=f.OrganizationFactory(), role="owner")
+    client.force_login(owner)
+    page = client.get("/nodes/").content.decode()
+    assert "No devices yet" in page and 'href="/nodes/new/"' in page
