@@ -218,3 +218,12 @@ def test_any_body_is_decoded_or_refused_whole_and_every_line_is_accounted_for(bo
     assert len(indexes) == len(set(indexes))
     for found in decoded.messages:
         assert found.device and found.values
+
+
+def test_a_string_left_open_across_a_megabyte_of_newlines_is_one_line_read_once():
+    # Rescanning the joined line at each newline took hours for this body; it is one
+    # (unterminated) line, refused as such, read in linear time.
+    body = b'm,device=d f="' + b"\n" * 1_000_000
+    assert [number for number, _ in lines(body)] == [1]
+    (refusal,) = decode(body).refusals
+    assert refusal.index == 0
