@@ -222,3 +222,12 @@ def test_an_empty_list_says_how_to_add_the_first_node(client):
     client.force_login(owner)
     page = client.get("/nodes/").content.decode()
     assert "No devices yet" in page and 'href="/nodes/new/"' in page
+
+
+def test_csv_cells_that_would_be_formulas_stay_text(client, world):
+    Node.objects.filter(pk=world.node_a.pk).update(alias='=HYPERLINK("http://evil","x")')
+    client.force_login(world.bob)
+    response = client.get("/nodes/export.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert '\'=HYPERLINK("http://evil","x")' in [r[0] for r in rows[1:]]
+    assert not any(cell.startswith("=") for r in rows for cell in r)
