@@ -226,3 +226,15 @@ def test_the_link_names_the_public_address_when_one_is_set(world, alice, setting
     settings.SENSORGRID_BASE_URL = "https://grid.example.org/"
     invite(alice, world.org_a, "carol@example.org")
     assert "https://grid.example.org/invite/sgi_" in mail.outbox[-1].body
+
+
+def test_a_demoted_owner_cannot_come_back_through_his_own_invitation(world, alice):
+    # Alice invites a second address of hers as owner, is demoted, then opens the link.
+    invite(alice, world.org_a, "alice.other@example.org", role="owner")
+    path = link_in_last_mail("alice.other@example.org")
+    Membership.objects.filter(user=world.alice, organization=world.org_a).update(
+        role=Role.INSPECTOR
+    )
+    response = Client().get(path)
+    assert response.status_code == 410 and "does not work" in body(response)
+    assert not User.objects.filter(email="alice.other@example.org").exists()

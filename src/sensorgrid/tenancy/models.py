@@ -85,7 +85,23 @@ class InvitationQuerySet(TenantQuerySet):
     def pending(self) -> "InvitationQuerySet":
         from django.utils import timezone
 
-        return self.filter(accepted_at__isnull=True, expires_at__gt=timezone.now())
+        # An invitation speaks for its owner only while he is one: demoted, removed or
+        # deleted, his pending links stop working (or he could invite himself back in).
+        still_owner = Membership.objects.filter(
+            organization=models.OuterRef("organization"),
+            user=models.OuterRef("invited_by"),
+            role=Role.OWNER,
+            user__is_active=True,
+        )
+        # Subqueries, not joins: accepting locks the row (FOR UPDATE refuses outer joins).
+        operator = User.objects.filter(
+            pk=models.OuterRef("invited_by"), is_superuser=True, is_active=True
+        )
+        return self.filter(
+            models.Q(models.Exists(still_owner)) | models.Q(models.Exists(operator)),
+            accepted_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
 
 
 class Invitation(models.Model):
