@@ -222,6 +222,7 @@ INSTALLED_APPS = [
     "sensorgrid.dashboard",
     "sensorgrid.geo",
     "sensorgrid.alerts",
+    "sensorgrid.brokerauth",
     "sensorgrid.runtime",
     "sensorgrid.simulator",
 ]

@@ -292,6 +292,12 @@ class Node(models.Model):
         return credentials.matches(credential, self.credential_digest)
 
     @property
+    def broker_username(self) -> str:
+        """The node's MQTT username: stable (a rename or a new device id keeps it) and
+        unique across organizations, because it is formed from the primary key."""
+        return f"node-{self.pk}"
+
+    @property
     def expected_interval(self) -> int:
         if self.sampling_interval:
             return self.sampling_interval
