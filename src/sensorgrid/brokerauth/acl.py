@@ -1,0 +1,86 @@
+"""Which topics a node may publish to: the route table's ``{device}`` templates, filled in.
+
+A node may publish exactly where the ingest service would read its messages as its own:
+every route whose pattern names the device with a ``{device}`` level (the enabled
+``MqttRoute`` rows unbound or bound to the node's organization, then the settings' or the
+built-in routes), with that level replaced by the node's device id. Other wildcard levels
+stay wildcards (``kpi/{device}/#`` → ``kpi/42/#``). Routes without ``{device}`` (a
+network server's uplinks, ``/kpi/#``) belong to integrations, never to a device.
+
+MQTT has no escape for ``+``, ``#`` or ``/`` in a topic level, so a device id holding one
+of them (the model's validator forbids it, but ``save()`` does not run validators) would
+widen its ACL: such a node gets no filters at all. The same holds for an empty id or one
+starting with ``$`` (the broker's own topics).
+
+Pure functions; ``publish_filters`` and ``device_routes`` read the route table from the
+database and settings. Used by the Mosquitto dynamic security accounts (accounts.py), the
+demo broker's topic check and the dashboard's Connect panel.
+"""
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from sensorgrid.ingest.mqtt.routes import DEVICE, Route, RouteTable
+
+if TYPE_CHECKING:
+    from sensorgrid.inventory.models import Node
+
+# The inventory's device_id_validator: letters, digits and _ . : - only.
+_SAFE_DEVICE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+
+
+def safe_device_id(device_id: str) -> bool:
+    """True if ``device_id`` can fill a topic level without widening it."""
+    return bool(_SAFE_DEVICE_ID.fullmatch(device_id))
+
+
+def device_routes() -> list[Route]:
+    """The routes that name a device (``{device}`` level), in route-table order."""
+    from sensorgrid.ingest.mqtt.config import route_table
+
+    return [route for route in route_table().routes if DEVICE in route.pattern.split("/")]
+
+
+def filters_for_device(
+    device_id: str, routes: Iterable[Route], organization_id: int | None = None
+) -> list[str]:
+    """The topic filters ``device_id`` may publish to under ``routes``, without repeats.
+
+    A route bound to an organization counts only for that ``organization_id`` (with
+    None, bound routes are skipped). An unsafe device id (see the module docstring) gets
+    no filters.
+    """
+    if not safe_device_id(device_id):
+        return []
+    filters: dict[str, None] = {}
+    for route in routes:
+        if route.organization_id is not None and route.organization_id != organization_id:
+            continue
+        levels = route.pattern.split("/")
+        if DEVICE not in levels:
+            continue
+        filters["/".join(device_id if level == DEVICE else level for level in levels)] = None
+    return list(filters)
+
+
+def publish_filters(node: "Node", routes: Iterable[Route] | None = None) -> list[str]:
+    """The topic filters ``node`` may publish to (``routes``: default the route table)."""
+    if routes is None:
+        routes = device_routes()
+    return filters_for_device(node.device_id, routes, node.organization_id)
+
+
+def allowed(filters: Iterable[str], topic: str) -> bool:
+    """True if publishing on ``topic`` is allowed by one of the topic ``filters``.
+
+    MQTT matching (the ingest route matcher): ``+`` one level, ``#`` the rest, a ``$``
+    topic never matched by a leading wildcard, a topic holding ``+``/``#`` never allowed.
+    """
+    return _compiled(tuple(filters)).match(topic) is not None
+
+
+@lru_cache(maxsize=4096)
+def _compiled(filters: tuple[str, ...]) -> RouteTable:
+    return RouteTable(Route(topic_filter, "acl") for topic_filter in filters)
