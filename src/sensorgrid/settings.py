@@ -181,6 +181,9 @@ SENSORGRID_INGEST_METRICS_PORT = envint("SENSORGRID_INGEST_METRICS_PORT", 0)
 SENSORGRID_INGEST_METRICS_ADDRESS = env("SENSORGRID_INGEST_METRICS_ADDRESS", "127.0.0.1")
 # Seconds `sensorgrid ingest` waits for its first broker connection before exiting 1.
 SENSORGRID_MQTT_CONNECT_TIMEOUT = envfloat("SENSORGRID_MQTT_CONNECT_TIMEOUT", 60.0)
+# The broker address devices use, as the dashboard's Connect panel shows it
+# (mqtt://host:1883 or mqtts://host:8883); empty: SENSORGRID_MQTT_URL without its user.
+SENSORGRID_PUBLIC_MQTT_URL = env("SENSORGRID_PUBLIC_MQTT_URL", "")
 
 # Slow clients of `sensorgrid serve` (sensorgrid.runtime.limits, docs/deployment.md):
 # headers complete within, body pauses at most (seconds), open connections per worker.

@@ -96,7 +96,7 @@ def test_alice_creates_a_site_a_room_a_node_and_installs_it(server, phone):
     assert credential.startswith("sgn_")
     assert "only time the credential is shown" in page.inner_text("main")
     fits_the_screen(page)
-    page.get_by_role("button", name="Copy").click()
+    page.get_by_role("button", name="Copy", exact=True).click()
     page.wait_for_function(
         "() => document.querySelector('[data-copy-state]').textContent === 'Copied.'"
     )

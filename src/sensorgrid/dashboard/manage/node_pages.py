@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from sensorgrid.dashboard.manage import connect, connect_status
 from sensorgrid.dashboard.manage.access import (
     may_change,
     member_object_or_404,
@@ -38,7 +39,14 @@ def node_of(request, pk: int) -> Node:
 
 def show_credential(request, node: Node, credential: str, why: str):
     """The one answer that carries a credential (not cached, not stored)."""
-    context = {"node": node, "credential": credential, "why": CREDENTIAL_WHY[why]}
+    context = {
+        "node": node,
+        "credential": credential,
+        "why": CREDENTIAL_WHY[why],
+        # The Connect panel with the real credential in its commands, this once.
+        "panel": connect.panel(request, node, credential),
+        "status": connect_status.status(node),
+    }
     return render(request, "dashboard/manage/credential.html", context)
 
 

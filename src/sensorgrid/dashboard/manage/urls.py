@@ -4,6 +4,7 @@ from django.urls import path
 
 from sensorgrid.dashboard.manage import (
     channel_pages,
+    connect_pages,
     ingest_key_pages,
     invitation_pages,
     node_model_pages,
@@ -23,6 +24,12 @@ urlpatterns = [
     path("nodes/new/", node_pages.node_new, name="node-new"),
     path("nodes/<int:pk>/settings/", node_pages.node_settings, name="node-settings"),
     path("nodes/<int:pk>/rotate-credential/", node_pages.node_rotate, name="node-rotate"),
+    path("nodes/<int:pk>/connect/", connect_pages.node_connect, name="node-connect"),
+    path(
+        "nodes/<int:pk>/connect/status/",
+        connect_pages.node_connect_status,
+        name="node-connect-status",
+    ),
     path("nodes/<int:pk>/disable/", node_pages.node_disable, name="node-disable"),
     path("nodes/<int:pk>/enable/", node_pages.node_enable, name="node-enable"),
     path("nodes/<int:pk>/delete/", node_pages.node_delete, name="node-delete"),
