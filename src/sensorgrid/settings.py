@@ -179,6 +179,12 @@ SENSORGRID_MQTT_BATCH_MS = envint("SENSORGRID_MQTT_BATCH_MS", 200)
 SENSORGRID_MQTT_ROUTES = envlist("SENSORGRID_MQTT_ROUTES", [])
 SENSORGRID_INGEST_METRICS_PORT = envint("SENSORGRID_INGEST_METRICS_PORT", 0)
 SENSORGRID_INGEST_METRICS_ADDRESS = env("SENSORGRID_INGEST_METRICS_ADDRESS", "127.0.0.1")
+# The admin account of Mosquitto's dynamic security plugin (sensorgrid.brokerauth.dynsec,
+# docs/deployment.md "Broker authentication"); the broker: SENSORGRID_MQTT_ADMIN_URL, else
+# SENSORGRID_MQTT_URL with the admin as its user.
+SENSORGRID_MQTT_ADMIN_URL = env("SENSORGRID_MQTT_ADMIN_URL", "")
+SENSORGRID_MQTT_ADMIN_USERNAME = env("SENSORGRID_MQTT_ADMIN_USERNAME", "")
+SENSORGRID_MQTT_ADMIN_PASSWORD = env("SENSORGRID_MQTT_ADMIN_PASSWORD", "")
 # Seconds `sensorgrid ingest` waits for its first broker connection before exiting 1.
 SENSORGRID_MQTT_CONNECT_TIMEOUT = envfloat("SENSORGRID_MQTT_CONNECT_TIMEOUT", 60.0)
 # The broker address devices use, as the dashboard's Connect panel shows it
