@@ -95,6 +95,7 @@ def test_an_mqtt_nodes_panel_shows_its_broker_user_topic_and_url(world, alice):
     topics = facts(response, "mqtt-topic")
     assert topics[0] == "sensorgrid/new-co2-1/up"  # the SensorGrid JSON topic first
     assert "device/data/new-co2-1" in topics  # the vehicle decoder's route names it too
+    assert "kpi/new-co2-1/#" in topics  # any topic below: a filter the broker allows
     assert facts(response, "http-url") == ["http://testserver/api/v1/ingest/"]
     assert "s3cret" not in page and "ingest:" not in page  # the service's own login stays hidden
     assert 'data-fact="ttn-url"' not in page

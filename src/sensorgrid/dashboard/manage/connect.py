@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
+from sensorgrid.brokerauth import acl
 from sensorgrid.env import ConfigurationError
-from sensorgrid.ingest.mqtt.config import route_table
-from sensorgrid.ingest.mqtt.routes import DEVICE, Route, builtin
+from sensorgrid.ingest.mqtt.routes import DEVICE, builtin
 from sensorgrid.inventory.models import Node, Protocol
 from sensorgrid.mqtt import broker
 
@@ -125,25 +125,21 @@ def mqtt_settings(node: Node) -> Mqtt:
 
 
 def device_topics(node: Node) -> tuple[Topic, ...]:
-    """The topics this node publishes to: each route whose ``{device}`` level names it.
+    """The topics this node publishes to, with the decoder that reads each.
 
-    Routes of the route table (admin rows, settings or the built-in ones) with a
-    ``{device}`` level and no other wildcard, filled with the node's device id; routes
-    bound to another organization are not the node's. The SensorGrid JSON topic first.
+    The broker's own answer (brokerauth.acl, issue 20): every route of the route table
+    with a ``{device}`` level, filled with the node's device id; routes bound to another
+    organization are not the node's. A level that stays a wildcard (``kpi/<id>/#``)
+    means any topic there. The SensorGrid JSON topic first.
     """
     try:
-        routes: tuple[Route, ...] | list[Route] = route_table().routes
+        routes = acl.device_routes()
     except ConfigurationError:  # the ingest service refuses to start with it anyway
-        routes = builtin()
+        routes = [route for route in builtin() if DEVICE in route.pattern.split("/")]
     topics: dict[str, Topic] = {}
     for route in routes:
-        levels = route.pattern.split("/")
-        if DEVICE not in levels or "+" in levels or "#" in levels:
-            continue
-        if route.organization_id not in (None, node.organization_id):
-            continue
-        topic = route.pattern.replace(DEVICE, node.device_id)
-        topics.setdefault(topic, Topic(topic, route.decoder))
+        for topic in acl.filters_for_device(node.device_id, [route], node.organization_id):
+            topics.setdefault(topic, Topic(topic, route.decoder))
     return tuple(sorted(topics.values(), key=lambda t: t.decoder != "json"))
 
 
@@ -181,8 +177,12 @@ def curl_line(url: str, credential: str, document: dict) -> str:
     )
 
 
+def wildcard(topic: str) -> bool:
+    return any(level in ("+", "#") for level in topic.split("/"))
+
+
 def mosquitto_pub_line(mqtt: Mqtt, credential: str, values: dict[str, float]) -> str:
-    json_topics = [t for t in mqtt.topics if t.decoder == "json"]
+    json_topics = [t for t in mqtt.topics if t.decoder == "json" and not wildcard(t.topic)]
     if not json_topics:
         return ""
     tls = " --capath /etc/ssl/certs" if mqtt.tls else ""
