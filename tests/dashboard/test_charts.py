@@ -31,9 +31,9 @@ def with_co2(node, value: float = 1500) -> None:
 
 
 def make_outdoor(world) -> None:
-    # A room 0 m high is open air: a schoolyard, a roof terrace.
-    world.room_a.height = 0
-    world.room_a.save(update_fields=["height"])
+    # A schoolyard, a roof terrace: the room says it is outdoors.
+    world.room_a.outdoor = True
+    world.room_a.save(update_fields=["outdoor"])
 
 
 def test_the_chart_gets_each_window_and_the_configured_time_zone(world, client, settings):

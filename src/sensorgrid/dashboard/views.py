@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
 from django.shortcuts import render
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,6 +22,7 @@ from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Si
 from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
 from sensorgrid.tenancy.scoping import organization_ids
+from sensorgrid.tenancy.time_zones import time_zone_of
 
 # Indoor air quality by CO2 (ppm): the one definition. The pages hand it to their
 # scripts (the co2 quantity's "levels", the chart's co2_levels) and to the legend.
@@ -47,12 +49,11 @@ DEFAULT_PRESET = "24 h"
 def is_indoor(installation: Installation | None) -> bool:
     """Whether the indoor-air traffic light and CO2 bands apply to a node placed so.
 
-    A room 0 m high is open air (a schoolyard, a roof terrace: rooms have no indoor
-    flag, and a height of zero is what says "no ceiling"); CO2 outdoors is not judged
-    by indoor limits. A node that is not installed keeps the light: nothing says it
-    is outdoors.
+    A room marked ``outdoor`` (a schoolyard, a roof terrace) is open air: CO2 there is
+    not judged by indoor limits. A node that is not installed keeps the light: nothing
+    says it is outdoors.
     """
-    return installation is None or installation.room.height != 0
+    return installation is None or not installation.room.outdoor
 
 
 def co2_level(value: float | None) -> tuple[str, str]:
@@ -264,7 +265,22 @@ def site_page(request, pk: int):
     tiles = tiles_for(request.user, installations)
     rooms = Room.objects.for_user(request.user).filter(site=site)
     context = {"site": site, "rooms": rooms, "tiles": tiles, "subscription": {"site": site.pk}}
-    return render(request, "dashboard/site.html", context)
+    with timezone.override(time_zone_of(site.organization)):  # one organization's page
+        return render(request, "dashboard/site.html", context)
+
+
+def room_facts(room: Room) -> list[str]:
+    """What the room page says about a room under its name: "Outdoors · 900 m²"."""
+    facts = ["Outdoors"] if room.outdoor else []
+    if room.floor is not None:
+        facts.append(room.floor_label.capitalize())
+    if room.area:
+        facts.append(f"{floatformat(room.area, -1)} m²")
+    if room.height:
+        facts.append(f"{floatformat(room.height, -1)} m high")
+    if room.max_occupancy:
+        facts.append(f"up to {room.max_occupancy} people")
+    return facts
 
 
 @login_required
@@ -274,8 +290,14 @@ def room_page(request, pk: int):
     )
     installations = active_installations(request.user).filter(room=room)
     tiles = tiles_for(request.user, installations)
-    context = {"room": room, "tiles": tiles, "subscription": {"room": room.pk}}
-    return render(request, "dashboard/room.html", context)
+    context = {
+        "room": room,
+        "facts": room_facts(room),
+        "tiles": tiles,
+        "subscription": {"room": room.pk},
+    }
+    with timezone.override(time_zone_of(room.site.organization)):
+        return render(request, "dashboard/room.html", context)
 
 
 def public_page(request):

@@ -31,7 +31,8 @@ class SiteAdmin(TenantAdmin):
 
 @admin.register(Room)
 class RoomAdmin(TenantAdmin):
-    list_display = ["name", "site", "area", "height", "max_occupancy"]
+    list_display = ["name", "site", "floor", "outdoor", "area", "height", "max_occupancy"]
+    list_filter = ["outdoor"]
     search_fields = ["name", "site__name"]
 
 

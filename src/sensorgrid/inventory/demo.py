@@ -24,6 +24,8 @@ DEFAULT_PASSWORD = "demo-password"
 #: The platform operator: a superuser, the only demo user who sees every organization.
 OPERATOR = "operator"
 INSTALLED_SINCE = datetime(2026, 1, 1, tzinfo=UTC)
+#: Where the demo's sites are: their pages and charts show Munich's wall-clock time.
+TIME_ZONE = "Europe/Berlin"
 
 SHARED_MODELS = [
     # (manufacturer, name, protocol, codec: "" when the device sends JSON, keys, interval)
@@ -57,8 +59,12 @@ SHARED_MODELS = [
 
 # The sites lie in Munich's old town, where the simulated buses drive
 # (sensorgrid.simulator.profiles.vehicle.ROUTE): a map of the demo shows them together.
+# a room: (name, floor, outdoor, area m², height m, max occupancy)
+RoomSpec = tuple[str, int | None, bool, float | None, float | None, int | None]
 # organization slug, name, owner, inspectors, sites {name: (address, lat, lon, rooms)}
-ORGANIZATIONS = [
+ORGANIZATIONS: list[
+    tuple[str, str, str, list[str], dict[str, tuple[str, float, float, list[RoomSpec]]]]
+] = [
     (
         "riverside-school",
         "Riverside School",
@@ -70,16 +76,19 @@ ORGANIZATIONS = [
                 48.1338,
                 11.5781,
                 [
-                    ("Classroom 1", 60.0, 3.0, 30),
-                    ("Classroom 2", 55.0, 3.0, 28),
-                    ("Schoolyard", 900.0, 0.0, 400),
+                    ("Classroom 1", 0, False, 60.0, 3.0, 30),
+                    ("Classroom 2", 1, False, 55.0, 3.0, 28),
+                    ("Schoolyard", 0, True, 900.0, None, 400),
                 ],
             ),
             "Sports hall": (
                 "Reichenbachstraße 25, 80469 München",
                 48.1318,
                 11.5760,
-                [("Hall", 600.0, 8.0, 200), ("Sports field", 2000.0, 0.0, 300)],
+                [
+                    ("Hall", 0, False, 600.0, 8.0, 200),
+                    ("Sports field", 0, True, 2000.0, None, 300),
+                ],
             ),
         },
     ),
@@ -94,16 +103,16 @@ ORGANIZATIONS = [
                 48.1429,
                 11.5561,
                 [
-                    ("Meeting room", 30.0, 2.8, 12),
-                    ("Open office", 250.0, 3.0, 40),
-                    ("Roof terrace", 120.0, 0.0, 30),
+                    ("Meeting room", 3, False, 30.0, 2.8, 12),
+                    ("Open office", 2, False, 250.0, 3.0, 40),
+                    ("Roof terrace", 8, True, 120.0, None, 30),
                 ],
             ),
             "Bus depot": (
                 "Dachauer Straße 90, 80335 München",
                 48.1497,
                 11.5551,
-                [("Fleet on the road", 0.0, 0.0, 0)],
+                [("Fleet on the road", None, True, None, None, None)],
             ),
         },
     ),
@@ -200,7 +209,9 @@ def load(password: str = DEFAULT_PASSWORD) -> DemoSummary:
 
     users, organizations, rooms = [], {}, {}
     for slug, org_name, owner, inspectors, sites in ORGANIZATIONS:
-        organization, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": org_name})
+        organization, _ = Organization.objects.get_or_create(
+            slug=slug, defaults={"name": org_name, "time_zone": TIME_ZONE}
+        )
         organizations[slug] = organization
         for username, role in [(owner, Role.OWNER), *[(i, Role.INSPECTOR) for i in inspectors]]:
             user, _ = User.objects.get_or_create(
@@ -219,11 +230,19 @@ def load(password: str = DEFAULT_PASSWORD) -> DemoSummary:
                 name=site_name,
                 defaults={"address": address, "latitude": lat, "longitude": lon},
             )
-            for room_name, area, height, occupancy in site_rooms:
+            for room_name, floor, outdoor, area, height, occupancy in site_rooms:
+                # get_or_create: changes made in the demo stay (migration 0012 marked an
+                # older demo database's rooms 0 m high outdoors).
                 rooms[room_name], _ = Room.objects.get_or_create(
                     site=site,
                     name=room_name,
-                    defaults={"area": area, "height": height, "max_occupancy": occupancy},
+                    defaults={
+                        "floor": floor,
+                        "outdoor": outdoor,
+                        "area": area,
+                        "height": height,
+                        "max_occupancy": occupancy,
+                    },
                 )
 
     retired = Installation.objects.filter(

@@ -117,6 +117,19 @@ class Room(models.Model):
     max_occupancy = models.PositiveIntegerField(
         null=True, blank=True, validators=[MaxValueValidator(1_000_000)]
     )
+    floor = models.SmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-20), MaxValueValidator(300)],
+        help_text="Storey: 0 the ground floor, 1 the first upper floor, -1 the first basement.",
+    )
+    # Said, not guessed: the indoor-air traffic light and CO2 bands judge indoor rooms
+    # only. (Until migration 0012 a height of 0 stood for "outdoors".)
+    outdoor = models.BooleanField(
+        default=False,
+        help_text="An outdoor place (a schoolyard, a roof terrace): indoor-air limits "
+        "such as the CO2 traffic light do not apply.",
+    )
 
     objects = RoomQuerySet.as_manager()
 
@@ -129,6 +142,15 @@ class Room(models.Model):
     @property
     def organization_id(self) -> int:
         return self.site.organization_id
+
+    @property
+    def floor_label(self) -> str:
+        """The storey as people say it: "ground floor", "floor 2", "basement 1"."""
+        if self.floor is None:
+            return ""
+        if self.floor == 0:
+            return "ground floor"
+        return f"floor {self.floor}" if self.floor > 0 else f"basement {-self.floor}"
 
 
 class Protocol(models.TextChoices):

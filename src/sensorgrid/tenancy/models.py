@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 
 from sensorgrid.tenancy.scoping import TenantQuerySet
+from sensorgrid.tenancy.time_zones import default_time_zone, validate_time_zone
 
 
 class User(AbstractUser):
@@ -39,6 +40,14 @@ class Organization(models.Model):
         blank=True,
         validators=[MinValueValidator(1), MaxValueValidator(36500)],
         help_text="Keep raw samples this many days (empty: forever). Rollups are kept.",
+    )
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="IANA time zone name (e.g. Europe/Berlin) the dashboard shows this "
+        "organization's times and charts in; stored times stay UTC. Default: the "
+        "platform's (SENSORGRID_TIME_ZONE).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -61,9 +61,17 @@ class SiteForm(ApiForm):
 
 class RoomForm(ApiForm):
     serializer_class = RoomSerializer
-    NAMES = ["name", "area", "height", "max_occupancy"]
+    NAMES = ["name", "floor", "outdoor", "area", "height", "max_occupancy"]
 
-    name = forms.CharField(max_length=200, help_text="E.g. “Classroom 2, 1st floor”.")
+    name = forms.CharField(max_length=200, help_text="E.g. “Classroom 2”.")
+    floor = forms.IntegerField(
+        required=False, help_text="0 the ground floor, 1 the first upper floor, -1 a basement."
+    )
+    outdoor = forms.BooleanField(
+        required=False,
+        label="Outdoors",
+        help_text="A schoolyard, a roof terrace: no indoor-air traffic light for its CO2.",
+    )
     area = forms.FloatField(required=False, label="Area (m²)", help_text="Floor area.")
     height = forms.FloatField(required=False, label="Height (m)")
     max_occupancy = forms.IntegerField(required=False, label="Up to how many people")

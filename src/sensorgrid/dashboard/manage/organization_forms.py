@@ -15,9 +15,11 @@ from sensorgrid.dashboard.manage.api_form import ApiForm
 from sensorgrid.dashboard.manage.forms import initial_of
 from sensorgrid.ingest.api.keys import IngestKeySerializer
 from sensorgrid.ingest.models import IngestKey
+from sensorgrid.tenancy import time_zones
 from sensorgrid.tenancy.api.serializers import MembershipSerializer, OrganizationSerializer
 from sensorgrid.tenancy.api.views import SELF_GRANT
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
+from sensorgrid.tenancy.time_zones import default_time_zone
 
 
 def free_slug(name: str) -> str:
@@ -32,7 +34,7 @@ def free_slug(name: str) -> str:
 
 class OrganizationForm(ApiForm):
     serializer_class = OrganizationSerializer
-    NAMES = ["name", "raw_retention_days"]
+    NAMES = ["name", "raw_retention_days", "time_zone"]
 
     name = forms.CharField(max_length=200, help_text="E.g. “Riverside School District”.")
     slug = forms.SlugField(
@@ -48,15 +50,25 @@ class OrganizationForm(ApiForm):
         help_text="Older raw samples are deleted; hourly and daily averages stay. "
         "Empty: keep them forever.",
     )
+    time_zone = forms.ChoiceField(
+        choices=time_zones.choices,
+        required=False,  # not sent: the platform's for a new one, unchanged for others
+        label="Time zone",
+        help_text="Pages and charts of this organization show times in it.",
+    )
 
     def __init__(self, data=None, *, request, instance: Organization | None = None, **kwargs):
-        kwargs.setdefault("initial", initial_of(instance, self.NAMES))
+        kwargs.setdefault(
+            "initial", initial_of(instance, self.NAMES) or {"time_zone": default_time_zone()}
+        )
         super().__init__(data, request=request, instance=instance, **kwargs)
         if instance is not None:  # the slug is named in URLs, topics and exports: it stays
             del self.fields["slug"]
 
     def api_data(self) -> dict[str, Any]:
         data = super().api_data()
+        if not data.get("time_zone"):
+            data.pop("time_zone", None)
         if self.instance is None and not data.get("slug"):
             data["slug"] = free_slug(data.get("name", ""))
         return data

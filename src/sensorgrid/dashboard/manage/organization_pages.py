@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from rest_framework import serializers
 
@@ -29,6 +30,7 @@ from sensorgrid.ingest.models import IngestKey
 from sensorgrid.tenancy.api.serializers import ensure_other_owner, ensure_owners_remain
 from sensorgrid.tenancy.models import Membership, Organization, Role
 from sensorgrid.tenancy.scoping import Action, organization_ids
+from sensorgrid.tenancy.time_zones import time_zone_of
 
 CRUMBS = [("Organizations", "/organizations/")]
 
@@ -110,7 +112,8 @@ def render_organization(request, organization: Organization, status: int = 200, 
         context["keys"] = IngestKey.objects.filter(organization=organization).order_by("name")
         context["key_form"] = IngestKeyForm(request=request, organization=organization)
     context.update(forms)
-    return render(request, "dashboard/manage/organization.html", context, status=status)
+    with timezone.override(time_zone_of(organization)):  # its members' and keys' times
+        return render(request, "dashboard/manage/organization.html", context, status=status)
 
 
 @login_required

@@ -41,7 +41,7 @@ class RoomSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Room
-        fields = ["id", "site", "name", "area", "height", "max_occupancy"]
+        fields = ["id", "site", "name", "floor", "outdoor", "area", "height", "max_occupancy"]
 
 
 class NodeModelSerializer(serializers.ModelSerializer):

@@ -12,7 +12,7 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "role", "raw_retention_days", "created_at"]
+        fields = ["id", "name", "slug", "role", "raw_retention_days", "time_zone", "created_at"]
         read_only_fields = ["created_at"]
 
     def get_role(self, organization) -> str | None:

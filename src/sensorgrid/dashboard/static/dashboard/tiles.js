@@ -18,9 +18,22 @@ export function formatValue(value) {
   return String(Math.round(value * 10) / 10);
 }
 
-export function formatTs(iso) {
+// "2026-12-06 15:04:05" (ISO, 24-hour) as the wall-clock time in `zone`: a page of one
+// organization shows its time zone (data-time-zone, from the server), others UTC.
+export function formatTs(iso, zone = "UTC") {
   if (!iso) return "";
-  return new Date(iso).toISOString().slice(0, 19).replace("T", " ");
+  const date = new Date(iso);
+  try {
+    const format = new Intl.DateTimeFormat("en-CA", {
+      timeZone: zone, hourCycle: "h23",
+      year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+    const part = Object.fromEntries(format.formatToParts(date).map((p) => [p.type, p.value]));
+    return `${part.year}-${part.month}-${part.day} ${part.hour}:${part.minute}:${part.second}`;
+  } catch {
+    return date.toISOString().slice(0, 19).replace("T", " ");  // a zone this browser lacks
+  }
 }
 
 // The newest known state of each node: {status, ts, values: {key: value}}.
@@ -86,7 +99,7 @@ function showUpdated(tile, ts) {
   if (!element || !ts) return;
   const time = document.createElement("time");
   time.dateTime = ts;
-  time.textContent = formatTs(ts);
+  time.textContent = formatTs(ts, element.dataset.timeZone || "UTC");
   element.replaceChildren("Updated ", time);
 }
 
