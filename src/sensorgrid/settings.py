@@ -187,6 +187,28 @@ SENSORGRID_MQTT_ADMIN_USERNAME = env("SENSORGRID_MQTT_ADMIN_USERNAME", "")
 SENSORGRID_MQTT_ADMIN_PASSWORD = env("SENSORGRID_MQTT_ADMIN_PASSWORD", "")
 # Seconds `sensorgrid ingest` waits for its first broker connection before exiting 1.
 SENSORGRID_MQTT_CONNECT_TIMEOUT = envfloat("SENSORGRID_MQTT_CONNECT_TIMEOUT", 60.0)
+
+# Broker authentication (issue 20, docs/deployment.md): "off" (the embedded or a
+# hand-kept broker; nothing is queued) or "dynsec" (Mosquitto's dynamic security plugin,
+# kept in step with the inventory through the outbox of sensorgrid.brokerauth).
+SENSORGRID_BROKER_AUTH = env("SENSORGRID_BROKER_AUTH", "off").strip().lower()
+if SENSORGRID_BROKER_AUTH not in ("off", "dynsec"):
+    raise ConfigurationError(
+        f"SENSORGRID_BROKER_AUTH must be off or dynsec, not {SENSORGRID_BROKER_AUTH!r}"
+    )
+# Key of the node passwords waiting in the outbox (Fernet); empty: derived from SECRET_KEY.
+SENSORGRID_BROKER_OUTBOX_KEY = env("SENSORGRID_BROKER_OUTBOX_KEY", "")
+# Retry of a change the broker could not take: base × 2^(attempts − 1) seconds, capped.
+SENSORGRID_BROKER_RETRY_BASE = envfloat("SENSORGRID_BROKER_RETRY_BASE", 5.0)
+SENSORGRID_BROKER_RETRY_MAX = envfloat("SENSORGRID_BROKER_RETRY_MAX", 300.0)
+# Seconds a worker's claim on a change lasts (a worker killed meanwhile: retried after it).
+SENSORGRID_BROKER_LEASE = envfloat("SENSORGRID_BROKER_LEASE", 60.0)
+# Seconds to wait for the broker's answer to one request of the outbox or the reconcile.
+SENSORGRID_BROKER_TIMEOUT = envfloat("SENSORGRID_BROKER_TIMEOUT", 10.0)
+# Ask the worker to apply a change as soon as it commits (the periodic task catches the rest).
+SENSORGRID_BROKER_APPLY_AT_ONCE = envbool("SENSORGRID_BROKER_APPLY_AT_ONCE", True)
+# Minutes between the worker's reconciliations of the whole inventory (0: never).
+SENSORGRID_BROKER_RECONCILE_MINUTES = envint("SENSORGRID_BROKER_RECONCILE_MINUTES", 15)
 # The broker address devices use, as the dashboard's Connect panel shows it
 # (mqtt://host:1883 or mqtts://host:8883); empty: SENSORGRID_MQTT_URL without its user.
 SENSORGRID_PUBLIC_MQTT_URL = env("SENSORGRID_PUBLIC_MQTT_URL", "")

@@ -7,3 +7,11 @@ class BrokerAuthConfig(AppConfig):
     name = "sensorgrid.brokerauth"
     label = "brokerauth"
     verbose_name = "Broker identity"
+
+    def ready(self) -> None:
+        from sensorgrid.brokerauth import receivers
+        from sensorgrid.brokerauth.metrics import OutboxCollector
+        from sensorgrid.observability import collectors
+
+        receivers.connect()
+        collectors.register(OutboxCollector())

@@ -305,9 +305,14 @@ class Node(models.Model):
             raise ValidationError({"model": "This node model belongs to another organization."})
 
     def issue_credential(self) -> str:
-        """Create a new ingest credential, keep its digest, return it (shown once)."""
+        """Create a new ingest credential, keep its digest, return it (shown once).
+
+        The plaintext also stays on the instance until its next save, for the broker
+        outbox (brokerauth/receivers.py): the broker needs it, the database keeps a digest.
+        """
         credential = credentials.new_credential()
         self.credential_digest = credentials.digest(credential)
+        self._issued_credential = credential
         return credential
 
     def check_credential(self, credential: str) -> bool:

@@ -1,0 +1,260 @@
+"""The worker's side of the broker outbox: apply queued changes, reconcile the rest.
+
+``apply_due`` claims due changes in id order (outbox.claim keeps one username's changes
+in order), opens one admin connection to the dynamic security plugin for the batch and
+brings each change's client and role in line:
+
+- ``upsert``, ``password``, ``disable``: the node as the database has it *now* (its
+  role from the route table, disabled without a credential) against the broker's client
+  and role (``getClient``/``getRole``), through the same diff as ``sensorgrid broker
+  sync`` (accounts.diff), with the queued password if the change carries one. A node
+  deleted meanwhile needs nothing: its ``delete`` change follows.
+- ``delete``: the client (the plugin disconnects it) and its role; already gone is fine.
+- ``routes``: every role whose ACLs differ from the route table (the service accounts'
+  too); clients are left to their own changes and to the reconcile.
+
+The plugin disconnects a client whose password changes, whose client is disabled or
+deleted, or whose role changes (tests/brokerauth/test_lifecycle.py shows it for each),
+so a device connected with a revoked credential is off at once, not at its next connect.
+
+A broker that cannot be reached (down, no answer, admin login refused) ends the run:
+the change tried waits for its backoff, the other claimed ones are released untried and
+wait as long, so nothing is lost and nothing overtakes. A command the broker refuses
+marks that change failed (``last_error``), counted on /metrics; any other exception (a
+bug, routes naming an unknown decoder) retries that change after its backoff.
+
+``reconcile`` runs the whole diff (accounts.desired/actual) and records how many clients
+and roles differed (``Reconciliation``: the drift on /metrics). The worker runs it every
+``SENSORGRID_BROKER_RECONCILE_MINUTES``; it and the applier take turns (tasks.py), so the
+reconcile never sees a change half applied.
+"""
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from sensorgrid.brokerauth import accounts, outbox
+from sensorgrid.brokerauth.dynsec import Command, Dynsec, DynsecError
+from sensorgrid.brokerauth.metrics import APPLY_FAILURES
+from sensorgrid.brokerauth.models import Action, BrokerChange, Reconciliation
+from sensorgrid.inventory.models import Node
+
+log = logging.getLogger(__name__)
+
+NOT_FOUND = ("Client not found", "Role not found")
+
+
+class Unreachable(Exception):
+    """The broker cannot be asked now (the run stops; the changes wait)."""
+
+
+def apply_due(now: datetime | None = None, limit: int = 10_000, batch: int = 100) -> int:
+    """Apply what is due, oldest first (at most ``limit``); returns how many were applied.
+
+    Does nothing unless ``SENSORGRID_BROKER_AUTH`` is ``dynsec``.
+    """
+    if not outbox.enabled():
+        return 0
+    done = 0
+    dynsec: Dynsec | None = None
+    try:
+        while done < limit:
+            claimed = outbox.claim(now or timezone.now(), min(batch, limit - done))
+            if not claimed:
+                break
+            if dynsec is None:
+                try:
+                    dynsec = _connect()
+                except Unreachable as exc:
+                    _postpone(claimed, str(exc), now)
+                    break
+            try:
+                done += _apply_batch(dynsec, claimed, now)
+            except Unreachable:
+                break
+    finally:
+        if dynsec is not None:
+            dynsec.close()
+    return done
+
+
+def _connect() -> Dynsec:
+    dynsec = Dynsec.from_settings(timeout=float(settings.SENSORGRID_BROKER_TIMEOUT))
+    try:
+        dynsec.connect()
+    except DynsecError as exc:
+        raise Unreachable(str(exc)) from exc
+    return dynsec
+
+
+def _postpone(claimed: list[outbox.Claimed], error: str, now: datetime | None) -> None:
+    """The first claimed change counts a failed attempt; the rest wait as long, untried."""
+    APPLY_FAILURES.labels("unreachable").inc()
+    at = outbox.retry(claimed[0], error, now)
+    for item in claimed[1:]:
+        outbox.release(item, at)
+    log.warning(
+        "broker unreachable, %d change(s) wait until %s: %s", len(claimed), at.isoformat(), error
+    )
+
+
+def _apply_batch(dynsec: Dynsec, claimed: list[outbox.Claimed], now: datetime | None) -> int:
+    applied = 0
+    nodes = Node.objects.in_bulk(
+        [item.change.node_id for item in claimed if item.change.node_id is not None]
+    )
+    for position, item in enumerate(claimed):
+        change = item.change
+        try:
+            commands = _commands(dynsec, change, nodes.get(change.node_id or 0))
+            if commands:
+                dynsec.execute(commands, accept=NOT_FOUND if change.action == Action.DELETE else ())
+        except outbox.SecretUnreadable as exc:
+            _refused(item, str(exc))
+            continue
+        except DynsecError as exc:
+            if not exc.error:  # not the broker's word: it could not be asked
+                _postpone([item, *claimed[position + 1 :]], str(exc), now)
+                raise Unreachable(str(exc)) from exc
+            _refused(item, str(exc))
+            continue
+        except Exception as exc:  # a bug or a bad setting (routes): retried, never lost
+            log.exception("broker change %s crashed; retried after its backoff", change)
+            APPLY_FAILURES.labels("error").inc()
+            outbox.retry(item, f"{type(exc).__name__}: {exc}", now)
+            continue
+        outbox.applied(item)
+        applied += 1
+        log.info("broker change applied: %s %s", change.action, change.username or "every node")
+    return applied
+
+
+def _refused(item: outbox.Claimed, error: str) -> None:
+    APPLY_FAILURES.labels("refused").inc()
+    outbox.failed(item, error)
+    log.warning("broker change %s failed: %s", item.change, error)
+
+
+def _commands(dynsec: Dynsec, change: BrokerChange, node: Node | None) -> list[Command]:
+    if change.action == Action.DELETE:
+        return accounts.delete_commands(change.username, role=change.username)
+    if change.action == Action.ROUTES:
+        return _route_commands(dynsec)
+    if node is None:
+        return []  # deleted since: its delete change follows this one
+    password = outbox.unseal(change.secret) if change.secret else None
+    account, role = accounts.node_account(node)
+    want = accounts.State()
+    want.add(account, role)
+    passwords = {account.username: password} if password else {}
+    return accounts.diff(want, _actual(dynsec, account.username, role.name), passwords).commands
+
+
+def _actual(dynsec: Dynsec, username: str, rolename: str) -> accounts.State:
+    """One client and role as the broker has them (absent ones left out)."""
+    client, role = dynsec.execute(
+        [
+            {"command": "getClient", "username": username},
+            {"command": "getRole", "rolename": rolename},
+        ],
+        accept=NOT_FOUND,
+    )
+    state = accounts.State()
+    if not client.error:
+        item = client.data.get("client", {})
+        state.accounts[username] = accounts.Account(
+            username,
+            tuple(entry["rolename"] for entry in item.get("roles", [])),
+            disabled=bool(item.get("disabled", False)),
+        )
+    if not role.error:
+        item = role.data.get("role", {})
+        state.roles[rolename] = accounts.Role(
+            rolename,
+            frozenset(
+                accounts.Acl(
+                    acl["acltype"],
+                    acl["topic"],
+                    bool(acl.get("allow")),
+                    int(acl.get("priority", 0)),
+                )
+                for acl in item.get("acls", [])
+            ),
+        )
+    return state
+
+
+def _route_commands(dynsec: Dynsec) -> list[Command]:
+    """Every existing role brought in line with the route table (roles only)."""
+    result = accounts.diff(accounts.desired(), accounts.actual(dynsec))
+    return [
+        command
+        for change in result.changes
+        if change.what == "role" and change.kind == "change"
+        for command in change.commands
+    ]
+
+
+# -- reconcile --------------------------------------------------------------------------
+
+
+def pending_passwords() -> dict[str, str]:
+    """Passwords waiting in the outbox, the newest per username (accounts.diff's
+    ``passwords``: a client the reconcile must create gets its real password)."""
+    passwords: dict[str, str] = {}
+    rows = outbox.pending().exclude(secret="").order_by("pk").values_list("username", "secret")
+    for username, secret in rows:
+        try:
+            passwords[username] = outbox.unseal(secret)
+        except outbox.SecretUnreadable:
+            continue
+    return passwords
+
+
+def reconcile(dry_run: bool = False, now: datetime | None = None) -> accounts.Diff:
+    """Make the broker match the inventory; the diff found (applied unless ``dry_run``).
+
+    A run that completes is recorded with its drift (the number of clients and roles
+    that differed); one that cannot reach the broker is recorded with the error and
+    raises DynsecError.
+    """
+    run = Reconciliation(started_at=now or timezone.now())
+    try:
+        with Dynsec.from_settings(timeout=float(settings.SENSORGRID_BROKER_TIMEOUT)) as dynsec:
+            result = accounts.diff(accounts.desired(), accounts.actual(dynsec), pending_passwords())
+            if not dry_run and result:
+                dynsec.execute(result.commands)
+    except DynsecError as exc:
+        if not dry_run:
+            run.error = str(exc)[:2000]
+            run.save()
+        raise
+    if not dry_run:
+        run.drift = len(result.changes)
+        run.commands = len(result.commands)
+        run.finished_at = timezone.now()
+        run.save()
+        Reconciliation.objects.filter(started_at__lt=run.started_at - timedelta(days=7)).delete()
+    if result:
+        log.warning("broker drift: %s", "; ".join(str(change) for change in result.changes))
+    return result
+
+
+def reconcile_if_due(now: datetime | None = None) -> int | None:
+    """Reconcile if the last run is ``SENSORGRID_BROKER_RECONCILE_MINUTES`` old; the drift
+    found, or None when not due (or broker auth is off, or the broker cannot be reached)."""
+    minutes = int(settings.SENSORGRID_BROKER_RECONCILE_MINUTES)
+    if not outbox.enabled() or minutes <= 0:
+        return None
+    now = now or timezone.now()
+    last = Reconciliation.objects.order_by("-started_at").values_list("started_at", flat=True)
+    previous = last.first()
+    if previous is not None and previous > now - timedelta(minutes=minutes) + timedelta(seconds=5):
+        return None
+    try:
+        return len(reconcile(now=now).changes)
+    except DynsecError as exc:
+        log.warning("broker reconcile failed: %s", exc)
+        return None

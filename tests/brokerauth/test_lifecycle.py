@@ -1,0 +1,145 @@
+"""A node's life reaches the real broker through the outbox: created, rotated, disabled,
+enabled, renamed, deleted, its organization deleted; and a connected device is thrown off.
+
+Mosquitto with the dynamic security plugin, throwaway on a free port (conftest.py).
+"""
+
+import pytest
+
+from sensorgrid.brokerauth import apply
+from sensorgrid.brokerauth.models import BrokerChange
+from sensorgrid.ingest.models import MqttRoute
+from sensorgrid.inventory.models import Node
+from tests import factories as f
+from tests.brokerauth.devices import Device, connack
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+OK = "Success"
+REFUSED = ("Not authorized", "Bad user name or password")
+
+
+@pytest.fixture
+def outbox(settings, dynsec_broker):
+    settings.SENSORGRID_BROKER_AUTH = "dynsec"
+    settings.SENSORGRID_BROKER_APPLY_AT_ONCE = False
+    settings.SENSORGRID_BROKER_TIMEOUT = 5.0
+    return dynsec_broker
+
+
+def new_node(**fields) -> tuple[Node, str]:
+    node = f.NodeFactory(**fields)
+    credential = node.issue_credential()
+    node.save(update_fields=["credential_digest"])
+    return node, credential
+
+
+def applied() -> int:
+    count = apply.apply_due()
+    assert not BrokerChange.objects.exists(), list(BrokerChange.objects.all())
+    return count
+
+
+def test_a_new_node_connects_with_its_credential_and_nobody_else_does(outbox):
+    node, credential = new_node()
+    assert connack(outbox.url_for(node.broker_username, credential)) in REFUSED  # not yet
+    applied()
+    assert connack(outbox.url_for(node.broker_username, credential)) == OK
+    assert connack(outbox.url_for(node.broker_username, "wrong")) in REFUSED
+
+
+def test_rotation_refuses_the_old_credential_and_throws_the_connected_device_off(outbox):
+    node, old = new_node()
+    applied()
+    device = Device(outbox.url_for(node.broker_username, old))
+    assert device.connect() == OK
+    try:
+        new = node.issue_credential()
+        node.save(update_fields=["credential_digest"])
+        assert not device.thrown_off(0.5)  # the broker does not know before the worker
+        applied()
+        assert device.thrown_off()
+    finally:
+        device.close()
+    assert connack(outbox.url_for(node.broker_username, old)) in REFUSED
+    assert connack(outbox.url_for(node.broker_username, new)) == OK
+
+
+def test_disabling_throws_the_device_off_and_enabling_needs_the_new_credential(outbox):
+    node, old = new_node()
+    applied()
+    device = Device(outbox.url_for(node.broker_username, old))
+    assert device.connect() == OK
+    try:
+        node.credential_digest = ""
+        node.save(update_fields=["credential_digest"])
+        applied()
+        assert device.thrown_off()
+    finally:
+        device.close()
+    assert connack(outbox.url_for(node.broker_username, old)) in REFUSED
+    new = node.issue_credential()
+    node.save(update_fields=["credential_digest"])
+    applied()
+    assert connack(outbox.url_for(node.broker_username, old)) in REFUSED
+    assert connack(outbox.url_for(node.broker_username, new)) == OK
+
+
+def test_deleting_a_node_deletes_its_client_and_throws_it_off(outbox, dynsec):
+    node, credential = new_node()
+    applied()
+    username = node.broker_username
+    device = Device(outbox.url_for(username, credential))
+    assert device.connect() == OK
+    try:
+        node.delete()
+        applied()
+        assert device.thrown_off()
+    finally:
+        device.close()
+    assert connack(outbox.url_for(username, credential)) in REFUSED
+    clients = dynsec.run({"command": "listClients"})["clients"]
+    roles = dynsec.run({"command": "listRoles"})["roles"]
+    assert username not in clients and username not in roles
+
+
+def test_deleting_an_organization_refuses_all_its_nodes(outbox):
+    org = f.OrganizationFactory()
+    mine = [new_node(organization=org) for _ in range(3)]
+    other, other_credential = new_node()
+    applied()
+    device = Device(outbox.url_for(mine[0][0].broker_username, mine[0][1]))
+    assert device.connect() == OK
+    try:
+        org.delete()
+        assert applied() == 3
+        assert device.thrown_off()
+    finally:
+        device.close()
+    for node, credential in mine:
+        assert connack(outbox.url_for(node.broker_username, credential)) in REFUSED
+    assert connack(outbox.url_for(other.broker_username, other_credential)) == OK
+
+
+def test_a_new_device_id_moves_the_nodes_topics(outbox, dynsec, settings):
+    settings.SENSORGRID_MQTT_ROUTES = ["things/{device}/up=json"]
+    node, _ = new_node(device_id="first")
+    applied()
+    node.device_id = "second"
+    node.save()
+    applied()
+    role = dynsec.run({"command": "getRole", "rolename": node.broker_username})["role"]
+    assert [acl["topic"] for acl in role["acls"]] == ["things/second/up"]
+
+
+def test_a_new_route_reaches_every_nodes_role(outbox, dynsec, settings):
+    settings.SENSORGRID_MQTT_ROUTES = ["things/{device}/up=json"]
+    nodes = [new_node(device_id=f"d{i}")[0] for i in range(3)]
+    applied()
+    MqttRoute.objects.create(pattern="extra/{device}", decoder="json")
+    assert BrokerChange.objects.get().action == "routes"
+    applied()
+    for node in nodes:
+        role = dynsec.run({"command": "getRole", "rolename": node.broker_username})["role"]
+        topics = sorted(acl["topic"] for acl in role["acls"])
+        assert topics == [f"extra/{node.device_id}", f"things/{node.device_id}/up"]
