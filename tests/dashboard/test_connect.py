@@ -8,6 +8,7 @@ import html
 import json
 import re
 import shlex
+import zoneinfo
 
 import pytest
 from django.test import Client, override_settings
@@ -176,6 +177,8 @@ def test_the_credential_is_only_in_the_answer_that_issued_it(world, alice):
 
 
 def test_the_status_turns_from_waiting_to_received_after_a_real_ingest(world, alice):
+    world.org_a.time_zone = "Asia/Kolkata"  # UTC+05:30: the organization's clock, not UTC
+    world.org_a.save(update_fields=["time_zone"])
     response, node = create(alice, world)
     first = status(alice, node)
     assert first["state"] == "waiting" and first["waiting"] == "Waiting for the first message…"
@@ -192,6 +195,10 @@ def test_the_status_turns_from_waiting_to_received_after_a_real_ingest(world, al
     assert re.fullmatch(
         r"Received \d\d:\d\d:\d\d: co2 612 ppm, temperature 21.5 °C", answer["received"]["text"]
     )
+    node.refresh_from_db()
+    local = node.last_seen.astimezone(zoneinfo.ZoneInfo("Asia/Kolkata"))
+    assert answer["received"]["text"].startswith(f"Received {local:%H:%M:%S}: ")
+    assert answer["time_zone"] == "Asia/Kolkata"
     page = body(alice.get(f"/nodes/{node.pk}/connect/"))
     assert 'data-state="received"' in page and "co2 612 ppm" in page
 

@@ -9,14 +9,15 @@ node's device id (an ``unknown-quantity`` of an ingest key's gateway, a topic wi
 typo). The page polls this every 2 s (connect.js) while it is open.
 """
 
+import zoneinfo
 from datetime import datetime
 
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 
 from sensorgrid.inventory.models import Node
 from sensorgrid.telemetry.models import Credential, DeadLetter, Latest
+from sensorgrid.tenancy.time_zones import time_zone_of
 
 #: The detail a letter shows at most; the dead-letter page has all of it.
 DETAIL_SHOWN = 300
@@ -32,16 +33,16 @@ def letters_of(node: Node):
     )
 
 
-def clock(at: datetime) -> str:
-    """12:03:04 in the platform's time zone (the charts' SENSORGRID_TIME_ZONE)."""
-    return timezone.localtime(at, timezone.get_default_timezone()).strftime("%H:%M:%S")
+def clock(at: datetime, zone: str) -> str:
+    """12:03:04 in ``zone`` (the organization's, as its other pages show times)."""
+    return at.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M:%S")
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def received(node: Node) -> dict | None:
+def received(node: Node, zone: str) -> dict | None:
     if node.last_seen is None:
         return None
     rows = list(
@@ -60,7 +61,7 @@ def received(node: Node) -> dict | None:
         for row in newest
     )
     at = node.last_seen
-    summary = f"Received {clock(at)}" + (f": {text}" if text else "")
+    summary = f"Received {clock(at, zone)}" + (f": {text}" if text else "")
     return {"at": at.isoformat(), "values": values, "text": summary}
 
 
@@ -73,9 +74,9 @@ def newest_letter(node: Node) -> DeadLetter | None:
     )
 
 
-def refused(letter: DeadLetter) -> dict:
+def refused(letter: DeadLetter, zone: str) -> dict:
     detail = letter.detail[:DETAIL_SHOWN] + ("…" if len(letter.detail) > DETAIL_SHOWN else "")
-    text = f"Refused {clock(letter.last_received_at)}: {letter.reason}" + (
+    text = f"Refused {clock(letter.last_received_at, zone)}: {letter.reason}" + (
         f" ({detail})" if detail else ""
     )
     return {
@@ -91,6 +92,7 @@ def refused(letter: DeadLetter) -> dict:
 def status(node: Node) -> dict:
     """``state`` waiting, received or refused (the newer of the two), with both facts."""
     letter = newest_letter(node)
+    zone = time_zone_of(node.organization)
     heard = node.last_seen
     if heard is None and letter is None:
         state = "waiting"
@@ -100,7 +102,8 @@ def status(node: Node) -> dict:
         state = "refused"
     return {
         "state": state,
-        "received": received(node),
-        "refused": refused(letter) if letter is not None else None,
+        "received": received(node, zone),
+        "refused": refused(letter, zone) if letter is not None else None,
         "waiting": WAITING,
+        "time_zone": zone,
     }
