@@ -2,13 +2,25 @@ import asyncio
 import logging
 import signal
 
+from django.core.management import load_command_class
 from django.core.management.base import BaseCommand, CommandError
 
 from sensorgrid.runtime import broker
 
 
 class Command(BaseCommand):
-    help = "Run the embedded MQTT broker (amqtt) for the demo; use Mosquitto in production."
+    help = (
+        "Run the embedded MQTT broker (amqtt) for the demo; use Mosquitto in production. "
+        "`broker sync [--dry-run]` makes Mosquitto's dynamic security match the inventory."
+    )
+
+    def run_from_argv(self, argv):
+        # `sensorgrid broker sync`: the brokerauth app's broker_sync (docs/deployment.md).
+        if argv[2:3] == ["sync"]:
+            command = load_command_class("sensorgrid.brokerauth", "broker_sync")
+            command.run_from_argv([argv[0], "broker sync", *argv[3:]])
+            return
+        super().run_from_argv(argv)
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
