@@ -1,7 +1,8 @@
 """`sensorgrid demo`, the README's first command, as a user runs it: one process that
 brings up the embedded broker, ingest, the web server, the worker and the demo's
 simulated devices on SQLite. Within a minute every room tile of alice shows a live
-value, the public page shows data and the map's sites have coordinates; the terminal
+value, the public page shows data, the map's sites have coordinates and its open-data
+layer (street trees, from a file shipped with the package) has its features; the terminal
 stays quiet (no blank lines, no line per request or task), the banner comes after
 start-up, and Ctrl-C stops everything with one calm line per process (issue 19)."""
 
@@ -85,7 +86,7 @@ def test_the_demo_is_live_within_a_minute_quiet_and_stops_calmly_on_ctrl_c(tmp_p
     seen: dict[str, float] = {}
     try:
         alice = None
-        while time.monotonic() - started < 60 and len(seen) < 3:
+        while time.monotonic() - started < 60 and len(seen) < 4:
             assert demo.poll() is None, output.read_text()[-3000:]
             try:
                 alice = alice or signed_in(base, "alice")
@@ -114,13 +115,21 @@ def test_the_demo_is_live_within_a_minute_quiet_and_stops_calmly_on_ctrl_c(tmp_p
                         assert len(sites) == 2, sites
                         assert all(s["latitude"] and s["longitude"] for s in sites), sites
                         seen["map"] = time.monotonic() - started
+                if "layer" not in seen:
+                    # The map's layer switcher reads /api/geo/: the sample layer, public.
+                    layers = call(base, "/api/geo/")["layers"]
+                    trees = [layer for layer in layers if layer["key"] == "demo-street-trees"]
+                    if trees:
+                        features = call(base, "/api/geo/demo-street-trees/")["features"]
+                        assert len(features) == 36, features
+                        seen["layer"] = time.monotonic() - started
             except (urllib.error.URLError, ConnectionError, StopIteration):
                 pass  # not serving yet
             time.sleep(0.5)
-        assert set(seen) == {"rooms", "public", "map"}, (
+        assert set(seen) == {"rooms", "public", "map", "layer"}, (
             f"only {seen} after 60 s; " + output.read_text()[-3000:]
         )
-        print(f"seconds from start to live rooms, public page, map: {seen}")
+        print(f"seconds from start to live rooms, public page, map, layer: {seen}")
     finally:
         os.killpg(demo.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
         code = demo.wait(timeout=60)
@@ -133,6 +142,7 @@ def test_the_demo_is_live_within_a_minute_quiet_and_stops_calmly_on_ctrl_c(tmp_p
     for noisy in ("sensorgrid.http", "uvicorn", "huey", "GET /", "Executing", "Traceback"):
         assert noisy not in text, noisy
     assert "WARNING" not in text and "ERROR" not in text, text[-3000:]
+    assert "map layer  36 street trees" in text  # the banner says the layer is there
     # The banner after start-up: every simulator said it is connected before it.
     banner = next(i for i, line in enumerate(lines) if "SensorGrid demo on" in line)
     for name in CHILDREN[3:]:
@@ -185,7 +195,12 @@ def test_demo_postgres_and_redis_put_everything_there(tmp_path):
         assert ready["worker"]["status"] == "ok", ready  # its queue is the Redis above
         with psycopg.connect(f"{server}/{name}") as connection:
             slugs = connection.execute("SELECT slug FROM tenancy_organization").fetchall()
+            trees = connection.execute(
+                "SELECT count(*) FROM geo_feature f JOIN geo_layer l ON l.id = f.layer_id"
+                " WHERE l.key = 'demo-street-trees'"
+            ).fetchone()
         assert sorted(slug for (slug,) in slugs) == ["harbour-offices", "riverside-school"]
+        assert trees == (36,)  # the sample layer, from the bundled file
         assert not (tmp_path / "sensorgrid.sqlite3").exists()
     finally:
         demo.send_signal(signal.SIGINT)

@@ -12,7 +12,11 @@ import jsonschema
 
 #: Options of every source.
 COMMON: dict[str, dict[str, Any]] = {
-    "url": {"type": "string", "description": "http(s) address of the document"},
+    "url": {
+        "type": "string",
+        "description": "http(s) address of the document, or bundled:<path> (a file shipped "
+        "in sensorgrid/geo/bundled/)",
+    },
     "encoding": {"type": "string", "description": "text encoding, default UTF-8"},
     "mapping": {"type": "object", "description": "field mapping (docs/pipelines.md)"},
     "repair": {"type": "boolean", "description": "fix invalid polygons instead of skipping"},

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+from sensorgrid.geo.pipelines import bundled
 from sensorgrid.geo.pipelines import options as option_schemas
 from sensorgrid.geo.pipelines.items import Context, Document, Item, Notice, Skip
 from sensorgrid.registry import Registry
@@ -61,9 +62,17 @@ class Source:
         if missing:
             raise ValueError(f"The {self.key} source needs the option(s): {', '.join(missing)}.")
         url = options.get("url")
-        if url and not str(url).startswith(("http://", "https://")):
-            raise ValueError("url must start with http:// or https://.")
-        if url:
+        if bundled.is_bundled(url):  # a file shipped in the package, nothing else
+            try:
+                bundled.resolve(str(url))
+            except ValueError as exc:
+                raise ValueError(f"url: {exc}.") from None
+        elif url and not str(url).startswith(("http://", "https://")):
+            raise ValueError(
+                "url must start with http:// or https:// (or name a file shipped with "
+                "SensorGrid: bundled:<path>)."
+            )
+        elif url:
             from sensorgrid.outbound import check_url
 
             try:

@@ -92,6 +92,11 @@ export async function addLayerSwitcher(map) {
   }
   if (!answer.layers || !answer.layers.length) return null;
   const control = new TextLayers(null, null, { collapsed: false, position: "topright" });
-  for (const layer of answer.layers) control.addOverlay(overlay(map, layer), layer.name);
+  for (const layer of answer.layers) {
+    const group = overlay(map, layer);
+    control.addOverlay(group, layer.name);
+    // style.shown: switched on when the map opens (the demo's sample layer); else off.
+    if (layer.style && layer.style.shown === true) group.addTo(map);
+  }
   return control.addTo(map);
 }

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from sensorgrid.alerts import demo as alerts_demo
+from sensorgrid.geo import demo as geo_demo
 from sensorgrid.inventory import demo
 from sensorgrid.observability import logs, multiprocess
 from sensorgrid.runtime import broker
@@ -85,6 +86,7 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
         alerts_demo.example_rule()
+        layer = geo_demo.sample_layer()  # the map's open-data layer, from a bundled file
         if not broker.port_free(host, port):
             raise CommandError(f"{host}:{port} is taken; choose another --port")
         environment = self._observability()
@@ -93,7 +95,7 @@ class Command(BaseCommand):
         supervisor = Supervisor(self.stdout, environment=environment)
         try:
             broker_url = self._start(supervisor, host, port, rate, broker_url, options)
-            self._banner(host, port, password, summary, broker_url)
+            self._banner(host, port, password, summary, broker_url, layer)
         except KeyboardInterrupt:
             # Ctrl-C while starting: the children have process groups of their own.
             self.stdout.write("stopping (Ctrl-C)")
@@ -176,7 +178,16 @@ class Command(BaseCommand):
             "SENSORGRID_EMAIL_BACKEND": os.environ.get("SENSORGRID_EMAIL_BACKEND", "file"),
         }
 
-    def _banner(self, host, port, password, summary, broker_url) -> None:
+    @staticmethod
+    def _layer_line(run) -> str:
+        if run is None:
+            return "not loaded"
+        if run.error:  # e.g. a core install without the geo extra: the demo goes on
+            return f"street trees not loaded ({run.error})"
+        count = run.created + run.updated + run.unchanged
+        return f"{count} street trees (sample data shipped with SensorGrid, no internet)"
+
+    def _banner(self, host, port, password, summary, broker_url, layer=None) -> None:
         database = settings.DATABASES["default"]
         url = f"http://{host}:{port}"
         self.stdout.write(
@@ -192,6 +203,7 @@ class Command(BaseCommand):
                     "organization, all dead letters, the platform status page)",
                     f"  database   {database['ENGINE'].rsplit('.', 1)[-1]}: {database['NAME']}",
                     f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up)",
+                    f"  map layer  {self._layer_line(layer)}",
                     f"  data       {settings.VAR_DIR}",
                     "  Ctrl-C stops everything; the data stays for the next run.",
                 ]
