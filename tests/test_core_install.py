@@ -13,12 +13,10 @@ tasks. A feature of an extra says what to install.
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 import tomllib
 import urllib.request
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -30,6 +28,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 from tests.servers import Mosquitto, free_port, wait_for_port
+from tests.support.commands import Sensorgrid, stop
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 PROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())[
@@ -119,40 +118,8 @@ def test_the_geo_and_demo_libraries_are_extras_that_the_test_install_pulls():
     assert [set(r.extras) for r in pulled] == [set(EXTRAS)]
 
 
-@dataclass(frozen=True, slots=True)
-class Core:
-    """``sensorgrid …`` as a core install runs it: without the extras' libraries."""
-
-    environment: dict[str, str]
-    directory: Path
-
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [sys.executable, "-m", "sensorgrid", *args],
-            env=self.environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert not check or done.returncode == 0, done.stderr[-3000:]
-        return done
-
-    def start(self, name: str, *args: str, **environment: str) -> subprocess.Popen[bytes]:
-        """A long-running command, its output in ``<name>.log``."""
-        with (self.directory / f"{name}.log").open("w") as log:
-            return subprocess.Popen(
-                [sys.executable, "-m", "sensorgrid", *args],
-                env={**self.environment, **environment},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def log(self, name: str) -> str:
-        return (self.directory / f"{name}.log").read_text()
-
-
 @pytest.fixture
-def core(tmp_path) -> Core:
+def core(tmp_path) -> Sensorgrid:
     blocked = only_in_extras()
     assert {"amqtt", "shapely", "croniter", "rich"} <= blocked
     site = tmp_path / "site"
@@ -165,16 +132,7 @@ def core(tmp_path) -> Core:
         "SENSORGRID_DATABASE_URL": "",
         "SENSORGRID_REDIS_URL": "",
     }
-    return Core(environment, tmp_path)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    return Sensorgrid(sys.executable, environment, tmp_path)
 
 
 @pytest.mark.skipif(ON_POSTGRES, reason="packaging, not the database: tested in the SQLite pass")
