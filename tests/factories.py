@@ -1,8 +1,8 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import factory
 
-from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
+from sensorgrid.inventory.models import Installation, Node, NodeModel, Quantity, Room, Site
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
 
 PASSWORD = "correct horse battery staple"
@@ -90,3 +90,79 @@ class InstallationFactory(factory.django.DjangoModelFactory):
     start = datetime(2026, 1, 1, tzinfo=UTC)
     end = None
     is_public = False
+
+
+# -- what happens to a node: radio receptions, health changes, refusals, alerts ----------
+
+
+class ReceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "telemetry.Reception"
+
+    node = factory.SubFactory(NodeFactory)
+    ts = factory.Sequence(lambda n: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n))
+    gateway_id = "gw-1"
+    rssi = -90.0
+    snr = 7.5
+    frequency = 868_100_000
+    spreading_factor = 7
+    frame_counter = factory.Sequence(lambda n: n)
+
+
+class NodeStatusChangeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "fidelity.NodeStatusChange"
+
+    node = factory.SubFactory(NodeFactory)
+    from_status = "ALIVE"
+    to_status = "MISSING"
+    at = factory.Sequence(lambda n: datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n))
+
+
+class DeadLetterFactory(factory.django.DjangoModelFactory):
+    """A refusal resolved to ``node`` (and its organization), as ingestion files one."""
+
+    class Meta:
+        model = "telemetry.DeadLetter"
+
+    node = factory.SubFactory(NodeFactory)
+    organization = factory.SelfAttribute("node.organization")
+    device_id = factory.LazyAttribute(lambda d: d.node.device_id if d.node else "unknown-1")
+    received_at = datetime(2026, 1, 1, tzinfo=UTC)
+    last_received_at = factory.SelfAttribute("received_at")
+    source = "http"
+    topic = "/api/v1/ingest/"
+    decoder = "json"
+    payload = b'{"values": {"co2": -5}}'
+    reason = "out-of-range"
+    detail = "co2 = -5 is below the plausible minimum 0"
+
+
+class AlertRuleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "alerts.AlertRule"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = "threshold"
+    params = factory.LazyFunction(lambda: {"above": 1000})
+    quantity = factory.LazyFunction(lambda: Quantity.objects.get(key="co2"))
+
+
+class AlertFactory(factory.django.DjangoModelFactory):
+    """An open alert of ``node`` (``resolved_at`` set: a resolved one)."""
+
+    class Meta:
+        model = "alerts.Alert"
+
+    node = factory.SubFactory(NodeFactory)
+    organization = factory.SelfAttribute("node.organization")
+    rule = factory.SubFactory(
+        AlertRuleFactory, organization=factory.SelfAttribute("..node.organization")
+    )
+    quantity = factory.SelfAttribute("rule.quantity")
+    severity = "warning"
+    message = "CO2 1200 ppm > 1000"
+    started_at = datetime(2026, 1, 1, tzinfo=UTC)
+    opened_at = datetime(2026, 1, 1, 0, 10, tzinfo=UTC)
+    last_value = 1200.0

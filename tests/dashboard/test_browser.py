@@ -77,19 +77,22 @@ def now_iso() -> str:
 def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(server, new_page):
     node = server.node("alice", "demo-co2-002")
     credential = server.credential("alice", node["id"])
-    page = new_page(server, "alice", f"/nodes/{node['id']}/")
+    page = new_page(server, "alice", f"/nodes/{node['id']}/")  # Latest: the tile
     assert page.url == f"{server.base}/nodes/{node['id']}/"
     assert page.get_by_role("heading", level=1).inner_text() == "Classroom 2 monitor"
     assert "Riverside School" in page.locator("nav[aria-label=Main]").inner_text()
     page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
-    page.get_by_role("button", name="1 h").click()
-    page.wait_for_function(
+    history = new_page(server, "alice", f"/nodes/{node['id']}/history/")  # the chart
+    history.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
+    history.get_by_role("button", name="1 h").click()
+    history.wait_for_function(
         # A function, not an expression: Playwright evaluates expressions with eval(),
         # which the Content-Security-Policy refuses.
         "() => !document.getElementById('chart-summary').textContent.startsWith('Loading')"
     )
-    points = int(page.get_attribute("#chart", "data-points"))
+    points = int(history.get_attribute("#chart", "data-points"))
     page.evaluate("window.notReloaded = true")
+    history.evaluate("window.notReloaded = true")
 
     answer = server.ingest(
         credential,
@@ -105,7 +108,7 @@ def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(s
         }""",
         timeout=2000,
     )
-    page.wait_for_function(
+    history.wait_for_function(
         f"() => document.getElementById('chart').dataset.points === '{points + 1}'",
         timeout=2000,
     )
@@ -114,8 +117,9 @@ def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(s
     assert co2.locator("[data-level]").inner_text() == "Fair"  # 1000–1400 ppm, as text
     assert page.locator('.tile [data-quantity="temperature"] [data-value]').inner_text() == "21.5"
     assert page.evaluate("window.notReloaded") is True
-    assert "1234" in page.inner_text("#chart-summary")
-    assert page.errors == []
+    assert history.evaluate("window.notReloaded") is True
+    assert "1234" in history.inner_text("#chart-summary")
+    assert page.errors == [] and history.errors == []
 
 
 def test_charlie_gets_the_404_page_and_no_live_data_for_alices_node(server, new_page):

@@ -1,4 +1,4 @@
-"""What the node page hands its chart (window, time zone, CO2 bands) and where the CO2
+"""What the node's History tab hands its chart (window, time zone, CO2 bands) and where the CO2
 traffic light shows: indoor installations only (issue 19, item 6). The chart itself in a
 browser: test_charts_browser.py."""
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 def node_config(client, node) -> dict:
-    response = client.get(f"/nodes/{node.pk}/")
+    response = client.get(f"/nodes/{node.pk}/history/")  # the node's History tab
     assert response.status_code == 200
     embedded = r'<script id="node-config" type="application/json">(.*?)</script>'
     match = re.search(embedded, response.content.decode())

@@ -62,8 +62,8 @@ def test_co2_traffic_light(value, level):
     assert co2_level(value)[1] == level
 
 
-def test_alice_sees_her_node_page_with_chart_config(world, as_user):
-    response = as_user(world.alice).get(f"/nodes/{world.node_a.pk}/")
+def test_alice_sees_her_node_history_with_chart_config(world, as_user):
+    response = as_user(world.alice).get(f"/nodes/{world.node_a.pk}/history/")
     assert response.status_code == 200
     body = text(response)
     assert "secretA-node" in body
@@ -188,6 +188,6 @@ def test_api_404_stays_json(world, as_user):
 
 
 def test_the_pages_load_their_assets_from_this_server(world, as_user):
-    body = text(as_user(world.alice).get(f"/nodes/{world.node_a.pk}/"))
+    body = text(as_user(world.alice).get(f"/nodes/{world.node_a.pk}/history/"))
     assert "/static/dashboard/node.js" in body and "/static/dashboard/vendor/uPlot.min.css" in body
     assert "https://" not in body and "http://" not in body

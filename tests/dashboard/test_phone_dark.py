@@ -112,7 +112,7 @@ def test_the_dark_scheme_is_dark_and_the_light_one_light(server, phone):
                 assert luminance > 200, f"{path}: body background rgb({red}, {green}, {blue})"
         # The chart keeps dark text on a light plot in both schemes (uPlot draws black axes).
         node = server.node("alice", "demo-co2-002")
-        page.goto(f"{server.base}/nodes/{node['id']}/")
+        page.goto(f"{server.base}/nodes/{node['id']}/history/")
         page.wait_for_selector(".chart .plot .uplot")
         plot = page.evaluate(
             "() => getComputedStyle(document.querySelector('.chart .plot')).backgroundColor"

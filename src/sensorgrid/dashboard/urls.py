@@ -4,12 +4,13 @@ from django.urls import path
 from sensorgrid.dashboard import alert_pages, token_pages, views
 from sensorgrid.dashboard.lists import urls as list_urls
 from sensorgrid.dashboard.manage import urls as manage_urls
+from sensorgrid.dashboard.node_pages import urls as node_urls
 
 app_name = "dashboard"
 
 urlpatterns = [
     path("", views.map_page, name="map"),
-    path("nodes/<int:pk>/", views.node_page, name="node"),
+    *node_urls.urlpatterns,
     path("sites/<int:pk>/", views.site_page, name="site"),
     path("rooms/<int:pk>/", views.room_page, name="room"),
     path("public/", views.public_page, name="public"),

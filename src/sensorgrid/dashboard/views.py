@@ -217,48 +217,6 @@ def map_page(request):
 
 
 @login_required
-def node_page(request, pk: int):
-    """Live values and the time-series chart of one node (members only, as the API)."""
-    node = visible_or_404(
-        Node.objects.for_user(request.user).select_related("organization", "model"), pk
-    )
-    installation = active_installations(request.user).filter(node=node).first()
-    (tile,) = tiles_for(
-        request.user, [installation] if installation else [], [] if installation else [node]
-    )
-    quantities = {v.quantity: (v.name, v.unit) for v in tile.values}
-    if node.model_id:
-        for q in node.model.quantities.all():
-            quantities.setdefault(q.key, (q.name, q.unit))
-    keys = sorted(quantities, key=lambda k: (k != "co2", k))
-    config = {
-        "node": node.pk,
-        "timeseries": reverse("node-timeseries", args=[node.pk]),
-        "quantities": [
-            {"key": k, "name": quantities[k][0], "unit": quantities[k][1]} for k in keys
-        ],
-        "presets": [{"label": p[0], "seconds": p[1], "bucket": p[2]} for p in PRESETS],
-        "preset": DEFAULT_PRESET,
-        # The chart's time labels: SENSORGRID_TIME_ZONE (Django's TIME_ZONE), 24-hour.
-        "time_zone": settings.TIME_ZONE,
-        # The CO2 chart's background bands, from the traffic light's one definition;
-        # none outdoors.
-        "co2_levels": co2_levels() if tile.indoor else None,
-    }
-    from sensorgrid.dashboard import alert_pages  # it builds on this module
-
-    alerts = alert_pages.alerts_for(request.user).open().filter(node=node)
-    context = {
-        "node": node,
-        "tile": tile,
-        "installation": installation,
-        "config": {**config, "row": reverse("dashboard:alert-row", args=[0])},
-        "alert_rows": alert_pages.rows(alerts, alert_pages.owner_of(request.user)),
-    }
-    return render(request, "dashboard/node.html", context)
-
-
-@login_required
 def site_page(request, pk: int):
     site = visible_or_404(Site.objects.for_user(request.user).select_related("organization"), pk)
     installations = active_installations(request.user).filter(room__site=site)

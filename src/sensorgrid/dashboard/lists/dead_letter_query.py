@@ -60,12 +60,15 @@ class LetterCriteria:
     state: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    node: int | None = None  # the node page's tab: letters resolved to this node
 
 
 def letters_for(user, criteria: LetterCriteria):
     letters = DeadLetter.objects.for_user(user, Action.VIEW).defer("payload")
     if criteria.reason:
         letters = letters.filter(reason=criteria.reason)
+    if criteria.node is not None:
+        letters = letters.filter(node_id=criteria.node)
     if criteria.device:
         letters = letters.filter(device_id__icontains=criteria.device)
     if criteria.state == "open":

@@ -1,0 +1,84 @@
+"""The "Radio" tab: which LoRaWAN gateways heard the node and how well.
+
+Per gateway the newest RSSI, SNR and spreading factor, how many uplinks it heard and
+when last; below, the last receptions as a table and the best RSSI and SNR of each
+uplink (over the gateways that heard it) as a chart. The same rows as
+``GET /api/v1/nodes/{id}/receptions/`` (docs/lorawan.md).
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, OuterRef, Subquery
+from django.shortcuts import render
+from django.urls import reverse
+
+from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404
+from sensorgrid.inventory.models import Node
+from sensorgrid.telemetry.models import Reception
+
+#: Receptions in the table below the gateways.
+TABLE_ROWS = 50
+#: Receptions the chart reads (its uplinks are fewer when several gateways heard each).
+CHART_RECEPTIONS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayHeard:
+    gateway_id: str
+    uplinks: int
+    last_seen: datetime
+    rssi: float | None  # of its newest reception
+    snr: float | None
+    spreading_factor: int | None
+
+
+def gateways(node: Node) -> list[GatewayHeard]:
+    """Every gateway that heard ``node``, most recently heard first."""
+    newest = Reception.objects.filter(node=node, gateway_id=OuterRef("gateway_id")).order_by("-ts")
+    rows = (
+        Reception.objects.filter(node=node)
+        .values("gateway_id")
+        .annotate(
+            uplinks=Count("pk"),
+            last_seen=Max("ts"),
+            rssi=Subquery(newest.values("rssi")[:1]),
+            snr=Subquery(newest.values("snr")[:1]),
+            spreading_factor=Subquery(newest.values("spreading_factor")[:1]),
+        )
+        .order_by("-last_seen", "gateway_id")
+    )
+    return [GatewayHeard(**row) for row in rows]
+
+
+def best_per_uplink(receptions: list[Reception]) -> list[list]:
+    """``[[epoch seconds, best RSSI, best SNR], ...]`` oldest first: one point per
+    uplink (a timestamp), the strongest of the gateways that heard it (None: unknown)."""
+    by_ts: dict[datetime, list[Reception]] = {}
+    for reception in receptions:
+        by_ts.setdefault(reception.ts, []).append(reception)
+    points = []
+    for ts in sorted(by_ts):
+        heard = by_ts[ts]
+        rssi = [r.rssi for r in heard if r.rssi is not None]
+        snr = [r.snr for r in heard if r.snr is not None]
+        points.append([ts.timestamp(), max(rssi, default=None), max(snr, default=None)])
+    return points
+
+
+@login_required
+def radio_page(request, pk: int):
+    node = node_or_404(request, pk)
+    receptions = Reception.objects.filter(node=node).order_by("-ts", "gateway_id")
+    recent = list(receptions[:CHART_RECEPTIONS])
+    context = node_context(
+        request,
+        node,
+        "radio",
+        gateways=gateways(node) if recent else [],
+        receptions=recent[:TABLE_ROWS],
+        api=reverse("node-receptions", args=[node.pk]),
+        chart={"points": best_per_uplink(recent)},
+    )
+    return render(request, "dashboard/node/radio.html", context)
