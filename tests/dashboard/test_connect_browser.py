@@ -3,15 +3,19 @@ creates a node, copies the panel's curl or mosquitto_pub line, runs it in a shel
 the panel's "Waiting for the first message…" turns green without a reload.
 
 The curl line goes to the live server; the mosquitto_pub line to a throwaway Mosquitto
-that the server's ingest service (`serve --ingest`) reads. That broker authenticates
-nobody yet (issue 20 adds node accounts): the line is run as shown, with -u/-P.
+that the server's ingest service (`serve --ingest`) reads. That broker lets anybody in,
+so -u/-P are not checked there; the last test runs the line against a Mosquitto with the
+dynamic security plugin (SENSORGRID_BROKER_AUTH=dynsec, issue 20), where the node's
+account exists only once the worker applied it and its password is the credential.
 
 Needs Debian's /usr/bin/chromium (.ci/run installs it), curl, mosquitto and
 mosquitto_pub, and the built assets (`make assets`).
 """
 
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +23,7 @@ from django.conf import settings
 
 from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
 from tests.servers import Mosquitto
+from tests.support.dynsec_broker import DynsecMosquitto
 
 VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -152,3 +157,70 @@ def test_a_malformed_post_shows_its_dead_letter(server, alice):
     page.get_by_role("link", name="Open the dead letter").click()
     assert "malformed" in page.locator("main").inner_text()
     assert page.problems == []
+
+
+@pytest.fixture(scope="module")
+def authenticating(tmp_path_factory):
+    """A server whose broker checks every client: the ingest service's account and the
+    nodes' come from the inventory (a reconcile at start, then the worker's outbox)."""
+    broker = DynsecMosquitto(tmp_path_factory.mktemp("dynsec")).start()
+    server = SensorGridServer(tmp_path_factory.mktemp("connect-auth"))
+    server.environment.update(
+        SENSORGRID_BROKER_AUTH="dynsec",
+        SENSORGRID_MQTT_URL=broker.url_for("sensorgrid-ingest", "ingest-secret"),
+        SENSORGRID_MQTT_ADMIN_USERNAME=broker.admin,
+        SENSORGRID_MQTT_ADMIN_PASSWORD=broker.admin_password,
+        SENSORGRID_MQTT_CLIENT_ID="sensorgrid-connect-auth",
+    )
+    ingest = None
+    try:
+        server.start()
+        server.manage("shell", "-c", "from sensorgrid.brokerauth import apply; apply.reconcile()")
+        server.start_worker()
+        log = (server.directory / "ingest.log").open("w")
+        ingest = subprocess.Popen(
+            [sys.executable, "-m", "sensorgrid", "ingest"],
+            env=server.environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        ingest_log = server.directory / "ingest.log"
+        wait_until(lambda: "subscribing to" in ingest_log.read_text(), timeout=60)
+        yield server, broker
+    finally:
+        if ingest is not None:
+            ingest.terminate()
+            ingest.wait(timeout=15)
+        server.stop()
+        broker.stop()
+
+
+@pytest.mark.skipif(not shutil.which("mosquitto_pub"), reason="needs mosquitto_pub")
+@pytest.mark.skipif(
+    not os.path.exists("/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so"),
+    reason="needs Mosquitto's dynamic security plugin",
+)
+def test_the_mosquitto_pub_line_logs_in_as_the_node_on_an_authenticating_broker(
+    browser, authenticating
+):
+    server, broker = authenticating
+    context = browser.new_context(viewport=PHONE)
+    page = context.new_page()
+    try:
+        page.goto(f"{server.base}/login/?next=/sites/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_url(f"{server.base}/sites/")
+        create_node(page, server, "hall-co2-10")
+        line = page.get_by_label("Publish a test message with mosquitto_pub").input_value()
+        assert f"-p {broker.port} " in line and "-u 'node-" in line
+        wrong = line.replace(" -P 'sgn_", " -P 'wrong")
+        # The worker creates the node's account moments after the node: until then (and
+        # with a wrong password always) the broker refuses the line.
+        wait_until(lambda: shell(line).returncode == 0, timeout=30, interval=0.5)
+        assert "co2 612 ppm" in turns_green(page)
+        refused = shell(wrong)
+        assert refused.returncode != 0 and "not authori" in refused.stderr.lower()
+    finally:
+        context.close()
