@@ -164,6 +164,12 @@ def test_the_credential_is_only_in_the_answer_that_issued_it(world, alice):
 
     later = alice.get(f"/nodes/{node.pk}/connect/")
     assert later.status_code == 200
+    # the node's tab bar, Connect marked as the page shown
+    assert re.search(
+        rf'<a href="/nodes/{node.pk}/connect/" data-tab="connect" aria-current="page">Connect</a>',
+        body(later),
+    )
+    assert f'href="/nodes/{node.pk}/settings/" data-tab="settings"' in body(later)
     assert credential not in body(later)
     assert "Bearer <your credential>" in command(later, "connect-curl")
     assert "-P '<your credential>'" in command(later, "connect-mosquitto")
