@@ -36,8 +36,10 @@ def make_outdoor(world) -> None:
     world.room_a.save(update_fields=["outdoor"])
 
 
-def test_the_chart_gets_each_window_and_the_configured_time_zone(world, client, settings):
-    settings.TIME_ZONE = "Europe/Berlin"
+def test_the_chart_gets_each_window_and_the_organizations_time_zone(world, client, settings):
+    settings.TIME_ZONE = "Europe/Lisbon"  # the platform's: not this organization's
+    world.org_a.time_zone = "Europe/Berlin"
+    world.org_a.save(update_fields=["time_zone"])
     client.force_login(world.alice)
     config = node_config(client, world.node_a)
     windows = {p["label"]: p["seconds"] for p in config["presets"]}

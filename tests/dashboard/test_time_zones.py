@@ -1,7 +1,7 @@
 """Pages of one organization show its times in its time zone (issue 19): the site and room
-pages' tiles, the organization page; the footer names the zone a page speaks; pages of
-several organizations keep the platform's. Stored times stay UTC (the datetime attribute
-carries the offset)."""
+pages' tiles, the node's tabs (and its chart), the organization page; the footer names
+the zone a page speaks; pages of several organizations keep the platform's. Stored times
+stay UTC (the datetime attribute carries the offset)."""
 
 from datetime import UTC, datetime
 
@@ -81,3 +81,20 @@ def test_a_new_organization_starts_in_the_platforms_zone(world, client, settings
     assert '<option value="Europe/Vienna" selected>Europe/Vienna</option>' in form
     client.post("/organizations/new/", {"name": "Vienna Schools"})
     assert world.dave.memberships.get().organization.time_zone == "Europe/Vienna"
+
+
+def test_the_node_tabs_show_the_organizations_wall_clock(berlin, client):
+    from sensorgrid.inventory.models import Node
+
+    Node.objects.filter(pk=berlin.node_a.pk).update(last_seen=NOON_UTC)
+    client.force_login(berlin.alice)
+    latest = body(client.get(f"/nodes/{berlin.node_a.pk}/"))
+    assert "<dt>Last seen</dt><dd><time" in latest
+    assert '<time datetime="2026-07-01T14:00:00+02:00">2026-07-01 14:00:00</time>' in latest
+    for tab in ("history/", "alerts/", "status/", "radio/", "dead-letters/"):
+        page = body(client.get(f"/nodes/{berlin.node_a.pk}/{tab}"))
+        assert "<span data-page-time-zone>Europe/Berlin</span>" in page, tab
+    # Another organization's node: its own zone (charlie's Org B keeps UTC).
+    client.force_login(berlin.charlie)
+    other = body(client.get(f"/nodes/{berlin.node_b.pk}/"))
+    assert "<span data-page-time-zone>UTC</span>" in other

@@ -2,11 +2,10 @@
 ``/alerts/`` shows them (the same rows, live through the same alert frames)."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 from django.urls import reverse
 
 from sensorgrid.dashboard import alert_pages
-from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404
+from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, render_tab
 
 
 @login_required
@@ -25,4 +24,4 @@ def alerts_page(request, pk: int):
         recent=alert_pages.RECENT_RESOLVED,
         config={"node": node.pk, "row": reverse("dashboard:alert-row", args=[0])},
     )
-    return render(request, "dashboard/node/alerts.html", context)
+    return render_tab(request, node, "dashboard/node/alerts.html", context)

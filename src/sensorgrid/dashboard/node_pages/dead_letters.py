@@ -4,10 +4,14 @@ Replay button on open letters; the replay itself is the list's (same checks, 403
 inspectors), and its answer is the letter's page with the outcome."""
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 
 from sensorgrid.dashboard.lists.dead_letter_query import LetterCriteria, letters_for
-from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, page_or_error
+from sensorgrid.dashboard.node_pages.tabs import (
+    node_context,
+    node_or_404,
+    page_or_error,
+    render_tab,
+)
 from sensorgrid.telemetry.models import DeadLetter
 from sensorgrid.tenancy.scoping import Action
 
@@ -25,6 +29,6 @@ def dead_letters_page(request, pk: int):
     context = node_context(
         request, node, "dead-letters", page=page, error=error, replayable=replayable
     )
-    return render(
-        request, "dashboard/node/dead_letters.html", context, status=400 if error else 200
+    return render_tab(
+        request, node, "dashboard/node/dead_letters.html", context, status=400 if error else 200
     )

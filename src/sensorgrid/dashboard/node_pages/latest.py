@@ -1,13 +1,11 @@
 """The "Latest" tab (``/nodes/<id>/``: facts, live values, open alerts) and the
 "History" tab (the time-series chart), both kept live over ``/ws/live/`` by node.js."""
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
 from django.urls import reverse
 
 from sensorgrid.dashboard import alert_pages
-from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404
+from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, render_tab
 from sensorgrid.dashboard.views import (
     DEFAULT_PRESET,
     PRESETS,
@@ -15,6 +13,7 @@ from sensorgrid.dashboard.views import (
     is_indoor,
     tiles_for,
 )
+from sensorgrid.tenancy.time_zones import time_zone_of
 
 
 @login_required
@@ -36,7 +35,7 @@ def node_page(request, pk: int):
             alert_pages.owner_of(request.user),
         ),
     )
-    return render(request, "dashboard/node/latest.html", context)
+    return render_tab(request, node, "dashboard/node/latest.html", context)
 
 
 @login_required
@@ -61,10 +60,10 @@ def history_page(request, pk: int):
         ],
         "presets": [{"label": p[0], "seconds": p[1], "bucket": p[2]} for p in PRESETS],
         "preset": DEFAULT_PRESET,
-        # The chart's time labels: SENSORGRID_TIME_ZONE (Django's TIME_ZONE), 24-hour.
-        "time_zone": settings.TIME_ZONE,
+        # The chart's time labels: the organization's time zone, 24-hour.
+        "time_zone": time_zone_of(node.organization),
         # The CO2 chart's background bands, from the traffic light's one definition;
         # none outdoors.
         "co2_levels": co2_levels() if is_indoor(installation) else None,
     }
-    return render(request, "dashboard/node/history.html", context)
+    return render_tab(request, node, "dashboard/node/history.html", context)

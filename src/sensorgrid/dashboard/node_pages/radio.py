@@ -11,10 +11,9 @@ from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, OuterRef, Subquery
-from django.shortcuts import render
 from django.urls import reverse
 
-from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404
+from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, render_tab
 from sensorgrid.inventory.models import Node
 from sensorgrid.telemetry.models import Reception
 
@@ -81,4 +80,4 @@ def radio_page(request, pk: int):
         api=reverse("node-receptions", args=[node.pk]),
         chart={"points": best_per_uplink(recent)},
     )
-    return render(request, "dashboard/node/radio.html", context)
+    return render_tab(request, node, "dashboard/node/radio.html", context)

@@ -6,10 +6,14 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.shortcuts import render
 from django.utils import timezone
 
-from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, page_or_error
+from sensorgrid.dashboard.node_pages.tabs import (
+    node_context,
+    node_or_404,
+    page_or_error,
+    render_tab,
+)
 from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.inventory.models import Node
 
@@ -63,4 +67,6 @@ def status_page(request, pk: int):
     page, error = page_or_error(request, changes)
     rows = [(row, duration(row.lasted)) for row in transitions(node, page.rows)] if page else []
     context = node_context(request, node, "status", page=page, rows=rows, error=error)
-    return render(request, "dashboard/node/status.html", context, status=400 if error else 200)
+    return render_tab(
+        request, node, "dashboard/node/status.html", context, status=400 if error else 200
+    )

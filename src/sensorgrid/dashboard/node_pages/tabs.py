@@ -3,11 +3,15 @@ own, like settings and connect) shows the same tabs in the same order."""
 
 from dataclasses import dataclass
 
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from sensorgrid.dashboard.lists import table
 from sensorgrid.dashboard.views import active_installations, visible_or_404
 from sensorgrid.inventory.models import Node
+from sensorgrid.tenancy.time_zones import time_zone_of
 
 #: (key, label, URL name) in the order the bar shows them.
 TABS = [
@@ -49,6 +53,13 @@ def node_or_404(request, pk: int) -> Node:
     return visible_or_404(nodes, pk)
 
 
+def render_tab(request, node: Node, template: str, context: dict, **kwargs) -> HttpResponse:
+    """A tab's page, its times in the node's organization's time zone (one organization's
+    page: Organization.time_zone, docs/dashboard.md)."""
+    with timezone.override(time_zone_of(node.organization)):
+        return render(request, template, context, **kwargs)
+
+
 def node_context(request, node: Node, current: str, **extra) -> dict:
     """What every tab's page shows above its content: breadcrumb, name, tab bar."""
     installation = active_installations(request.user).filter(node=node).first()
@@ -75,3 +86,10 @@ def page_or_error(request, queryset, rows_of=list) -> tuple[table.Page | None, s
         return table.page_of(queryset, number, request.GET, rows_of), ""
     except table.PageMissing as missing:
         return None, str(missing)
+
+
+def render_tab(request, template: str, context: dict, status: int = 200):
+    """A tab's page, its times in the node's organization's time zone (the footer says
+    which), as the other pages of one organization show them."""
+    with timezone.override(time_zone_of(context["node"].organization)):
+        return render(request, template, context, status=status)
