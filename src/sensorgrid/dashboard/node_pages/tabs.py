@@ -87,9 +87,3 @@ def page_or_error(request, queryset, rows_of=list) -> tuple[table.Page | None, s
     except table.PageMissing as missing:
         return None, str(missing)
 
-
-def render_tab(request, template: str, context: dict, status: int = 200):
-    """A tab's page, its times in the node's organization's time zone (the footer says
-    which), as the other pages of one organization show them."""
-    with timezone.override(time_zone_of(context["node"].organization)):
-        return render(request, template, context, status=status)
