@@ -1,0 +1,217 @@
+"""Every page of the dashboard, for the tests that must visit all of them (accessibility).
+
+The pages come from the URL resolver (the `dashboard` namespace), not from a list kept
+by hand: a page added tomorrow is visited too. A route's parameter is filled with an
+object of the data set `build()` makes on the demo data, chosen by the path in front of
+the parameter (`sites/<int:pk>/edit/` takes the site); a route with a path this module
+does not know is reported, so the test fails naming it instead of skipping it.
+"""
+
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.urls import URLPattern, get_resolver, reverse
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+# The path in front of a route's parameter -> the object of build() that fills it.
+OBJECT_OF_PATH = {
+    "nodes": "node",
+    "sites": "site",
+    "rooms": "room",
+    "installations": "installation",
+    "organizations": "organization",
+    "members": "member",
+    "invitations": "invitation",
+    "invite": "invitation_token",
+    "ingest-keys": "ingest_key",
+    "node-models": "node_model",
+    "alert-channels": "channel",
+    "alerts/rules": "rule",
+    "alerts": "alert",
+    "dead-letters": "dead_letter",
+}
+# Pages of the layout outside the dashboard's namespace: the status page and a 404.
+OTHER_PAGES = ["/status/", "/no-such-page/"]
+PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
+# A placeholder for a route no object fills: an action (POST only) answers a GET with 405
+# before it looks the object up, so it is recognised without one.
+NOBODY = 2_147_483_000
+
+
+def build() -> dict:
+    """Run inside the server's process (`sensorgrid shell`): the objects the demo data
+    lacks (alert, rule, channel, ingest key, node model, invitation, dead letter) in
+    alice's organization, and the primary key (or token) of one object of each kind."""
+    from django.utils import timezone
+
+    from sensorgrid.alerts.models import Alert, AlertRule, Channel, ChannelKind, Severity
+    from sensorgrid.dashboard.manage import invitations
+    from sensorgrid.ingest.models import IngestKey
+    from sensorgrid.inventory.models import Node, NodeModel, Protocol, Quantity
+    from sensorgrid.telemetry.models import DeadLetter, Reason, Source
+    from sensorgrid.tenancy.models import Membership, Organization, Role, User
+
+    now = timezone.now()
+    alice = User.objects.get(username="alice")
+    organization = Organization.objects.get(slug="riverside-school")
+    node = Node.objects.get(device_id="demo-co2-002")
+    installation = node.installations.get(end=None)
+    co2 = Quantity.objects.get(key="co2")
+    channel = Channel.objects.create(
+        organization=organization,
+        name="Caretaker's mail",
+        kind=ChannelKind.EMAIL,
+        config={"to": ["caretaker@example.org"]},
+    )
+    rule = AlertRule.objects.create(
+        organization=organization,
+        name="CO2 above 1400 ppm",
+        scope="node",
+        node=node,
+        quantity=co2,
+        kind="threshold",
+        params={"above": 1400},
+    )
+    rule.channels.add(channel)
+    alert = Alert.objects.create(
+        organization=organization,
+        rule=rule,
+        node=node,
+        quantity=co2,
+        severity=Severity.WARNING,
+        message="1520 > 1400",
+        started_at=now,
+        opened_at=now,
+        last_value=1520,
+        last_ts=now,
+    )
+    key = IngestKey(organization=organization, name="TTN webhook")
+    key.issue()
+    key.save()
+    model = NodeModel.objects.create(
+        organization=organization,
+        manufacturer="Riverside workshop",
+        name="CO2 box",
+        protocol=Protocol.MQTT,
+    )
+    model.quantities.add(co2)
+    invitation, token = invitations.issue(organization, "carol@example.org", Role.INSPECTOR, alice)
+    letter = DeadLetter.objects.create(
+        received_at=now,
+        last_received_at=now,
+        source=Source.HTTP,
+        topic="/api/v1/ingest/",
+        decoder="json",
+        content_type="application/json",
+        payload=b'{"device": "demo-co2-002", "values": {"co2": "high"}}',
+        reason=Reason.INVALID_VALUE,
+        detail="co2: 'high' is not a number",
+        device_id=node.device_id,
+        organization=organization,
+        node=node,
+    )
+    return {
+        "node": node.pk,
+        "site": installation.room.site_id,
+        "room": installation.room_id,
+        "installation": installation.pk,
+        "organization": organization.pk,
+        "member": Membership.objects.get(organization=organization, user__username="bob").pk,
+        "invitation": invitation.pk,
+        "invitation_token": token,
+        "ingest_key": key.pk,
+        "node_model": model.pk,
+        "channel": channel.pk,
+        "rule": rule.pk,
+        "alert": alert.pk,
+        "dead_letter": letter.pk,
+    }
+
+
+def build_in(environment: dict) -> dict:
+    """build() in a server's environment (its database), as a `sensorgrid shell`."""
+    code = "import json; from tests.dashboard.every_page import build; print(json.dumps(build()))"
+    done = subprocess.run(
+        [sys.executable, "-m", "sensorgrid", "shell", "-c", code],
+        env=environment,
+        cwd=REPOSITORY,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@dataclass
+class Route:
+    name: str
+    route: str
+    path: str | None  # None: no object of the data set fills its parameter
+
+
+@dataclass
+class Pages:
+    """What a user's GET of every route gave: pages to check and the rest, by name."""
+
+    pages: dict[str, str] = field(default_factory=dict)  # name -> path
+    status: dict[str, int] = field(default_factory=dict)  # name -> HTTP status
+    refusals: list[str] = field(default_factory=list)  # another 403/404 page like one in pages
+    status_seen: set[int] = field(default_factory=set)
+    actions: list[str] = field(default_factory=list)  # POST only (405 to a GET)
+    not_documents: list[str] = field(default_factory=list)  # CSV, fragments
+    unfilled: list[str] = field(default_factory=list)  # no object for its parameter
+
+
+def routes(objects: dict) -> list[Route]:
+    """The dashboard namespace's routes, with paths filled from the data set."""
+    _prefix, dashboard = get_resolver().namespace_dict["dashboard"]
+    found = []
+    for pattern in dashboard.url_patterns:
+        assert isinstance(pattern, URLPattern), f"a nested include: {pattern}"
+        route = str(pattern.pattern)
+        parameters = PARAMETER.findall(route)
+        name = f"dashboard:{pattern.name}"
+        if not parameters:
+            found.append(Route(name, route, reverse(name)))
+            continue
+        kind = OBJECT_OF_PATH.get(route.split("<", 1)[0].rstrip("/"))
+        if len(parameters) == 1 and kind in objects:
+            found.append(Route(name, route, reverse(name, kwargs={parameters[0]: objects[kind]})))
+        else:
+            found.append(Route(name, route, None))
+    return found + [Route(path, path, path) for path in OTHER_PAGES]
+
+
+def visit(request, base: str, objects: dict) -> Pages:
+    """GET every route with `request` (a Playwright APIRequestContext: a user's cookies)
+    and sort the answers: full HTML documents are pages, whatever their status (a 403 or
+    404 page is a page a user sees; the first of each is enough: they are one template)."""
+    pages = Pages()
+    for route in routes(objects):
+        if route.path is None:
+            placeholder = PARAMETER.sub(str(NOBODY), route.route)
+            answer = request.get(f"{base}/{placeholder}", max_redirects=0)
+            (pages.actions if answer.status == 405 else pages.unfilled).append(route.name)
+            continue
+        answer = request.get(base + route.path, max_redirects=0)
+        if answer.status == 405:
+            pages.actions.append(route.name)
+        elif 300 <= answer.status < 400:
+            continue  # not for this user (the login page asks first)
+        elif answer.headers.get("content-type", "").startswith("text/html") and (
+            answer.text().lstrip()[:15].lower() == "<!doctype html>"
+        ):
+            pages.status[route.name] = answer.status
+            if answer.status in (403, 404) and answer.status in pages.status_seen:
+                pages.refusals.append(route.name)  # the same error page again
+            else:
+                pages.pages[route.name] = route.path
+                pages.status_seen.add(answer.status)
+        else:
+            pages.not_documents.append(route.name)
+    return pages
