@@ -163,6 +163,9 @@ SENSORGRID_READYZ_REQUIRED = envlist("SENSORGRID_READYZ_REQUIRED", ["cache"])
 
 # The MQTT ingest service (`sensorgrid ingest`, docs/ingest.md).
 SENSORGRID_MQTT_URL = env("SENSORGRID_MQTT_URL", "mqtt://127.0.0.1:1883")
+# The broker account when the URL names none (the password also from ..._PASSWORD_FILE).
+SENSORGRID_MQTT_USERNAME = env("SENSORGRID_MQTT_USERNAME", "")
+SENSORGRID_MQTT_PASSWORD = env("SENSORGRID_MQTT_PASSWORD", "")
 SENSORGRID_MQTT_CA_FILE = env("SENSORGRID_MQTT_CA_FILE", "")
 SENSORGRID_MQTT_CERT_FILE = env("SENSORGRID_MQTT_CERT_FILE", "")
 SENSORGRID_MQTT_KEY_FILE = env("SENSORGRID_MQTT_KEY_FILE", "")
@@ -254,6 +257,7 @@ INSTALLED_APPS = [
     "sensorgrid.geo",
     "sensorgrid.alerts",
     "sensorgrid.brokerauth",
+    "sensorgrid.dbroles",
     "sensorgrid.runtime",
     "sensorgrid.simulator",
 ]

@@ -3,11 +3,16 @@
 For a laptop, not for production: it keeps sessions in memory only and is far slower
 than Mosquitto (docs/deployment.md). amqtt comes with the ``demo`` extra, so it is
 imported only when the broker starts: a core install runs without it.
+
+It is no open broker: ``sensorgrid.brokerauth.embedded`` lets in nodes with their
+credentials (publishing only on their own topics) and the demo's service accounts, whose
+password files are in ``accounts_dir``; anonymous clients are refused (docs/devices.md).
 """
 
 import asyncio
 import logging
 import socket
+from pathlib import Path
 from typing import Any
 
 from sensorgrid import extras
@@ -28,10 +33,16 @@ def missing() -> extras.MissingExtra:
     return extras.MissingExtra(MODULE, EXTRA, FEATURE)
 
 
-def config(host: str, port: int) -> dict[str, Any]:
+#: the plugin that authenticates clients and checks their topics against the database
+AUTH_PLUGIN = "sensorgrid.brokerauth.embedded.DatabaseAuthPlugin"
+
+
+def config(host: str, port: int, accounts_dir: Path, cache_seconds: float = 5.0) -> dict[str, Any]:
     return {
         "listeners": {"default": {"type": "tcp", "bind": f"{host}:{port}"}},
-        "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        "plugins": {
+            AUTH_PLUGIN: {"accounts_dir": str(accounts_dir), "cache_seconds": cache_seconds}
+        },
     }
 
 
@@ -51,10 +62,12 @@ def free_port(host: str = "127.0.0.1") -> int:
         return sock.getsockname()[1]
 
 
-async def serve(host: str, port: int, stop: asyncio.Event) -> None:
+async def serve(
+    host: str, port: int, stop: asyncio.Event, accounts_dir: Path, cache_seconds: float = 5.0
+) -> None:
     """Run the broker until ``stop`` is set; ``MissingExtra`` without amqtt."""
     amqtt_broker = extras.require(MODULE, EXTRA, FEATURE)
-    broker = amqtt_broker.Broker(config(host, port))
+    broker = amqtt_broker.Broker(config(host, port, accounts_dir, cache_seconds))
     await broker.start()
     log.info("embedded MQTT broker on mqtt://%s:%s", host, port)
     try:

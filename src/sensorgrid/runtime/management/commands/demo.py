@@ -1,6 +1,8 @@
 import os
+import secrets
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
@@ -105,17 +107,24 @@ class Command(BaseCommand):
 
     def _start(self, supervisor: Supervisor, host, port, rate, broker_url, options) -> str:
         """Start the parts, then wait until they have settled (so the banner comes last)."""
-        environment = {}
+        environment: dict[str, str] = {}
+        simulator_login: dict[str, str] = {}
         if not broker_url:
             broker_port = 1883 if broker.port_free("127.0.0.1", 1883) else broker.free_port()
             broker_url = f"mqtt://127.0.0.1:{broker_port}"
-            started = supervisor.start("broker", "broker", "--port", str(broker_port))
+            accounts = settings.VAR_DIR / "broker"
+            environment, simulator_login = self._service_accounts(accounts)
+            started = supervisor.start(
+                "broker", "broker", "--port", str(broker_port), "--accounts", str(accounts)
+            )
             if not started.wait_for("embedded MQTT broker on", timeout=30):
                 supervisor.stop()
                 raise CommandError("the embedded MQTT broker did not start")
             environment["SENSORGRID_MQTT_PROTOCOL"] = "3.1.1"  # amqtt speaks 3.1.1 only
         environment["SENSORGRID_MQTT_URL"] = broker_url
-        environment["SENSORGRID_MQTT_CLIENT_ID"] = "sensorgrid-demo-ingest"
+        # Unguessable: amqtt looks a client id up (and may drop its session) before it
+        # checks the password (docs/devices.md, "The demo's broker").
+        environment["SENSORGRID_MQTT_CLIENT_ID"] = f"sensorgrid-demo-ingest-{secrets.token_hex(6)}"
         web = ["serve", "--host", host, "--port", str(port)]
         if settings.REDIS_URL:
             # Production shape: ingest in its own process; live values travel via Redis.
@@ -152,12 +161,32 @@ class Command(BaseCommand):
                     organization,
                     "--queue",
                     str(settings.VAR_DIR / f"simulator-{name}.sqlite3"),
+                    environment=simulator_login,
                 )
                 settling.append((simulator, "connected to"))
         deadline = time.monotonic() + SETTLE_SECONDS
         for child, line in settling:
             child.wait_for(line, timeout=max(0.0, deadline - time.monotonic()))
         return broker_url
+
+    def _service_accounts(self, directory: Path) -> tuple[dict[str, str], dict[str, str]]:
+        """New passwords for the embedded broker's service accounts, in 0600 files; the
+        environment of the ingest service and of the simulators that logs them in.
+
+        Files, not arguments: a command line is visible to every user of the machine.
+        """
+        from sensorgrid.brokerauth.embedded import SERVICE_USERNAMES, create_service_accounts
+
+        files = create_service_accounts(directory)
+        ingest, simulator = (
+            {
+                "SENSORGRID_MQTT_USERNAME": SERVICE_USERNAMES[account],
+                "SENSORGRID_MQTT_PASSWORD": "",  # the file, not a password of the environment
+                "SENSORGRID_MQTT_PASSWORD_FILE": str(files[account]),
+            }
+            for account in ("ingest", "simulator")
+        )
+        return ingest, simulator
 
     def _observability(self) -> dict[str, str]:
         """Children share one metrics dir, wiped now, so /metrics shows them all.
@@ -202,7 +231,8 @@ class Command(BaseCommand):
                     f"  operator   {summary.operator} / same password (superuser: every "
                     "organization, all dead letters, the platform status page)",
                     f"  database   {database['ENGINE'].rsplit('.', 1)[-1]}: {database['NAME']}",
-                    f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up)",
+                    f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up as "
+                    "node-<id> with the node's credential: docs/devices.md)",
                     f"  map layer  {self._layer_line(layer)}",
                     f"  data       {settings.VAR_DIR}",
                     "  Ctrl-C stops everything; the data stays for the next run.",

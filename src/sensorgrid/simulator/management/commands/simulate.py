@@ -53,7 +53,17 @@ class Command(BaseCommand):
             "--duration", type=float, default=None, metavar="SECONDS", help="default: until stopped"
         )
         parser.add_argument("--transport", choices=("mqtt", "http"), default="mqtt")
-        parser.add_argument("--broker", default="", help="mqtt://host:1883 (settings)")
+        parser.add_argument(
+            "--broker",
+            default="",
+            help="mqtt://host:1883 or mqtts://host:8883 (default SENSORGRID_MQTT_URL); the "
+            "account: SENSORGRID_MQTT_USERNAME/_PASSWORD unless the URL names one",
+        )
+        parser.add_argument(
+            "--ca-file", default="", help="CA to verify an mqtts:// broker with (settings)"
+        )
+        parser.add_argument("--cert-file", default="", help="client certificate (with --key-file)")
+        parser.add_argument("--key-file", default="", help="client certificate's key")
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="for --transport http")
         parser.add_argument(
             "--credential",
@@ -162,7 +172,9 @@ class Command(BaseCommand):
 
     def _broker(self, options):
         try:
-            return from_settings(options["broker"])
+            return from_settings(
+                options["broker"], options["ca_file"], options["cert_file"], options["key_file"]
+            )
         except ConfigurationError as exc:
             raise CommandError(str(exc)) from None
 
