@@ -313,3 +313,16 @@ def test_an_operator_sees_every_tab(client, world, busy_node):
     client.force_login(world.root)
     for key in OWN_TABS:
         assert client.get(tab_url(busy_node, key)).status_code == 200
+
+
+def test_tabs_show_times_in_the_organizations_time_zone(alice, world):
+    world.org_a.time_zone = "Europe/Berlin"
+    world.org_a.save(update_fields=["time_zone"])
+    f.NodeStatusChangeFactory(node=world.node_a, at=T0)  # 08:00 UTC: 09:00 in Berlin
+    f.ReceptionFactory(node=world.node_a, ts=T0)
+    status_tab = text(alice.get(f"/nodes/{world.node_a.pk}/status/"))
+    assert '<th scope="col">From (Europe/Berlin)</th>' in status_tab
+    assert ">2026-03-01 09:00:00</time>" in status_tab
+    radio_tab = alice.get(f"/nodes/{world.node_a.pk}/radio/")
+    assert radio_tab.context["chart"]["time_zone"] == "Europe/Berlin"
+    assert '<th scope="col">Last seen (Europe/Berlin)</th>' in text(radio_tab)

@@ -16,6 +16,7 @@ from django.urls import reverse
 from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, render_tab
 from sensorgrid.inventory.models import Node
 from sensorgrid.telemetry.models import Reception
+from sensorgrid.tenancy.time_zones import time_zone_of
 
 #: Receptions in the table below the gateways.
 TABLE_ROWS = 50
@@ -78,6 +79,6 @@ def radio_page(request, pk: int):
         gateways=gateways(node) if recent else [],
         receptions=recent[:TABLE_ROWS],
         api=reverse("node-receptions", args=[node.pk]),
-        chart={"points": best_per_uplink(recent)},
+        chart={"points": best_per_uplink(recent), "time_zone": time_zone_of(node.organization)},
     )
     return render_tab(request, node, "dashboard/node/radio.html", context)

@@ -5,8 +5,8 @@ import uPlot from "./vendor/uPlot.esm.js";
 import { formatInstant, timeAxis, zoned } from "./chart-options.js";
 import { readJson } from "./live.js";
 
-const zone = "UTC"; // the tables say UTC too
-const data = readJson("radio-data", { points: [] });
+const data = readJson("radio-data", { points: [], time_zone: "UTC" });
+const zone = data.time_zone; // the organization's, as the tables on the page
 const figure = document.getElementById("radio-chart");
 const container = figure.querySelector(".plot");
 const columns = [0, 1, 2].map((i) => data.points.map((p) => p[i]));
