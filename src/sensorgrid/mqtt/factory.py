@@ -39,6 +39,7 @@ def make_client(
     fast_path: bool = False,
     reconnect_delay: tuple[float, float] | None = None,
     open_socket: OpenSocket | None = None,
+    tls_context: ssl.SSLContext | None = None,
     callbacks: Mapping[str, Callable[..., None]] | None = None,
 ) -> Client:
     """A client for ``broker`` (a ``Broker`` or an ``mqtt[s]://`` URL); ``start()`` connects.
@@ -49,6 +50,8 @@ def make_client(
     5) bounds the unacknowledged messages the broker sends. ``manual_ack``: messages are
     acknowledged only when the caller says so. ``fast_path``: a ``BufferedClient``
     (fastpath.py) for a subscriber that receives thousands of messages a second.
+    ``tls_context``: TLS with this context instead of the broker's files (an alert
+    channel's CA and client certificate come as text); it must check the host name.
     """
     if isinstance(broker, str):
         broker = parse(broker)
@@ -69,7 +72,12 @@ def make_client(
     client._open_socket = open_socket
     if broker.username or broker.password:
         client.username_pw_set(broker.username or "", broker.password)
-    if broker.tls:
+    if tls_context is not None:
+        if not tls_context.check_hostname or tls_context.verify_mode != ssl.CERT_REQUIRED:
+            raise ValueError("a TLS context that does not verify the broker's name")
+        client.tls_set_context(tls_context)
+    elif broker.tls:
+        # PROTOCOL_TLS_CLIENT: the certificate and the host name are verified.
         client.tls_set(
             ca_certs=broker.ca_file,
             certfile=broker.cert_file,

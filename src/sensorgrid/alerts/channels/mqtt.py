@@ -6,6 +6,12 @@ clients send it) or as ``password``; it is stored apart from the URL and never
 returned (``public_config`` shows ``password_set``). An update without a password
 keeps the stored one; ``"password": ""`` removes it.
 
+``mqtts://`` checks the broker's certificate and host name, against the system's CAs or
+the channel's own ``ca`` (PEM text: a private CA). A broker that wants a client
+certificate gets ``client_cert`` with ``client_key`` (PEM; the key is write-only like the
+password: ``client_key_set``). Text, not file names: a channel is a tenant's, and a path
+would let it read the server's files.
+
 The broker's address passes the outbound guard at connect time (``make_client``'s
 ``open_socket`` is the guard's ``connect``), and
 ``$`` topics (the broker's own: ``$SYS``, ``$CONTROL``) are refused. Where an operator
@@ -19,8 +25,12 @@ samples so this stays cheap.
 """
 
 import json
+import os
+import ssl
+import tempfile
 import threading
 import time
+from pathlib import Path
 from urllib.parse import SplitResult, quote, unquote, urlsplit, urlunsplit
 
 from django.conf import settings
@@ -32,8 +42,20 @@ from sensorgrid.outbound.connect import connect
 from sensorgrid.outbound.mqtt import check_topic
 from sensorgrid.outbound.reasons import reason
 
-#: Keys a client may send back unchanged from a read (``password_set`` is ignored).
-ACCEPTED = {"url", "topic", "password", "password_set"}
+#: Keys a client may send back unchanged from a read (``…_set`` are ignored).
+ACCEPTED = {
+    "url",
+    "topic",
+    "password",
+    "password_set",
+    "ca",
+    "client_cert",
+    "client_key",
+    "client_key_set",
+}
+#: the PEM texts of TLS, the key among them write-only
+PEM_KEYS = ("ca", "client_cert", "client_key")
+MAX_PEM_CHARACTERS = 64 * 1024
 
 
 def _without_password(url: str) -> str:
@@ -75,7 +97,61 @@ def validate_config(config: dict, previous: dict | None = None) -> dict:
     normalised = {"url": _without_password(url), "topic": topic}
     if password:
         normalised["password"] = password
+    normalised.update(_tls_config(config, previous, parts.scheme == "mqtts"))
     return normalised
+
+
+def _tls_config(config: dict, previous: dict | None, tls: bool) -> dict:
+    """The channel's CA and client certificate (PEM), checked by loading them."""
+    chosen = {}
+    for key in PEM_KEYS:
+        value = config.get(key)
+        if value is None and key == "client_key" and previous:
+            value = previous.get(key)  # write-only: an update without it keeps it
+        if value in (None, ""):
+            continue
+        if (
+            not isinstance(value, str)
+            or len(value) > MAX_PEM_CHARACTERS
+            or "-----BEGIN " not in value
+        ):
+            raise ValueError(f"{key}: PEM text (-----BEGIN …) of at most 64 KB is required.")
+        chosen[key] = value
+    if not chosen:
+        return {}
+    if not tls:
+        raise ValueError(f"{', '.join(chosen)}: only for TLS brokers (mqtts://).")
+    if ("client_cert" in chosen) != ("client_key" in chosen):
+        raise ValueError(
+            "client_cert, client_key: a client certificate needs its key, and the key "
+            "its certificate."
+        )
+    tls_context(chosen)  # ValueError with the reason if TLS cannot use them
+    return chosen
+
+
+def tls_context(config: dict) -> ssl.SSLContext:
+    """TLS as the channel asks: the broker's certificate and name checked, its own CA or
+    the system's; its client certificate if it has one. ``ValueError`` if unusable."""
+    try:
+        context = ssl.create_default_context(cadata=config.get("ca") or None)
+    except (ssl.SSLError, ValueError) as exc:
+        raise ValueError(f"ca: no CA certificate could be read ({exc}).") from None
+    if config.get("client_cert"):
+        # ssl loads a certificate chain from files only: a private directory (0700),
+        # deleted as soon as the context holds them.
+        with tempfile.TemporaryDirectory(prefix="sensorgrid-mqtt-") as directory:
+            cert, key = Path(directory, "cert.pem"), Path(directory, "key.pem")
+            cert.write_text(config["client_cert"])
+            with os.fdopen(os.open(key, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as f:
+                f.write(config.get("client_key") or "")
+            try:
+                context.load_cert_chain(cert, key)
+            except (ssl.SSLError, ValueError) as exc:
+                raise ValueError(
+                    f"client_cert, client_key: not a certificate and its key ({exc})."
+                ) from None
+    return context
 
 
 def stored_password(config: dict) -> str | None:
@@ -88,10 +164,12 @@ def stored_password(config: dict) -> str | None:
 
 def public_config(config: dict) -> dict:
     """What the API shows: the URL without its password, and whether one is set."""
-    shown = {k: v for k, v in config.items() if k != "password"}
+    shown = {k: v for k, v in config.items() if k not in ("password", "client_key")}
     if isinstance(shown.get("url"), str):
         shown["url"] = _without_password(shown["url"])
     shown["password_set"] = bool(stored_password(config))
+    if config.get("client_cert") or config.get("client_key"):
+        shown["client_key_set"] = bool(config.get("client_key"))
     return shown
 
 
@@ -117,8 +195,16 @@ def send(channel, delivery) -> None:
             refusal.append(str(code))  # a fixed reason code of MQTT, e.g. "Not authorized"
         connected.set()
 
+    try:
+        context = tls_context(channel.config) if tls else None
+    except ValueError as exc:
+        raise SendError(str(exc), retryable=False) from None
     client = make_client(
-        broker, name="alerts", open_socket=connect, callbacks={"on_connect": on_connect}
+        broker,
+        name="alerts",
+        open_socket=connect,
+        tls_context=context,
+        callbacks={"on_connect": on_connect},
     )
     try:
         client.start(keepalive=60, wait=True)
