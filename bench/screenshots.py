@@ -1,89 +1,151 @@
-"""Screenshots of the dashboard for the README: docs/img/map.png and docs/img/node.png.
+"""Screenshots of the dashboard for the README, from a fresh `sensorgrid demo`:
 
-Starts `sensorgrid serve` on demo data in a temporary directory, sends a day of
-demo-like CO2, temperature and humidity readings through the HTTP ingest API, and
-photographs the pages with Playwright and Debian's Chromium:
+- docs/img/map.png      the map: the sites' markers, the buses, the demo's street-tree layer
+- docs/img/site.png     the school's main building: live classroom tiles with CO2 levels
+- docs/img/devices.png  the device list
+- docs/img/node.png     a classroom monitor's History tab (the last hour's chart)
 
-    .venv/bin/python bench/screenshots.py            # needs `make assets` first
+Starts `sensorgrid demo` (embedded broker, simulators) on a new data directory and a
+free port, waits until every room tile of alice is live (as tests/runtime/test_demo.py
+does) and a few minutes of values are in, then photographs the pages with Playwright and
+Debian's Chromium, and stops the demo with Ctrl-C:
+
+    .venv/bin/python bench/screenshots.py [--settle 120]   # needs `make assets` first
 """
 
-import math
+import argparse
+import os
+import re
+import signal
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer  # noqa: E402
+from tests.dashboard.liveserver import CHROMIUM, PASSWORD  # noqa: E402
+from tests.servers import free_port  # noqa: E402
 
 OUT = ROOT / "docs" / "img"
-# device id → (CO2 base level ppm, amplitude): a fair classroom, a good one, a stuffy hall.
-DEVICES = {"demo-co2-001": (650, 250), "demo-co2-002": (900, 350), "70b3d57ed0000001": (1250, 400)}
+LIVE_WITHIN = 90  # seconds: the demo test asks for 60; a loaded machine gets some slack
 
 
-def day_of_readings(device_id: str, base: float, amplitude: float) -> list[dict]:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    messages = []
-    for i in range(24 * 6, -1, -1):  # every 10 minutes
-        ts = now - timedelta(minutes=10 * i)
-        hour = ts.hour + ts.minute / 60
-        occupied = 8 <= hour <= 16
-        wave = math.sin((hour - 8) / 8 * math.pi) if occupied else 0.0
-        co2 = base - amplitude / 2 + amplitude * max(wave, 0) + 15 * math.sin(i * 1.7)
-        messages.append(
-            {
-                "device": device_id,
-                "ts": ts.isoformat().replace("+00:00", "Z"),
-                "values": {
-                    "co2": round(max(co2, 410)),
-                    "temperature": round(20.5 + 1.5 * max(wave, 0) + 0.2 * math.sin(i), 1),
-                    "humidity": round(40 + 6 * max(wave, 0), 1),
-                },
-            }
-        )
-    return messages
+def start_demo(directory: Path, port: int) -> subprocess.Popen:
+    environment = {
+        **os.environ,
+        "SENSORGRID_VAR_DIR": str(directory),
+        "SENSORGRID_DATABASE_URL": "",
+        "SENSORGRID_REDIS_URL": "",
+        "SENSORGRID_LOG_FORMAT": "text",
+    }
+    log = (directory / "demo.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "-m", "sensorgrid", "demo", "--port", str(port), "--rate", "1"],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C to the demo's own group at the end
+    )
 
 
-def main() -> None:
+def wait_until_live(demo: subprocess.Popen, base: str, directory: Path) -> None:
+    """Until the banner is out and /public/ shows a value (the simulators are sending)."""
+    deadline = time.monotonic() + LIVE_WITHIN
+    while time.monotonic() < deadline:
+        if demo.poll() is not None:
+            sys.exit("the demo stopped:\n" + (directory / "demo.log").read_text()[-3000:])
+        banner = "SensorGrid demo on" in (directory / "demo.log").read_text()
+        try:
+            public = urllib.request.urlopen(base + "/public/", timeout=5).read().decode()
+        except (urllib.error.URLError, ConnectionError):
+            public = ""
+        if banner and re.search(r'<article class="tile', public) and "No values yet" not in public:
+            return
+        time.sleep(1)
+    sys.exit(f"not live after {LIVE_WITHIN} s:\n" + (directory / "demo.log").read_text()[-3000:])
+
+
+def photograph(base: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
-    server = SensorGridServer(Path(tempfile.mkdtemp(prefix="sensorgrid-shots-"))).start()
+    shots = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1200, "height": 800})
+        page.goto(f"{base}/login/")
+        page.get_by_label("Username").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+
+        # The map: the sites' markers with their health, the switched-on tree layer.
+        page.goto(f"{base}/")
+        page.wait_for_selector('#live-state[data-state="connected"]')
+        page.wait_for_function(
+            "() => document.querySelectorAll('path.leaflet-interactive').length > 10"
+        )
+        time.sleep(1)
+        shots.append(OUT / "map.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+
+        # The main building: classrooms live.
+        page.get_by_role("link", name="Main building").first.click()
+        page.wait_for_selector('#live-state[data-state="connected"]')
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.tile')].every("
+            "t => t.querySelector('[data-value]'))"
+        )
+        time.sleep(1)
+        shots.append(OUT / "site.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+
+        # The device list.
+        page.goto(f"{base}/nodes/")
+        page.wait_for_selector("table")
+        shots.append(OUT / "devices.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+
+        # A classroom monitor's history: the last hour.
+        page.goto(f"{base}/nodes/")
+        page.get_by_role("link", name="Classroom 2 monitor").first.click()
+        page.get_by_role("navigation", name="Pages of this node").get_by_role(
+            "link", name="History", exact=True
+        ).click()
+        page.get_by_role("button", name="1 h").click()
+        page.wait_for_function("() => Number(document.getElementById('chart').dataset.points) > 5")
+        time.sleep(1)
+        shots.append(OUT / "node.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+        browser.close()
+    return shots
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=120,
+        help="seconds of live data before the photographs (default %(default)s)",
+    )
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="sensorgrid-shots-"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    demo = start_demo(directory, port)
     try:
-        ids = {}
-        for device_id, (base, amplitude) in DEVICES.items():
-            node = server.node("alice", device_id)
-            ids[device_id] = node["id"]
-            credential = server.credential("alice", node["id"])
-            server.ingest(credential, day_of_readings(device_id, base, amplitude))
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox"]
-            )
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.goto(f"{server.base}/login/")
-            page.get_by_label("Username").fill("alice")
-            page.get_by_label("Password").fill(PASSWORD)
-            page.get_by_role("button", name="Log in").click()
-            page.wait_for_selector('#live-state[data-state="connected"]')
-            page.locator(".leaflet-marker-icon[title^='Main building']").click()
-            page.locator(".leaflet-popup-content").wait_for()
-            time.sleep(0.5)
-            page.screenshot(path=str(OUT / "map.png"), full_page=True)
-            page.goto(f"{server.base}/nodes/{ids['demo-co2-002']}/")
-            page.wait_for_selector('#live-state[data-state="connected"]')
-            page.wait_for_function(
-                "() => Number(document.getElementById('chart').dataset.points) > 0"
-            )
-            time.sleep(0.5)
-            page.screenshot(path=str(OUT / "node.png"), full_page=True)
-            browser.close()
+        wait_until_live(demo, base, directory)
+        time.sleep(args.settle)
+        shots = photograph(base)
     finally:
-        server.stop()
-    print(f"wrote {OUT / 'map.png'} and {OUT / 'node.png'}")
+        os.killpg(demo.pid, signal.SIGINT)
+        demo.wait(timeout=60)
+    print("wrote " + ", ".join(str(s.relative_to(ROOT)) for s in shots))
 
 
 if __name__ == "__main__":
