@@ -28,15 +28,28 @@ Disabled and suspended. A node without a credential (disabled) keeps its client 
 role at the broker, disabled. Tenancy has no suspended flag for organizations yet; when
 it gets one, ``_enabled_nodes`` is the one place to honour it.
 
-Service accounts (``services()``): the ingest service (``sg-ingest`` role: subscribe to
-every route filter, plain and as ``$share/<group>/…``; its username and password are
-those of ``SENSORGRID_MQTT_URL``).
+Service accounts (``services()``), whose passwords SensorGrid knows:
+
+- the ingest service (``sg-ingest`` role: subscribe to every route filter, plain and as
+  ``$share/<group>/…``; its username and password are those of ``SENSORGRID_MQTT_URL``);
+- each enabled MQTT alert channel (forwarders publish through one) whose URL names the
+  user ``sg-channel-<its pk>``: role ``sg-channel-<pk>``, publish on its configured topic
+  only. A topic the ingest service reads (it matches a route) is never granted: a
+  channel must not publish as a device. Any other user name is not SensorGrid's to give
+  (it could be another organization's channel or a node), so such a channel gets no
+  account here.
+
+A service client's text name carries a fingerprint of its password (a truncated SHA-256
+of user and password), so a changed password (a new ``SENSORGRID_MQTT_URL``, a channel's
+new password) shows as drift and is set again.
 """
 
+import hashlib
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 
@@ -52,6 +65,7 @@ if TYPE_CHECKING:
 NODE_PREFIX = "node-"
 SERVICE_PREFIX = "sg-"
 INGEST_ROLE = "sg-ingest"
+CHANNEL_PREFIX = "sg-channel-"
 
 
 def owned(name: str) -> bool:
@@ -93,6 +107,8 @@ class Account:
     disabled: bool = False
     #: the password to create the client with, if SensorGrid knows it (a service's)
     password: str | None = field(default=None, compare=False, repr=False)
+    #: the plugin's text name: a service's password fingerprint, "" for nodes
+    textname: str = ""
 
 
 @dataclass
@@ -128,6 +144,8 @@ def create_commands(account: Account, password: str | None = None) -> list[Comma
             "roles": roles,
         }
     ]
+    if account.textname:
+        commands[0]["textname"] = account.textname
     # createClient ignores "disabled" (Mosquitto 2.0.11): disable it explicitly.
     if account.disabled or not password:
         commands.append(disable_command(account.username))
@@ -206,8 +224,45 @@ def services(routes: Iterable[Route] | None = None) -> State:
             acls |= {Acl("subscribeLiteral", f"$share/{group}/{f}") for f in subscriptions}
         # unsubscribing is allowed by default; receiving too (publishClientReceive)
         role = Role(INGEST_ROLE, frozenset(acls))
-        state.add(Account(ingest.username, (INGEST_ROLE,), password=ingest.password), role)
+        state.add(_service(ingest.username, (INGEST_ROLE,), ingest.password), role)
+    reserved = {settings.SENSORGRID_MQTT_ADMIN_USERNAME, ingest.username}
+    for username, password, role in _channels(table):
+        if username not in reserved:
+            state.add(_service(username, (role.name,), password), role)
     return state
+
+
+def _service(username: str, roles: tuple[str, ...], password: str | None) -> Account:
+    return Account(username, roles, password=password, textname=fingerprint(username, password))
+
+
+def fingerprint(username: str, password: str | None) -> str:
+    """The text name of a service client: changes when its password does."""
+    if not password:
+        return "sensorgrid service"
+    digest = hashlib.sha256(f"{username}:{password}".encode()).hexdigest()[:16]
+    return f"sensorgrid service, password {digest}"
+
+
+def _channels(table: list[Route]) -> list[tuple[str, str, Role]]:
+    """(username, password, role) of the MQTT alert channels named sg-channel-<pk>."""
+    from sensorgrid.alerts.channels.mqtt import stored_password
+    from sensorgrid.alerts.models import Channel, ChannelKind
+
+    read_by_ingest = [route.subscription for route in table]
+    found = []
+    for channel in Channel.objects.filter(kind=ChannelKind.MQTT, enabled=True).order_by("pk"):
+        config = channel.config if isinstance(channel.config, dict) else {}
+        username = unquote(urlsplit(str(config.get("url") or "")).username or "")
+        password = stored_password(config)
+        topic = config.get("topic")
+        if username != f"{CHANNEL_PREFIX}{channel.pk}" or not password:
+            continue
+        acls: frozenset[Acl] = frozenset()
+        if isinstance(topic, str) and topic and not acl.allowed(read_by_ingest, topic):
+            acls = frozenset({Acl("publishClientSend", topic)})
+        found.append((username, password, Role(username, acls)))
+    return found
 
 
 def desired(routes: Iterable[Route] | None = None) -> State:
@@ -255,6 +310,7 @@ def actual(dynsec: "Dynsec") -> State:
             item["username"],
             tuple(role["rolename"] for role in item.get("roles", [])),
             disabled=bool(item.get("disabled", False)),
+            textname=str(item.get("textname") or ""),
         )
     return state
 
@@ -332,6 +388,12 @@ def diff(desired: State, actual: State, passwords: Mapping[str, str] | None = No
         if have.roles != account.roles:
             commands.append(set_roles_command(account))
             details.append(f"roles {list(have.roles)} → {list(account.roles)}")
+        if not password and account.password and have.textname != account.textname:
+            # a service whose password changed (its fingerprint differs)
+            password = account.password
+            commands.append(
+                {"command": "modifyClient", "username": username, "textname": account.textname}
+            )
         if password:
             commands += set_password_commands(username, password, enable=not account.disabled)
             details.append("new password" + (", enabled" if have.disabled else ""))

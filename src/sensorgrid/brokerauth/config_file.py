@@ -67,6 +67,7 @@ def state(data: dict[str, Any]) -> accounts.State:
             item["username"],
             tuple(role["rolename"] for role in item.get("roles", [])),
             disabled=bool(item.get("disabled", False)),
+            textname=str(item.get("textName") or ""),
         )
     return result
 
@@ -94,6 +95,8 @@ def apply(data: dict[str, Any], commands: Iterable[Command]) -> dict[str, Any]:
             if command["username"] in clients:
                 raise DynsecError(f"{describe(command)}: exists", command, "Client already exists")
             client = {"username": command["username"], "roles": list(command.get("roles", []))}
+            if command.get("textname"):
+                client["textName"] = command["textname"]  # the file's spelling
             if command.get("password"):
                 client.update(_hashed(command["password"]))
             clients[command["username"]] = client
@@ -104,7 +107,10 @@ def apply(data: dict[str, Any], commands: Iterable[Command]) -> dict[str, Any]:
                     f"{describe(command)}: no such client", command, "Client not found"
                 )
             if name == "modifyClient":
-                client["roles"] = list(command["roles"])
+                if "roles" in command:
+                    client["roles"] = list(command["roles"])
+                if "textname" in command:
+                    client["textName"] = command["textname"]
             elif name == "setClientPassword":
                 client.update(_hashed(command["password"]))
             elif name in ("enableClient", "disableClient"):
