@@ -165,6 +165,7 @@ class Pages:
     actions: list[str] = field(default_factory=list)  # POST only (405 to a GET)
     not_documents: list[str] = field(default_factory=list)  # CSV, fragments
     unfilled: list[str] = field(default_factory=list)  # no object for its parameter
+    redirected: list[str] = field(default_factory=list)  # elsewhere (the login page asks)
 
 
 def routes(objects: dict) -> list[Route]:
@@ -202,7 +203,7 @@ def visit(request, base: str, objects: dict) -> Pages:
         if answer.status == 405:
             pages.actions.append(route.name)
         elif 300 <= answer.status < 400:
-            continue  # not for this user (the login page asks first)
+            pages.redirected.append(route.name)
         elif answer.headers.get("content-type", "").startswith("text/html") and (
             answer.text().lstrip()[:15].lower() == "<!doctype html>"
         ):

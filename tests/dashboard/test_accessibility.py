@@ -93,7 +93,9 @@ def test_every_route_is_a_page_an_action_or_a_known_non_page(pages):
         f"routes no object of every_page.build() fills (add it to OBJECT_OF_PATH): {owner.unfilled}"
     )
     assert set(owner.not_documents) == NOT_DOCUMENTS
-    # Every page opens to its owner, but the 404 and another address's invitation link.
+    # Every page opens to its owner, but the 404 and another address's invitation link;
+    # only the login page sends her elsewhere (she is signed in already).
+    assert owner.redirected == ["dashboard:login"]
     refused = {name: code for name, code in owner.status.items() if code != 200}
     assert refused == {"/no-such-page/": 404, "dashboard:invitation": 403}
     # The owner's pages include the management forms and every detail page.
