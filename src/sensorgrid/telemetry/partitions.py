@@ -4,6 +4,11 @@ Samples land in the partition of their month; anything outside the prepared mont
 lands in the default partition, so no write ever fails for lack of a partition.
 ``ensure`` creates the months around today (the worker runs it periodically) and
 moves rows that already sit in the default partition into the new month.
+
+Creating and dropping a month is DDL, which the application's database role may not run
+(docs/deployment.md, "Database roles"): both go through SECURITY DEFINER functions that
+migration 0007 creates, owned by the role that runs the migrations, so the worker and
+`sensorgrid prune` work under either role.
 """
 
 from dataclasses import dataclass
@@ -12,7 +17,6 @@ from datetime import UTC, date, datetime
 from django.db import connection, transaction
 
 PARENT = "telemetry_sample"
-DEFAULT = "telemetry_sample_default"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,23 +83,9 @@ def ensure(back: int = 1, ahead: int = 3, today: date | None = None) -> list[str
 
 @transaction.atomic
 def create(partition: Partition) -> None:
-    start = datetime.combine(partition.start, datetime.min.time(), UTC)
-    end = datetime.combine(partition.end, datetime.min.time(), UTC)
+    """Attach ``partition``, taking over its rows from the default partition."""
     with connection.cursor() as cursor:
-        cursor.execute(f'CREATE TABLE "{partition.name}" (LIKE {PARENT} INCLUDING ALL)')
-        # Rows of this month in the default partition would block the attach.
-        cursor.execute(
-            f"""
-            WITH moved AS (DELETE FROM {DEFAULT} WHERE ts >= %s AND ts < %s RETURNING *)
-            INSERT INTO "{partition.name}" SELECT * FROM moved
-            """,
-            [start, end],
-        )
-        cursor.execute(
-            f'ALTER TABLE {PARENT} ATTACH PARTITION "{partition.name}" '
-            f"FOR VALUES FROM (%s) TO (%s)",
-            [start, end],
-        )
+        cursor.execute("SELECT sensorgrid_create_sample_partition(%s)", [partition.start])
 
 
 def ends_by(partition: Partition, cutoff: datetime) -> bool:
@@ -110,7 +100,6 @@ def drop_before(cutoff: datetime) -> list[str]:
     with connection.cursor() as cursor:
         for partition in existing():
             if ends_by(partition, cutoff):
-                cursor.execute(f'ALTER TABLE {PARENT} DETACH PARTITION "{partition.name}"')
-                cursor.execute(f'DROP TABLE "{partition.name}"')
+                cursor.execute("SELECT sensorgrid_drop_sample_partition(%s)", [partition.start])
                 dropped.append(partition.name)
     return dropped

@@ -1,6 +1,7 @@
 """On PostgreSQL, make the samples table range-partitioned by month.
 
-SQLite keeps the plain table Django created in 0001.
+SQLite keeps the plain table Django created in 0001. The first months are created by
+0007, through the functions that make every partition since.
 """
 
 from django.db import migrations
@@ -32,10 +33,7 @@ CREATE TABLE telemetry_sample (
 def partition(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    from sensorgrid.telemetry import partitions
-
     schema_editor.execute(PARTITIONED)
-    partitions.ensure()
 
 
 def unpartition(apps, schema_editor):
