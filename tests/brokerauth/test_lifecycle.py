@@ -5,8 +5,9 @@ Mosquitto with the dynamic security plugin, throwaway on a free port (conftest.p
 """
 
 import pytest
+from huey.contrib.djhuey import HUEY
 
-from sensorgrid.brokerauth import apply
+from sensorgrid.brokerauth import apply, tasks
 from sensorgrid.brokerauth.models import BrokerChange
 from sensorgrid.ingest.models import MqttRoute
 from sensorgrid.inventory.models import Node
@@ -143,3 +144,24 @@ def test_a_new_route_reaches_every_nodes_role(outbox, dynsec, settings):
         role = dynsec.run({"command": "getRole", "rolename": node.broker_username})["role"]
         topics = sorted(acl["topic"] for acl in role["acls"])
         assert topics == [f"extra/{node.device_id}", f"things/{node.device_id}/up"]
+
+
+@pytest.fixture
+def immediate_worker():
+    HUEY.immediate = True  # queued tasks run at once, as an embedded worker would
+    yield
+    HUEY.immediate = False
+
+
+def test_the_worker_applies_changes_right_after_their_commit(outbox, settings, immediate_worker):
+    settings.SENSORGRID_BROKER_APPLY_AT_ONCE = True
+    node, credential = new_node()
+    assert not BrokerChange.objects.exists()  # brokerauth.apply_now ran after the commit
+    assert connack(outbox.url_for(node.broker_username, credential)) == OK
+    settings.SENSORGRID_BROKER_APPLY_AT_ONCE = False
+    username = node.broker_username
+    node.delete()
+    assert BrokerChange.objects.count() == 1
+    tasks.apply_due()  # the minute task catches what was not kicked
+    assert not BrokerChange.objects.exists()
+    assert connack(outbox.url_for(username, credential)) in REFUSED

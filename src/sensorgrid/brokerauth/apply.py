@@ -1,8 +1,13 @@
 """The worker's side of the broker outbox: apply queued changes, reconcile the rest.
 
 ``apply_due`` claims due changes in id order (outbox.claim keeps one username's changes
-in order), opens one admin connection to the dynamic security plugin for the batch and
-brings each change's client and role in line:
+in order, so a batch holds at most one change per username), opens one admin connection
+to the dynamic security plugin and, per batch of up to 100 changes, reads the clients
+and roles concerned in one request and sends every change's commands in requests of
+``WRITE_BATCH``, not a round trip or two per change. The plugin itself rewrites its
+configuration file after each changing command, which bounds the rate: 1,500 changes to
+a broker of 1,000 clients took 254 s one request per change and 84-117 s batched, on a
+loaded two-core machine (load 9-11). Each change brings one client and role in line:
 
 - ``upsert``, ``password``, ``disable``: the node as the database has it *now* (its
   role from the route table, disabled without a credential) against the broker's client
@@ -13,9 +18,9 @@ brings each change's client and role in line:
 - ``routes``: every role whose ACLs differ from the route table (the service accounts'
   too); clients are left to their own changes and to the reconcile.
 
-The plugin disconnects a client whose password changes, whose client is disabled or
-deleted, or whose role changes (tests/brokerauth/test_lifecycle.py shows it for each),
-so a device connected with a revoked credential is off at once, not at its next connect.
+The plugin disconnects a client whose password changes, or that is disabled or deleted
+(tests/brokerauth/test_lifecycle.py shows it for each), so a device connected with a
+revoked credential is off at once, not at its next connection.
 
 A broker that cannot be reached (down, no answer, admin login refused) ends the run:
 the change tried waits for its backoff, the other claimed ones are released untried and
@@ -35,15 +40,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from sensorgrid.brokerauth import accounts, outbox
-from sensorgrid.brokerauth.dynsec import Command, Dynsec, DynsecError
+from sensorgrid.brokerauth import accounts, acl, outbox
+from sensorgrid.brokerauth.dynsec import Command, Dynsec, DynsecError, describe
 from sensorgrid.brokerauth.metrics import APPLY_FAILURES
 from sensorgrid.brokerauth.models import Action, BrokerChange, Reconciliation
+from sensorgrid.ingest.mqtt.routes import Route
 from sensorgrid.inventory.models import Node
 
 log = logging.getLogger(__name__)
 
 NOT_FOUND = ("Client not found", "Role not found")
+#: commands per write request: the plugin saves its whole file after each changing
+#: command, so a request of a few hundred commands to a broker with thousands of clients
+#: could outlast SENSORGRID_BROKER_TIMEOUT and be sent again and again
+WRITE_BATCH = 50
 
 
 class Unreachable(Exception):
@@ -100,35 +110,70 @@ def _postpone(claimed: list[outbox.Claimed], error: str, now: datetime | None) -
     )
 
 
+class _EveryError(frozenset[str]):
+    """``accept`` for ``Dynsec.execute`` that takes every error: one request carries the
+    commands of many changes, and each change's answers are judged on their own."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+EVERY_ERROR = _EveryError()
+
+
 def _apply_batch(dynsec: Dynsec, claimed: list[outbox.Claimed], now: datetime | None) -> int:
-    applied = 0
+    """Apply the claimed changes (one per username, outbox.claim) with one read and one
+    write request for the whole batch: the plugin rewrites its configuration file after
+    every request that changes something, so requests, not commands, cost the time."""
     nodes = Node.objects.in_bulk(
         [item.change.node_id for item in claimed if item.change.node_id is not None]
     )
-    for position, item in enumerate(claimed):
-        change = item.change
-        try:
-            commands = _commands(dynsec, change, nodes.get(change.node_id or 0))
-            if commands:
-                dynsec.execute(commands, accept=NOT_FOUND if change.action == Action.DELETE else ())
-        except outbox.SecretUnreadable as exc:
-            _refused(item, str(exc))
-            continue
-        except DynsecError as exc:
-            if not exc.error:  # not the broker's word: it could not be asked
-                _postpone([item, *claimed[position + 1 :]], str(exc), now)
-                raise Unreachable(str(exc)) from exc
-            _refused(item, str(exc))
-            continue
-        except Exception as exc:  # a bug or a bad setting (routes): retried, never lost
-            log.exception("broker change %s crashed; retried after its backoff", change)
-            APPLY_FAILURES.labels("error").inc()
-            outbox.retry(item, f"{type(exc).__name__}: {exc}", now)
+    try:
+        actual = _actual(dynsec, [node.broker_username for node in nodes.values()])
+        plans: list[tuple[outbox.Claimed, list[Command]]] = []
+        routes: list[Route] | None = None
+        for item in claimed:
+            node = nodes.get(item.change.node_id or 0)
+            try:
+                if routes is None:
+                    routes = acl.device_routes()  # may raise: a bad route setting
+                plans.append((item, _commands(dynsec, item.change, node, actual, routes)))
+            except outbox.SecretUnreadable as exc:
+                _refused(item, str(exc))
+            except DynsecError:
+                raise
+            except Exception as exc:  # a bug or a bad setting (routes): retried, never lost
+                log.exception("broker change %s crashed; retried after its backoff", item.change)
+                APPLY_FAILURES.labels("error").inc()
+                outbox.retry(item, f"{type(exc).__name__}: {exc}", now)
+        commands = [command for _, planned in plans for command in planned]
+        answers = dynsec.execute(commands, batch=WRITE_BATCH, accept=EVERY_ERROR)
+    except DynsecError as exc:  # not asked, or the admin may not even read: all wait
+        waiting = [item for item in claimed if _still_claimed(item)]
+        if waiting:
+            _postpone(waiting, str(exc), now)
+        raise Unreachable(str(exc)) from exc
+    applied = 0
+    position = 0
+    for item, planned in plans:
+        mine = answers[position : position + len(planned)]
+        position += len(planned)
+        accepted = NOT_FOUND if item.change.action == Action.DELETE else ()
+        refused = [answer for answer in mine if answer.error and answer.error not in accepted]
+        if refused:
+            first = refused[0]
+            _refused(item, f"{describe(first.command)}: the broker says {first.error!r}")
             continue
         outbox.applied(item)
         applied += 1
-        log.info("broker change applied: %s %s", change.action, change.username or "every node")
+        log.info(
+            "broker change applied: %s %s", item.change.action, item.change.username or "every node"
+        )
     return applied
+
+
+def _still_claimed(item: outbox.Claimed) -> bool:
+    return item.mine().exists()
 
 
 def _refused(item: outbox.Claimed, error: str) -> None:
@@ -137,7 +182,13 @@ def _refused(item: outbox.Claimed, error: str) -> None:
     log.warning("broker change %s failed: %s", item.change, error)
 
 
-def _commands(dynsec: Dynsec, change: BrokerChange, node: Node | None) -> list[Command]:
+def _commands(
+    dynsec: Dynsec,
+    change: BrokerChange,
+    node: Node | None,
+    actual: accounts.State,
+    routes: list[Route],
+) -> list[Command]:
     if change.action == Action.DELETE:
         return accounts.delete_commands(change.username, role=change.username)
     if change.action == Action.ROUTES:
@@ -145,44 +196,52 @@ def _commands(dynsec: Dynsec, change: BrokerChange, node: Node | None) -> list[C
     if node is None:
         return []  # deleted since: its delete change follows this one
     password = outbox.unseal(change.secret) if change.secret else None
-    account, role = accounts.node_account(node)
+    account, role = accounts.node_account(node, routes)
     want = accounts.State()
     want.add(account, role)
+    have = accounts.State()
+    if account.username in actual.accounts:
+        have.accounts[account.username] = actual.accounts[account.username]
+    if role.name in actual.roles:
+        have.roles[role.name] = actual.roles[role.name]
     passwords = {account.username: password} if password else {}
-    return accounts.diff(want, _actual(dynsec, account.username, role.name), passwords).commands
+    return accounts.diff(want, have, passwords).commands
 
 
-def _actual(dynsec: Dynsec, username: str, rolename: str) -> accounts.State:
-    """One client and role as the broker has them (absent ones left out)."""
-    client, role = dynsec.execute(
-        [
-            {"command": "getClient", "username": username},
-            {"command": "getRole", "rolename": rolename},
-        ],
-        accept=NOT_FOUND,
-    )
+def _actual(dynsec: Dynsec, usernames: list[str]) -> accounts.State:
+    """These nodes' clients and roles (named alike) as the broker has them, absent ones
+    left out: one request."""
+    commands: list[Command] = []
+    for username in usernames:
+        commands.append({"command": "getClient", "username": username})
+        commands.append({"command": "getRole", "rolename": username})
     state = accounts.State()
-    if not client.error:
-        item = client.data.get("client", {})
-        state.accounts[username] = accounts.Account(
-            username,
-            tuple(entry["rolename"] for entry in item.get("roles", [])),
-            disabled=bool(item.get("disabled", False)),
-        )
-    if not role.error:
-        item = role.data.get("role", {})
-        state.roles[rolename] = accounts.Role(
-            rolename,
-            frozenset(
-                accounts.Acl(
-                    acl["acltype"],
-                    acl["topic"],
-                    bool(acl.get("allow")),
-                    int(acl.get("priority", 0)),
-                )
-                for acl in item.get("acls", [])
-            ),
-        )
+    for answer in dynsec.execute(commands, accept=NOT_FOUND) if commands else []:
+        if answer.error:
+            continue
+        if answer.command["command"] == "getClient":
+            item = answer.data.get("client", {})
+            username = answer.command["username"]
+            state.accounts[username] = accounts.Account(
+                username,
+                tuple(entry["rolename"] for entry in item.get("roles", [])),
+                disabled=bool(item.get("disabled", False)),
+            )
+        else:
+            item = answer.data.get("role", {})
+            rolename = answer.command["rolename"]
+            state.roles[rolename] = accounts.Role(
+                rolename,
+                frozenset(
+                    accounts.Acl(
+                        acl["acltype"],
+                        acl["topic"],
+                        bool(acl.get("allow")),
+                        int(acl.get("priority", 0)),
+                    )
+                    for acl in item.get("acls", [])
+                ),
+            )
     return state
 
 
