@@ -183,6 +183,19 @@ def install(tmp_path_factory) -> Iterator[Install]:
                 "--password-file",
                 str(password),
             )
+        # Running the printed SQL again (as an operator would with psql) changes nothing
+        # that the tests below see: the statements are valid and can be repeated.
+        printed = commands.run(
+            "dbroles", "--print", "--database-url", url(DATABASE["USER"], name), *role_names
+        ).stdout
+        with psycopg.connect(
+            dbname=name,
+            user=DATABASE["USER"],
+            host=DATABASE["HOST"] or None,
+            port=DATABASE["PORT"] or None,
+            autocommit=True,
+        ) as again:
+            again.execute(printed.encode())
         yield Install(name, owner, app, reporting, logins, work)
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -333,3 +346,19 @@ def test_the_example_query_of_the_reporting_docs_runs_as_a_reporting_login(insta
     with install.connect(install.logins["a"]) as connection:
         rows = connection.execute(query).fetchall()
     assert rows and {metric for _, metric, _ in rows} == {"room a"}
+
+
+def test_the_password_files_set_the_logins_passwords(install):
+    admin = superuser()
+    try:
+        rows = admin.execute(
+            "SELECT rolname, rolpassword IS NOT NULL, rolcanlogin FROM pg_authid "
+            "WHERE rolname = ANY(%s) ORDER BY rolname",
+            [[*install.logins.values(), install.reporting]],
+        ).fetchall()
+    finally:
+        admin.close()
+    assert rows == sorted(
+        [(login, True, True) for login in install.logins.values()]
+        + [(install.reporting, False, False)]
+    )
