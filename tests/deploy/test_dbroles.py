@@ -109,20 +109,25 @@ class Install:
     reporting: str
     logins: dict[str, str]  # organization letter -> reporting login
     work: dict[str, Any]  # what APPLICATION_WORK printed
+    password: str  # of every role made here, from the password files
 
     def connect(self, role: str) -> psycopg.Connection[Any]:
         return psycopg.connect(
             dbname=self.name,
             user=role,
+            password=self.password,
             host=DATABASE["HOST"] or None,
             port=DATABASE["PORT"] or None,
             autocommit=True,
         )
 
 
-def url(role: str, name: str) -> str:
+def url(role: str, name: str, password: str | None = None) -> str:
+    """A database URL; without ``password``, the superuser's of the test settings."""
     host = DATABASE["HOST"] or "127.0.0.1"
-    return f"postgres://{role}@{host}:{DATABASE['PORT'] or 5432}/{name}"
+    secret = password if password is not None else DATABASE["PASSWORD"]
+    login = f"{role}:{secret}" if secret else role
+    return f"postgres://{login}@{host}:{DATABASE['PORT'] or 5432}/{name}"
 
 
 def superuser() -> psycopg.Connection[Any]:
@@ -156,17 +161,28 @@ def install(tmp_path_factory) -> Iterator[Install]:
     admin = superuser()
     admin.execute(f'CREATE DATABASE "{name}"')
     try:
-        password = directory / "grafana.pw"
-        password.write_text("a-grafana-password\n")
+        secret = f"pw-{secrets.token_hex(8)}"
+        password = directory / "role.pw"
+        password.write_text(f"{secret}\n")
         commands.run(
-            "dbroles", "--apply", "--database-url", url(DATABASE["USER"], name), *role_names
+            "dbroles",
+            "--apply",
+            "--database-url",
+            url(DATABASE["USER"], name),
+            *role_names,
+            "--owner-password-file",
+            str(password),
+            "--app-password-file",
+            str(password),
         )
-        commands.run("migrate", "--no-input", "-v0", SENSORGRID_DATABASE_URL=url(owner, name))
+        commands.run(
+            "migrate", "--no-input", "-v0", SENSORGRID_DATABASE_URL=url(owner, name, secret)
+        )
         done = commands.run(
             "shell",
             "-c",
             APPLICATION_WORK.format(suffix=suffix),
-            SENSORGRID_DATABASE_URL=url(app, name),
+            SENSORGRID_DATABASE_URL=url(app, name, secret),
         )
         work = json.loads(done.stdout.strip().splitlines()[-1])
         for letter, login in logins.items():
@@ -191,12 +207,13 @@ def install(tmp_path_factory) -> Iterator[Install]:
         with psycopg.connect(
             dbname=name,
             user=DATABASE["USER"],
+            password=DATABASE["PASSWORD"] or None,
             host=DATABASE["HOST"] or None,
             port=DATABASE["PORT"] or None,
             autocommit=True,
         ) as again:
             again.execute(printed.encode())
-        yield Install(name, owner, app, reporting, logins, work)
+        yield Install(name, owner, app, reporting, logins, work, secret)
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for role in (*logins.values(), reporting, app, owner):
@@ -329,7 +346,10 @@ def test_a_login_bound_to_no_organization_sees_no_row(install):
     admin = superuser()
     try:
         # as `dbroles --reporting-login` makes one, minus the binding to an organization
-        admin.execute(f'CREATE ROLE "{login}" LOGIN IN ROLE "{install.reporting}"')
+        admin.execute(
+            f"CREATE ROLE \"{login}\" LOGIN PASSWORD '{install.password}' "
+            f'IN ROLE "{install.reporting}"'
+        )
         with install.connect(login) as connection:
             for view in VIEWS:
                 assert connection.execute(f"SELECT count(*) FROM reporting.{view}").fetchone() == (
@@ -348,17 +368,17 @@ def test_the_example_query_of_the_reporting_docs_runs_as_a_reporting_login(insta
     assert rows and {metric for _, metric, _ in rows} == {"room a"}
 
 
-def test_the_password_files_set_the_logins_passwords(install):
+def test_the_password_files_set_the_roles_passwords(install):
     admin = superuser()
     try:
         rows = admin.execute(
             "SELECT rolname, rolpassword IS NOT NULL, rolcanlogin FROM pg_authid "
             "WHERE rolname = ANY(%s) ORDER BY rolname",
-            [[*install.logins.values(), install.reporting]],
+            [[*install.logins.values(), install.owner, install.app, install.reporting]],
         ).fetchall()
     finally:
         admin.close()
     assert rows == sorted(
-        [(login, True, True) for login in install.logins.values()]
+        [(login, True, True) for login in (*install.logins.values(), install.owner, install.app)]
         + [(install.reporting, False, False)]
     )
