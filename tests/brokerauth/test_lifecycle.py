@@ -165,3 +165,22 @@ def test_the_worker_applies_changes_right_after_their_commit(outbox, settings, i
     tasks.apply_due()  # the minute task catches what was not kicked
     assert not BrokerChange.objects.exists()
     assert connack(outbox.url_for(username, credential)) in REFUSED
+
+
+def test_a_password_that_cannot_be_decrypted_fails_alone(outbox, settings, client):
+    early, early_credential = new_node()
+    settings.SENSORGRID_BROKER_OUTBOX_KEY = "a new key, set while a change waited"
+    late, late_credential = new_node()
+    assert apply.apply_due() == 3  # all but the early node's password
+    failed = BrokerChange.objects.get()
+    assert (failed.username, failed.status, failed.secret) == (early.broker_username, "failed", "")
+    assert "cannot be decrypted" in failed.last_error
+    assert connack(outbox.url_for(late.broker_username, late_credential)) == OK
+    assert connack(outbox.url_for(early.broker_username, early_credential)) in REFUSED
+    text = client.get("/metrics").content.decode()
+    assert 'sensorgrid_broker_changes{status="failed"} 1.0' in text
+    # The way out: a new credential.
+    again = early.issue_credential()
+    early.save(update_fields=["credential_digest"])
+    apply.apply_due()
+    assert connack(outbox.url_for(early.broker_username, again)) == OK

@@ -84,3 +84,15 @@ def test_a_reconcile_that_cannot_reach_the_broker_is_recorded_with_why(outbox):
     assert apply.reconcile_if_due() is None
     run = Reconciliation.objects.get()
     assert run.drift is None and "cannot reach the broker" in run.error
+
+
+def test_a_reconcile_before_the_outbox_creates_the_client_with_its_waiting_password(outbox):
+    node, credential = new_node()  # queued, not applied yet
+    result = apply.reconcile()
+    assert [str(change) for change in result.changes if node.broker_username in str(change)] == [
+        f"create role {node.broker_username}: publishClientSend things/{node.device_id}/up",
+        f"create client {node.broker_username}: enabled",
+    ]
+    assert connack(outbox.url_for(node.broker_username, credential)) == "Success"
+    apply.apply_due()  # the queued changes find the broker in step
+    assert connack(outbox.url_for(node.broker_username, credential)) == "Success"
