@@ -85,7 +85,9 @@ def credential_of(node) -> str:
 
 
 @contextmanager
-def device(port: int, username: str | None, password: str | None) -> Iterator:
+def device(
+    port: int, username: str | None, password: str | None, will: tuple[str, str] | None = None
+) -> Iterator:
     """A connected paho client (or the refusal: ``client.refused`` holds the reason code)."""
     answered = threading.Event()
     result: list[ReasonCode] = []
@@ -101,6 +103,8 @@ def device(port: int, username: str | None, password: str | None) -> Iterator:
         client_id=f"dev-{uuid.uuid4().hex[:8]}",
         callbacks={"on_connect": on_connect},
     )
+    if will is not None:
+        client.will_set(*will, qos=1)
     client.start(keepalive=30, wait=True)
     try:
         assert answered.wait(10), "no CONNACK"
@@ -148,6 +152,21 @@ def test_a_node_stores_on_its_own_topic_and_nothing_on_another_devices(world, po
     # The ingest service took the messages in order: the dropped ones came first.
     assert stored(world.node_b) == [] and stored(sibling) == []
     assert Sample.objects.count() == 1
+
+
+def test_a_will_on_another_devices_topic_is_refused_at_connect(world, port, ingest):
+    node, credential = world.node_a, credential_of(world.node_a)
+    forged = json.dumps({"ts": hours_ago(5).isoformat(), "values": {"co2": 999}})
+    with device(
+        port, node.broker_username, credential, will=("sensorgrid/secretB-node/up", forged)
+    ) as client:
+        assert str(client.refused) == "Not authorized"
+    own = f"sensorgrid/{node.device_id}/up"
+    with device(port, node.broker_username, credential, will=(own, forged)) as client:
+        assert client.refused is None
+        client.socket().close()  # an abrupt end: the broker publishes the will
+        eventually(lambda: stored(node) == [999], what="the will on its own topic")
+    assert stored(world.node_b) == []
 
 
 def test_a_node_may_subscribe_to_nothing(world, port):

@@ -16,6 +16,8 @@ so both share one cache). It knows two kinds of clients:
 
 Anonymous clients, unknown users and wrong passwords get CONNACK "not authorized".
 A PUBLISH outside the filters is dropped (amqtt has no negative PUBACK on MQTT 3.1.1).
+A CONNECT whose will is on a topic outside them is refused: amqtt would publish the will
+without asking the topic check.
 
 What a node may do is read from the database and cached for ``cache_seconds`` (5 s):
 every CONNECT reads afresh, so a rotated or revoked credential is refused at the next
@@ -179,6 +181,14 @@ class DatabaseAuthPlugin(BaseAuthPlugin, BaseTopicPlugin):
             return False
         if not credentials.matches(session.password or "", identity.digest):
             log.warning("refused MQTT client %s: wrong password", username)
+            return False
+        if session.will_flag and not acl.allowed(identity.publish, session.will_topic or ""):
+            # amqtt publishes a will without the topic check of a PUBLISH.
+            log.warning(
+                "refused MQTT client %s: its will is on %s, not a topic it may publish to",
+                username,
+                session.will_topic,
+            )
             return False
         return True
 
