@@ -18,6 +18,7 @@ broker, for a first load of many nodes (config_file.py says why): stop the broke
 the file, start the broker.
 """
 
+import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -52,7 +53,15 @@ class Command(BaseCommand):
             if config_file:
                 result = self._sync_file(Path(config_file), dry_run)
             else:
-                result = apply.reconcile(dry_run=dry_run)
+                # The diff is this command's output: the worker's "broker drift" warning
+                # would print it a second time.
+                drift_log = logging.getLogger(apply.__name__)
+                level = drift_log.level
+                drift_log.setLevel(logging.ERROR)
+                try:
+                    result = apply.reconcile(dry_run=dry_run)
+                finally:
+                    drift_log.setLevel(level)
         except (DynsecError, ConfigurationError) as exc:
             raise CommandError(str(exc)) from None
         for change in result.changes:
