@@ -185,7 +185,8 @@ class Connection:
                     f"the MQTT broker {broker.display} refused to let "
                     f"{broker.username or 'an anonymous client'} in as "
                     f"{self.options.client_id!r} ({reason_code}): check the user and password "
-                    "in SENSORGRID_MQTT_URL (or --broker) and the broker's users and ACLs"
+                    "in SENSORGRID_MQTT_URL (or --broker; else SENSORGRID_MQTT_USERNAME and "
+                    "SENSORGRID_MQTT_PASSWORD) and the broker's users and ACLs"
                 )
             else:
                 message = f"the MQTT broker {broker.display} refused the connection ({reason_code})"
