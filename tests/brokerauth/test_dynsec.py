@@ -10,6 +10,8 @@ from sensorgrid.brokerauth.dynsec import Dynsec, DynsecError, admin_broker
 from sensorgrid.env import ConfigurationError
 from sensorgrid.mqtt import parse
 from tests.servers import free_port
+from tests.support.dynsec_broker import DynsecMosquitto
+from tests.support.tls import Authority
 
 
 def test_commands_go_in_batches_and_answer_in_order(dynsec):
@@ -97,3 +99,24 @@ def test_the_admin_password_can_come_from_a_file(tmp_path):
         check=True,
     )
     assert shown.stdout.strip() == "from-a-file"
+
+
+def test_the_admin_connects_over_tls_checked_against_the_configured_ca(tmp_path, settings):
+    ca = Authority.make(tmp_path / "pki")
+    server = ca.issue("broker", hosts=("127.0.0.1",))
+    broker = DynsecMosquitto(tmp_path / "tls", tls=(server.cert, server.key)).start()
+    try:
+        settings.SENSORGRID_MQTT_ADMIN_URL = broker.url
+        settings.SENSORGRID_MQTT_ADMIN_USERNAME = broker.admin
+        settings.SENSORGRID_MQTT_ADMIN_PASSWORD = broker.admin_password
+        settings.SENSORGRID_MQTT_CA_FILE = str(ca.cert)
+        assert broker.url.startswith("mqtts://")
+        with Dynsec.from_settings(timeout=10) as dynsec:
+            assert "admin" in dynsec.run({"command": "listClients"})["clients"]
+
+        stranger = Authority.make(tmp_path / "other", common_name="Someone else's CA")
+        settings.SENSORGRID_MQTT_CA_FILE = str(stranger.cert)
+        with pytest.raises(DynsecError, match=r"cannot reach the broker .*CERTIFICATE_VERIFY"):
+            Dynsec.from_settings(timeout=5).connect()
+    finally:
+        broker.stop()

@@ -42,8 +42,12 @@ log_dest file {directory}/mosquitto.log
 class DynsecMosquitto:
     """Mosquitto on 127.0.0.1:<free port> with dynsec; ``admin`` / a random password."""
 
-    def __init__(self, directory: Path, admin: str = "admin") -> None:
+    def __init__(
+        self, directory: Path, admin: str = "admin", tls: tuple[Path, Path] | None = None
+    ) -> None:
+        """``tls``: (certificate, key) of the server; the listener then speaks TLS only."""
         self.directory = directory
+        self.tls = tls
         self.port = free_port()
         self.admin = admin
         self.admin_password = secrets.token_urlsafe(16)
@@ -55,21 +59,28 @@ class DynsecMosquitto:
             check=True,
             stdout=subprocess.DEVNULL,
         )
+        listener_tls = f"certfile {tls[0]}\nkeyfile {tls[1]}\n" if tls else ""
         (directory / "mosquitto.conf").write_text(
             CONF.format(port=self.port, plugin=PLUGIN, directory=directory)
+            + listener_tls
             + (STAY_ROOT if os.geteuid() == 0 else "")
         )
 
     @property
+    def scheme(self) -> str:
+        return "mqtts" if self.tls else "mqtt"
+
+    @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     @property
     def admin_url(self) -> str:
         return self.url_for(self.admin, self.admin_password)
 
     def url_for(self, username: str, password: str) -> str:
-        return f"mqtt://{quote(username, safe='')}:{quote(password, safe='')}@127.0.0.1:{self.port}"
+        user = f"{quote(username, safe='')}:{quote(password, safe='')}"
+        return f"{self.scheme}://{user}@127.0.0.1:{self.port}"
 
     def start(self) -> "DynsecMosquitto":
         mosquitto = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
