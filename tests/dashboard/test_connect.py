@@ -130,6 +130,21 @@ def test_a_loopback_broker_is_flagged_as_unreachable_for_devices(world, alice):
     assert "SENSORGRID_PUBLIC_MQTT_URL" in body(response)
 
 
+@override_settings(
+    SENSORGRID_PUBLIC_MQTT_URL="", SENSORGRID_MQTT_URL="mqtt://ingest:s3cret@broker:18x3"
+)
+def test_a_bad_broker_url_is_said_on_the_panel_and_the_credential_still_shown(world, alice):
+    response, node = create(alice, world)
+    assert node.check_credential(credential_in(response))
+    page = body(response)
+    assert "The broker address is not set up right" in page
+    assert "the operator fixes <code>SENSORGRID_MQTT_URL</code>" in page
+    assert "s3cret" not in page  # the parser's message quotes the URL: not shown
+    assert 'data-fact="mqtt-host"' not in page and 'id="connect-mosquitto"' not in page
+    assert facts(response, "mqtt-username") == [f"node-{node.pk}"]
+    assert run_curl(Client(), command(response, "connect-curl")).status_code in (200, 202)
+
+
 def test_a_lorawan_nodes_panel_shows_the_webhooks_and_its_models_quantities(world, alice):
     model = f.NodeModelFactory(organization=world.org_a, name="ERS CO2", protocol="lorawan")
     model.quantities.set(Quantity.objects.filter(key__in=["temperature", "co2", "humidity"]))

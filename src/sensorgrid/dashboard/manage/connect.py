@@ -55,6 +55,8 @@ class Mqtt:
     tls: bool
     username: str
     topics: tuple[Topic, ...]
+    #: the setting whose broker URL cannot be read ("" if fine)
+    error: str = ""
 
     @property
     def local_only(self) -> bool:
@@ -120,8 +122,21 @@ def public_broker() -> broker.Broker:
 
 
 def mqtt_settings(node: Node) -> Mqtt:
-    found = public_broker()
-    return Mqtt(found.host, found.port, found.tls, node.broker_username, device_topics(node))
+    """The broker facts; a bad broker URL is said on the panel, never a 500 (the answer
+    that shows a new credential must not fail)."""
+    topics = device_topics(node)
+    try:
+        found = public_broker()
+    except ConfigurationError:
+        # Only the variable's name: the parser's message quotes the URL, and the ingest
+        # service's URL holds its password.
+        name = (
+            "SENSORGRID_PUBLIC_MQTT_URL"
+            if settings.SENSORGRID_PUBLIC_MQTT_URL
+            else "SENSORGRID_MQTT_URL"
+        )
+        return Mqtt("", 0, False, node.broker_username, topics, error=name)
+    return Mqtt(found.host, found.port, found.tls, node.broker_username, topics)
 
 
 def device_topics(node: Node) -> tuple[Topic, ...]:
@@ -183,7 +198,7 @@ def wildcard(topic: str) -> bool:
 
 def mosquitto_pub_line(mqtt: Mqtt, credential: str, values: dict[str, float]) -> str:
     json_topics = [t for t in mqtt.topics if t.decoder == "json" and not wildcard(t.topic)]
-    if not json_topics:
+    if not json_topics or mqtt.error:
         return ""
     tls = " --capath /etc/ssl/certs" if mqtt.tls else ""
     return (
