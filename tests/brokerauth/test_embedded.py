@@ -86,7 +86,11 @@ def credential_of(node) -> str:
 
 @contextmanager
 def device(
-    port: int, username: str | None, password: str | None, will: tuple[str, str] | None = None
+    port: int,
+    username: str | None,
+    password: str | None,
+    will: tuple[str, str] | None = None,
+    client_id: str = "",
 ) -> Iterator:
     """A connected paho client (or the refusal: ``client.refused`` holds the reason code)."""
     answered = threading.Event()
@@ -100,7 +104,7 @@ def device(
     client = make_client(
         broker,
         name="test-device",
-        client_id=f"dev-{uuid.uuid4().hex[:8]}",
+        client_id=client_id or f"dev-{uuid.uuid4().hex[:8]}",
         callbacks={"on_connect": on_connect},
     )
     if will is not None:
@@ -167,6 +171,22 @@ def test_a_will_on_another_devices_topic_is_refused_at_connect(world, port, inge
         client.socket().close()  # an abrupt end: the broker publishes the will
         eventually(lambda: stored(node) == [999], what="the will on its own topic")
     assert stored(world.node_b) == []
+
+
+def test_nobody_else_can_take_over_or_clear_the_ingest_services_session(world, port, ingest):
+    taken = ingest.options.client_id
+    credential = credential_of(world.node_a)
+    # amqtt alone would drop the ingest's subscriptions before checking these logins.
+    for username, password in [
+        (None, None),
+        ("node-999999", "x"),
+        (world.node_a.broker_username, credential),
+    ]:
+        with device(port, username, password, client_id=taken) as stranger:
+            assert str(stranger.refused) == "Not authorized", username
+    with device(port, world.node_a.broker_username, credential) as client:
+        publish(client, f"sensorgrid/{world.node_a.device_id}/up", {"co2": 640})
+        eventually(lambda: stored(world.node_a) == [640], what="the ingest still subscribed")
 
 
 def test_a_node_may_subscribe_to_nothing(world, port):

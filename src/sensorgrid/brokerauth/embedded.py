@@ -39,9 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from amqtt.broker import Broker
 from amqtt.contexts import Action, BaseContext
+from amqtt.errors import AMQTTError, MQTTError, NoDataError
+from amqtt.mqtt.connack import NOT_AUTHORIZED, ConnackPacket
+from amqtt.mqtt.protocol.broker_handler import BrokerProtocolHandler
 from amqtt.plugins.base import BaseAuthPlugin, BaseTopicPlugin
 from amqtt.session import Session
+from amqtt.utils import gen_client_id
 from django.db import DatabaseError, connection
 
 from sensorgrid.brokerauth import acl
@@ -263,3 +268,72 @@ class DatabaseAuthPlugin(BaseAuthPlugin, BaseTopicPlugin):
             self._said.clear()
         self._said.add(key)
         log.warning("refused %s of MQTT client %s on %s: %s", action, username, topic, why)
+
+
+class AuthenticatingBroker(Broker):
+    """amqtt's broker, checking the password before a CONNECT touches a session.
+
+    amqtt 0.12.1 looks the client id up first: a clean-session CONNECT deletes the
+    session of that id (its subscriptions and queued messages) and a persistent one
+    overwrites the stored session's user, password and will, and only then are the
+    plugins asked. A stranger knowing the ingest service's client id could silently
+    unsubscribe it. This is upstream's ``_initialize_client_session`` with the
+    authentication moved to the front; the plugins run again afterwards, as upstream
+    does (a second, cheap check). A client id in use by one account cannot be taken
+    over by another.
+    """
+
+    async def _initialize_client_session(
+        self, reader: Any, writer: Any, remote_address: str, remote_port: int
+    ) -> tuple[Any, Session]:
+        try:
+            handler, session = await BrokerProtocolHandler.init_from_connect(
+                reader, writer, self.plugins_manager
+            )
+        except MQTTError:
+            await writer.close()
+            raise
+        except NoDataError as exc:
+            raise AMQTTError(exc) from exc
+        known = self._sessions.get(session.client_id) if session.client_id else None
+        if known is not None and known[0].username not in (None, session.username):
+            # A client id is its user's: another account may not take over its session.
+            log.warning(
+                "refused MQTT client %s: client id %r belongs to another user",
+                session.username,
+                session.client_id,
+            )
+            await self._refuse(session, writer)
+        if not await self._authenticate(session, None):
+            await self._refuse(session, writer)
+        if session.clean_session:
+            if session.client_id:
+                await self._delete_session(session.client_id)
+            else:
+                session.client_id = gen_client_id()
+            session.parent = 0
+        elif session.client_id in self._sessions:
+            existing, _ = self._sessions[session.client_id]
+            for name in (
+                "will_flag",
+                "will_message",
+                "will_topic",
+                "will_qos",
+                "keep_alive",
+                "username",
+                "password",
+            ):
+                setattr(existing, name, getattr(session, name))
+            session = existing
+            session.parent = 1
+        else:
+            session.parent = 0
+        delay = self.config.get("timeout-disconnect-delay", 0)
+        if session.keep_alive > 0 and isinstance(delay, int):
+            session.keep_alive += delay
+        return handler, session
+
+    async def _refuse(self, session: Session, writer: Any) -> None:
+        await ConnackPacket.build(0, NOT_AUTHORIZED).to_stream(writer)
+        await writer.close()
+        raise MQTTError(f"{session.username or 'an anonymous client'}: not authorized")

@@ -66,8 +66,10 @@ async def serve(
     host: str, port: int, stop: asyncio.Event, accounts_dir: Path, cache_seconds: float = 5.0
 ) -> None:
     """Run the broker until ``stop`` is set; ``MissingExtra`` without amqtt."""
-    amqtt_broker = extras.require(MODULE, EXTRA, FEATURE)
-    broker = amqtt_broker.Broker(config(host, port, accounts_dir, cache_seconds))
+    extras.require(MODULE, EXTRA, FEATURE)
+    from sensorgrid.brokerauth.embedded import AuthenticatingBroker
+
+    broker = AuthenticatingBroker(config(host, port, accounts_dir, cache_seconds))
     await broker.start()
     log.info("embedded MQTT broker on mqtt://%s:%s", host, port)
     try:
