@@ -101,3 +101,10 @@ def test_a_deleted_or_disabled_channel_loses_its_account(broker, dynsec):
     )
     assert not logs_in(broker.url_for(off_name, "channel-pw"))
     assert not sync(dynsec)
+
+
+@pytest.mark.parametrize("username", ["node-1", "sg-channel-1", "admin"])
+def test_the_ingest_url_cannot_name_a_node_a_channel_or_the_admin(settings, username):
+    settings.SENSORGRID_MQTT_ADMIN_USERNAME = "admin"
+    settings.SENSORGRID_MQTT_URL = f"mqtt://{username}:pw@127.0.0.1:1883"
+    assert accounts.services().accounts == {}

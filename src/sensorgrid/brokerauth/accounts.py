@@ -216,7 +216,9 @@ def services(routes: Iterable[Route] | None = None) -> State:
     state = State()
     table = list(routes) if routes is not None else _all_routes()
     ingest = platform_broker.from_settings()
-    if ingest.username and ingest.username != settings.SENSORGRID_MQTT_ADMIN_USERNAME:
+    admin = settings.SENSORGRID_MQTT_ADMIN_USERNAME
+    # never the admin's account, nor a node's or a channel's name
+    if ingest.username and ingest.username != admin and not _reserved_name(ingest.username):
         subscriptions = list(dict.fromkeys(route.subscription for route in table))
         group = settings.SENSORGRID_MQTT_SHARED_GROUP
         acls = {Acl("subscribeLiteral", topic_filter) for topic_filter in subscriptions}
@@ -225,11 +227,15 @@ def services(routes: Iterable[Route] | None = None) -> State:
         # unsubscribing is allowed by default; receiving too (publishClientReceive)
         role = Role(INGEST_ROLE, frozenset(acls))
         state.add(_service(ingest.username, (INGEST_ROLE,), ingest.password), role)
-    reserved = {settings.SENSORGRID_MQTT_ADMIN_USERNAME, ingest.username}
+    reserved = {admin, ingest.username}
     for username, password, role in _channels(table):
         if username not in reserved:
             state.add(_service(username, (role.name,), password), role)
     return state
+
+
+def _reserved_name(username: str) -> bool:
+    return username.startswith((NODE_PREFIX, CHANNEL_PREFIX))
 
 
 def _service(username: str, roles: tuple[str, ...], password: str | None) -> Account:
