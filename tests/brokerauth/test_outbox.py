@@ -5,10 +5,11 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, transaction
+from django.test import Client
 from django.utils import timezone
 
-from sensorgrid.brokerauth import outbox
-from sensorgrid.brokerauth.models import Action, BrokerChange, ChangeStatus
+from sensorgrid.brokerauth import apply, lease, outbox
+from sensorgrid.brokerauth.models import Action, BrokerChange, ChangeStatus, Lease
 from sensorgrid.ingest.models import MqttRoute
 from tests import factories as f
 
@@ -221,3 +222,45 @@ def test_one_transaction_asks_the_worker_once_however_many_changes_it_queued(
         f.NodeFactory.create_batch(5, organization=org)
     assert BrokerChange.objects.count() == 5
     assert callbacks == [outbox.kick]
+
+
+@pytest.mark.django_db
+def test_the_broker_lease_is_held_by_one_at_a_time_and_expires():
+    first = lease.take(60)
+    assert first is not None
+    assert lease.take(60) is None  # the reconcile waits while the applier works
+    assert first.renew()
+    Lease.objects.update(until=timezone.now() - timedelta(seconds=1))  # its worker died
+    second = lease.take(60)
+    assert second is not None
+    assert not first.renew()  # the dead worker's lease is gone for good
+    first.release()  # and releasing it frees nothing
+    assert lease.take(60) is None
+    second.release()
+    assert lease.take(60) is not None
+
+
+@pytest.mark.django_db
+def test_an_applier_finding_the_lease_taken_leaves_the_changes_to_its_holder(queued):
+    node = f.NodeFactory()
+    rotate(node)
+    held = lease.take(60)
+    assert apply.apply_due() == 0  # never reaches for the broker
+    assert not BrokerChange.objects.exclude(status=ChangeStatus.PENDING).exists()
+    held.release()
+
+
+@pytest.mark.django_db
+def test_operators_see_the_outbox_in_the_admin_without_the_password(queued, world):
+    node = f.NodeFactory()
+    credential = rotate(node)
+    change = BrokerChange.objects.get(action=Action.PASSWORD)
+    client = Client()
+    client.force_login(world.root)
+    listing = client.get("/admin/brokerauth/brokerchange/")
+    assert listing.status_code == 200 and node.broker_username in listing.content.decode()
+    page = client.get(f"/admin/brokerauth/brokerchange/{change.pk}/change/").content.decode()
+    assert node.broker_username in page
+    assert change.secret not in page and credential not in page
+    client.force_login(world.alice)  # an organization's owner: not hers to see
+    assert client.get("/admin/brokerauth/brokerchange/").status_code in (302, 403)

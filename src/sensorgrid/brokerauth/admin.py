@@ -14,7 +14,7 @@ class BrokerChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not gene
     list_display = ["pk", "action", "username", "status", "attempts", "next_attempt_at"]
     list_filter = ["status", "action"]
     search_fields = ["username"]
-    fields = [
+    readonly_fields = [
         "username",
         "node_id",
         "action",
@@ -25,7 +25,7 @@ class BrokerChangeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # not gene
         "last_error",
         "created_at",
     ]
-    readonly_fields = fields
+    fields = tuple(readonly_fields)  # the queued password (secret) is never shown
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

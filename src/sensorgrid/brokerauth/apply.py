@@ -32,7 +32,7 @@ bug, routes naming an unknown decoder) retries that change after its backoff.
 
 ``reconcile`` runs the whole diff (accounts.desired/actual) and records how many clients
 and roles differed (``Reconciliation``: the drift on /metrics). The worker runs it every
-``SENSORGRID_BROKER_RECONCILE_MINUTES``; it and the applier take turns (tasks.py), so the
+``SENSORGRID_BROKER_RECONCILE_MINUTES``; it and the applier take turns (lease.py), so the
 reconcile never sees a change half applied.
 """
 
@@ -42,7 +42,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from sensorgrid.brokerauth import accounts, acl, outbox
+from sensorgrid.brokerauth import accounts, acl, lease, outbox
 from sensorgrid.brokerauth.dynsec import Command, Dynsec, DynsecError, describe
 from sensorgrid.brokerauth.metrics import APPLY_FAILURES
 from sensorgrid.brokerauth.models import Action, BrokerChange, Reconciliation
@@ -56,6 +56,9 @@ NOT_FOUND = ("Client not found", "Role not found")
 #: command, so a request of a few hundred commands to a broker with thousands of clients
 #: could outlast SENSORGRID_BROKER_TIMEOUT and be sent again and again
 WRITE_BATCH = 50
+#: the reconcile holds the broker lease for this many SENSORGRID_BROKER_LEASE: it cannot
+#: renew it halfway, and a whole inventory takes longer than a batch of changes
+RECONCILE_LEASES = 10
 
 
 class Unreachable(Exception):
@@ -69,10 +72,13 @@ def apply_due(now: datetime | None = None, limit: int = 10_000, batch: int = 100
     """
     if not outbox.enabled():
         return 0
+    held = lease.take(float(settings.SENSORGRID_BROKER_LEASE))
+    if held is None:  # another worker applies (it goes on until nothing is due) or reconciles
+        return 0
     done = 0
     dynsec: Dynsec | None = None
     try:
-        while done < limit:
+        while done < limit and held.renew():
             claimed = outbox.claim(now or timezone.now(), min(batch, limit - done))
             if not claimed:
                 break
@@ -89,6 +95,7 @@ def apply_due(now: datetime | None = None, limit: int = 10_000, batch: int = 100
     finally:
         if dynsec is not None:
             dynsec.close()
+        held.release()
     return done
 
 
@@ -279,12 +286,22 @@ def reconcile(dry_run: bool = False, now: datetime | None = None) -> accounts.Di
 
     A run that completes is recorded with its drift (the number of clients and roles
     that differed); one that cannot reach the broker is recorded with the error and
-    raises DynsecError.
+    raises DynsecError, as does one that waited in vain for the applier's turn to end.
+
+    It reads the broker before the inventory and holds the broker lease (lease.py), so a
+    change the applier makes meanwhile cannot look like drift to undo.
     """
     run = Reconciliation(started_at=now or timezone.now())
+    seconds = float(settings.SENSORGRID_BROKER_LEASE)
+    held = lease.wait(seconds=seconds * RECONCILE_LEASES, patience=seconds)
     try:
+        if held is None:
+            raise DynsecError(
+                f"the outbox applier has been busy with the broker for {seconds:g}s; try again"
+            )
         with Dynsec.from_settings(timeout=float(settings.SENSORGRID_BROKER_TIMEOUT)) as dynsec:
-            result = accounts.diff(accounts.desired(), accounts.actual(dynsec), pending_passwords())
+            have = accounts.actual(dynsec)
+            result = accounts.diff(accounts.desired(), have, pending_passwords())
             if not dry_run and result:
                 dynsec.execute(result.commands)
     except DynsecError as exc:
@@ -292,6 +309,9 @@ def reconcile(dry_run: bool = False, now: datetime | None = None) -> accounts.Di
             run.error = str(exc)[:2000]
             run.save()
         raise
+    finally:
+        if held is not None:
+            held.release()
     if not dry_run:
         run.drift = len(result.changes)
         run.commands = len(result.commands)

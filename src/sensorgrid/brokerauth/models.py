@@ -82,3 +82,18 @@ class Reconciliation(models.Model):
 
     def __str__(self) -> str:
         return f"reconcile {self.started_at:%Y-%m-%d %H:%M} drift={self.drift}"
+
+
+class Lease(models.Model):
+    """Who may talk to the broker now: the applier and the reconcile take turns (apply.py).
+
+    A lease, not a lock: a worker killed while holding it blocks the others only until
+    ``until``; the holder renews it as it goes.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    holder = models.UUIDField(null=True, blank=True)
+    until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} held until {self.until}" if self.holder else f"{self.name} free"
