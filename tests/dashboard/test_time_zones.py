@@ -98,3 +98,19 @@ def test_the_node_tabs_show_the_organizations_wall_clock(berlin, client):
     client.force_login(berlin.charlie)
     other = body(client.get(f"/nodes/{berlin.node_b.pk}/"))
     assert "<span data-page-time-zone>UTC</span>" in other
+
+
+def test_alert_rows_speak_the_zone_of_the_page_that_shows_them(berlin, client):
+    from tests import factories as f
+
+    alert = f.AlertFactory(node=berlin.node_a, opened_at=NOON_UTC)
+    client.force_login(berlin.alice)
+    berlin_time = "2026-07-01 14:00:00</time>"
+    assert berlin_time in body(client.get(f"/nodes/{berlin.node_a.pk}/alerts/"))
+    assert "2026-07-01 12:00:00</time>" in body(client.get("/alerts/"))  # several: UTC
+    # The live row (alerts.js asks with the page's zone; a name outside the tz database
+    # falls back to the platform's).
+    row = f"/alerts/{alert.pk}/row/"
+    assert berlin_time in body(client.get(row, {"tz": "Europe/Berlin"}))
+    assert "12:00:00</time>" in body(client.get(row))
+    assert "12:00:00</time>" in body(client.get(row, {"tz": "../../etc/passwd"}))

@@ -4,10 +4,12 @@ Members of an organization see its alerts and rules; owners acknowledge alerts a
 create rules (as in the API, docs/alerts.md). Everything foreign is a 404.
 """
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -15,6 +17,7 @@ from sensorgrid.alerts import evaluate
 from sensorgrid.alerts.models import Alert, AlertRule, Severity
 from sensorgrid.dashboard.forms import RuleForm
 from sensorgrid.dashboard.views import visible_or_404
+from sensorgrid.tenancy import time_zones
 from sensorgrid.tenancy.models import Organization
 from sensorgrid.tenancy.scoping import (
     Action,
@@ -124,7 +127,11 @@ def alert_row(request, pk: int):
     alert = visible_or_404(alerts_for(request.user), pk)
     (row,) = rows([alert], owner_of(request.user))
     context = {**row, "next": _safe_next(request, reverse("dashboard:alerts"))}
-    return render(request, "dashboard/_alert_row.html", context)
+    # In the zone of the page that inserts it (alerts.js sends it): a node's tabs speak
+    # its organization's, /alerts/ the platform's. Only names of the tz database count.
+    zone = request.GET.get("tz", "")
+    with timezone.override(zone if zone in time_zones.known() else settings.TIME_ZONE):
+        return render(request, "dashboard/_alert_row.html", context)
 
 
 @login_required

@@ -58,6 +58,9 @@ export function bindAlerts(live, { rowUrl, state = "", severity = "", onlyOpen =
     const request = ++counter;
     requests.set(id, request);
     const next = new URLSearchParams({ next: location.pathname + location.search });
+    // The row's times in the zone this page shows (the footer's; base.html).
+    const zone = document.querySelector("[data-page-time-zone]");
+    if (zone) next.set("tz", zone.textContent.trim());
     const response = await fetch(`${rowUrl.replace("/0/", `/${id}/`)}?${next}`, {
       credentials: "same-origin",
       headers: { Accept: "text/html" },
