@@ -382,3 +382,77 @@ def test_the_password_files_set_the_roles_passwords(install):
         [(login, True, True) for login in (*install.logins.values(), install.owner, install.app)]
         + [(install.reporting, False, False)]
     )
+
+
+def test_applying_the_roles_to_an_install_migrated_as_another_role_hands_it_to_the_owner(
+    tmp_path,
+):
+    """An existing install: tables, views, partitions and functions made by the superuser."""
+    suffix = secrets.token_hex(4)
+    name = f"sg_dbroles_{suffix}"
+    owner, app, reporting = f"sg_owner_{suffix}", f"sg_app_{suffix}", f"sg_reporting_{suffix}"
+    commands = Sensorgrid(
+        sys.executable,
+        {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SENSORGRID_")},
+            "SENSORGRID_VAR_DIR": str(tmp_path),
+        },
+        tmp_path,
+    )
+    admin = superuser()
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        commands.run(
+            "migrate", "--no-input", "-v0", SENSORGRID_DATABASE_URL=url(DATABASE["USER"], name)
+        )
+        secret = f"pw-{secrets.token_hex(8)}"
+        (tmp_path / "role.pw").write_text(secret)
+        commands.run(
+            "dbroles",
+            "--apply",
+            "--database-url",
+            url(DATABASE["USER"], name),
+            "--owner",
+            owner,
+            "--app",
+            app,
+            "--reporting",
+            reporting,
+            "--app-password-file",
+            str(tmp_path / "role.pw"),
+        )
+        install = Install(name, owner, app, reporting, {}, {}, secret)
+        with psycopg.connect(
+            dbname=name,
+            user=DATABASE["USER"],
+            password=DATABASE["PASSWORD"] or None,
+            host=DATABASE["HOST"] or None,
+            port=DATABASE["PORT"] or None,
+        ) as connection:
+            strays = connection.execute(
+                "SELECT n.nspname, c.relname FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname IN ('public', 'reporting') AND c.relkind IN ('r', 'p', 'S', 'v') "
+                "AND c.relowner <> %s::regrole "
+                "UNION ALL SELECT 'function', proname FROM pg_proc "
+                "WHERE proname LIKE 'sensorgrid\\_%%' AND proowner <> %s::regrole",
+                [owner, owner],
+            ).fetchall()
+            views = connection.execute(
+                "SELECT count(*) FROM pg_views WHERE schemaname = 'reporting'"
+            ).fetchone()
+        assert strays == []
+        assert views == (len(VIEWS),)
+        with install.connect(app) as connection:
+            made = connection.execute("SELECT sensorgrid_create_sample_partition('2035-01-01')")
+            assert made.fetchone() == (True,)
+            assert connection.execute(
+                "SELECT count(*) FROM telemetry_sample_203501"
+            ).fetchone() == (0,)
+            assert refused(connection, "DROP TABLE telemetry_sample_203501")
+            assert refused(connection, "TRUNCATE inventory_node")
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role in (reporting, app, owner):
+            admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.close()
