@@ -264,3 +264,16 @@ def test_operators_see_the_outbox_in_the_admin_without_the_password(queued, worl
     assert change.secret not in page and credential not in page
     client.force_login(world.alice)  # an organization's owner: not hers to see
     assert client.get("/admin/brokerauth/brokerchange/").status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_without_the_admin_account_the_changes_wait_and_say_why(queued, settings):
+    settings.SENSORGRID_MQTT_ADMIN_URL = ""
+    settings.SENSORGRID_MQTT_ADMIN_USERNAME = ""
+    node = f.NodeFactory()
+    rotate(node)
+    assert apply.apply_due() == 0
+    assert set(BrokerChange.objects.values_list("status", flat=True)) == {ChangeStatus.PENDING}
+    tried = BrokerChange.objects.exclude(last_error="").get()
+    assert "SENSORGRID_MQTT_ADMIN_USERNAME" in tried.last_error
+    assert apply.reconcile_if_due() is None  # logged, not raised in the worker

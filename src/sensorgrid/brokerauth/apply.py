@@ -46,6 +46,7 @@ from sensorgrid.brokerauth import accounts, acl, lease, outbox
 from sensorgrid.brokerauth.dynsec import Command, Dynsec, DynsecError, describe
 from sensorgrid.brokerauth.metrics import APPLY_FAILURES
 from sensorgrid.brokerauth.models import Action, BrokerChange, Reconciliation
+from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest.mqtt.routes import Route
 from sensorgrid.inventory.models import Node
 
@@ -100,10 +101,10 @@ def apply_due(now: datetime | None = None, limit: int = 10_000, batch: int = 100
 
 
 def _connect() -> Dynsec:
-    dynsec = Dynsec.from_settings(timeout=float(settings.SENSORGRID_BROKER_TIMEOUT))
     try:
+        dynsec = Dynsec.from_settings(timeout=float(settings.SENSORGRID_BROKER_TIMEOUT))
         dynsec.connect()
-    except DynsecError as exc:
+    except (DynsecError, ConfigurationError) as exc:  # no admin account set: wait for it too
         raise Unreachable(str(exc)) from exc
     return dynsec
 
@@ -336,6 +337,6 @@ def reconcile_if_due(now: datetime | None = None) -> int | None:
         return None
     try:
         return len(reconcile(now=now).changes)
-    except DynsecError as exc:
+    except (DynsecError, ConfigurationError) as exc:
         log.warning("broker reconcile failed: %s", exc)
         return None
