@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Max, OuterRef, Subquery
+from django.db.models import Count, Max, Q
 from django.urls import reverse
 
 from sensorgrid.dashboard.node_pages.tabs import node_context, node_or_404, render_tab
@@ -35,21 +35,36 @@ class GatewayHeard:
 
 
 def gateways(node: Node) -> list[GatewayHeard]:
-    """Every gateway that heard ``node``, most recently heard first."""
-    newest = Reception.objects.filter(node=node, gateway_id=OuterRef("gateway_id")).order_by("-ts")
-    rows = (
+    """Every gateway that heard ``node``, most recently heard first.
+
+    Two queries: counts and last times per gateway, then those newest receptions
+    themselves. Correlated subqueries for the newest values joined the GROUP BY, so
+    PostgreSQL ran them once per reception: the tab took 2.5 s for a node with 20,000
+    receptions, 0.25 s this way (test client, same loaded machine).
+    """
+    heard = list(
         Reception.objects.filter(node=node)
         .values("gateway_id")
-        .annotate(
-            uplinks=Count("pk"),
-            last_seen=Max("ts"),
-            rssi=Subquery(newest.values("rssi")[:1]),
-            snr=Subquery(newest.values("snr")[:1]),
-            spreading_factor=Subquery(newest.values("spreading_factor")[:1]),
-        )
+        .annotate(uplinks=Count("pk"), last_seen=Max("ts"))
         .order_by("-last_seen", "gateway_id")
     )
-    return [GatewayHeard(**row) for row in rows]
+    if not heard:
+        return []
+    newest_of = Q()
+    for row in heard:
+        newest_of |= Q(gateway_id=row["gateway_id"], ts=row["last_seen"])
+    newest = {r.gateway_id: r for r in Reception.objects.filter(node=node).filter(newest_of)}
+    return [
+        GatewayHeard(
+            row["gateway_id"],
+            row["uplinks"],
+            row["last_seen"],
+            newest[row["gateway_id"]].rssi,
+            newest[row["gateway_id"]].snr,
+            newest[row["gateway_id"]].spreading_factor,
+        )
+        for row in heard
+    ]
 
 
 def best_per_uplink(receptions: list[Reception]) -> list[list]:
