@@ -86,4 +86,3 @@ def page_or_error(request, queryset, rows_of=list) -> tuple[table.Page | None, s
         return table.page_of(queryset, number, request.GET, rows_of), ""
     except table.PageMissing as missing:
         return None, str(missing)
-
