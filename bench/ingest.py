@@ -1,6 +1,9 @@
 """MQTT ingest benchmark: drain a backlog of QoS 1 messages into PostgreSQL,
 acknowledging after commit, with a naive collector, `sensorgrid ingest` in one
 process, and in two processes on a shared subscription. One run, own Mosquitto.
+With ``--dynsec`` also one process at a second Mosquitto with the dynamic security
+plugin (the ingest service logged in as its ``sg-ingest`` account, every message it
+receives checked against its role): the cost of broker authentication (issue 20).
 
     .venv/bin/python bench/ingest.py [--database postgres://postgres@127.0.0.1:5432/sensorgrid_bench]
 
@@ -34,7 +37,15 @@ def fixtures() -> list[str]:
     return devices
 
 
-def backlog(port: int, devices: list[str], count: int, start: datetime, values: int) -> None:
+def backlog(
+    port: int,
+    devices: list[str],
+    count: int,
+    start: datetime,
+    values: int,
+    username: str | None = None,
+    password: str | None = None,
+) -> None:
     from tests.support.publisher import publish
 
     from sensorgrid.mqtt import Broker
@@ -50,7 +61,8 @@ def backlog(port: int, devices: list[str], count: int, start: datetime, values: 
             }
             yield f"sensorgrid/{devices[n % DEVICES]}/up", json.dumps(body)
 
-    published = publish(Broker("127.0.0.1", port), messages(), window=10_000)
+    broker = Broker("127.0.0.1", port, username=username, password=password)
+    published = publish(broker, messages(), window=10_000)
     if published != count:
         raise RuntimeError(f"only {published} of {count} messages were acknowledged")
 
@@ -92,6 +104,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=60_000)
     parser.add_argument("--naive-messages", type=int, default=10_000)
     parser.add_argument("--values", type=int, default=1, help="values per message (1-4)")
+    parser.add_argument("--dynsec", action="store_true", help="also at a dynsec broker")
     args = parser.parse_args()
     recreate_database(args.database)
     setup_django(args.database)
@@ -128,6 +141,8 @@ def main() -> None:
             backlog(port, devices, count, start, args.values)
             start += timedelta(days=2)
             results[name] = drain(commands, env, count * args.values) / args.values
+        if args.dynsec:
+            results["ingest_1_process_dynsec"] = with_dynsec(work, devices, env, args, start)
     finally:
         broker.terminate()
         broker.wait(timeout=10)
@@ -148,9 +163,79 @@ def main() -> None:
                 "two_vs_one_process": round(
                     results["ingest_2_processes"] / results["ingest_1_process"], 2
                 ),
+                **(
+                    {
+                        "ingest_1_process_dynsec_msg_per_s": round(
+                            results["ingest_1_process_dynsec"]
+                        ),
+                        "dynsec_vs_open": round(
+                            results["ingest_1_process_dynsec"] / results["ingest_1_process"], 2
+                        ),
+                    }
+                    if args.dynsec
+                    else {}
+                ),
             }
         )
     )
+
+
+def with_dynsec(work: Path, devices: list[str], env: dict, args, start: datetime) -> float:
+    """One ingest process at a broker with the dynamic security plugin; messages/s."""
+    from django.conf import settings
+    from tests.support.dynsec_broker import DynsecMosquitto
+
+    from sensorgrid.brokerauth import accounts
+    from sensorgrid.brokerauth.dynsec import Dynsec
+    from sensorgrid.mqtt import parse
+
+    broker = DynsecMosquitto(work / "dynsec").start()
+    try:
+        settings.SENSORGRID_MQTT_ROUTES = ["sensorgrid/{device}/up=json"]
+        settings.SENSORGRID_MQTT_URL = broker.url_for("sg-ingest", "bench-ingest")
+        with Dynsec(parse(broker.admin_url), timeout=60) as dynsec:
+            dynsec.execute(accounts.diff(accounts.desired(), accounts.actual(dynsec)).commands)
+            # the load generator publishes for every device (the devices' own roles allow
+            # each only its topic; checking one account or fifty costs the broker alike)
+            dynsec.execute(
+                [
+                    {
+                        "command": "createRole",
+                        "rolename": "bench-publisher",
+                        "acls": [
+                            {
+                                "acltype": "publishClientSend",
+                                "topic": "sensorgrid/+/up",
+                                "allow": True,
+                            }
+                        ],
+                    },
+                    {
+                        "command": "createClient",
+                        "username": "bench-publisher",
+                        "password": "bench-publisher",
+                        "roles": [{"rolename": "bench-publisher"}],
+                    },
+                ]
+            )
+        command = [
+            *(sys.executable, "-m", "sensorgrid", "ingest"),
+            *("--broker", settings.SENSORGRID_MQTT_URL, "--client-id", "bench-dynsec"),
+            *("--idle-exit", "1"),
+        ]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+        backlog(
+            broker.port,
+            devices,
+            args.messages,
+            start,
+            args.values,
+            "bench-publisher",
+            "bench-publisher",
+        )
+        return drain([command], env, args.messages * args.values) / args.values
+    finally:
+        broker.stop()
 
 
 if __name__ == "__main__":
