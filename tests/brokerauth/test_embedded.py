@@ -226,10 +226,10 @@ def test_rotation_refuses_the_old_credential_at_once_and_its_messages_within_sec
         eventually(lambda: stored(node) == [500, 502], what="the new credential's reading")
 
 
-def test_a_revoked_or_deleted_node_is_refused(world, port):
+def test_a_disabled_or_deleted_node_is_refused(world, port):
     node = world.node_a
     credential = credential_of(node)
-    node.credential_digest = ""  # revoked: no credential at all
+    node.credential_digest = ""  # disabled (the dashboard's Disable): no credential at all
     node.save(update_fields=["credential_digest"])
     with device(port, node.broker_username, credential) as client:
         assert client.refused is not None
