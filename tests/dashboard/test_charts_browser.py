@@ -145,7 +145,7 @@ def test_the_1y_axis_spans_a_year_of_months_not_years_ahead(server, node_page):
 
 
 def test_an_outdoor_station_has_no_bands_and_no_traffic_light_live(server, node_page):
-    # The demo's roof sensor stands on the "Roof terrace", a room 0 m high: outdoors.
+    # The demo's roof sensor stands on the "Roof terrace", an outdoor room.
     node = server.node("charlie", "demo-kpi-101")
     page = node_page("charlie", node["id"], tab="")  # the Latest tab: its tile
     page.wait_for_selector('#live-state[data-state="connected"]', timeout=10_000)
