@@ -138,6 +138,7 @@ def test_a_wrong_password_or_an_unknown_node_is_refused(world, port):
         (world.node_a.broker_username, "sgn_wrong"),
         (world.node_a.broker_username, ""),
         ("node-999999", "sgn_wrong"),
+        ("node-99999999999999999999", "sgn_wrong"),  # beyond a bigint: refused, no error
         (world.node_a.device_id, "sgn_wrong"),  # the device id is no username
     ]:
         with device(port, username, password) as client:

@@ -56,7 +56,8 @@ log = logging.getLogger(__name__)
 
 #: account name → MQTT username of the demo's service accounts
 SERVICE_USERNAMES = {"ingest": "sensorgrid-ingest", "simulator": "sensorgrid-simulator"}
-NODE_USERNAME = re.compile(r"node-([1-9][0-9]{0,18})")
+#: at most 18 digits: a larger number is no primary key (and would overflow a bigint)
+NODE_USERNAME = re.compile(r"node-([1-9][0-9]{0,17})")
 #: cached identities at most; an attacker trying usernames cannot grow the cache forever
 CACHE_SIZE = 10_000
 
