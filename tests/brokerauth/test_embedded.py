@@ -132,17 +132,20 @@ def test_an_anonymous_client_is_refused(port):
         assert str(client.refused) == "Not authorized"
 
 
-def test_a_wrong_password_or_an_unknown_node_is_refused(world, port):
+def test_a_wrong_password_or_an_unknown_node_is_refused(world, port, caplog):
     credential_of(world.node_a)
     for username, password in [
         (world.node_a.broker_username, "sgn_wrong"),
         (world.node_a.broker_username, ""),
         ("node-999999", "sgn_wrong"),
-        ("node-99999999999999999999", "sgn_wrong"),  # beyond a bigint: refused, no error
+        ("node-9999999999999999999", "sgn_wrong"),  # beyond a bigint: refused, no error
         (world.node_a.device_id, "sgn_wrong"),  # the device id is no username
     ]:
         with device(port, username, password) as client:
             assert client.refused is not None, username
+    assert not [
+        r for r in caplog.records if r.name.startswith("sensorgrid") and r.levelname == "ERROR"
+    ]
 
 
 def test_a_node_stores_on_its_own_topic_and_nothing_on_another_devices(world, port, ingest):
