@@ -329,6 +329,11 @@ def test_login_over_https_gives_a_secure_session_cookie_and_hsts(platform):
     assert home.status_code == 200 and "it-admin" in home.text
     hsts = home.headers["Strict-Transport-Security"]
     assert hsts == "max-age=31536000; includeSubDomains; preload"
+    # nginx passes the application's Content-Security-Policy on, and adds none of its own.
+    assert home.raw.headers.getlist("Content-Security-Policy") == [
+        home.headers["Content-Security-Policy"]
+    ]
+    assert "script-src 'self'" in home.headers["Content-Security-Policy"]
     # nginx's plain-HTTP listener only redirects to HTTPS.
     plain = requests.get(f"{platform.http_base}/login/", allow_redirects=False, timeout=30)
     assert (plain.status_code, plain.headers["Location"]) == (301, f"https://{HOST}/login/")
