@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
 from sensorgrid.tenancy.scoping import Action, TenantQuerySet, organization_ids
@@ -176,14 +177,41 @@ class ReadOnlyTenantAdmin(TenantAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(TenantAdmin):
-    list_display = ["name", "slug", "created_at"]
+    list_display = ["name", "slug", "suspended_at", "created_at"]
+    list_filter = [("suspended_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["suspended_at"]
     inlines = [MembershipInline]
+    actions = ["suspend", "unsuspend"]
 
     def has_add_permission(self, request) -> bool:
         # A new organization has no owner yet; administrators create them.
         return request.user.is_superuser
+
+    def has_suspend_permission(self, request) -> bool:
+        # Operators only: an owner must not lift his own organization's suspension.
+        return request.user.is_superuser
+
+    @admin.action(description="Suspend (refuse their devices)", permissions=["suspend"])
+    def suspend(self, request, queryset):
+        _set_suspended(self, request, queryset, timezone.now())
+
+    @admin.action(description="Unsuspend (accept their devices again)", permissions=["suspend"])
+    def unsuspend(self, request, queryset):
+        _set_suspended(self, request, queryset, None)
+
+
+def _set_suspended(model_admin, request, queryset, at) -> None:
+    """One ``save()`` per organization, not ``update()``: the broker's receivers queue
+    its nodes' disabling or enabling (brokerauth/receivers.py) and caches are cleared."""
+    changed = 0
+    for organization in queryset.filter(suspended_at__isnull=at is not None):
+        organization.suspended_at = at
+        organization.save(update_fields=["suspended_at"])
+        changed += 1
+    verb = "suspended" if at is not None else "unsuspended"
+    model_admin.message_user(request, f"{changed} organization(s) {verb}.")
 
 
 @admin.register(Membership)

@@ -49,6 +49,14 @@ class Organization(models.Model):
         "organization's times and charts in; stored times stay UTC. Default: the "
         "platform's (SENSORGRID_TIME_ZONE).",
     )
+    #: Set by an operator (a superuser), never by the organization's owners: its devices
+    #: are refused at ingest and at the broker; its members still sign in and read.
+    suspended_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When an operator suspended this organization (empty: not suspended).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = OrganizationQuerySet.as_manager()
@@ -62,6 +70,10 @@ class Organization(models.Model):
     @property
     def organization_id(self) -> int:
         return self.pk
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class MembershipQuerySet(TenantQuerySet):

@@ -1,19 +1,54 @@
 from django.db.models import Count, Q
-from rest_framework import serializers
+from django.utils import timezone
+from rest_framework import exceptions, serializers
 
 from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
+
+SUSPEND_OPERATORS_ONLY = "Only operators (superusers) suspend or unsuspend an organization."
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
     role = serializers.SerializerMethodField(
         help_text="Your role in this organization; null if you see it because it is public."
     )
+    suspended = serializers.BooleanField(
+        required=False,
+        help_text="Suspended by an operator: its devices are refused at ingest and at the "
+        "broker, its members still sign in and read. Only operators (superusers) change it.",
+    )
 
     class Meta:
         model = Organization
-        fields = ["id", "name", "slug", "role", "raw_retention_days", "time_zone", "created_at"]
-        read_only_fields = ["created_at"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "role",
+            "raw_retention_days",
+            "time_zone",
+            "suspended",
+            "suspended_at",
+            "created_at",
+        ]
+        read_only_fields = ["suspended_at", "created_at"]
+
+    def validate_suspended(self, value: bool) -> bool:
+        current = self.instance.suspended if self.instance is not None else False
+        if value != current and not self.context["request"].user.is_superuser:
+            raise exceptions.PermissionDenied(SUSPEND_OPERATORS_ONLY)
+        return value
+
+    def create(self, validated_data):
+        if validated_data.pop("suspended", False):
+            validated_data["suspended_at"] = timezone.now()
+        return super().create(validated_data)
+
+    def update(self, instance, validated_data):
+        suspended = validated_data.pop("suspended", instance.suspended)
+        if suspended != instance.suspended:
+            instance.suspended_at = timezone.now() if suspended else None
+        return super().update(instance, validated_data)
 
     def get_role(self, organization) -> str | None:
         roles = self.context.setdefault("_roles", self._roles())
