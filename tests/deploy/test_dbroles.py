@@ -21,6 +21,7 @@ from typing import Any
 import psycopg
 import pytest
 from django.conf import settings
+from django.core.management import CommandError, call_command
 from psycopg import errors
 
 from sensorgrid.dbroles.reporting import VIEWS
@@ -455,4 +456,26 @@ def test_applying_the_roles_to_an_install_migrated_as_another_role_hands_it_to_t
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         for role in (reporting, app, owner):
             admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+        admin.close()
+
+
+def test_a_reporting_login_for_an_unknown_organization_is_refused_and_not_created(install):
+    login = f"{install.reporting}_nobody"
+    with pytest.raises(CommandError, match="no organization has the slug 'no-such-org'"):
+        call_command(
+            "dbroles",
+            "--apply",
+            "--database-url",
+            url(DATABASE["USER"], install.name),
+            "--reporting",
+            install.reporting,
+            "--reporting-login",
+            login,
+            "--organization",
+            "no-such-org",
+        )
+    admin = superuser()
+    try:
+        assert admin.execute("SELECT FROM pg_roles WHERE rolname = %s", [login]).fetchall() == []
+    finally:
         admin.close()
