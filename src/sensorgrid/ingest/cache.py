@@ -27,6 +27,8 @@ class NodeRef:
     organization_id: int
     #: key of the node model's codec for binary frames ("" if the node has none)
     codec: str = ""
+    #: its organization is suspended (tenancy): its messages are refused
+    suspended: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,11 +77,12 @@ class Directory:
                     missing.add(stored)
         if missing:
             rows = Node.objects.filter(device_id__in=missing).values_list(
-                "device_id", "id", "organization_id", "model__codec"
+                "device_id", "id", "organization_id", "model__codec", "organization__suspended_at"
             )
             loaded: dict[str, list[NodeRef]] = {}
-            for device_id, pk, org, codec in rows.order_by("pk"):
-                loaded.setdefault(device_id, []).append(NodeRef(pk, org, codec or ""))
+            for device_id, pk, org, codec, suspended_at in rows.order_by("pk"):
+                ref = NodeRef(pk, org, codec or "", suspended_at is not None)
+                loaded.setdefault(device_id, []).append(ref)
             with self._lock:
                 for stored in missing:
                     refs = tuple(loaded.get(stored, ()))
@@ -130,6 +133,10 @@ def _quantity_changed(sender: object, instance: object, **kwargs: object) -> Non
 
 def connect_invalidation() -> None:
     from sensorgrid.inventory.models import Node, NodeModel, Quantity
+    from sensorgrid.tenancy.models import Organization
+
+    # suspending or unsuspending changes every node of the organization
+    post_save.connect(_node_model_changed, sender=Organization, dispatch_uid="ingest-org-cache")
 
     for signal in (post_save, post_delete):
         signal.connect(_node_changed, sender=Node, dispatch_uid="ingest-node-cache")

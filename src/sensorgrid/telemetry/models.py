@@ -136,6 +136,8 @@ class Reason(models.TextChoices):
     #: decoded without a value and without a refusal (a frame of types its codec does
     #: not read, an empty ``values``): kept so it is never counted as stored (issue 18)
     NO_VALUES = "no-values", "The message carried no value"
+    #: an operator suspended the node's organization (tenancy): replay after unsuspending
+    ORGANIZATION_SUSPENDED = "organization-suspended", "The node's organization is suspended"
 
 
 class Source(models.TextChoices):

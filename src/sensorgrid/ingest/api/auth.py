@@ -16,6 +16,11 @@ from sensorgrid.ingest.models import IngestKey
 from sensorgrid.inventory import credentials
 from sensorgrid.inventory.models import Node
 
+SUSPENDED = (
+    "organization suspended: an operator suspended this credential's organization, "
+    "its devices are refused until it is unsuspended"
+)
+
 
 @dataclass(frozen=True)
 class Device:
@@ -48,25 +53,33 @@ class IngestCredentialAuthentication(authentication.BaseAuthentication):
 def device_of(credential: str) -> Device:
     """The sender a node credential or organization ingest key proves, for every HTTP
     ingest entry point (``Bearer`` here, InfluxDB's ``Token`` and ``u``/``p`` in
-    ``influx.py``); raises AuthenticationFailed for an unknown one."""
+    ``influx.py``); raises AuthenticationFailed for an unknown one, PermissionDenied
+    (403) for one of a suspended organization."""
     digest = credentials.digest(credential)
     trusted = credential_cache.trusted.get(digest) or _look_up(digest)
+    if trusted.suspended:
+        raise exceptions.PermissionDenied(SUSPENDED)
     if trusted.key_id is not None:
         _note_use(trusted.key_id)
     return Device(trusted.authority, digest)
 
 
 def _look_up(digest: str) -> credential_cache.Trusted:
-    node = Node.objects.filter(credential_digest=digest).values("id", "organization_id").first()
+    fields = ("id", "organization_id", "organization__suspended_at")
+    node = Node.objects.filter(credential_digest=digest).values(*fields).first()
     if node is not None:
         authority = Authority(node["organization_id"], node["id"], "node", node["id"])
-        trusted = credential_cache.Trusted(authority)
+        trusted = credential_cache.Trusted(
+            authority, suspended=node["organization__suspended_at"] is not None
+        )
     else:
-        key = IngestKey.objects.filter(digest=digest).values("id", "organization_id").first()
+        key = IngestKey.objects.filter(digest=digest).values(*fields).first()
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid credential.")
         authority = Authority(key["organization_id"], None, "ingest-key", key["id"])
-        trusted = credential_cache.Trusted(authority, key["id"])
+        trusted = credential_cache.Trusted(
+            authority, key["id"], key["organization__suspended_at"] is not None
+        )
     credential_cache.trusted.put(digest, trusted)
     return trusted
 

@@ -25,6 +25,8 @@ class Trusted:
     authority: Authority
     #: the organization ingest key's id; None for a node credential
     key_id: int | None = None
+    #: its organization is suspended (tenancy): the request is refused
+    suspended: bool = False
 
 
 class _Cache:
@@ -58,9 +60,10 @@ trusted = _Cache()
 def connect_invalidation() -> None:
     from sensorgrid.ingest.models import IngestKey
     from sensorgrid.inventory.models import Node
+    from sensorgrid.tenancy.models import Organization
 
     for signal in (post_save, post_delete):
-        for model in (Node, IngestKey):
+        for model in (Node, IngestKey, Organization):
             signal.connect(
                 trusted.clear, sender=model, dispatch_uid=f"ingest-credentials-{model.__name__}"
             )

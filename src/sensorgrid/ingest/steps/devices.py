@@ -15,6 +15,8 @@ from sensorgrid.telemetry.models import Reason
 
 Nodes = dict[str, tuple[cache.NodeRef, ...]]
 
+SUSPENDED = "organization suspended: an operator suspended this node's organization"
+
 
 def authorize(work: Work) -> None:
     """Look the batch's devices up at once; refuse an envelope whose node credential
@@ -63,6 +65,9 @@ def resolve(work: Work) -> None:
             candidate.problems = (missing,)
             continue
         candidate.node = node
+        if node.suspended:  # filed under the node: its owners see and replay it later
+            candidate.problems = (Problem(Reason.ORGANIZATION_SUSPENDED, SUSPENDED),)
+            continue
         if message.radio:
             work.receptions.extend(_receptions(message, node, envelope.received_at, work.now))
 
