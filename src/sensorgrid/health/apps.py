@@ -9,3 +9,9 @@ class HealthConfig(AppConfig):
 
     name = "sensorgrid.health"
     verbose_name = "Health"
+
+    def ready(self) -> None:
+        from sensorgrid.health.metrics import DatabaseUpCollector
+        from sensorgrid.observability import collectors
+
+        collectors.register(DatabaseUpCollector())

@@ -8,4 +8,8 @@ class TelemetryConfig(AppConfig):
     verbose_name = "Telemetry"
 
     def ready(self) -> None:
+        from sensorgrid.observability import collectors
         from sensorgrid.telemetry import signals  # noqa: F401
+        from sensorgrid.telemetry.metrics import PartitionSizeCollector
+
+        collectors.register(PartitionSizeCollector())
