@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from sensorgrid.brokerauth import embedded
 from sensorgrid.mqtt import Broker, ReasonCode, make_client
@@ -279,3 +280,20 @@ def test_the_demo_makes_new_private_service_passwords_each_start(tmp_path):
         assert path.stat().st_mode & 0o777 == 0o600
         assert path.read_text() != before[account] and len(path.read_text().strip()) >= 40
     assert (tmp_path / "broker").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_suspended_organizations_node_is_refused_until_unsuspended(world, port):
+    node = world.node_a
+    credential = credential_of(node)
+    with device(port, node.broker_username, credential) as client:
+        assert client.refused is None
+    world.org_a.suspended_at = timezone.now()
+    world.org_a.save(update_fields=["suspended_at"])
+    time.sleep(CACHE_SECONDS + 0.5)  # what the plugin read of the node may be that old
+    with device(port, node.broker_username, credential) as client:
+        assert client.refused is not None
+    world.org_a.suspended_at = None
+    world.org_a.save(update_fields=["suspended_at"])
+    time.sleep(CACHE_SECONDS + 0.5)
+    with device(port, node.broker_username, credential) as client:
+        assert client.refused is None  # the same credential

@@ -25,8 +25,10 @@ right password. Such nodes are listed in ``Diff.waiting`` ("rotate the credentia
 connect"); rotating the credential queues the password and enables the client.
 
 Disabled and suspended. A node without a credential (disabled) keeps its client and
-role at the broker, disabled. Tenancy has no suspended flag for organizations yet; when
-it gets one, ``_enabled_nodes`` is the one place to honour it.
+role at the broker, disabled; so does a node of a suspended organization (tenancy),
+whose client keeps its password: unsuspending queues an ``enable`` change per node
+(receivers.py), which enables the client without a password. ``node_account`` is the
+one place that decides.
 
 Service accounts (``services()``), whose passwords SensorGrid knows:
 
@@ -52,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.db.models import BooleanField, ExpressionWrapper, Q
 
 from sensorgrid.brokerauth import acl
 from sensorgrid.brokerauth.dynsec import Command
@@ -66,6 +69,8 @@ NODE_PREFIX = "node-"
 SERVICE_PREFIX = "sg-"
 INGEST_ROLE = "sg-ingest"
 CHANNEL_PREFIX = "sg-channel-"
+#: the attribute ``desired()`` annotates on its nodes: their organization is suspended
+SUSPENDED = "organization_is_suspended"
 
 
 def owned(name: str) -> bool:
@@ -208,7 +213,20 @@ def node_role(node: "Node", routes: Iterable[Route] | None = None) -> Role:
 def node_account(node: "Node", routes: Iterable[Route] | None = None) -> tuple[Account, Role]:
     """The node's client (disabled without a credential) and its role."""
     role = node_role(node, routes)
-    return Account(node.broker_username, (role.name,), disabled=not node.credential_digest), role
+    disabled = not node.credential_digest or organization_suspended(node)
+    return Account(node.broker_username, (role.name,), disabled=disabled), role
+
+
+def organization_suspended(node: "Node") -> bool:
+    """Whether the node's organization is suspended: ``desired()`` annotates its nodes
+    (``SUSPENDED``, one query for all); a node without it asks the database."""
+    known = getattr(node, SUSPENDED, None)
+    if known is None:
+        from sensorgrid.tenancy.models import Organization
+
+        suspended = Organization.objects.filter(suspended_at__isnull=False)
+        known = suspended.filter(pk=node.organization_id).exists()
+    return bool(known)
 
 
 def services(routes: Iterable[Route] | None = None) -> State:
@@ -279,6 +297,7 @@ def desired(routes: Iterable[Route] | None = None) -> State:
     device_routes = [route for route in table if acl.DEVICE in route.pattern.split("/")]
     state = State()
     nodes = Node.objects.only("pk", "device_id", "organization_id", "credential_digest")
+    nodes = nodes.annotate(**{SUSPENDED: suspended_expression()})
     for node in nodes.order_by("pk").iterator(chunk_size=2000):
         account, role = node_account(node, device_routes)
         state.add(account, role)
@@ -286,6 +305,11 @@ def desired(routes: Iterable[Route] | None = None) -> State:
     state.accounts.update(service_state.accounts)
     state.roles.update(service_state.roles)
     return state
+
+
+def suspended_expression() -> ExpressionWrapper:
+    """Annotated as ``SUSPENDED`` on nodes: their organization is suspended."""
+    return ExpressionWrapper(Q(organization__suspended_at__isnull=False), BooleanField())
 
 
 def _all_routes() -> list[Route]:

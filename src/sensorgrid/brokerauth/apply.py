@@ -16,6 +16,9 @@ in line:
   and role (``getClient``/``getRole``), through the same diff as ``sensorgrid broker
   sync`` (accounts.diff), with the queued password if the change carries one. A node
   deleted meanwhile needs nothing: its ``delete`` change follows.
+- ``enable`` (an organization unsuspended): as ``upsert``, and the node's client, if
+  the broker has it disabled, is enabled with the password it kept (the diff alone never
+  enables a node's client: it cannot know that the password there is the right one).
 - ``delete``: the client (the plugin disconnects it) and its role; already gone is fine.
 - ``routes``: every role whose ACLs differ from the route table (the service accounts'
   too); clients are left to their own changes and to the reconcile.
@@ -135,7 +138,8 @@ def _apply_batch(dynsec: Dynsec, claimed: list[outbox.Claimed], now: datetime | 
     """Apply the claimed changes (one per username, outbox.claim) with one read and one
     write request for the whole batch: the plugin rewrites its configuration file after
     every request that changes something, so requests, not commands, cost the time."""
-    nodes = Node.objects.in_bulk(
+    suspended = {accounts.SUSPENDED: accounts.suspended_expression()}
+    nodes = Node.objects.annotate(**suspended).in_bulk(
         [item.change.node_id for item in claimed if item.change.node_id is not None]
     )
     try:
@@ -215,7 +219,13 @@ def _commands(
     if role.name in actual.roles:
         have.roles[role.name] = actual.roles[role.name]
     passwords = {account.username: password} if password else {}
-    return accounts.diff(want, have, passwords).commands
+    commands = accounts.diff(want, have, passwords).commands
+    have_account = have.accounts.get(account.username)
+    # the diff never enables a node's client (it cannot know the password there)
+    unsuspended = change.action == Action.ENABLE and not account.disabled
+    if unsuspended and have_account is not None and have_account.disabled:
+        commands.append(accounts.enable_command(account.username))
+    return commands
 
 
 def _actual(dynsec: Dynsec, usernames: list[str]) -> accounts.State:

@@ -106,14 +106,15 @@ def service_digests(directory: Path) -> dict[str, str]:
 
 
 def node_identity(username: str) -> Identity | None:
-    """The identity of the node named ``node-<pk>``; None: unknown or without credential."""
+    """The identity of the node named ``node-<pk>``; None: unknown, without credential or
+    of a suspended organization."""
     from sensorgrid.inventory.models import Node
 
     found = NODE_USERNAME.fullmatch(username)
     if found is None:
         return None
     node = (
-        Node.objects.filter(pk=int(found[1]))
+        Node.objects.filter(pk=int(found[1]), organization__suspended_at__isnull=True)
         .only("device_id", "organization_id", "credential_digest")
         .first()
     )

@@ -13,6 +13,8 @@ class Action(models.TextChoices):
     UPSERT = "upsert", "create or update the node's client and role"
     PASSWORD = "password", "set the node's password and enable its client"
     DISABLE = "disable", "disable the node's client"
+    #: its organization was unsuspended: the client kept its password while disabled
+    ENABLE = "enable", "enable the node's client again (it kept its password)"
     DELETE = "delete", "delete the node's client and role"
     ROUTES = "routes", "bring every node's role in line with the route table"
 

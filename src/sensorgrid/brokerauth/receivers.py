@@ -4,7 +4,8 @@ Nodes: creation, a new credential (rotation, or enabling a disabled node), disab
 (its credential digest blanked), a new device id (its topics change) and deletion,
 also the deletions an organization's deletion cascades to (Django sends ``post_delete``
 for each node). Routes: any saved or deleted ``MqttRoute`` queues one ``routes`` change,
-which the worker expands into every node's role.
+which the worker expands into every node's role. Organizations: suspending one queues
+``disable`` for each of its nodes with a credential, unsuspending ``enable``.
 
 The plaintext credential comes from ``Node.issue_credential()``, which leaves it on the
 instance (``_issued_credential``) for the next save; this receiver takes it off again.
@@ -19,9 +20,11 @@ from sensorgrid.brokerauth import outbox
 from sensorgrid.brokerauth.models import Action
 from sensorgrid.ingest.models import MqttRoute
 from sensorgrid.inventory.models import Node
+from sensorgrid.tenancy.models import Organization
 
 _BEFORE = "_broker_before"  # (device id, credential digest) as the database had them
 _ISSUED = "_issued_credential"  # set by Node.issue_credential()
+_SUSPENDED_BEFORE = "_broker_suspended_before"  # whether the database had it suspended
 
 
 def node_saving(sender, instance: Node, raw: bool = False, update_fields=None, **kwargs) -> None:
@@ -58,6 +61,27 @@ def node_deleted(sender, instance: Node, **kwargs) -> None:
         outbox.enqueue(Action.DELETE, instance.broker_username, node_id=instance.pk)
 
 
+def organization_saving(sender, instance: Organization, raw: bool = False, **kwargs) -> None:
+    if raw or instance._state.adding or not outbox.enabled():
+        return
+    before = Organization.objects.filter(pk=instance.pk).values_list("suspended_at", flat=True)
+    instance.__dict__[_SUSPENDED_BEFORE] = before.first() is not None
+
+
+def organization_saved(
+    sender, instance: Organization, created: bool, raw: bool = False, **kwargs
+) -> None:
+    """Suspending disables each of its nodes' clients, unsuspending enables them again
+    (they kept their passwords); nodes without a credential stay disabled either way."""
+    before = instance.__dict__.pop(_SUSPENDED_BEFORE, None)
+    if raw or created or before is None or before == instance.suspended:
+        return
+    action = Action.DISABLE if instance.suspended else Action.ENABLE
+    nodes = Node.objects.filter(organization=instance).exclude(credential_digest="")
+    for pk in nodes.order_by("pk").values_list("pk", flat=True):
+        outbox.enqueue(action, Node(pk=pk).broker_username, node_id=pk)
+
+
 def route_changed(sender, instance: MqttRoute, raw: bool = False, **kwargs) -> None:
     if not raw and outbox.enabled():
         outbox.enqueue(Action.ROUTES)
@@ -69,4 +93,6 @@ def connect() -> None:
     post_save.connect(node_saved, sender=Node, dispatch_uid=uid)
     post_delete.connect(node_deleted, sender=Node, dispatch_uid=uid)
     post_save.connect(route_changed, sender=MqttRoute, dispatch_uid=uid)
+    pre_save.connect(organization_saving, sender=Organization, dispatch_uid=uid)
+    post_save.connect(organization_saved, sender=Organization, dispatch_uid=uid)
     post_delete.connect(route_changed, sender=MqttRoute, dispatch_uid=uid)
