@@ -12,6 +12,8 @@ from django.urls import NoReverseMatch, reverse
 from sensorgrid.dashboard.lists import table
 from sensorgrid.dashboard.node_pages import radio, status
 from sensorgrid.dashboard.node_pages.tabs import TABS, node_tabs
+from sensorgrid.inventory.models import Quantity
+from sensorgrid.telemetry.models import Latest
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +106,10 @@ def test_latest_shows_facts_live_values_and_open_alerts_but_no_chart(alice, worl
 
 
 def test_history_has_the_chart_and_its_configuration(alice, world):
+    # A node that sent something (one that never did gets the Connect hint instead:
+    # test_connect_hint.py).
+    co2 = Quantity.objects.get(key="co2")
+    Latest.objects.create(node=world.node_a, quantity=co2, ts=T0, value=640)
     response = alice.get(f"/nodes/{world.node_a.pk}/history/")
     body = text(response)
     assert '<figure id="chart"' in body and 'id="node-config"' in body

@@ -119,6 +119,14 @@ class Tile:
     def co2(self) -> Value | None:
         return next((v for v in self.values if v.quantity == "co2"), None)
 
+    @property
+    def connect_url(self) -> str:
+        """The node's Connect page while it never sent a value, for members (issue 19:
+        a tile that only says "No values yet" left them without a next step)."""
+        if not self.url or self.values or self.node.last_seen is not None:
+            return ""
+        return reverse("dashboard:node-connect", args=[self.node.pk])
+
     def as_json(self) -> dict:
         room = self.installation.room if self.installation else None
         return {

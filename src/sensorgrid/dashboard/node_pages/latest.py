@@ -30,6 +30,7 @@ def node_page(request, pk: int):
     context.update(
         tile=tile,
         config=config,
+        connect_url=tile.connect_url,
         alert_rows=alert_pages.rows(
             alerts.order_by("-opened_at", "-pk")[: alert_pages.MAX_OPEN],
             alert_pages.owner_of(request.user),
@@ -47,6 +48,9 @@ def history_page(request, pk: int):
     (tile,) = tiles_for(
         request.user, [installation] if installation else [], [] if installation else [node]
     )
+    # A node never heard from has no history: the way to connect it instead of an
+    # empty chart (issue 19).
+    context["connect_url"] = tile.connect_url
     quantities = {v.quantity: (v.name, v.unit) for v in tile.values}
     if node.model is not None:
         for q in node.model.quantities.all():

@@ -19,9 +19,20 @@ live.on("snapshot", (frame) => {
   apply(frame);
   status(frame);
 });
+// A node never heard from shows how to connect it (templates/dashboard/node/_connect_hint.html)
+// until its first values arrive: then Latest drops the hint (its tile shows the values),
+// History reloads to draw the chart in its place.
+function firstValues(frame) {
+  const hint = document.querySelector(".notice[data-connect-hint]");
+  if (!hint || frame.node !== config.node) return;
+  if (document.querySelector(".history")) window.location.reload();
+  else hint.remove();
+}
+
 live.on("delta", (frame) => {
   apply(frame);
   if (chart) chart.extend(frame);
+  firstValues(frame);
 });
 live.on("status", (frame) => {
   apply(frame);
