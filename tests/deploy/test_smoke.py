@@ -23,6 +23,7 @@ roles are PostgreSQL's, and production runs on it (the SQLite pass runs test_whe
 
 import asyncio
 import dataclasses
+import http.client
 import json
 import os
 import re
@@ -514,6 +515,19 @@ def test_metrics_are_scraped_through_the_proxy(platform):
         "sensorgrid_worker_heartbeat_age_seconds",
     ):
         assert family in names, sorted(names)
+    # From any other address nginx refuses it (the config allows Prometheus's only).
+    port = int(platform.base.rsplit(":", 1)[1])
+    elsewhere = http.client.HTTPSConnection(
+        HOST, port, context=platform.ssl_context(), source_address=("127.0.0.2", 0), timeout=30
+    )
+    try:
+        for path, status in (("/metrics", 403), ("/healthz", 200)):
+            elsewhere.request("GET", path)
+            answer = elsewhere.getresponse()
+            answer.read()
+            assert answer.status == status, path
+    finally:
+        elsewhere.close()
 
 
 def test_every_process_stops_cleanly(platform):
