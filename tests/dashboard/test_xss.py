@@ -20,6 +20,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from sensorgrid.dashboard.csp import image_sources
+from sensorgrid.dashboard.node_pages.tabs import TABS
+from tests.dashboard import every_page
 from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
 
 VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/leaflet-src.esm.js"
@@ -143,9 +145,13 @@ PLANT = """
 import json
 from datetime import UTC, datetime
 from sensorgrid.alerts.models import Alert, AlertRule, Channel
+from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.geo.models import Feature, Layer
 from sensorgrid.inventory.models import Installation, Node, NodeModel, Quantity, Room, Site
-from sensorgrid.tenancy.models import Organization, User
+from sensorgrid.telemetry.models import DeadLetter, Reception
+from sensorgrid.dashboard.manage import invitations
+from sensorgrid.ingest.models import IngestKey
+from sensorgrid.tenancy.models import Membership, Organization, Role, User
 
 P = PAYLOAD
 org = Organization.objects.get(slug="riverside-school")
@@ -181,11 +187,33 @@ x, y = site.longitude + 0.0004, site.latitude + 0.0003
 Feature.objects.create(layer=layer, external_id="1", properties={"Key " + P: "Value " + P},
                        geometry={"type": "Point", "coordinates": [x, y]},
                        min_x=x, max_x=x, min_y=y, max_y=y, fingerprint="1")
+# What devices and network servers send reaches the node's tabs too: a dead letter's
+# detail and device id (Dead letters), a gateway id (Radio).
+letter = DeadLetter.objects.create(
+    received_at=now, last_received_at=now, source="http", topic="/api/v1/ingest/ " + P,
+    decoder="json", content_type="application/json", payload=("Payload " + P).encode(),
+    reason="invalid-value", detail="Detail " + P, device_id="Device " + P,
+    organization=org, node=node)
+Reception.objects.create(node=node, ts=now, gateway_id="gw " + P, rssi=-90, snr=7.5,
+                         spreading_factor=7, frame_counter=1)
+NodeStatusChange.objects.create(node=node, from_status="UNKNOWN", to_status="OK", at=now)
+key = IngestKey(organization=org, name="Key " + P)
+key.issue()
+key.save()
+alice = User.objects.get(username="alice")
+invitation, token = invitations.issue(org, "carol@example.org", Role.INSPECTOR, alice)
+# A node that never sent anything: its tabs show how to connect it, its alias in the hint.
+silent = Node.objects.create(organization=org, device_id="xss-silent", alias="Silent " + P)
 User.objects.create_superuser("xss-operator", "op@example.org", PASSWORD)
 installation = Installation.objects.get(node=node, end__isnull=True)
+# Keyed as tests/dashboard/every_page.py fills routes (OBJECT_OF_PATH), plus the rest.
 print(json.dumps({"node": node.pk, "site": site.pk, "room": room.pk, "rule": rule.pk,
                   "alert": alert.pk, "channel": channel.pk, "layer": layer.pk,
-                  "model": model.pk, "org": org.pk, "installation": installation.pk,
+                  "node_model": model.pk, "organization": org.pk,
+                  "installation": installation.pk, "dead_letter": letter.pk,
+                  "member": Membership.objects.filter(organization=org).first().pk,
+                  "ingest_key": key.pk, "invitation": invitation.pk,
+                  "invitation_token": token, "silent": silent.pk,
                   "feature": Feature.objects.get(layer=layer).pk}))
 """
 
@@ -229,6 +257,11 @@ class Visitor:
         self.page.on("dialog", self._dialog)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda message: self.console.append(message.text))
+        # Requests still running, so that a page that never settles says what it waits for.
+        self.pending: set = set()
+        self.page.on("request", lambda request: self.pending.add(request))
+        self.page.on("requestfinished", lambda request: self.pending.discard(request))
+        self.page.on("requestfailed", lambda request: self.pending.discard(request))
         if user:
             self.page.goto(f"{server.base}/login/")
             self.page.get_by_label("Username").fill(user)
@@ -242,9 +275,15 @@ class Visitor:
 
     def open(self, path: str):
         self.errors.clear()  # what the previous page said while it unloaded is not news
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         response = self.page.goto(self.server.base + path)
         assert response.status == 200, path
-        self.page.wait_for_load_state("networkidle")
+        try:
+            self.page.wait_for_load_state("networkidle")
+        except PlaywrightTimeout:
+            waiting = sorted(request.url for request in self.pending)
+            raise AssertionError(f"{path} never settled; requests running: {waiting}") from None
         return self.page
 
     def assert_clean(self, where: str):
@@ -329,9 +368,22 @@ def test_a_poisoned_layer_and_feature_properties_run_no_script(planted, visit):
 @with_browser
 def test_the_dashboard_pages_show_poisoned_names_as_text(planted, visit):
     ids = planted.ids
+    node, silent = f"/nodes/{ids['node']}", f"/nodes/{ids['silent']}"
     alice = visit("alice")
     pages = {
-        f"/nodes/{ids['node']}/": ["Alias " + PAYLOAD, "Model " + PAYLOAD, "CO2 " + PAYLOAD],
+        f"{node}/": ["Alias " + PAYLOAD, "Model " + PAYLOAD, "CO2 " + PAYLOAD, "Room " + PAYLOAD],
+        f"{node}/history/": ["Alias " + PAYLOAD, "CO2 " + PAYLOAD],
+        f"{node}/alerts/": ["Message " + PAYLOAD, "Rule " + PAYLOAD],
+        f"{node}/status/": ["Alias " + PAYLOAD, "UNKNOWN"],
+        f"{node}/radio/": ["gw " + PAYLOAD],
+        f"{node}/dead-letters/": ["Detail " + PAYLOAD],
+        f"{node}/settings/": ["Alias " + PAYLOAD, "Model " + PAYLOAD],
+        f"{node}/connect/": ["Alias " + PAYLOAD, "demo-co2-001"],
+        f"{silent}/": ["Silent " + PAYLOAD, "This device has not sent anything yet."],
+        f"{silent}/history/": ["Connect Silent " + PAYLOAD],
+        f"/dead-letters/{ids['dead_letter']}/": ["Detail " + PAYLOAD, "Payload " + PAYLOAD],
+        "/dead-letters/": ["Device " + PAYLOAD],
+        "/nodes/": ["Alias " + PAYLOAD, "Silent " + PAYLOAD],
         f"/sites/{ids['site']}/": ["Site " + PAYLOAD, "Room " + PAYLOAD, "Org " + PAYLOAD],
         f"/rooms/{ids['room']}/": ["Room " + PAYLOAD, "Alias " + PAYLOAD],
         "/public/": ["Site " + PAYLOAD, "Alias " + PAYLOAD],
@@ -344,9 +396,22 @@ def test_the_dashboard_pages_show_poisoned_names_as_text(planted, visit):
         alice.open(path)
         for text in texts:
             alice.assert_shows(text, path)
-    page = alice.open(f"/nodes/{ids['node']}/")
+    page = alice.open(f"{node}/history/")  # the chart moved to the History tab
     page.wait_for_selector(".u-legend")  # the chart's legend names the poisoned quantity
     alice.assert_shows("CO2 " + PAYLOAD, "the chart legend", ".u-legend")
+    page = alice.open(f"{node}/radio/")
+    page.wait_for_selector("#radio-chart .uplot")  # drawn from the page's data
+    alice.assert_clean("the radio chart")
+    # And every other page of the dashboard (the URL resolver's list, as the accessibility
+    # test visits them) with the planted objects in its parameters: no script, no CSP report.
+    found = every_page.visit(alice.context.request, planted.base, ids)
+    assert found.unfilled == [], f"routes no planted object fills: {found.unfilled}"
+    tabs = {name for _, _, name in TABS}
+    assert tabs <= set(found.pages), f"node tabs missing from the sweep: {tabs - set(found.pages)}"
+    for name, path in found.pages.items():
+        if found.status[name] == 200 and path not in pages:
+            alice.open(path)
+            alice.assert_clean(f"{name} ({path})")
 
 
 @with_browser
@@ -363,7 +428,7 @@ def test_the_admin_status_page_and_api_views_run_no_planted_script(planted, visi
     pages = {
         "/status/": None,
         "/admin/tenancy/organization/": "Org " + PAYLOAD,
-        f"/admin/tenancy/organization/{ids['org']}/change/": None,
+        f"/admin/tenancy/organization/{ids['organization']}/change/": None,
         "/admin/inventory/site/": "Site " + PAYLOAD,
         f"/admin/inventory/site/{ids['site']}/change/": None,
         "/admin/inventory/room/": "Room " + PAYLOAD,
@@ -371,7 +436,7 @@ def test_the_admin_status_page_and_api_views_run_no_planted_script(planted, visi
         "/admin/inventory/node/": "Alias " + PAYLOAD,
         f"/admin/inventory/node/{ids['node']}/change/": None,
         "/admin/inventory/nodemodel/": "Model " + PAYLOAD,
-        f"/admin/inventory/nodemodel/{ids['model']}/change/": None,
+        f"/admin/inventory/nodemodel/{ids['node_model']}/change/": None,
         "/admin/inventory/quantity/": "CO2 " + PAYLOAD,
         "/admin/inventory/installation/": "Room " + PAYLOAD,
         f"/admin/inventory/installation/{ids['installation']}/change/": None,

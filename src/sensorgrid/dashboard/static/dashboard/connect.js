@@ -1,6 +1,8 @@
-// The Connect panel's live line: polls the node's connect status (JSON) every 2 s and
-// turns "Waiting for the first message…" green when a message was stored, or red with
-// the dead letter's reason when one was refused. A module, not inline script (CSP).
+// The Connect panel's live line: polls the node's connect status (JSON) 2 s after its
+// previous answer and turns "Waiting for the first message…" green when a message was
+// stored, or red with the dead letter's reason when one was refused. A module, not
+// inline script (CSP). One poll at a time: a fixed interval stacked requests on a slow
+// server and left the page never quiet.
 
 const INTERVAL_MS = 2000;
 const line = document.getElementById("connect-status");
@@ -20,8 +22,14 @@ function show(status) {
   }
 }
 
+let timer = null;
+let asking = false;
+
 async function poll() {
-  if (document.hidden) return; // a background tab asks again when it is shown
+  clearTimeout(timer);
+  timer = null;
+  if (document.hidden || asking) return; // a background tab asks again when it is shown
+  asking = true;
   try {
     const response = await fetch(line.dataset.url, {
       headers: { Accept: "application/json" },
@@ -30,10 +38,13 @@ async function poll() {
     if (response.ok) show(await response.json());
   } catch {
     // offline for a moment: the next poll tries again
+  } finally {
+    asking = false;
+    if (!document.hidden && timer === null) timer = setTimeout(poll, INTERVAL_MS);
   }
 }
 
 if (line) {
-  setInterval(poll, INTERVAL_MS);
+  timer = setTimeout(poll, INTERVAL_MS);
   document.addEventListener("visibilitychange", poll);
 }
