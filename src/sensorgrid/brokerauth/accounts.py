@@ -202,17 +202,22 @@ def node_commands(
 # -- desired state ----------------------------------------------------------------------
 
 
-def node_role(node: "Node", routes: Iterable[Route] | None = None) -> Role:
-    filters = acl.publish_filters(node, routes)
+def node_role(
+    node: "Node", routes: Iterable[Route] | None = None, first: bool | None = None
+) -> Role:
+    filters = acl.publish_filters(node, routes, first)
     return Role(
         node.broker_username,
         frozenset(Acl("publishClientSend", topic_filter) for topic_filter in filters),
     )
 
 
-def node_account(node: "Node", routes: Iterable[Route] | None = None) -> tuple[Account, Role]:
-    """The node's client (disabled without a credential) and its role."""
-    role = node_role(node, routes)
+def node_account(
+    node: "Node", routes: Iterable[Route] | None = None, first: bool | None = None
+) -> tuple[Account, Role]:
+    """The node's client (disabled without a credential) and its role (``first``: whether
+    it is its device id's first node, acl.py; default asked of the database)."""
+    role = node_role(node, routes, first)
     disabled = not node.credential_digest or organization_suspended(node)
     return Account(node.broker_username, (role.name,), disabled=disabled), role
 
@@ -298,8 +303,11 @@ def desired(routes: Iterable[Route] | None = None) -> State:
     state = State()
     nodes = Node.objects.only("pk", "device_id", "organization_id", "credential_digest")
     nodes = nodes.annotate(**{SUSPENDED: suspended_expression()})
+    taken: set[str] = set()  # ids (lower case) whose first node came already: pk order
     for node in nodes.order_by("pk").iterator(chunk_size=2000):
-        account, role = node_account(node, device_routes)
+        lower_id = node.device_id.lower()
+        account, role = node_account(node, device_routes, first=lower_id not in taken)
+        taken.add(lower_id)
         state.add(account, role)
     service_state = services(table)
     state.accounts.update(service_state.accounts)

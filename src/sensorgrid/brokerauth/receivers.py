@@ -7,6 +7,10 @@ for each node). Routes: any saved or deleted ``MqttRoute`` queues one ``routes``
 which the worker expands into every node's role. Organizations: suspending one queues
 ``disable`` for each of its nodes with a credential, unsuspending ``enable``.
 
+The unbound routes' topics of a device id belong to its first node (acl.py): when that
+node is deleted or takes another id, or a node with a lower pk takes the id, the topics
+move to another node (of another organization), whose role is queued too (``upsert``).
+
 The plaintext credential comes from ``Node.issue_credential()``, which leaves it on the
 instance (``_issued_credential``) for the next save; this receiver takes it off again.
 Changes made around the signals (``QuerySet.update``, raw SQL) are not seen: the
@@ -16,7 +20,7 @@ Connected by ``BrokerAuthConfig.ready()``.
 
 from django.db.models.signals import post_delete, post_save, pre_save
 
-from sensorgrid.brokerauth import outbox
+from sensorgrid.brokerauth import acl, outbox
 from sensorgrid.brokerauth.models import Action
 from sensorgrid.ingest.models import MqttRoute
 from sensorgrid.inventory.models import Node
@@ -54,11 +58,22 @@ def node_saved(
         outbox.enqueue(Action.DISABLE, username, node_id=instance.pk)
     if before is not None and before[0] != instance.device_id:
         outbox.enqueue(Action.UPSERT, username, node_id=instance.pk)
+        _moved(instance.pk, before[0], instance.device_id)
 
 
 def node_deleted(sender, instance: Node, **kwargs) -> None:
     if outbox.enabled():
         outbox.enqueue(Action.DELETE, instance.broker_username, node_id=instance.pk)
+        _moved(instance.pk, instance.device_id)
+
+
+def _moved(pk: int, *device_ids: str) -> None:
+    """Queue the role of each node that gains or loses an id's unbound topics because
+    node ``pk`` left (deleted, renamed) or took them (renamed): the id's first node other
+    than ``pk``, if it comes after ``pk`` (before it, nothing changed for it)."""
+    others = {acl.first_node_id(device_id, other_than=pk) for device_id in device_ids}
+    for other in sorted(o for o in others if o is not None and o > pk):
+        outbox.enqueue(Action.UPSERT, Node(pk=other).broker_username, node_id=other)
 
 
 def organization_saving(sender, instance: Organization, raw: bool = False, **kwargs) -> None:

@@ -57,6 +57,9 @@ class Mqtt:
     topics: tuple[Topic, ...]
     #: the setting whose broker URL cannot be read ("" if fine)
     error: str = ""
+    #: another organization registered this device id first: the unbound routes' topics
+    #: are its node's (brokerauth.acl)
+    taken: bool = False
 
     @property
     def local_only(self) -> bool:
@@ -125,6 +128,7 @@ def mqtt_settings(node: Node) -> Mqtt:
     """The broker facts; a bad broker URL is said on the panel, never a 500 (the answer
     that shows a new credential must not fail)."""
     topics = device_topics(node)
+    taken = not acl.is_first(node)
     try:
         found = public_broker()
     except ConfigurationError:
@@ -135,8 +139,8 @@ def mqtt_settings(node: Node) -> Mqtt:
             if settings.SENSORGRID_PUBLIC_MQTT_URL
             else "SENSORGRID_MQTT_URL"
         )
-        return Mqtt("", 0, False, node.broker_username, topics, error=name)
-    return Mqtt(found.host, found.port, found.tls, node.broker_username, topics)
+        return Mqtt("", 0, False, node.broker_username, topics, error=name, taken=taken)
+    return Mqtt(found.host, found.port, found.tls, node.broker_username, topics, taken=taken)
 
 
 def device_topics(node: Node) -> tuple[Topic, ...]:
@@ -144,16 +148,20 @@ def device_topics(node: Node) -> tuple[Topic, ...]:
 
     The broker's own answer (brokerauth.acl, issue 20): every route of the route table
     with a ``{device}`` level, filled with the node's device id; routes bound to another
-    organization are not the node's. A level that stays a wildcard (``kpi/<id>/#``)
-    means any topic there. The SensorGrid JSON topic first.
+    organization are not the node's, nor the unbound ones if another organization
+    registered the id first. A level that stays a wildcard (``kpi/<id>/#``) means any
+    topic there. The SensorGrid JSON topic first.
     """
     try:
         routes = acl.device_routes()
     except ConfigurationError:  # the ingest service refuses to start with it anyway
         routes = [route for route in builtin() if DEVICE in route.pattern.split("/")]
     topics: dict[str, Topic] = {}
+    first = acl.is_first(node)
     for route in routes:
-        for topic in acl.filters_for_device(node.device_id, [route], node.organization_id):
+        for topic in acl.filters_for_device(
+            node.device_id, [route], node.organization_id, unbound=first
+        ):
             topics.setdefault(topic, Topic(topic, route.decoder))
     return tuple(sorted(topics.values(), key=lambda t: t.decoder != "json"))
 

@@ -2,12 +2,21 @@
 
 Another organization's device ids must neither capture nor block the sender's
 messages (issue 16): with a credential, only its organization's nodes count.
+
+Without one (an MQTT route bound to no organization), an id that nodes of several
+organizations have is refused as ambiguous, unless the broker authenticates devices
+(``SENSORGRID_BROKER_AUTH=dynsec``): then only the id's first node (the lowest pk;
+brokerauth/acl.py) may publish on a topic whose ``{device}`` level names it, so a message
+there is that node's. The demo's embedded broker authenticates too, but its simulator
+account publishes on every route's topic, so it proves no device's identity.
 """
 
 from datetime import datetime
 
+from django.conf import settings
+
 from sensorgrid.ingest import cache
-from sensorgrid.ingest.envelope import Authority, Message
+from sensorgrid.ingest.envelope import Authority, Envelope, Message
 from sensorgrid.ingest.steps.work import Rejection, Work
 from sensorgrid.ingest.validate import Problem, timestamp_problem
 from sensorgrid.ingest.writer import ReceptionRow
@@ -41,7 +50,7 @@ def authorize(work: Work) -> None:
         item = work.items[candidate.item]
         authority = item.envelope.authority
         assert authority is not None and authority.node_id is not None  # bound
-        device, node, _ = _resolve(candidate.message, work.nodes, authority)
+        device, node, _ = _resolve(candidate.message, work.nodes, item.envelope)
         if node is None or node.id != authority.node_id:
             item.refused = Rejection(
                 candidate.message.index,
@@ -59,7 +68,7 @@ def resolve(work: Work) -> None:
     for candidate in work.candidates:
         envelope = work.items[candidate.item].envelope
         message = candidate.message
-        candidate.device, node, missing = _resolve(message, work.nodes, envelope.authority)
+        candidate.device, node, missing = _resolve(message, work.nodes, envelope)
         if node is None:
             assert missing is not None  # _resolve names the problem when no node fits
             candidate.problems = (missing,)
@@ -73,16 +82,20 @@ def resolve(work: Work) -> None:
 
 
 def node_of(
-    device: str, nodes: Nodes, authority: Authority | None
+    device: str, nodes: Nodes, authority: Authority | None, topic_device: str = ""
 ) -> tuple[cache.NodeRef | None, Problem | None]:
     """The node ``device`` names for this sender: only its organization's nodes count.
 
     Without a credential (an MQTT route bound to no organization) an id that names
-    nodes of several organizations is refused rather than guessed.
+    nodes of several organizations is refused rather than guessed, unless it is the
+    ``topic_device`` and the broker lets only its first node publish there (module
+    docstring).
     """
     candidates = nodes.get(device, ())
     if authority is not None:
         candidates = tuple(n for n in candidates if n.organization_id == authority.organization_id)
+    elif len(candidates) > 1 and device == topic_device and broker_authenticates_devices():
+        candidates = (min(candidates, key=lambda node: node.id),)
     if len(candidates) > 1:
         return None, Problem(
             Reason.AMBIGUOUS_DEVICE,
@@ -92,13 +105,18 @@ def node_of(
     return (candidates[0] if candidates else None), None
 
 
+def broker_authenticates_devices() -> bool:
+    """True if the broker lets a device publish only on its own topics (module docstring)."""
+    return settings.SENSORGRID_BROKER_AUTH == "dynsec"
+
+
 def _resolve(
-    message: Message, nodes: Nodes, authority: Authority | None
+    message: Message, nodes: Nodes, envelope: Envelope
 ) -> tuple[str, cache.NodeRef | None, Problem | None]:
     """The device id that names a node and the node (``device`` first, then ``also``),
     or the problem: no such node, or several (see ``node_of``)."""
     for device in (message.device, *message.also):
-        node, problem = node_of(device, nodes, authority)
+        node, problem = node_of(device, nodes, envelope.authority, envelope.device)
         if node is not None or problem is not None:
             return device, node, problem
     return message.device, None, Problem(Reason.UNKNOWN_DEVICE, _unknown(message))

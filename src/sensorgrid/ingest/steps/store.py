@@ -42,7 +42,7 @@ def _refusals(work: Work) -> Iterator[Pending]:
             continue
         for refusal in item.refusals:
             outcome.rejected.append(Rejection(refusal.index, refusal.reason, refusal.detail))
-            node, _ = node_of(refusal.device, work.nodes, envelope.authority)
+            node, _ = node_of(refusal.device, work.nodes, envelope.authority, envelope.device)
             yield Pending(
                 envelope,
                 work.decoder,
