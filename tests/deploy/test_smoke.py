@@ -180,7 +180,7 @@ def platform(installed, tmp_path_factory) -> Iterator[Platform]:  # noqa: F811
 
         owner_password, owner_file = secret_file("owner.pw")
         app_password, app_file = secret_file("app.pw")
-        ingest_password, _ = secret_file("ingest.pw")
+        _, ingest_file = secret_file("ingest.pw")
         user_password, _ = secret_file("it-admin.pw")
 
         # Redis and the broker, each thrown away at the end.
@@ -202,7 +202,10 @@ def platform(installed, tmp_path_factory) -> Iterator[Platform]:  # noqa: F811
                 "SENSORGRID_ALLOWED_HOSTS": HOST,
                 "SENSORGRID_NUM_PROXIES": "1",
                 "SENSORGRID_REDIS_URL": redis.url,
-                "SENSORGRID_MQTT_URL": broker.url_for(INGEST_USER, ingest_password),
+                # The ingest service's account: the name, and the password from a file.
+                "SENSORGRID_MQTT_URL": broker.url,
+                "SENSORGRID_MQTT_USERNAME": INGEST_USER,
+                "SENSORGRID_MQTT_PASSWORD_FILE": str(ingest_file),
                 "SENSORGRID_MQTT_SHARED_GROUP": "sensorgrid",
                 "SENSORGRID_BROKER_AUTH": "dynsec",
                 "SENSORGRID_MQTT_ADMIN_USERNAME": broker.admin,
