@@ -406,8 +406,11 @@ def test_a_node_made_in_the_api_ingests_over_http_and_mqtt_and_both_reach_the_li
             device = await asyncio.to_thread(connect_device, platform, node["id"], credential)
             timings["broker account"] = time.monotonic() - begun
             try:
-                # The two ingesters subscribe once they are up: repeat until a value
-                # arrives, then each of several values must arrive.
+                # Both ingesters on the shared subscription before the values (a loaded
+                # machine starts one later), so that each gets its share.
+                await asyncio.to_thread(wait_for_subscriptions, platform)
+                # Repeat until a value arrives (the subscription may still be on its way),
+                # then each of several values must arrive.
                 begun = time.monotonic()
                 value = 700.0
                 while True:
@@ -478,6 +481,17 @@ def connect_device(platform: Platform, node_id: int, credential: str) -> mqtt.Cl
             client.disconnect()
         assert time.monotonic() < deadline, "the broker refused the node's credential for 30 s"
         time.sleep(0.5)
+
+
+def wait_for_subscriptions(platform: Platform) -> None:
+    deadline = time.monotonic() + 30
+    while not all(
+        "$share/sensorgrid/" in platform.server.log(label) for label in ("ingest-1", "ingest-2")
+    ):
+        assert time.monotonic() < deadline, [
+            platform.server.log(label)[-1000:] for label in ("ingest-1", "ingest-2")
+        ]
+        time.sleep(0.2)
 
 
 def publish(device: mqtt.Client, co2: float) -> None:
