@@ -10,16 +10,21 @@ executable in place of /opt/sensorgrid), or are parsed where it is missing.
 """
 
 import configparser
+import os
 import re
+import secrets
 import shlex
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from django.urls import Resolver404, resolve
+
+from tests.servers import STAY_ROOT, free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
@@ -216,3 +221,62 @@ def test_systemd_analyze_verifies_the_units(tmp_path):
         line for line in done.stderr.splitlines() if str(tmp_path) in line or "sensorgrid" in line
     ]
     assert done.returncode == 0 and complaints == [], done.stderr
+
+
+def connack(port: int, username: str | None, password: str | None) -> int:
+    """The CONNACK reason of an MQTT 3.1.1 connect to 127.0.0.1:``port`` (0: accepted)."""
+    import paho.mqtt.client as mqtt
+
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+    answers: list[int] = []
+    client.on_connect = lambda c, u, flags, reason, properties: answers.append(reason.value)
+    if username is not None:
+        client.username_pw_set(username, password)
+    client.connect("127.0.0.1", port)
+    deadline = time.monotonic() + 10
+    while not answers and time.monotonic() < deadline:
+        client.loop(timeout=0.2)
+    client.disconnect()
+    assert answers, "no CONNACK"
+    return answers[0]
+
+
+def test_the_compose_broker_starts_with_its_config_and_lets_in_only_the_dynsec_admin(tmp_path):
+    """deploy/compose/mosquitto.conf and the entrypoint's init, on this machine's Mosquitto."""
+    plugins = sorted(Path("/usr/lib").glob("**/mosquitto_dynamic_security.so"))
+    if not plugins or not shutil.which("mosquitto_ctrl"):
+        pytest.skip("Mosquitto's dynamic security plugin is not installed")
+    service = compose()["services"]["mosquitto"]
+    config = ROOT / service["volumes"][0].split(":")[0]
+    port = free_port()
+    text = (
+        config.read_text()
+        .replace("listener 1883", f"listener {port} 127.0.0.1")
+        .replace("/usr/lib/mosquitto_dynamic_security.so", str(plugins[0]))
+        .replace("/mosquitto/data/", f"{tmp_path}/")
+        .replace("log_dest stdout", f"log_dest file {tmp_path}/mosquitto.log")
+    ) + (STAY_ROOT if os.geteuid() == 0 else "")
+    (tmp_path / "mosquitto.conf").write_text(text)
+    # the entrypoint's first start: the plugin's file with the admin account
+    (init,) = re.findall(r"(mosquitto_ctrl dynsec init \S+ \S+)", service["entrypoint"][-1])
+    password = secrets.token_urlsafe(12)
+    words = [*shlex.split(init.replace("/mosquitto/data/", f"{tmp_path}/")), password]
+    subprocess.run(words, check=True, capture_output=True, timeout=30)
+    broker = subprocess.Popen(
+        [
+            shutil.which("mosquitto") or "/usr/sbin/mosquitto",
+            "-c",
+            str(tmp_path / "mosquitto.conf"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        # paho reports 3.1.1's "not authorized" (5) as the MQTT 5 reason 135
+        assert connack(port, None, None) == 135  # no anonymous clients
+        assert connack(port, "sg-admin", "wrong") != 0
+        assert connack(port, "sg-admin", password) == 0
+    finally:
+        broker.terminate()
+        broker.wait(timeout=15)
