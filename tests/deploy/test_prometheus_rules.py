@@ -5,7 +5,9 @@ A rule on a metric that does not exist never fires, and nothing says so: the tes
 heartbeat, a broker outbox and a reconcile) and finds every metric name each rule uses,
 and every label it matches or groups by on the metric's series. `promtool check rules` and
 `promtool check config` (Debian's `prometheus` package, which .ci/run installs) validate
-the files; without promtool the test skips, except under CI, where it fails.
+the files, and `promtool test rules` (tests/deploy/sensorgrid-rules.test.yml) shows the main
+alerts fire on their series after their `for` and stay quiet on a healthy install; without
+promtool those tests skip, except under CI, where they fail.
 """
 
 import json
@@ -154,6 +156,17 @@ def test_promtool_accepts_the_files(check, path):
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "SUCCESS" in done.stdout + done.stderr
+
+
+def test_the_alerts_fire_on_their_series_and_stay_quiet_on_a_healthy_install():
+    """`promtool test rules` with tests/deploy/sensorgrid-rules.test.yml."""
+    done = subprocess.run(
+        [promtool(), "test", "rules", str(Path(__file__).with_name("sensorgrid-rules.test.yml"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_the_configuration_loads_the_rules_file():
