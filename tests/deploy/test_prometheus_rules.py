@@ -15,10 +15,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 from django.db import connection
 from django.utils import timezone
@@ -29,6 +32,8 @@ from sensorgrid.brokerauth.models import BrokerChange, Reconciliation
 from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.envelope import Authority, Envelope
 from sensorgrid.worker import heartbeat
+from tests.servers import free_port, wait_for_port
+from tests.support.commands import Sensorgrid, stop
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 RULES = DEPLOY / "sensorgrid-rules.yml"
@@ -190,3 +195,61 @@ def test_a_database_that_does_not_answer_is_a_0_on_metrics_not_a_missing_series(
     down = client.get("/metrics")
     assert down.status_code == 200
     assert "\nsensorgrid_database_up 0.0\n" in down.content.decode()
+
+
+def test_a_real_prometheus_loads_the_rules_and_scrapes_a_running_serve(tmp_path):
+    """deploy/prometheus/ as shipped, its target swapped for a `sensorgrid serve` here."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        promtool()  # the same rule: fails under CI, skips elsewhere
+        pytest.skip("prometheus is not installed (apt-get install prometheus)")
+    commands = Sensorgrid(
+        sys.executable,
+        {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SENSORGRID_")},
+            "SENSORGRID_VAR_DIR": str(tmp_path),
+        },
+        tmp_path,
+    )
+    commands.run("migrate", "--no-input", "-v0")
+    web, ui = free_port(), free_port()
+    config = yaml.safe_load(CONFIG.read_text())
+    config["global"]["scrape_interval"] = config["global"]["evaluation_interval"] = "1s"
+    config["rule_files"] = [str(RULES)]
+    (job,) = [job for job in config["scrape_configs"] if job["job_name"] == "sensorgrid-web"]
+    job["static_configs"][0]["targets"] = [f"127.0.0.1:{web}"]
+    config["scrape_configs"] = [job]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    server = commands.start("serve", "serve", "--port", str(web))
+    with (tmp_path / "prometheus.log").open("w") as log:
+        scraper = subprocess.Popen(
+            [
+                binary,
+                f"--config.file={tmp_path / 'prometheus.yml'}",
+                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                f"--web.listen-address=127.0.0.1:{ui}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_port(web, timeout=60)
+        wait_for_port(ui, timeout=60)
+        api = f"http://127.0.0.1:{ui}/api/v1"
+        deadline, value = time.monotonic() + 60, None
+        while time.monotonic() < deadline and value != "1":
+            time.sleep(1)
+            answer = requests.get(f"{api}/query", params={"query": "sensorgrid_database_up"})
+            result = answer.json()["data"]["result"]
+            value = result[0]["value"][1] if result else None
+        assert value == "1", (tmp_path / "prometheus.log").read_text()[-2000:]
+        (target,) = requests.get(f"{api}/targets").json()["data"]["activeTargets"]
+        assert (target["health"], target["labels"]["job"]) == ("up", "sensorgrid-web")
+        groups = requests.get(f"{api}/rules").json()["data"]["groups"]
+        loaded = {rule["name"] for group in groups for rule in group["rules"]}
+        assert {rule.get("alert") or rule["record"] for rule in rules()} == loaded
+        assert all(rule["health"] != "err" for g in groups for rule in g["rules"]), groups
+    finally:
+        scraper.terminate()
+        scraper.wait(timeout=30)
+        stop(server)
