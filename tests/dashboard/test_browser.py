@@ -77,6 +77,9 @@ def now_iso() -> str:
 def test_alice_sees_an_ingested_value_and_chart_point_within_2s_without_reload(server, new_page):
     node = server.node("alice", "demo-co2-002")
     credential = server.credential("alice", node["id"])
+    # A first value: a node that never sent anything has the Connect hint, not a chart.
+    first = {"device": "demo-co2-002", "ts": now_iso(), "values": {"co2": 800}}
+    assert server.ingest(credential, first)["accepted"] == 1
     page = new_page(server, "alice", f"/nodes/{node['id']}/")  # Latest: the tile
     assert page.url == f"{server.base}/nodes/{node['id']}/"
     assert page.get_by_role("heading", level=1).inner_text() == "Classroom 2 monitor"

@@ -112,6 +112,11 @@ def test_the_dark_scheme_is_dark_and_the_light_one_light(server, phone):
                 assert luminance > 200, f"{path}: body background rgb({red}, {green}, {blue})"
         # The chart keeps dark text on a light plot in both schemes (uPlot draws black axes).
         node = server.node("alice", "demo-co2-002")
+        if scheme == SCHEMES[0]:  # a value, so History has a chart (not the Connect hint)
+            credential = server.credential("alice", node["id"])
+            now = datetime.now(UTC).isoformat(timespec="seconds")
+            value = {"device": "demo-co2-002", "ts": now, "values": {"co2": 800}}
+            assert server.ingest(credential, value)["accepted"] == 1
         page.goto(f"{server.base}/nodes/{node['id']}/history/")
         page.wait_for_selector(".chart .plot .uplot")
         plot = page.evaluate(
