@@ -16,6 +16,25 @@ from sensorgrid.tenancy.models import Membership, Organization, Role, User
 from tests import factories as f
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A transactional test must restore the database it flushed (serialized_rollback).
+
+    Without it, Django's flush after the test re-creates the content types with new
+    ids, and the next test that restores the serialized database fails on a duplicate
+    content type: an error in a test far away, depending on the order. Found when the
+    first transactional tests without it came in (issue 20)."""
+    wrong = [
+        item.nodeid
+        for item in items
+        for marker in item.iter_markers("django_db")
+        if marker.kwargs.get("transaction") and not marker.kwargs.get("serialized_rollback")
+    ]
+    if wrong:
+        raise pytest.UsageError(
+            "django_db(transaction=True) needs serialized_rollback=True: " + ", ".join(wrong)
+        )
+
+
 @dataclass
 class World:
     alice: User

@@ -14,7 +14,7 @@ from sensorgrid.inventory.models import Node
 from tests import factories as f
 from tests.brokerauth.devices import Device, connack
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 OK = "Success"
 REFUSED = ("Not authorized", "Bad user name or password")

@@ -13,7 +13,7 @@ from sensorgrid.brokerauth.models import BrokerChange, ChangeStatus
 from tests import factories as f
 from tests.brokerauth.devices import connack
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

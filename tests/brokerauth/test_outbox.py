@@ -95,7 +95,7 @@ def test_route_changes_and_organization_deletion_are_queued(queued):
     assert sorted(actions()) == sorted((Action.DELETE, node.broker_username) for node in nodes)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_rolled_back_change_queues_nothing(queued):
     node = f.NodeFactory()
     BrokerChange.objects.all().delete()

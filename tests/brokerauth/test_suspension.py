@@ -14,7 +14,7 @@ from tests import factories as f
 from tests.brokerauth.devices import Device, connack
 from tests.brokerauth.test_lifecycle import OK, REFUSED, applied, new_node
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture
