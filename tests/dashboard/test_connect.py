@@ -9,9 +9,11 @@ import json
 import re
 import shlex
 import zoneinfo
+from datetime import timedelta
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from sensorgrid.inventory.models import Node, NodeModel, Quantity
 from tests import factories as f
@@ -295,3 +297,24 @@ def test_a_model_without_quantities_sends_co2_and_temperature(world, alice):
         "temperature": 21.5,
     }
     assert NodeModel.objects.get(pk=world.model_a.pk).quantities.count() == 0
+
+
+def test_an_uplink_whose_values_were_refused_is_shown_refused_not_received(world, alice):
+    # A network server's uplink moves last_seen (gateways heard the node) at the very
+    # time its refusal is filed: the panel must show the refusal, not "Received".
+    _, node = create(alice, world)
+    at = timezone.now().replace(microsecond=0)
+    Node.objects.filter(pk=node.pk).update(last_seen=at)
+    f.DeadLetterFactory(node=node, received_at=at, reason="decoder-error", detail="bad frame")
+    answer = status(alice, node)
+    assert answer["state"] == "refused"
+    assert answer["refused"]["reason"] == "decoder-error"
+
+
+def test_an_old_refusal_names_its_day(world, alice):
+    _, node = create(alice, world)
+    at = timezone.now() - timedelta(days=3)
+    f.DeadLetterFactory(node=node, received_at=at)
+    text = status(alice, node)["refused"]["text"]
+    day = at.astimezone(zoneinfo.ZoneInfo(world.org_a.time_zone)).date().isoformat()
+    assert text.startswith(f"Refused {day} "), text

@@ -7,6 +7,7 @@ cost more than the insert. Deleting a node removes its rows through a signal.
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from sensorgrid.inventory.models import Node, Quantity
 from sensorgrid.tenancy.models import Organization
@@ -213,6 +214,17 @@ class DeadLetter(models.Model):
                 fields=["fingerprint"],
                 name="deadletter_open_fingerprint",
                 condition=Q(resolved_at__isnull=True),
+            ),
+            # A node's letters, newest first: its Dead letters tab and Connect panel.
+            models.Index(fields=["node", "-received_at"], name="deadletter_node_newest"),
+            # The letters of a device id in an organization, whatever its case (Connect
+            # panel: a letter that names the device but found no node), and those its
+            # node credential sent.
+            models.Index("organization", Upper("device_id"), name="deadletter_org_device"),
+            models.Index(
+                fields=["credential_id"],
+                name="deadletter_node_credential",
+                condition=Q(credential="node"),
             ),
         ]
 

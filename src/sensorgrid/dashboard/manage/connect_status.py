@@ -1,12 +1,14 @@
 """Whether a node's messages arrive: the Connect panel's live line.
 
-"Waiting for the first message…" until the node was heard; then the newest of two
-events: its last stored message (``last_seen``, moved only by storable values, and
-its latest values) or the newest dead letter that is the node's. A letter is the
+"Waiting for the first message…" until the node was heard; then the newer of two
+events: its last stored message (``last_seen`` and its latest values) or the newest
+dead letter that is the node's; a tie goes to the letter (an uplink whose values were
+refused still moves ``last_seen``: the gateways heard the node). A letter is the
 node's when it names the node, when the node's own credential sent it (a body too
 broken to name any device), or when it came for the node's organization with the
 node's device id (an ``unknown-quantity`` of an ingest key's gateway, a topic with a
-typo). The page polls this every 2 s (connect.js) while it is open.
+typo). The page polls this 2 s after each answer (connect.js), every 30 s once the
+node was heard.
 """
 
 import zoneinfo
@@ -34,8 +36,12 @@ def letters_of(node: Node):
 
 
 def clock(at: datetime, zone: str) -> str:
-    """12:03:04 in ``zone`` (the organization's, as its other pages show times)."""
-    return at.astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M:%S")
+    """12:03:04 in ``zone`` (the organization's, as its other pages show times), with
+    the date before it when that is not today there: an old refusal must not read as
+    one of a moment ago."""
+    local = at.astimezone(zoneinfo.ZoneInfo(zone))
+    today = datetime.now(local.tzinfo).date()
+    return local.strftime("%H:%M:%S" if local.date() == today else "%Y-%m-%d %H:%M:%S")
 
 
 def _number(value: float) -> str:
@@ -96,7 +102,9 @@ def status(node: Node) -> dict:
     heard = node.last_seen
     if heard is None and letter is None:
         state = "waiting"
-    elif letter is None or (heard is not None and heard >= letter.last_received_at):
+    # A tie is a refusal: a LoRaWAN uplink whose payload was refused still moves
+    # last_seen (the gateways heard the node) at the letter's own time.
+    elif letter is None or (heard is not None and heard > letter.last_received_at):
         state = "received"
     else:
         state = "refused"

@@ -5,6 +5,8 @@
 // server and left the page never quiet.
 
 const INTERVAL_MS = 2000;
+// Once the device was heard the panel has told its news: ask far less often.
+const HEARD_INTERVAL_MS = 30000;
 const line = document.getElementById("connect-status");
 
 function show(status) {
@@ -40,7 +42,8 @@ async function poll() {
     // offline for a moment: the next poll tries again
   } finally {
     asking = false;
-    if (!document.hidden && timer === null) timer = setTimeout(poll, INTERVAL_MS);
+    const interval = line.dataset.state === "received" ? HEARD_INTERVAL_MS : INTERVAL_MS;
+    if (!document.hidden && timer === null) timer = setTimeout(poll, interval);
   }
 }
 
