@@ -247,6 +247,23 @@ class NodeQuerySet(TenantQuerySet):
         return self.for_user(user) | self.filter(pk__in=published)
 
 
+FOREIGN_DEVICE_ID = (
+    "This device id is registered by another organization; a node keeps its id or "
+    "takes one no other organization has (ask an operator if the device is yours)."
+)
+
+
+def foreign_device_id(node: "Node | None", organization_id: int | None, device_id: str) -> bool:
+    """True if changing ``node``'s id to ``device_id`` takes an id that a node of another
+    organization holds (ignoring case). A new node may share one (it gets no topics of the
+    unbound MQTT routes, whose owner is the id's first node); a renamed older node would
+    become that first node and take the other organization's topics and messages."""
+    if node is None or node.pk is None or node.device_id.lower() == device_id.lower():
+        return False
+    others = Node.objects.filter(device_id__iexact=device_id)
+    return others.exclude(organization_id=organization_id).exclude(pk=node.pk).exists()
+
+
 class Node(models.Model):
     """One physical device, identified by its device id (often a LoRaWAN DevEUI)."""
 
@@ -300,6 +317,10 @@ class Node(models.Model):
 
     def clean(self) -> None:
         self.device_id = device_ids.canonical(self.device_id)  # before the constraint check
+        if self.pk is not None:
+            stored = Node.objects.filter(pk=self.pk).first()
+            if foreign_device_id(stored, self.organization_id, self.device_id):
+                raise ValidationError({"device_id": FOREIGN_DEVICE_ID})
         model = self.model  # None without a query when no model is set
         if model is not None and model.organization_id not in (None, self.organization_id):
             raise ValidationError({"model": "This node model belongs to another organization."})

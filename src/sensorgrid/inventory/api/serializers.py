@@ -2,12 +2,14 @@ from rest_framework import serializers
 
 from sensorgrid.inventory import device_ids
 from sensorgrid.inventory.models import (
+    FOREIGN_DEVICE_ID,
     Installation,
     Node,
     NodeModel,
     Quantity,
     Room,
     Site,
+    foreign_device_id,
     installation_errors,
 )
 from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
@@ -121,6 +123,8 @@ class NodeSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 {"device_id": "This organization already has a node with this device id."}
             )
+        if foreign_device_id(self.instance, getattr(organization, "pk", None), device_id):
+            raise serializers.ValidationError({"device_id": FOREIGN_DEVICE_ID})
         if self.instance is not None and organization != self.instance.organization:
             raise serializers.ValidationError(
                 {"organization": "A node cannot move to another organization."}
