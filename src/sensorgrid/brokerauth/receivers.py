@@ -76,9 +76,13 @@ def _moved(pk: int, *device_ids: str) -> None:
         outbox.enqueue(Action.UPSERT, Node(pk=other).broker_username, node_id=other)
 
 
-def organization_saving(sender, instance: Organization, raw: bool = False, **kwargs) -> None:
+def organization_saving(
+    sender, instance: Organization, raw: bool = False, update_fields=None, **kwargs
+) -> None:
     if raw or instance._state.adding or not outbox.enabled():
         return
+    if update_fields is not None and "suspended_at" not in update_fields:
+        return  # an owner's edit leaves the suspension as the database has it
     before = Organization.objects.filter(pk=instance.pk).values_list("suspended_at", flat=True)
     instance.__dict__[_SUSPENDED_BEFORE] = before.first() is not None
 

@@ -193,6 +193,15 @@ class OrganizationAdmin(TenantAdmin):
         # Operators only: an owner must not lift his own organization's suspension.
         return request.user.is_superuser
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        if not self.model._default_manager.can(request.user, Action.CHANGE, obj):
+            raise PermissionDenied("Only owners of the organization may change it.")
+        # The changed fields only: suspended_at is the actions' (_set_suspended); a whole
+        # save of an edit loaded before a suspension would lift it.
+        obj.save(update_fields=[name for name in form.changed_data if name != "suspended_at"])
+
     @admin.action(description="Suspend (refuse their devices)", permissions=["suspend"])
     def suspend(self, request, queryset):
         _set_suspended(self, request, queryset, timezone.now())

@@ -45,10 +45,18 @@ class OrganizationSerializer(serializers.ModelSerializer):
         return super().create(validated_data)
 
     def update(self, instance, validated_data):
+        # Only the fields this request changes are written: ``suspended_at`` only when an
+        # operator changes it. A whole-instance save let an owner's edit that loaded
+        # before an operator's suspension and saved after it lift the suspension.
         suspended = validated_data.pop("suspended", instance.suspended)
+        fields = list(validated_data)
         if suspended != instance.suspended:
             instance.suspended_at = timezone.now() if suspended else None
-        return super().update(instance, validated_data)
+            fields.append("suspended_at")
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        instance.save(update_fields=fields)
+        return instance
 
     def get_role(self, organization) -> str | None:
         roles = self.context.setdefault("_roles", self._roles())
