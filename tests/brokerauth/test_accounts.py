@@ -141,3 +141,18 @@ def test_the_ingest_service_may_subscribe_to_the_routes_shared_or_not(
     assert ingest.subscribe("#")[1]
     assert ingest.subscribe("$share/other/kpi/+/#")[1]
     ingest.close()
+
+
+def test_the_diff_never_touches_the_admin_even_under_an_owned_name(settings):
+    settings.SENSORGRID_MQTT_ADMIN_USERNAME = "sg-admin"
+    have = accounts.State()
+    have.add(accounts.Account("sg-admin", ("sg-admin",)), accounts.Role("sg-admin", frozenset()))
+    have.add(accounts.Account("sg-ops", ("sg-x", "ops")))
+    have.add(accounts.Account("node-9", ("node-9",)), accounts.Role("node-9", frozenset()))
+    want = accounts.State()
+    want.add(accounts.Account("sg-admin", ("sg-ingest",), password="pw"))
+    result = accounts.diff(want, have)
+    assert sorted(str(change) for change in result.changes) == [
+        "delete client node-9",
+        "delete role node-9",
+    ]

@@ -4,11 +4,15 @@ enabled, renamed, deleted, its organization deleted; and a connected device is t
 Mosquitto with the dynamic security plugin, throwaway on a free port (conftest.py).
 """
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from huey.contrib.djhuey import HUEY
 
 from sensorgrid.brokerauth import apply, tasks
 from sensorgrid.brokerauth.models import BrokerChange
+from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest.models import MqttRoute
 from sensorgrid.inventory.models import Node
 from tests import factories as f
@@ -184,3 +188,48 @@ def test_a_password_that_cannot_be_decrypted_fails_alone(outbox, settings, clien
     early.save(update_fields=["credential_digest"])
     apply.apply_due()
     assert connack(outbox.url_for(early.broker_username, again)) == OK
+
+
+def test_a_rotation_whose_password_cannot_be_decrypted_disables_the_client(outbox, settings):
+    """Fail closed: the rotation was a revocation; the old credential must stop working."""
+    node, old = new_node()
+    applied()
+    assert connack(outbox.url_for(node.broker_username, old)) == OK
+    node.issue_credential()
+    node.save(update_fields=["credential_digest"])
+    settings.SENSORGRID_BROKER_OUTBOX_KEY = "a new key, set while the rotation waited"
+    assert apply.apply_due() == 0
+    failed = BrokerChange.objects.get()
+    assert failed.status == "failed"
+    assert "rotate the credential" in failed.last_error
+    assert connack(outbox.url_for(node.broker_username, old)) in REFUSED
+    again = node.issue_credential()  # the way out
+    node.save(update_fields=["credential_digest"])
+    apply.apply_due()
+    assert connack(outbox.url_for(node.broker_username, again)) == OK
+
+
+def test_a_broken_route_table_never_holds_back_a_deletion(outbox, settings):
+    node, credential = new_node()
+    applied()
+    settings.SENSORGRID_MQTT_ROUTES = ["things/{device}/up=no-such-decoder"]
+    with pytest.raises(ConfigurationError):
+        apply.acl.device_routes()
+    username = node.broker_username
+    node.delete()
+    assert applied() == 1
+    assert connack(outbox.url_for(username, credential)) in REFUSED
+
+
+def test_a_routes_change_that_keeps_crashing_fails_instead_of_blocking(outbox, settings):
+    settings.SENSORGRID_MQTT_ROUTES = ["things/{device}/up=no-such-decoder"]
+    MqttRoute.objects.create(pattern="extra/{device}", decoder="json")
+    change = BrokerChange.objects.get(action="routes")
+    BrokerChange.objects.filter(pk=change.pk).update(attempts=apply.MAX_CRASHES - 1)
+    node, credential = new_node()
+    apply.apply_due()
+    change.refresh_from_db()
+    assert change.status == "failed" and "crashed" in change.last_error
+    settings.SENSORGRID_MQTT_ROUTES = ["things/{device}/up=json"]  # the route fixed
+    apply.apply_due(now=timezone.now() + timedelta(hours=1))  # the node's change goes on
+    assert connack(outbox.url_for(node.broker_username, credential)) == OK

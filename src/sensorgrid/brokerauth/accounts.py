@@ -78,6 +78,39 @@ def owned(name: str) -> bool:
     return name.startswith((NODE_PREFIX, SERVICE_PREFIX))
 
 
+def admin_usernames() -> set[str]:
+    """The admin account(s) SensorGrid logs in as (``SENSORGRID_MQTT_ADMIN_USERNAME``, the
+    user of ``SENSORGRID_MQTT_ADMIN_URL``): the shipped configs name it ``sg-admin``, an
+    owned name, so ``diff`` must single it out or it deletes the account it works with."""
+    names = {settings.SENSORGRID_MQTT_ADMIN_USERNAME or ""}
+    if settings.SENSORGRID_MQTT_ADMIN_URL:
+        names.add(unquote(urlsplit(settings.SENSORGRID_MQTT_ADMIN_URL).username or ""))
+    names.discard("")
+    return names
+
+
+def protected(account: "Account", admins: set[str]) -> bool:
+    """A client ``diff`` never changes nor deletes: the admin, or one holding a role
+    SensorGrid does not own (somebody else's account under an owned-looking name)."""
+    return account.username in admins or not all(owned(role) for role in account.roles)
+
+
+def check_admin_username(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """System check: an admin named ``node-…`` would be taken for a node's client."""
+    from django.core import checks
+
+    clash = sorted(name for name in admin_usernames() if name.startswith(NODE_PREFIX))
+    return [
+        checks.Error(
+            f"the broker admin account {name!r} starts with {NODE_PREFIX!r}, the prefix of "
+            "node clients: name it otherwise (e.g. sg-admin)",
+            obj="SENSORGRID_MQTT_ADMIN_USERNAME",
+            id="brokerauth.E001",
+        )
+        for name in clash
+    ]
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Acl:
     acltype: str  # publishClientSend, subscribeLiteral, …
@@ -391,10 +424,16 @@ def diff(desired: State, actual: State, passwords: Mapping[str, str] | None = No
 
     ``passwords``: node passwords SensorGrid knows now (pending in the outbox). Clients
     and roles that are not ``owned`` are never deleted; a desired client of another name
-    (a service account) is created or changed, never deleted.
+    (a service account) is created or changed, never deleted. The admin account and any
+    client holding a role SensorGrid does not own are never changed nor deleted, nor are
+    the roles they hold (``protected``).
     """
     passwords = passwords or {}
     result = Diff()
+    admins = admin_usernames()
+    # the admin and clients with a role not SensorGrid's, and the roles they hold: hands off
+    hands_off = {name for name, have in actual.accounts.items() if protected(have, admins)}
+    held = {role for name in hands_off for role in actual.accounts[name].roles}
     for name, role in desired.roles.items():
         have_role = actual.roles.get(name)
         if have_role is None:
@@ -406,11 +445,13 @@ def diff(desired: State, actual: State, passwords: Mapping[str, str] | None = No
                 Change("change", "role", name, detail, tuple(role_commands(role, True)))
             )
     for name in sorted(set(actual.roles) - set(desired.roles)):
-        if owned(name):
+        if owned(name) and name not in held:
             result.changes.append(
                 Change("delete", "role", name, "", ({"command": "deleteRole", "rolename": name},))
             )
     for username, account in desired.accounts.items():
+        if username in admins or username in hands_off:
+            continue
         have = actual.accounts.get(username)
         password = passwords.get(username)
         if have is None:
@@ -451,7 +492,7 @@ def diff(desired: State, actual: State, passwords: Mapping[str, str] | None = No
                 Change("change", "client", username, "; ".join(details), tuple(commands))
             )
     for username in sorted(set(actual.accounts) - set(desired.accounts)):
-        if owned(username):
+        if owned(username) and username not in hands_off:
             result.changes.append(
                 Change("delete", "client", username, "", tuple(delete_commands(username)))
             )

@@ -31,7 +31,14 @@ A broker that cannot be reached (down, no answer, admin login refused) ends the 
 the change tried waits for its backoff, the other claimed ones are released untried and
 wait as long, so nothing is lost and nothing overtakes. A command the broker refuses
 marks that change failed (``last_error``), counted on /metrics; any other exception (a
-bug, routes naming an unknown decoder) retries that change after its backoff.
+bug, routes naming an unknown decoder) retries that change after its backoff (a
+``routes`` change fails after ``MAX_CRASHES``). Only upsert, password and enable read the
+route table: a delete or disable applies even with a broken one.
+
+Fail closed. A password change the broker refuses, or whose queued password cannot be
+decrypted, disables the client (its old password must not go on working as if revoked)
+and fails with "rotate the credential"; a client is enabled only in a second request,
+once the broker has taken its new password.
 
 ``reconcile`` runs the whole diff (accounts.desired/actual) and records how many clients
 and roles differed (``Reconciliation``: the drift on /metrics). The worker runs it every
@@ -63,6 +70,12 @@ WRITE_BATCH = 50
 #: the reconcile holds the broker lease for this many SENSORGRID_BROKER_LEASE: it cannot
 #: renew it halfway, and a whole inventory takes longer than a batch of changes
 RECONCILE_LEASES = 10
+#: a ``routes`` change that crashes (not a broker refusal) this many times is marked
+#: failed: it would otherwise hold back every change after it for ever
+MAX_CRASHES = 5
+#: the actions whose commands need the route table (a node's role); delete and disable
+#: apply without it, so a broken route never keeps a revocation from the broker
+NEEDS_ROUTES = (Action.UPSERT, Action.PASSWORD, Action.ENABLE)
 
 
 class Unreachable(Exception):
@@ -144,46 +157,99 @@ def _apply_batch(dynsec: Dynsec, claimed: list[outbox.Claimed], now: datetime | 
     )
     try:
         actual = _actual(dynsec, [node.broker_username for node in nodes.values()])
-        plans: list[tuple[outbox.Claimed, list[Command]]] = []
+        plans: list[tuple[outbox.Claimed, list[Command], list[Command]]] = []
         routes: list[Route] | None = None
+        closed: list[tuple[outbox.Claimed, str]] = []  # to disable: their password failed
         for item in claimed:
             node = nodes.get(item.change.node_id or 0)
             try:
-                if routes is None:
+                if routes is None and item.change.action in NEEDS_ROUTES:
                     routes = acl.device_routes()  # may raise: a bad route setting
-                plans.append((item, _commands(dynsec, item.change, node, actual, routes)))
+                planned = _commands(dynsec, item.change, node, actual, routes)
+                plans.append((item, *_enable_last(planned)))
             except outbox.SecretUnreadable as exc:
-                _refused(item, str(exc))
+                closed.append((item, str(exc)))
             except DynsecError:
                 raise
             except Exception as exc:  # a bug or a bad setting (routes): retried, never lost
-                log.exception("broker change %s crashed; retried after its backoff", item.change)
-                APPLY_FAILURES.labels("error").inc()
-                outbox.retry(item, f"{type(exc).__name__}: {exc}", now)
-        commands = [command for _, planned in plans for command in planned]
+                _crashed(item, exc, now)
+        commands = [command for _, planned, _ in plans for command in planned]
         answers = dynsec.execute(commands, batch=WRITE_BATCH, accept=EVERY_ERROR)
     except DynsecError as exc:  # not asked, or the admin may not even read: all wait
         waiting = [item for item in claimed if _still_claimed(item)]
         if waiting:
             _postpone(waiting, str(exc), now)
         raise Unreachable(str(exc)) from exc
-    applied = 0
+    done: list[tuple[outbox.Claimed, list[Command]]] = []
     position = 0
-    for item, planned in plans:
+    for item, planned, enable in plans:
         mine = answers[position : position + len(planned)]
         position += len(planned)
         accepted = NOT_FOUND if item.change.action == Action.DELETE else ()
         refused = [answer for answer in mine if answer.error and answer.error not in accepted]
         if refused:
             first = refused[0]
-            _refused(item, f"{describe(first.command)}: the broker says {first.error!r}")
+            error = f"{describe(first.command)}: the broker says {first.error!r}"
+            if _sets_password(planned) or item.change.secret:
+                closed.append((item, error))
+            else:
+                _refused(item, error)
+            continue
+        done.append((item, enable))
+    # second request: enable only the clients whose new password the broker took, and
+    # disable those whose password change failed (fail closed: their old password must
+    # not keep working as if the rotation had revoked it)
+    followup = [command for _, enable in done for command in enable]
+    followup += [accounts.disable_command(item.change.username) for item, _ in closed]
+    try:
+        answers = dynsec.execute(followup, batch=WRITE_BATCH, accept=EVERY_ERROR)
+    except DynsecError as exc:
+        waiting = [item for item in claimed if _still_claimed(item)]
+        if waiting:
+            _postpone(waiting, str(exc), now)
+        raise Unreachable(str(exc)) from exc
+    applied = 0
+    position = 0
+    for item, enable in done:
+        refused = [a for a in answers[position : position + len(enable)] if a.error]
+        position += len(enable)
+        if refused:
+            _refused(item, f"{describe(refused[0].command)}: the broker says {refused[0].error!r}")
             continue
         outbox.applied(item)
         applied += 1
         log.info(
             "broker change applied: %s %s", item.change.action, item.change.username or "every node"
         )
+    for item, error in closed:
+        _refused(item, f"{error}; the client is disabled until then: rotate the credential")
     return applied
+
+
+def _enable_last(planned: list[Command]) -> tuple[list[Command], list[Command]]:
+    """Split off the ``enableClient`` of a change that sets a password: it is sent only
+    once the broker took the password (a refused one must not enable the old password)."""
+    if not _sets_password(planned):
+        return planned, []
+    enable = [command for command in planned if command["command"] == "enableClient"]
+    return [command for command in planned if command["command"] != "enableClient"], enable
+
+
+def _sets_password(planned: list[Command]) -> bool:
+    return any(command["command"] == "setClientPassword" for command in planned)
+
+
+def _crashed(item: outbox.Claimed, exc: Exception, now: datetime | None) -> None:
+    """A bug or a bad setting (routes): retried after its backoff; a ``routes`` change
+    (a barrier for every change after it) is marked failed after ``MAX_CRASHES``."""
+    error = f"{type(exc).__name__}: {exc}"
+    if item.change.action == Action.ROUTES and item.change.attempts >= MAX_CRASHES:
+        log.exception("broker change %s crashed %d times; failed", item.change, MAX_CRASHES)
+        _refused(item, f"crashed {item.change.attempts} times: {error}")
+        return
+    log.exception("broker change %s crashed; retried after its backoff", item.change)
+    APPLY_FAILURES.labels("error").inc()
+    outbox.retry(item, error, now)
 
 
 def _still_claimed(item: outbox.Claimed) -> bool:
@@ -201,7 +267,7 @@ def _commands(
     change: BrokerChange,
     node: Node | None,
     actual: accounts.State,
-    routes: list[Route],
+    routes: list[Route] | None,
 ) -> list[Command]:
     if change.action == Action.DELETE:
         return accounts.delete_commands(change.username, role=change.username)
@@ -209,6 +275,15 @@ def _commands(
         return _route_commands(dynsec)
     if node is None:
         return []  # deleted since: its delete change follows this one
+    if routes is None:
+        try:
+            routes = acl.device_routes()
+        except Exception:  # a broken route table: disable anyway, the role waits
+            log.exception("broker change %s: route table broken; disabling only", change)
+            have_client = actual.accounts.get(change.username)
+            if have_client is not None and not have_client.disabled:
+                return [accounts.disable_command(change.username)]
+            return []
     password = outbox.unseal(change.secret) if change.secret else None
     account, role = accounts.node_account(node, routes)
     want = accounts.State()

@@ -9,9 +9,13 @@ class BrokerAuthConfig(AppConfig):
     verbose_name = "Broker identity"
 
     def ready(self) -> None:
-        from sensorgrid.brokerauth import receivers
+        from django.core import checks
+
+        from sensorgrid.brokerauth import accounts, receivers
         from sensorgrid.brokerauth.metrics import OutboxCollector
         from sensorgrid.observability import collectors
 
         receivers.connect()
+        # an admin named node-… collides with the nodes' clients: refused at start
+        checks.register(accounts.check_admin_username)
         collectors.register(OutboxCollector())
