@@ -9,7 +9,9 @@ from sensorgrid.mqtt import Client, make_client, parse
 class Probe:
     """One MQTT connection as ``username``; every answer of the broker is recorded."""
 
-    def __init__(self, url: str, protocol: str = "5", client_id: str = "") -> None:
+    def __init__(
+        self, url: str, protocol: str = "5", client_id: str = "", persistent: bool = False
+    ) -> None:
         self.connack = threading.Event()
         self.connect_reason: str = ""
         self.connect_failed = False
@@ -23,6 +25,8 @@ class Probe:
             name="probe",
             client_id=client_id or f"probe-{uuid.uuid4().hex[:8]}",
             protocol=protocol,  # type: ignore[arg-type]
+            persistent=persistent,  # clean start / clean session off
+            session_expiry=3600 if persistent else 0,
             callbacks={
                 "on_connect": self._on_connect,
                 "on_publish": self._on_publish,

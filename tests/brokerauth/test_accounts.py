@@ -121,6 +121,7 @@ def test_a_deleted_node_loses_its_client_and_role(dynsec, routes):
     node.delete()
     drift = accounts.diff(accounts.desired(), accounts.actual(dynsec))
     assert sorted(map(str, drift.changes)) == [
+        "change default publishClientReceive: deny",  # a fresh broker allows receiving
         f"delete client {username}",
         f"delete role {username}",
     ]

@@ -54,11 +54,12 @@ def test_the_reconcile_repairs_hand_made_changes_and_reports_them(outbox, dynsec
     result = apply.reconcile()
     assert sorted(str(change).split(":")[0] for change in result.changes) == [
         "change client " + revoked.broker_username,
+        "change default publishClientReceive",  # a fresh broker allows receiving
         "change role " + kept.broker_username,
         "create client " + removed.broker_username,
         "delete client node-999999",
     ]
-    assert "sensorgrid_broker_drift 4.0" in client.get("/metrics").content.decode()
+    assert "sensorgrid_broker_drift 5.0" in client.get("/metrics").content.decode()
     role = dynsec.run({"command": "getRole", "rolename": kept.broker_username})["role"]
     assert [acl["topic"] for acl in role["acls"]] == [f"things/{kept.device_id}/up"]
     assert connack(outbox.url_for(revoked.broker_username, revoked_credential)) != "Success"
@@ -71,7 +72,7 @@ def test_the_reconcile_repairs_hand_made_changes_and_reports_them(outbox, dynsec
 def test_the_worker_reconciles_every_n_minutes(outbox, settings):
     settings.SENSORGRID_BROKER_RECONCILE_MINUTES = 15
     now = timezone.now()
-    assert apply.reconcile_if_due(now) == 0
+    assert apply.reconcile_if_due(now) == 1  # a fresh broker's default: receiving allowed
     assert apply.reconcile_if_due(now + timedelta(minutes=14)) is None  # not due
     assert apply.reconcile_if_due(now + timedelta(minutes=15)) == 0
     assert Reconciliation.objects.count() == 2

@@ -36,6 +36,7 @@ def test_suspension_refuses_the_nodes_and_unsuspension_lets_the_same_credentials
     f.NodeFactory(organization=org)  # without a credential: nothing to queue
     other, other_credential = new_node()
     applied()
+    apply.reconcile()  # the deployment's first sync (a fresh broker allows receiving)
     device = Device(outbox.url_for(mine[0][0].broker_username, mine[0][1]))
     assert device.connect() == OK
     try:

@@ -28,12 +28,14 @@ def test_broker_sync_on_the_command_line(dynsec_broker, tmp_path):
     dry = sensorgrid("broker", "sync", "--dry-run", env=env)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines() == [
-        "create role sg-ingest: subscribeLiteral sensorgrid/+/up",
+        "create role sg-ingest: publishClientReceive sensorgrid/+/up, "
+        "subscribeLiteral sensorgrid/+/up",
         "create client sg-ingest: enabled",
-        "2 change(s), 2 command(s) to apply (dry run: nothing changed)",
+        "change default publishClientReceive: deny",
+        "3 change(s), 3 command(s) to apply (dry run: nothing changed)",
     ]
     applied = sensorgrid("broker", "sync", env=env)
-    assert applied.stdout.splitlines()[-1] == "2 change(s), 2 command(s) applied"
+    assert applied.stdout.splitlines()[-1] == "3 change(s), 3 command(s) applied"
 
     env["SENSORGRID_MQTT_ADMIN_PASSWORD"] = "wrong"
     refused = sensorgrid("broker", "sync", env=env)

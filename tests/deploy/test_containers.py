@@ -277,6 +277,17 @@ def test_the_compose_broker_starts_with_its_config_and_lets_in_only_the_dynsec_a
         assert connack(port, None, None) == 135  # no anonymous clients
         assert connack(port, "sg-admin", "wrong") != 0
         assert connack(port, "sg-admin", password) == 0
+        # broker sync denies receiving by default (accounts.DEFAULT_ACCESS): the admin
+        # of this init still gets the plugin's answers through its own receive ACLs
+        from sensorgrid.brokerauth.dynsec import Dynsec
+        from sensorgrid.mqtt import parse
+
+        deny = {"acltype": "publishClientReceive", "allow": False}
+        url = f"mqtt://sg-admin:{password}@127.0.0.1:{port}"
+        with Dynsec(parse(url), timeout=10) as dynsec:
+            dynsec.execute([{"command": "setDefaultACLAccess", "acls": [deny]}])
+        with Dynsec(parse(url), timeout=10) as dynsec:
+            assert deny in dynsec.run({"command": "getDefaultACLAccess"})["acls"]
     finally:
         broker.terminate()
         broker.wait(timeout=15)

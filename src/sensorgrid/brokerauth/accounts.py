@@ -11,10 +11,21 @@ else: subscriptions are denied by the plugin's default ACL access (SensorGrid se
 devices no downlinks yet), so no device subscribes to ``#`` or to another device's
 topics. The client id is free (devices choose theirs).
 
+Receiving is denied by default (``DEFAULT_ACCESS``: the plugin's default ACL access for
+``publishClientReceive``, which Mosquitto allows out of the box). Mosquitto 2.0 lets any
+authenticated client that connects with a client id and clean start off take over that
+session and its subscriptions, which are not checked against the new client's ACLs
+again; only delivery is (``publishClientReceive``). The ingest service's client id is
+stable (ingest/mqtt/broker.py), so with the default allowing it a node could connect as
+the ingest service's session and receive every organization's uplinks. The ingest role
+gets explicit receive ACLs on its route filters instead; nodes and channels receive
+nothing. ``diff`` reports a differing default as drift and sets it.
+
 State and diff. ``desired()`` reads the inventory, ``actual(dynsec)`` the broker (two
-verbose list commands), and ``diff(desired, actual, passwords)`` gives the ``Change``\\ s
-that make the broker match, each with its plugin commands, in an order the plugin
-accepts (roles before the clients that name them; clients before the roles they drop).
+verbose list commands and the default ACL access), and ``diff(desired, actual,
+passwords)`` gives the ``Change``\\ s that make the broker match, each with its plugin
+commands, in an order the plugin accepts (roles before the clients that name them;
+clients before the roles they drop).
 
 Passwords. The broker never gives a password back and SensorGrid keeps only a digest of
 a node's credential, so a password is known only while it waits in the outbox
@@ -69,6 +80,8 @@ NODE_PREFIX = "node-"
 SERVICE_PREFIX = "sg-"
 INGEST_ROLE = "sg-ingest"
 CHANNEL_PREFIX = "sg-channel-"
+#: the plugin's default ACL access SensorGrid sets (acltype → allowed), see above
+DEFAULT_ACCESS: dict[str, bool] = {"publishClientReceive": False}
 #: the attribute ``desired()`` annotates on its nodes: their organization is suspended
 SUSPENDED = "organization_is_suspended"
 
@@ -153,6 +166,8 @@ class Account:
 class State:
     accounts: dict[str, Account] = field(default_factory=dict)
     roles: dict[str, Role] = field(default_factory=dict)
+    #: the plugin's default ACL access (acltype → allowed); empty: not compared
+    defaults: dict[str, bool] = field(default_factory=dict)
 
     def add(self, account: Account, *roles: Role) -> None:
         self.accounts[account.username] = account
@@ -280,7 +295,9 @@ def services(routes: Iterable[Route] | None = None) -> State:
         acls = {Acl("subscribeLiteral", topic_filter) for topic_filter in subscriptions}
         if group:
             acls |= {Acl("subscribeLiteral", f"$share/{group}/{f}") for f in subscriptions}
-        # unsubscribing is allowed by default; receiving too (publishClientReceive)
+        # receiving is denied by default (DEFAULT_ACCESS): only what it subscribes to
+        acls |= {Acl("publishClientReceive", topic_filter) for topic_filter in subscriptions}
+        # unsubscribing is allowed by default
         role = Role(INGEST_ROLE, frozenset(acls))
         state.add(_service(ingest.username, (INGEST_ROLE,), ingest.password), role)
     reserved = {admin, ingest.username}
@@ -333,7 +350,7 @@ def desired(routes: Iterable[Route] | None = None) -> State:
 
     table = list(routes) if routes is not None else _all_routes()
     device_routes = [route for route in table if acl.DEVICE in route.pattern.split("/")]
-    state = State()
+    state = State(defaults=dict(DEFAULT_ACCESS))
     nodes = Node.objects.only("pk", "device_id", "organization_id", "credential_digest")
     nodes = nodes.annotate(**{SUSPENDED: suspended_expression()})
     taken: set[str] = set()  # ids (lower case) whose first node came already: pk order
@@ -366,7 +383,10 @@ def actual(dynsec: "Dynsec") -> State:
     """The broker's clients and roles that SensorGrid owns (see ``owned``)."""
     clients = dynsec.run({"command": "listClients", "verbose": True, "count": -1})
     roles = dynsec.run({"command": "listRoles", "verbose": True, "count": -1})
+    defaults = dynsec.run({"command": "getDefaultACLAccess"})
     state = State()
+    for item in defaults.get("acls", []):
+        state.defaults[item["acltype"]] = bool(item.get("allow"))
     for item in roles.get("roles", []):
         if owned(item["rolename"]):
             state.roles[item["rolename"]] = Role(
@@ -392,7 +412,7 @@ def actual(dynsec: "Dynsec") -> State:
 @dataclass(frozen=True, slots=True)
 class Change:
     kind: str  # create, change, delete
-    what: str  # client, role
+    what: str  # client, role, default (the default ACL access of an acltype)
     name: str
     detail: str
     commands: tuple[Command, ...]
@@ -411,7 +431,12 @@ class Diff:
     def commands(self) -> list[Command]:
         """All commands, roles created before the clients that use them, clients deleted
         before their roles."""
-        order = {("create", "role"): 0, ("change", "role"): 0, ("delete", "role"): 3}
+        order = {
+            ("create", "role"): 0,
+            ("change", "role"): 0,
+            ("change", "default"): 2,
+            ("delete", "role"): 3,
+        }
         ranked = sorted(self.changes, key=lambda change: order.get((change.kind, change.what), 1))
         return [command for change in ranked for command in change.commands]
 
@@ -421,6 +446,9 @@ class Diff:
 
 def diff(desired: State, actual: State, passwords: Mapping[str, str] | None = None) -> Diff:
     """The changes that make ``actual`` (the broker) match ``desired`` (SensorGrid).
+
+    A default ACL access that differs is set after the roles (the ingest role's receive
+    ACLs come first, so the ingest service goes on receiving).
 
     ``passwords``: node passwords SensorGrid knows now (pending in the outbox). Clients
     and roles that are not ``owned`` are never deleted; a desired client of another name
@@ -496,6 +524,14 @@ def diff(desired: State, actual: State, passwords: Mapping[str, str] | None = No
             result.changes.append(
                 Change("delete", "client", username, "", tuple(delete_commands(username)))
             )
+    for acltype, allow in desired.defaults.items():
+        if actual.defaults.get(acltype) != allow:
+            command = {
+                "command": "setDefaultACLAccess",
+                "acls": [{"acltype": acltype, "allow": allow}],
+            }
+            detail = "allow" if allow else "deny"
+            result.changes.append(Change("change", "default", acltype, detail, (command,)))
     return result
 
 

@@ -13,7 +13,8 @@ both ways end in the same state: same names, same ACLs, new clients disabled unl
 their password is known (it is hashed here as the plugin does: PBKDF2-HMAC-SHA512, a
 random 12-byte salt, 101 iterations), existing clients keep their password hash.
 Whatever SensorGrid does not own (the admin, other clients, roles, groups, the default
-ACL access) is kept as it is.
+ACL access of other acltypes) is kept as it is; the default for ``publishClientReceive``
+is set as the live diff sets it (accounts.DEFAULT_ACCESS).
 """
 
 import base64
@@ -48,6 +49,9 @@ def read(path: Path) -> dict[str, Any]:
 def state(data: dict[str, Any]) -> accounts.State:
     """The file's clients and roles, as ``accounts.actual`` reads them from the broker."""
     result = accounts.State()
+    defaults = data.get("defaultACLAccess")
+    if isinstance(defaults, dict):
+        result.defaults = {str(key): bool(value) for key, value in defaults.items()}
     for item in data.get("roles", []):
         if accounts.owned(item["rolename"]):
             result.roles[item["rolename"]] = accounts.Role(
@@ -76,9 +80,12 @@ def apply(data: dict[str, Any], commands: Iterable[Command]) -> dict[str, Any]:
     """``data`` changed by ``commands`` (those accounts.diff makes), as the plugin would."""
     clients = {item["username"]: item for item in data.get("clients", [])}
     roles = {item["rolename"]: item for item in data.get("roles", [])}
+    defaults = dict(data.get("defaultACLAccess") or {})
     for command in commands:
         name = command["command"]
-        if name in ("createRole", "modifyRole"):
+        if name == "setDefaultACLAccess":
+            defaults.update({item["acltype"]: bool(item["allow"]) for item in command["acls"]})
+        elif name in ("createRole", "modifyRole"):
             role = roles.setdefault(command["rolename"], {"rolename": command["rolename"]})
             if name == "createRole" and "acls" in role:
                 raise DynsecError(
@@ -121,7 +128,10 @@ def apply(data: dict[str, Any], commands: Iterable[Command]) -> dict[str, Any]:
                 del clients[command["username"]]
             else:
                 raise DynsecError(f"{describe(command)}: not supported in a file", command)
-    return dict(data, clients=list(clients.values()), roles=list(roles.values()))
+    changed = dict(data, clients=list(clients.values()), roles=list(roles.values()))
+    if defaults:
+        changed["defaultACLAccess"] = defaults
+    return changed
 
 
 def write(path: Path, data: dict[str, Any]) -> None:
