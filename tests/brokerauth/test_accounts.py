@@ -144,6 +144,15 @@ def test_the_ingest_service_may_subscribe_to_the_routes_shared_or_not(
     ingest.close()
 
 
+def test_a_deleted_nodes_client_goes_even_with_a_role_an_operator_gave_it():
+    # Revocation applies to a node whatever else it holds: only non-node clients with a
+    # foreign role are left alone.
+    have = accounts.State()
+    have.add(accounts.Account("node-9", ("node-9", "ops")), accounts.Role("node-9", frozenset()))
+    result = accounts.diff(accounts.State(), have)
+    assert "delete client node-9" in [str(change) for change in result.changes]
+
+
 def test_the_diff_never_touches_the_admin_even_under_an_owned_name(settings):
     settings.SENSORGRID_MQTT_ADMIN_USERNAME = "sg-admin"
     have = accounts.State()

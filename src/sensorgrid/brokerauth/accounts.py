@@ -104,8 +104,14 @@ def admin_usernames() -> set[str]:
 
 def protected(account: "Account", admins: set[str]) -> bool:
     """A client ``diff`` never changes nor deletes: the admin, or one holding a role
-    SensorGrid does not own (somebody else's account under an owned-looking name)."""
-    return account.username in admins or not all(owned(role) for role in account.roles)
+    SensorGrid does not own (somebody else's account under an owned-looking name).
+    Never a node's client: its revocation must apply whatever roles an operator gave
+    it (no admin may be named ``node-…``: ``check_admin_username``)."""
+    if account.username in admins:
+        return True
+    if account.username.startswith(NODE_PREFIX):
+        return False
+    return not all(owned(role) for role in account.roles)
 
 
 def check_admin_username(app_configs: Any = None, **kwargs: Any) -> list[Any]:
