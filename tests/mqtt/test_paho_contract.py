@@ -129,6 +129,9 @@ def test_the_fast_path_is_taken_against_a_real_broker(mosquitto, protocol):
         # … read in a few large reads, not three per packet …
         assert client.socket_reads < count / 10, client.socket_reads
         client.ack_all(received)
+        # The acknowledgements are on the wire before the client goes: stop() ends the
+        # network thread, which on a loaded machine may not have written them yet.
+        eventually(lambda: not client.want_write(), what="the acknowledgements written")
     finally:
         client.stop()
     # … and acknowledged through _packet_queue: the broker sends nothing again.
