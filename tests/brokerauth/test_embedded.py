@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
 from sensorgrid.brokerauth import embedded
@@ -79,9 +80,31 @@ def ingest(port, accounts):
         yield ingester
 
 
+def written(write) -> None:
+    """Run a database write of the test, as the dashboard would make it.
+
+    The SQLite test database is in memory with a shared cache: while the broker's and
+    the ingester's threads read a table, a write from the test fails at once with
+    "database table is locked" (a shared cache does not wait, as a database file
+    does). Retry for a moment, as a file database's busy timeout would.
+    """
+    for attempt in range(50):
+        try:
+            write()
+            return
+        except OperationalError as error:
+            if "locked" not in str(error) or attempt == 49:
+                raise
+            time.sleep(0.1)
+
+
+def save_digest(node) -> None:
+    written(lambda: node.save(update_fields=["credential_digest"]))
+
+
 def credential_of(node) -> str:
     credential = node.issue_credential()
-    node.save(update_fields=["credential_digest"])
+    save_digest(node)
     return credential
 
 
@@ -235,12 +258,12 @@ def test_a_disabled_or_deleted_node_is_refused(world, port):
     node = world.node_a
     credential = credential_of(node)
     node.credential_digest = ""  # disabled (the dashboard's Disable): no credential at all
-    node.save(update_fields=["credential_digest"])
+    save_digest(node)
     with device(port, node.broker_username, credential) as client:
         assert client.refused is not None
     credential = credential_of(node)
     username = node.broker_username
-    node.delete()
+    written(node.delete)
     with device(port, username, credential) as client:
         assert client.refused is not None
 
@@ -288,12 +311,12 @@ def test_a_suspended_organizations_node_is_refused_until_unsuspended(world, port
     with device(port, node.broker_username, credential) as client:
         assert client.refused is None
     world.org_a.suspended_at = timezone.now()
-    world.org_a.save(update_fields=["suspended_at"])
+    written(lambda: world.org_a.save(update_fields=["suspended_at"]))
     time.sleep(CACHE_SECONDS + 0.5)  # what the plugin read of the node may be that old
     with device(port, node.broker_username, credential) as client:
         assert client.refused is not None
     world.org_a.suspended_at = None
-    world.org_a.save(update_fields=["suspended_at"])
+    written(lambda: world.org_a.save(update_fields=["suspended_at"]))
     time.sleep(CACHE_SECONDS + 0.5)
     with device(port, node.broker_username, credential) as client:
         assert client.refused is None  # the same credential
