@@ -258,6 +258,9 @@ INSTALLED_APPS = [
     "sensorgrid.alerts",
     "sensorgrid.brokerauth",
     "sensorgrid.dbroles",
+    "sensorgrid.sensorthings",
+    "sensorgrid.boards",
+    "sensorgrid.images",
     "sensorgrid.runtime",
     "sensorgrid.simulator",
 ]

@@ -14,7 +14,17 @@ handler500 = "sensorgrid.api.errors.server_error"
 # /api/v1: one include per app (as NetBox does), each app's api/urls.py with all its
 # routes; the root links the collections of their routers. The shared `api` package
 # imports no app, so the apps are named here (docs/architecture.md).
-API_V1_APPS = ("accounts", "tenancy", "inventory", "ingest", "telemetry", "fidelity", "alerts")
+API_V1_APPS = (
+    "accounts",
+    "tenancy",
+    "inventory",
+    "ingest",
+    "telemetry",
+    "fidelity",
+    "alerts",
+    "images",
+    "boards",
+)
 api_v1_includes = [include(f"sensorgrid.{app}.api.urls") for app in API_V1_APPS]
 api_v1: list[URLPattern | URLResolver] = [
     path(
@@ -36,6 +46,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/geo/", include("sensorgrid.geo.api.urls")),
+    # OGC SensorThings API 1.1 (docs/sensorthings.md).
+    path("sta/v1.1/", include("sensorgrid.sensorthings.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split view: the init script comes from ?script=, so the CSP needs no inline script.
     path(

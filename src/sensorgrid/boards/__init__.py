@@ -1,0 +1,1 @@
+"""Dashboards people build themselves: named grids of panels per organization."""

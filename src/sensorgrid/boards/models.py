@@ -1,0 +1,1 @@
+"""An organization's dashboards (docs/dashboard.md)."""

@@ -1,0 +1,1 @@
+"""Pictures from camera nodes: ingest, object storage, outlier detection (docs/images.md)."""

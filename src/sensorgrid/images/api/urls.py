@@ -1,0 +1,5 @@
+"""/api/v1/ routes of the images app."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,1 @@
+"""Image metadata; the bytes live in object storage (docs/images.md)."""
