@@ -261,6 +261,7 @@ INSTALLED_APPS = [
     "sensorgrid.sensorthings",
     "sensorgrid.boards",
     "sensorgrid.images",
+    "sensorgrid.outliers",
     "sensorgrid.runtime",
     "sensorgrid.simulator",
 ]

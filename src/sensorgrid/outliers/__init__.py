@@ -1,0 +1,1 @@
+"""Image outlier detection: models trained on normal pictures score every new one."""

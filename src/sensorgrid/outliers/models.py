@@ -1,0 +1,1 @@
+"""Outlier models (versions) and the score of every picture (docs/images.md)."""
