@@ -315,6 +315,8 @@ AFTER_COMMIT_CONSUMERS: dict[str, list[tuple[str, str]]] = {
     "sensorgrid.alerts.events.AlertChanged": [
         ("sensorgrid.live.publish.alert_changed", "after-ack"),
     ],
+    # A picture stored (images app); its original and thumbnail are in the store.
+    "sensorgrid.images.events.ImageStored": [],
 }
 
 ROOT_URLCONF = "sensorgrid.urls"
