@@ -28,6 +28,12 @@ $(VENDOR)/.installed: package.json package-lock.json
 	cp node_modules/leaflet/LICENSE $(VENDOR)/LICENSE.leaflet
 	cp node_modules/uplot/dist/uPlot.esm.js node_modules/uplot/dist/uPlot.min.css $(VENDOR)/
 	cp node_modules/uplot/LICENSE $(VENDOR)/LICENSE.uplot
+	sed "s#from 'kdbush'#from './kdbush.js'#" node_modules/supercluster/index.js > $(VENDOR)/supercluster.js
+	cp node_modules/kdbush/index.js $(VENDOR)/kdbush.js
+	cp node_modules/supercluster/LICENSE $(VENDOR)/LICENSE.supercluster
+	cp node_modules/kdbush/LICENSE $(VENDOR)/LICENSE.kdbush
+	node tools/basemap.cjs $(VENDOR)/basemap.json
+	cp node_modules/world-atlas/LICENSE $(VENDOR)/LICENSE.world-atlas
 	touch $@
 
 assets: $(VENDOR)/.installed
