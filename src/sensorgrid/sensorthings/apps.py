@@ -6,3 +6,10 @@ class SensorThingsConfig(AppConfig):
 
     name = "sensorgrid.sensorthings"
     verbose_name = "SensorThings API"
+
+    def ready(self) -> None:
+        from sensorgrid.sensorthings import mirror
+
+        # The STA rows of quantities, node models, sites, installations and nodes follow
+        # their edits at once (mirror.py).
+        mirror.connect()

@@ -1,0 +1,186 @@
+"""Who sees and who changes which SensorThings rows: the organization walls.
+
+Every read starts from ``visible(entity_set, user)`` and every write from
+``changeable(entity_set, user)``; a row outside them behaves exactly like a missing one.
+The querysets filter through subqueries (the user's memberships, the public
+installations), never through lists of ids fetched first, so they compose with the query
+options and cost one statement.
+
+- Superusers: everything.
+- Members (owners and inspectors): their organizations' rows, plus what everybody sees.
+- Everybody, also anonymous: the shared catalogue (ObservedProperties and Sensors whose
+  organization is empty), and what public installations publish, as the time-series API
+  does (``InstallationTimeseriesView``): a node with a public installation that has begun
+  is a public Thing with public Datastreams, whose Observations are public from the
+  installation's start until its end (or now); the site of a public installation is a
+  public Location, the installation a public HistoricalLocation; ObservedProperties and
+  Sensors of public Datastreams, FeaturesOfInterest of public Locations are public.
+- Changing (``changeable``): owners, their organizations' rows only; the shared
+  catalogue only superusers; inspectors and anonymous users nothing.
+"""
+
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from sensorgrid.inventory.models import Installation
+from sensorgrid.sensorthings import models as sta
+from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.schema import BY_SINGULAR, ENTITY_SETS, EntitySet
+from sensorgrid.tenancy.models import Membership, Organization, Role
+from sensorgrid.tenancy.scoping import Action, member_organizations, sees_everything
+
+#: The header a member of several organizations names the one he writes in with.
+ORGANIZATION_HEADER = "X-SensorGrid-Organization"
+
+# Every set's model has an ``organization`` (a Thing's is its node's; an Observation's
+# its Datastream's, a column of the view).
+_ORG = "organization"
+
+
+def entity_set(name_or_set: str | EntitySet) -> EntitySet:
+    if isinstance(name_or_set, EntitySet):
+        return name_or_set
+    found = ENTITY_SETS.get(name_or_set) or BY_SINGULAR.get(name_or_set)
+    if found is None:
+        raise StaError(404, f"No entity set {name_or_set}.")
+    return found
+
+
+def public_installations(now: datetime | None = None) -> QuerySet:
+    """Public installations that have begun (ended ones still publish their period)."""
+    return Installation.objects.filter(is_public=True, start__lte=now or timezone.now())
+
+
+def public_nodes(now: datetime | None = None) -> QuerySet:
+    """Ids of the nodes a public installation publishes (a subquery)."""
+    return public_installations(now).values("node_id")
+
+
+def _public_datastreams(now: datetime) -> QuerySet:
+    return sta.Datastream.objects.filter(node_id__in=public_nodes(now))
+
+
+def _public_locations(now: datetime) -> Q:
+    sites = public_installations(now).values("room__site_id")
+    linked = sta.Location.things.through.objects.filter(node_id__in=public_nodes(now))
+    return Q(site_id__in=sites) | Q(pk__in=linked.values("location_id"))
+
+
+def public_q(name: str, now: datetime) -> Q:
+    """Rows of set ``name`` that everybody, also anonymous, may see at ``now``."""
+    if name == "Things":
+        return Q(pk__in=public_nodes(now))
+    if name == "Datastreams":
+        return Q(node_id__in=public_nodes(now))
+    if name == "Observations":
+        period = public_installations(now).filter(
+            node_id=OuterRef("datastream__node_id"),
+            start__lte=OuterRef("phenomenon_time"),
+        )
+        period = period.filter(Q(end__isnull=True) | Q(end__gt=OuterRef("phenomenon_time")))
+        return Q(Exists(period), phenomenon_time__lte=now)
+    if name == "Locations":
+        return _public_locations(now)
+    if name == "HistoricalLocations":
+        return Q(installation__in=public_installations(now))
+    if name in ("Sensors", "ObservedProperties"):
+        column = "sensor_id" if name == "Sensors" else "observed_property_id"
+        return Q(organization__isnull=True) | Q(pk__in=_public_datastreams(now).values(column))
+    if name == "FeaturesOfInterest":
+        return Q(location__in=sta.Location.objects.filter(_public_locations(now)))
+    raise StaError(404, f"No entity set {name}.")
+
+
+def visible(name_or_set: str | EntitySet, user, now: datetime | None = None) -> QuerySet:
+    """The rows of the set that ``user`` (None or anonymous: the public) may read at
+    ``now``: ``entity_set.queryset()`` (with its computed annotations) filtered."""
+    es = entity_set(name_or_set)
+    qs = es.queryset()
+    if sees_everything(user):
+        return qs
+    now = now or timezone.now()
+    allowed = public_q(es.name, now)
+    if user is not None and user.is_authenticated and user.is_active:
+        allowed |= Q(**{f"{_ORG}__in": member_organizations(user)})
+    return qs.filter(allowed)
+
+
+def changeable(name_or_set: str | EntitySet, user) -> QuerySet:
+    """The rows of the set that ``user`` may update or delete: his organizations' where he
+    is an OWNER (everything for superusers; nothing for inspectors and anonymous users;
+    the shared catalogue for superusers only)."""
+    es = entity_set(name_or_set)
+    qs = es.queryset()
+    if sees_everything(user):
+        return qs
+    if user is None or not user.is_authenticated or not user.is_active:
+        return qs.none()
+    return qs.filter(**{f"{_ORG}__in": member_organizations(user, Action.CHANGE)})
+
+
+def writer_organization(user, header_value: str | None) -> Organization:
+    """The organization a write of ``user`` lands in.
+
+    ``header_value`` is the ``X-SensorGrid-Organization`` header (an organization's slug)
+    or None. One organization the user owns and no header: that one. Several and no
+    header: 400 naming the header and the choices. The header names one he owns: it; one
+    he only inspects: 403; one he is no member of (or none exists): 400, the same answer
+    for both. No organization he owns: 403. Anonymous: 401. Superusers may name any
+    organization.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise StaError(401, "Sign in to write: Authorization: Token <key> or Basic auth.")
+    slug = (header_value or "").strip()
+    superuser = sees_everything(user)
+    if slug:
+        if superuser:
+            organization = Organization.objects.filter(slug=slug).first()
+        else:
+            membership = (
+                Membership.objects.filter(user_id=user.pk, organization__slug=slug)
+                .select_related("organization")
+                .first()
+            )
+            if membership is not None and membership.role != Role.OWNER:
+                raise StaError(
+                    403, f"You may read but not write in organization {slug} (inspector)."
+                )
+            organization = membership.organization if membership is not None else None
+        if organization is None:
+            raise StaError(
+                400, f"{ORGANIZATION_HEADER}: you are no owner of an organization named {slug!r}."
+            )
+        return organization
+    owned = list(
+        Organization.objects.filter(pk__in=member_organizations(user, Action.CHANGE)).order_by(
+            "slug"
+        )[:21]
+    )
+    if len(owned) == 1:
+        return owned[0]
+    if not owned:
+        if superuser:
+            raise StaError(
+                400,
+                f"Choose the organization to write in with the header "
+                f"{ORGANIZATION_HEADER}: <slug>.",
+            )
+        raise StaError(403, "You may read but not write: you own no organization.")
+    choices = ", ".join(o.slug for o in owned[:20]) + (", …" if len(owned) > 20 else "")
+    raise StaError(
+        400,
+        f"You write in several organizations: choose one with the header "
+        f"{ORGANIZATION_HEADER}: <slug> (one of {choices}).",
+    )
+
+
+__all__ = [
+    "ORGANIZATION_HEADER",
+    "changeable",
+    "entity_set",
+    "public_nodes",
+    "visible",
+    "writer_organization",
+]

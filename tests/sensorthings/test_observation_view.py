@@ -1,0 +1,94 @@
+"""The view ``sensorthings_observation_row``: both stores as one relation, ids that
+decode to the indexed key, JSON results of every type (SQLite and PostgreSQL)."""
+
+from datetime import timedelta
+
+import pytest
+
+from sensorgrid.sensorthings import ids
+from sensorgrid.sensorthings.models import ObservationRow
+from tests.sensorthings.conftest import BEFORE_PUBLIC, MARCH, RESULTS, write_samples
+
+pytestmark = pytest.mark.django_db
+
+
+def test_samples_are_observations_of_their_series_datastream(world, sta):
+    co2 = sta.datastream(world.node_a, sta.co2)
+    rows = list(ObservationRow.objects.filter(datastream=co2).order_by("phenomenon_time"))
+    assert [(r.phenomenon_time, r.result_number) for r in rows] == [
+        (MARCH, 400.0),
+        (MARCH + timedelta(minutes=5), 410.0),
+    ]
+    first = rows[0]
+    assert first.pk == ids.encode_sample(co2.pk, MARCH)
+    assert (first.node_id, first.quantity_id, first.observation_id) == (
+        world.node_a.pk,
+        sta.co2.pk,
+        None,
+    )
+    assert first.organization_id == world.org_a.pk
+    assert first.result is None and first.parameters is None
+
+
+def test_every_sample_of_a_series_with_a_datastream_is_there_once(world, sta):
+    assert ObservationRow.objects.filter(node_id__isnull=False).count() == 6
+    public = sta.datastream(world.public_node, sta.co2)
+    assert set(
+        ObservationRow.objects.filter(datastream=public).values_list("phenomenon_time", flat=True)
+    ) == {BEFORE_PUBLIC, MARCH}
+
+
+def test_observations_store_rows_keep_every_json_result_type(sta):
+    rows = list(
+        ObservationRow.objects.filter(datastream=sta.text_stream).order_by("phenomenon_time")
+    )
+    assert [r.result for r in rows] == RESULTS
+    # numbers (and only numbers) are in result_number, for comparisons in $filter
+    assert [r.result_number for r in rows] == [21.0, 21.5, None, None, None, None, None]
+    assert [r.pk for r in rows] == [
+        ids.encode_observation(sta.text_stream.pk, o.pk) for o in sta.observations
+    ]
+    assert {r.observation_id for r in rows} == {o.pk for o in sta.observations}
+    assert {r.node_id for r in rows} == {None}
+
+
+def test_an_id_finds_its_row_through_the_indexed_lookup(world, sta):
+    co2 = sta.datastream(world.node_a, sta.co2)
+    for row in ObservationRow.objects.filter(datastream__in=[co2, sta.text_stream]):
+        assert list(ObservationRow.objects.filter(ids.lookup(row.pk))) == [row]
+    assert not ObservationRow.objects.filter(ids.lookup(ids.encode(co2.pk, 12345))).exists()
+    assert not ObservationRow.objects.filter(ids.lookup(ids.encode(999_999, 1))).exists()
+
+
+def test_milliseconds_are_floored_like_the_python_encoding(world, sta):
+    co2 = sta.datastream(world.node_a, sta.co2)
+    odd = MARCH + timedelta(hours=1, microseconds=999_600)
+    write_samples((world.node_a, sta.co2, odd, 1.0))
+    row = ObservationRow.objects.get(datastream=co2, phenomenon_time=odd)
+    assert row.pk == ids.encode_sample(co2.pk, odd)
+    assert ids.decode(row.pk)[1] % 1000 == 999
+    assert list(ObservationRow.objects.filter(ids.lookup(row.pk))) == [row]
+
+
+def test_sample_details_join_their_sample(world, sta):
+    from sensorgrid.sensorthings.models import SampleDetails
+
+    SampleDetails.objects.create(
+        node=world.node_a,
+        quantity=sta.co2,
+        ts=MARCH,
+        parameters={"method": "NDIR"},
+        result_time=MARCH + timedelta(seconds=3),
+    )
+    row = ObservationRow.objects.get(
+        pk=ids.encode_sample(sta.datastream(world.node_a, sta.co2).pk, MARCH)
+    )
+    assert row.parameters == {"method": "NDIR"}
+    assert row.result_time == MARCH + timedelta(seconds=3)
+
+
+def test_a_series_without_datastream_is_no_observation(world, sta):
+    from sensorgrid.sensorthings.models import Datastream
+
+    Datastream.objects.filter(node=world.node_b).delete()
+    assert not ObservationRow.objects.filter(node_id=world.node_b.pk).exists()
