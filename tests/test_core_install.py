@@ -34,7 +34,7 @@ ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 PROJECT = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())[
     "project"
 ]
-EXTRAS = ("geo", "demo")
+EXTRAS = ("geo", "demo", "outliers")
 
 # Installed as sitecustomize: Python imports it at start-up, before anything of ours.
 BLOCKER = """
