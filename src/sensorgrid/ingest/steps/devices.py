@@ -35,7 +35,9 @@ def authorize(work: Work) -> None:
     organization, so another organization's device is simply unknown to it.
     """
     devices = {d for c in work.candidates for d in (c.message.device, *c.message.also)}
+    devices |= {item.envelope.device for item in work.items if item.envelope.device}
     work.nodes = cache.directory.nodes(devices) if devices else {}
+    _refuse_other_devices_on_a_devices_topic(work)
     bound = {
         position
         for position, item in enumerate(work.items)
@@ -56,6 +58,39 @@ def authorize(work: Work) -> None:
                 candidate.message.index,
                 Reason.FORBIDDEN_DEVICE,
                 f"this credential may not write for device {device!r}",
+            )
+            refused.add(candidate.item)
+    if refused:
+        work.candidates = [c for c in work.candidates if c.item not in refused]
+
+
+def _refuse_other_devices_on_a_devices_topic(work: Work) -> None:
+    """Refuse a message whose node is not the node its topic (or endpoint) names.
+
+    The broker lets a node publish only on the topics whose ``{device}`` level is its
+    own id (brokerauth/acl.py); a decoder that reads the device from the payload (TTN,
+    managair, InfluxDB lines on a route with ``{device}``) would otherwise let it write
+    as any other device. A topic id that names no node (a network server's own device
+    name beside the DevEUI the node is registered with) proves nothing and is left to
+    the payload. Node credentials are checked by ``authorize`` itself.
+    """
+    refused = set()
+    for candidate in work.candidates:
+        item = work.items[candidate.item]
+        envelope = item.envelope
+        if not envelope.device or candidate.item in refused:
+            continue
+        if envelope.authority is not None and envelope.authority.node_id is not None:
+            continue
+        named, _ = node_of(envelope.device, work.nodes, envelope.authority, envelope.device)
+        if named is None:
+            continue
+        device, node, _ = _resolve(candidate.message, work.nodes, envelope)
+        if node is not None and node.id != named.id:
+            item.refused = Rejection(
+                candidate.message.index,
+                Reason.FORBIDDEN_DEVICE,
+                f"the payload names device {device!r} on the topic of {envelope.device!r}",
             )
             refused.add(candidate.item)
     if refused:
