@@ -1,0 +1,13 @@
+"""Everything that changes data through the SensorThings API (docs/sensorthings.md).
+
+``create`` (POST, deep insert), ``update`` (PATCH/PUT), ``apply_json_patch``,
+``delete`` (with the spec's cascades), ``link``/``unlink`` (``$ref``). Each runs in one
+transaction and raises ``StaError`` for what it refuses; the views render it.
+"""
+
+from sensorgrid.sensorthings.write.create import create
+from sensorgrid.sensorthings.write.delete import delete
+from sensorgrid.sensorthings.write.links import link, unlink
+from sensorgrid.sensorthings.write.update import apply_json_patch, update
+
+__all__ = ["apply_json_patch", "create", "delete", "link", "unlink", "update"]
