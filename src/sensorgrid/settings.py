@@ -422,7 +422,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("SENSORGRID_STATIC_ROOT", str(VAR_DIR / "static")))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -447,6 +447,39 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 from sensorgrid.dashboard import csp as _csp  # noqa: E402 (needs SENSORGRID_MAP_TILES)
 
 CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
+# Device images (issue 23, docs/images.md): pictures bigger than this many bytes or
+# pixels are refused (dead letter) before they are decoded; thumbnails this wide/high.
+SENSORGRID_IMAGE_MAX_BYTES = envint("SENSORGRID_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
+SENSORGRID_IMAGE_MAX_PIXELS = envint("SENSORGRID_IMAGE_MAX_PIXELS", 25_000_000)
+SENSORGRID_IMAGE_THUMBNAIL_PX = envint("SENSORGRID_IMAGE_THUMBNAIL_PX", 320)
+# Their objects: the filesystem under the var directory, or an S3-compatible store when
+# a bucket is named (keys also from ..._FILE). Downloads from S3 redirect to a signed URL
+# valid this many seconds; 0 streams them through SensorGrid instead.
+SENSORGRID_IMAGES_DIR = Path(env("SENSORGRID_IMAGES_DIR", str(VAR_DIR / "images")))
+SENSORGRID_S3_BUCKET = env("SENSORGRID_S3_BUCKET", "")
+SENSORGRID_S3_ENDPOINT_URL = env("SENSORGRID_S3_ENDPOINT_URL", "")
+SENSORGRID_S3_REGION = env("SENSORGRID_S3_REGION", "")
+SENSORGRID_S3_SIGNED_URL_SECONDS = envint("SENSORGRID_S3_SIGNED_URL_SECONDS", 300)
+if SENSORGRID_S3_BUCKET:
+    STORAGES["images"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SENSORGRID_S3_BUCKET,
+            "endpoint_url": SENSORGRID_S3_ENDPOINT_URL or None,
+            "region_name": SENSORGRID_S3_REGION or None,
+            "access_key": env("SENSORGRID_S3_ACCESS_KEY_ID", "") or None,
+            "secret_key": env("SENSORGRID_S3_SECRET_ACCESS_KEY", "") or None,
+            "querystring_expire": max(1, SENSORGRID_S3_SIGNED_URL_SECONDS),
+            "file_overwrite": True,  # keys are content-addressed: a resend writes the same
+            "default_acl": None,
+        },
+    }
+else:
+    STORAGES["images"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": SENSORGRID_IMAGES_DIR, "allow_overwrite": True},
+    }
+
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -19,10 +19,11 @@ API_V1_APPS = (
     "tenancy",
     "inventory",
     "ingest",
+    # before ingest: its ingest/<decoder>/ would take ingest/images/
+    "images",
     "telemetry",
     "fidelity",
     "alerts",
-    "images",
     "boards",
 )
 api_v1_includes = [include(f"sensorgrid.{app}.api.urls") for app in API_V1_APPS]

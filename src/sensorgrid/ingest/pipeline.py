@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from sensorgrid.ingest import cache, filing
+from sensorgrid.ingest import cache, decoders, filing
 from sensorgrid.ingest.envelope import Envelope
 from sensorgrid.ingest.steps import announce, decode, devices, store, values
 from sensorgrid.ingest.steps.work import Batch, Item, Outcome, Pending, Rejection, Work
@@ -55,6 +55,9 @@ def ingest_many(
     Per envelope, ``accepted`` counts its valid values; how many of the batch's
     values were new or repeated is known for the batch as a whole.
     """
+    own = decoders.get(decoder).ingest_many(envelopes, keep_dead_letters)
+    if own is not None:  # a decoder of payloads that are not values (pictures)
+        return own
     work = Work(
         decoder,
         [Item(envelope) for envelope in envelopes],

@@ -139,6 +139,9 @@ class Reason(models.TextChoices):
     NO_VALUES = "no-values", "The message carried no value"
     #: an operator suspended the node's organization (tenancy): replay after unsuspending
     ORGANIZATION_SUSPENDED = "organization-suspended", "The node's organization is suspended"
+    #: device images (issue 23, images app): refused before anything is decoded or stored
+    TOO_LARGE = "too-large", "The picture exceeds the byte or pixel limit"
+    UNSUPPORTED_IMAGE = "unsupported-image", "Not a JPEG, PNG or WebP picture, or a broken one"
 
 
 class Source(models.TextChoices):

@@ -103,7 +103,10 @@ def test_the_builtin_routes_all_name_registered_decoders(db):
         "ttn",
         "chirpstack",
         "chirpstack_v3",
+        "image",  # pictures (the images app registers it)
     }
+    assert matched(routes, "sensorgrid/cam-1/image/door") == ("image", "cam-1")
+    assert matched(routes, "/images/door/cam-1") == ("image", "cam-1")
     assert matched(routes, "v3/app@tenant/devices/dev-1/up")[0] == "ttn"
     assert matched(routes, "application/7/device/0101/event/up")[0] == "chirpstack"
     assert matched(routes, "application/7/device/0101/rx")[0] == "chirpstack_v3"

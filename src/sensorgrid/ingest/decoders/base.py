@@ -9,12 +9,16 @@ the module in ``decoders/__init__.py``. Nothing else names decoders.
 import json
 import re
 import unicodedata
-from typing import Any, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
 from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, Raw, Refusal
 from sensorgrid.registry import Registry
+
+if TYPE_CHECKING:
+    from sensorgrid.ingest.steps.work import Batch
 
 REGISTRY: Registry["Decoder"] = Registry("decoder")
 
@@ -42,6 +46,11 @@ class Decoder:
     def decode(self, envelope: Envelope) -> Decoded:
         """Turn the payload into messages; raise DecodeError if none can be read."""
         raise NotImplementedError
+
+    def ingest_many(self, envelopes: Sequence[Envelope], keep_dead_letters: bool) -> "Batch | None":
+        """Store a batch itself, for payloads that are not values (the images app's
+        pictures): None (the default) runs the pipeline's steps on ``decode``'s messages."""
+        return None
 
 
 class Refused(ValueError):

@@ -1,0 +1,39 @@
+"""What apps above images add to its API: query filters and fields of each picture.
+
+The outliers app registers ``outlier`` (``?outlier=true``) and its score fields here in
+its ``AppConfig.ready``; images imports none of them (its layer is below).
+
+- a filter: ``FILTERS.add("outlier", ImageFilter(apply, description))``; ``apply(queryset,
+  raw_value)`` returns the narrowed queryset or raises ``ValueError`` (a 400 naming the
+  parameter).
+- fields: ``FIELDS.add("outlier", fields)``; ``fields(images)`` returns, per image id, a
+  JSON-able value shown under that key of each picture in the list and detail answers.
+"""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+
+from sensorgrid.registry import Registry
+
+
+@dataclass(frozen=True, slots=True)
+class ImageFilter:
+    apply: Callable[[QuerySet, str], QuerySet]
+    description: str
+
+
+FILTERS: Registry[ImageFilter] = Registry("image filter")
+FIELDS: Registry[Callable[[Sequence[Any]], dict[int, object]]] = Registry("image field")
+
+
+def filters() -> list[tuple[str, ImageFilter]]:
+    """The registered filters with their query parameter names."""
+    return [(key, FILTERS.get(key)) for key in FILTERS.keys()]  # noqa: SIM118  # a Registry
+
+
+def fields() -> list[tuple[str, Callable[[Sequence[Any]], dict[int, object]]]]:
+    """The registered fields with their keys."""
+    return [(key, FIELDS.get(key)) for key in FIELDS.keys()]  # noqa: SIM118  # a Registry
