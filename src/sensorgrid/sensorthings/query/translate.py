@@ -1,0 +1,817 @@
+"""``ast`` → Django: ``$filter`` to a WHERE clause, ``$orderby`` to ORDER BY, per entity set.
+
+- Paths follow ``schema.py``: to-one navigations become joins (``Datastream/Thing/name``
+  → ``datastream__node__…``); a to-many navigation (``Things?$filter=Datastreams/name eq
+  'x'``) becomes ``EXISTS (…)`` around the whole comparison, so a Thing matches when any
+  of its Datastreams does and is listed once (FROST's semantics).
+- A path below a JSON property (``properties/a/b``, ``parameters/x``,
+  ``unitOfMeasurement/name``) is typed by what it is compared with: a number literal
+  reads only JSON numbers, a string only JSON strings (``functions.JsonValue``).
+- Observations' ``result``: compared with a number it is the view's ``result_number``
+  (indexed, samples' floats: ``result eq 21`` matches 21.0); with a string or boolean the
+  JSON ``result``; ``result eq null`` is both empty.
+- Time intervals (Observations' ``phenomenonTime``, ``validTime``; an instant has no end)
+  compared with an instant t, as FROST does: ``eq`` start = end = t, ``lt`` the interval
+  ends at or before t (and starts before it), ``le`` ends at or before t, ``gt`` starts
+  after t, ``ge`` starts at or after t. With an interval literal a/b: ``lt`` ends at or
+  before a, ``gt`` starts at or after b (half-open intervals), ``le`` ends at or before
+  b, ``ge`` starts at or after a, ``eq`` the same start and end. The start column is
+  the indexed one, so time ranges are index range scans.
+- Geospatial functions: see ``functions.py`` (shapely over bounding-box candidates, then
+  ``pk IN (…)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from django.db import models
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q, Value
+from django.db.models import functions as fn
+from django.db.models import lookups as lk
+from django.utils import timezone
+
+from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.query import ast
+from sensorgrid.sensorthings.query import functions as sf
+from sensorgrid.sensorthings.schema import ENTITY_SETS, EntitySet, Navigation
+
+UTC = dt.UTC
+
+#: Interval properties: set → STA property → (start column, end column).
+INTERVALS: dict[str, dict[str, tuple[str, str]]] = {
+    "Observations": {
+        "phenomenonTime": ("phenomenon_time", "phenomenon_time_end"),
+        "validTime": ("valid_time_start", "valid_time_end"),
+    }
+}
+
+#: Geometry properties: set → STA property → whether the row has bounding-box columns.
+GEOMETRIES: dict[str, dict[str, bool]] = {
+    "Locations": {"location": True},
+    "FeaturesOfInterest": {"feature": True},
+    "Datastreams": {"observedArea": False},
+}
+
+_COMPARE: dict[str, type[lk.Lookup]] = {
+    "eq": lk.Exact,
+    "gt": lk.GreaterThan,
+    "ge": lk.GreaterThanOrEqual,
+    "lt": lk.LessThan,
+    "le": lk.LessThanOrEqual,
+}
+_MIRROR = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
+_PY_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
+
+
+# -- paths --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    """A property reached from the queried set: ``owner`` has it, ``prefix`` is the ORM
+    path of to-one joins to ``owner`` (``""`` or ``"datastream__node__"``)."""
+
+    owner: EntitySet
+    prefix: str
+    name: str
+    lookup: str
+    keys: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ManyHop:
+    """A path that crosses a to-many navigation: ``prefix`` of to-one joins to ``owner``,
+    then ``navigation``; ``depth`` segments up to and with the navigation."""
+
+    owner: EntitySet
+    prefix: str
+    navigation: Navigation
+    depth: int
+
+
+def _field(model: type[models.Model], lookup: str) -> Any:
+    field: Any = None
+    for part in lookup.split("__"):
+        field = model._meta.pk if part == "pk" else model._meta.get_field(part)
+        if field.is_relation and field.related_model is not None:
+            model = field.related_model
+    return field
+
+
+def walk(es: EntitySet, segments: tuple[str, ...]) -> Prop | ManyHop:
+    """Follow ``segments`` from ``es`` to a property, or to the first to-many hop."""
+    prefix = ""
+    owner = es
+    for i, segment in enumerate(segments):
+        if segment in owner.navigations:
+            nav = owner.navigations[segment]
+            if nav.many:
+                return ManyHop(owner, prefix, nav, i + 1)
+            prefix += nav.lookup + "__"
+            owner = ENTITY_SETS[nav.target]
+            continue
+        if segment in owner.properties:
+            lookup = owner.properties[segment]
+            keys = segments[i + 1 :]
+            if keys and not _is_json(owner, lookup):
+                raise StaError(
+                    400,
+                    f"{owner.singular}/{segment} is not a JSON property: "
+                    f"'{'/'.join(segments)}' cannot go below it.",
+                )
+            return Prop(owner, prefix, segment, lookup, tuple(keys))
+        raise StaError(
+            400,
+            f"{owner.singular} has no property or navigation '{segment}' "
+            f"(in '{'/'.join(segments)}').",
+        )
+    raise StaError(400, f"'{'/'.join(segments)}' is an entity, not a value.")
+
+
+def _is_json(es: EntitySet, lookup: str) -> bool:
+    if lookup in es.computed:
+        return False
+    return isinstance(_field(es.model, lookup), models.JSONField)
+
+
+def check_paths(expr: ast.Expr | None, es: EntitySet, *, many: bool = True) -> None:
+    """Every path of ``expr`` names a property of ``es`` (through navigations)."""
+    for path in ast.paths_of(expr):
+        _check_path(es, path.segments, many)
+
+
+def _check_path(es: EntitySet, segments: tuple[str, ...], many: bool) -> None:
+    target = walk(es, segments)
+    if isinstance(target, ManyHop):
+        if not many:
+            raise StaError(
+                400,
+                f"'{'/'.join(segments)}' crosses the to-many navigation "
+                f"{target.navigation.name}: it has no single value to order by.",
+            )
+        _check_path(ENTITY_SETS[target.navigation.target], segments[target.depth :], many)
+
+
+def rebase(expr: Any, prefix: str) -> Any:
+    """``expr`` (an annotation of a set) as seen from a model ``prefix`` joins away."""
+    if not prefix:
+        return expr
+    if isinstance(expr, F):
+        return F(prefix + expr.name)
+    if isinstance(expr, Q):
+        q = Q()
+        q.connector, q.negated = expr.connector, expr.negated
+        q.children = [
+            (prefix + c[0], rebase(c[1], prefix)) if isinstance(c, tuple) else rebase(c, prefix)
+            for c in expr.children
+        ]
+        return q
+    if hasattr(expr, "get_source_expressions"):
+        copy = expr.copy()
+        copy.set_source_expressions([rebase(e, prefix) for e in expr.get_source_expressions()])
+        if hasattr(copy, "condition") and isinstance(getattr(expr, "condition", None), Q):
+            copy.condition = rebase(expr.condition, prefix)
+        return copy
+    return expr
+
+
+# -- typed values -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Typed:
+    """A translated value: ``kind`` number, string, bool, datetime, date, time, duration,
+    null, json, interval, geometry (``prop``), geography (a literal), pred (a condition)."""
+
+    kind: str
+    expr: Any = None
+    nullable: bool = True
+    #: json: the column, the keys below it, and the number column that stands for it.
+    column: Any = None
+    keys: tuple[str, ...] = ()
+    number: Any = None
+    #: interval: start and end expressions.
+    end: Any = None
+    #: geometry: the property; geography: the WKT.
+    prop: Prop | None = None
+    wkt: str = ""
+    text: str = ""
+
+
+_LITERAL_FIELDS: dict[str, Callable[[], models.Field[Any, Any]]] = {
+    "string": models.TextField,
+    "bool": models.BooleanField,
+    "datetime": models.DateTimeField,
+    "date": models.DateField,
+    "time": models.TimeField,
+    "duration": models.DurationField,
+}
+
+
+def _kind_of(field: Any) -> str:
+    if isinstance(field, models.JSONField):
+        return "json"
+    if isinstance(field, models.BooleanField):
+        return "bool"
+    if isinstance(field, models.DateTimeField):
+        return "datetime"
+    if isinstance(field, models.DateField):
+        return "date"
+    if isinstance(field, models.TimeField):
+        return "time"
+    if isinstance(field, models.CharField | models.TextField):
+        return "string"
+    return "number"
+
+
+def value(node: ast.Expr, es: EntitySet) -> Typed:
+    """A value expression (no to-many navigation left in it)."""
+    if isinstance(node, ast.Literal):
+        return _literal(node)
+    if isinstance(node, ast.Path):
+        return _path_value(node, es)
+    if isinstance(node, ast.Arith):
+        return _arith(node, es)
+    if isinstance(node, ast.Call):
+        return _call(node, es)
+    return Typed("pred", predicate(node, es))
+
+
+def _literal(node: ast.Literal) -> Typed:
+    text = _show(node)
+    if node.kind == "null":
+        return Typed("null", text=text)
+    if node.kind == "interval":
+        start, end = node.value
+        return Typed(
+            "interval",
+            Value(start, models.DateTimeField()),
+            end=Value(end, models.DateTimeField()),
+            text=text,
+        )
+    if node.kind == "geography":
+        return Typed("geography", wkt=node.value, text=text)
+    if node.kind == "number":
+        field: models.Field[Any, Any] = (
+            models.BigIntegerField() if isinstance(node.value, int) else models.FloatField()
+        )
+        return Typed("number", Value(node.value, field), nullable=False, text=text)
+    return Typed(
+        node.kind, Value(node.value, _LITERAL_FIELDS[node.kind]()), nullable=False, text=text
+    )
+
+
+def _show(node: ast.Expr) -> str:
+    if isinstance(node, ast.Literal):
+        if node.kind == "string":
+            return "'" + str(node.value).replace("'", "''") + "'"
+        if node.kind in ("datetime", "interval"):
+            return (
+                "/".join(v.isoformat() for v in node.value)
+                if node.kind == "interval"
+                else (node.value.isoformat())
+            )
+        return {"null": "null", "bool": str(node.value).lower()}.get(node.kind, str(node.value))
+    if isinstance(node, ast.Path):
+        return str(node)
+    if isinstance(node, ast.Call):
+        return f"{node.name}(…)"
+    return "the expression"
+
+
+def _path_value(node: ast.Path, es: EntitySet) -> Typed:
+    target = walk(es, node.segments)
+    if isinstance(target, ManyHop):
+        raise StaError(
+            400,
+            f"'{node}' crosses the to-many navigation {target.navigation.name}: "
+            "it has many values here.",
+        )
+    text = str(node)
+    owner, prefix = target.owner, target.prefix
+    if target.name in INTERVALS.get(owner.name, {}) and not target.keys:
+        start, end = INTERVALS[owner.name][target.name]
+        return Typed("interval", F(prefix + start), end=F(prefix + end), text=text)
+    if target.name in GEOMETRIES.get(owner.name, {}) and not target.keys:
+        return Typed("geometry", F(prefix + target.lookup), prop=target, text=text)
+    if target.lookup in owner.computed:
+        expr = rebase(owner.computed[target.lookup], prefix)
+        return Typed(_computed_kind(owner, target.lookup), expr, text=text)
+    field = _field(owner.model, target.lookup)
+    kind = _kind_of(field)
+    column = F(prefix + target.lookup)
+    if kind == "json":
+        number = None
+        if owner.name == "Observations" and target.name == "result" and not target.keys:
+            number = F(prefix + "result_number")
+        return Typed("json", column=column, keys=target.keys, number=number, text=text)
+    nullable = bool(getattr(field, "null", True)) or bool(prefix)
+    return Typed(kind, column, nullable=nullable, text=text)
+
+
+def _computed_kind(es: EntitySet, name: str) -> str:
+    resolved = es.model._default_manager.annotate(**{name: es.computed[name]})
+    return _kind_of(resolved.query.annotations[name].output_field)
+
+
+def coerce(t: Typed, want: str) -> Any:
+    """``t`` as an expression of kind ``want`` (400 when it has another type)."""
+    if t.kind == want:
+        return t.expr
+    if t.kind == "json" and want in ("number", "string", "bool"):
+        if want == "number" and t.number is not None:
+            return t.number
+        return sf.JsonValue(t.column, t.keys, want)
+    if t.kind == "interval" and want == "datetime":
+        return t.expr
+    if t.kind == "datetime" and want == "date":
+        return fn.TruncDate(t.expr, tzinfo=UTC)
+    raise StaError(400, f"{t.text or 'the expression'} is a {_name(t.kind)}, not a {want}.")
+
+
+def _name(kind: str) -> str:
+    return {
+        "pred": "condition",
+        "json": "JSON value",
+        "geometry": "geometry",
+        "geography": "geography literal",
+        "interval": "time interval",
+    }.get(kind, kind)
+
+
+def _arith(node: ast.Arith, es: EntitySet) -> Typed:
+    left, right = value(node.left, es), value(node.right, es)
+    text = f"({left.text} {node.op} {right.text})"
+    if left.kind in ("datetime", "interval") and right.kind == "duration":
+        if node.op not in ("add", "sub"):
+            raise StaError(400, f"{text}: only add and sub take a duration.")
+        combined = left.expr + right.expr if node.op == "add" else left.expr - right.expr
+        return Typed("datetime", ExpressionWrapper(combined, models.DateTimeField()), text=text)
+    lhs = fn.Cast(coerce(_numeric(left), "number"), models.FloatField())
+    rhs = fn.Cast(coerce(_numeric(right), "number"), models.FloatField())
+    expr: Any
+    if node.op == "add":
+        expr = lhs + rhs
+    elif node.op == "sub":
+        expr = lhs - rhs
+    elif node.op == "mul":
+        expr = lhs * rhs
+    elif node.op == "div":
+        expr = lhs / fn.NullIf(rhs, Value(0.0))
+    else:
+        expr = fn.Mod(lhs, fn.NullIf(rhs, Value(0.0)))
+    return Typed("number", ExpressionWrapper(expr, models.FloatField()), text=text)
+
+
+def _numeric(t: Typed) -> Typed:
+    if t.kind in ("number", "json"):
+        return t
+    raise StaError(400, f"{t.text} is a {_name(t.kind)}: arithmetic needs numbers.")
+
+
+def _call(node: ast.Call, es: EntitySet) -> Typed:
+    name = node.name
+    text = f"{name}()"
+    if name in sf.GEO_PREDICATES or name == "st_relate":
+        return Typed("pred", _geo_predicate(node, es), text=text)
+    if name in ("geo.distance", "geo.length"):
+        raise StaError(400, f"{name}() can only be compared with a number (e.g. {name}(…) lt 0.1).")
+    if name == "now":
+        return Typed("datetime", Value(timezone.now(), models.DateTimeField()), text=text)
+    if name in ("mindatetime", "maxdatetime"):
+        when = (
+            dt.datetime(1, 1, 1, tzinfo=UTC)
+            if name == "mindatetime"
+            else dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+        )
+        return Typed("datetime", Value(when, models.DateTimeField()), text=text)
+    args = [value(a, es) for a in node.args]
+
+    def s(i: int) -> Any:
+        return coerce(args[i], "string")
+
+    def n(i: int) -> Any:
+        return coerce(args[i], "number")
+
+    def t(i: int) -> Any:
+        return coerce(args[i], "datetime")
+
+    integer: models.Field[Any, Any] = models.IntegerField()
+    if name == "substringof":
+        return Typed("pred", lk.GreaterThan(fn.StrIndex(s(1), s(0)), 0), text=text)
+    if name == "startswith":
+        return Typed("pred", lk.Exact(fn.Substr(s(0), 1, fn.Length(s(1))), s(1)), text=text)
+    if name == "endswith":
+        start = fn.Length(s(0)) - fn.Length(s(1)) + 1
+        return Typed("pred", lk.Exact(fn.Substr(s(0), start), s(1)), text=text)
+    if name == "length":
+        return Typed("number", fn.Length(s(0)), text=text)
+    if name == "indexof":
+        return Typed("number", ExpressionWrapper(fn.StrIndex(s(0), s(1)) - 1, integer), text=text)
+    if name == "substring":
+        start = fn.Greatest(fn.Cast(n(1), integer), Value(0)) + 1
+        if len(args) == 3:
+            length = fn.Greatest(fn.Cast(n(2), integer), Value(0))
+            return Typed("string", fn.Substr(s(0), start, length), text=text)
+        return Typed("string", fn.Substr(s(0), start), text=text)
+    if name == "tolower":
+        return Typed("string", fn.Lower(s(0)), text=text)
+    if name == "toupper":
+        return Typed("string", fn.Upper(s(0)), text=text)
+    if name == "trim":
+        return Typed("string", fn.Trim(s(0)), text=text)
+    if name == "concat":
+        return Typed("string", fn.Concat(s(0), s(1), output_field=models.TextField()), text=text)
+    if name in ("year", "month", "day") and args[0].kind == "date":
+        return Typed("number", fn.Extract(args[0].expr, name), text=text)
+    if name in ("year", "month", "day", "hour", "minute"):
+        return Typed("number", fn.Extract(t(0), name, tzinfo=UTC), text=text)
+    if name == "second":
+        return Typed("number", fn.Floor(fn.Extract(t(0), "second", tzinfo=UTC)), text=text)
+    if name == "fractionalseconds":
+        return Typed("number", sf.FractionalSeconds(t(0)), text=text)
+    if name == "date":
+        return Typed("date", fn.TruncDate(t(0), tzinfo=UTC), text=text)
+    if name == "time":
+        return Typed("time", fn.TruncTime(t(0), tzinfo=UTC), text=text)
+    if name == "totaloffsetminutes":
+        # Every stored time is UTC.
+        return Typed(
+            "number",
+            models.Case(models.When(Q(lk.IsNull(t(0), True)), then=None), default=Value(0)),
+            text=text,
+        )
+    if name == "round":
+        return Typed("number", sf.RoundHalfUp(n(0)), text=text)
+    if name == "floor":
+        return Typed("number", fn.Floor(n(0)), text=text)
+    if name == "ceiling":
+        return Typed("number", fn.Ceil(n(0)), text=text)
+    raise StaError(400, f"function {name}() is not supported here.")  # pragma: no cover
+
+
+# -- geospatial ---------------------------------------------------------------------------
+
+
+def _geo_operands(node: ast.Call, es: EntitySet) -> tuple[Typed, Any, bool]:
+    """(the geometry property, the literal as shapely, whether the literal came first)."""
+    a, b = value(node.args[0], es), value(node.args[1], es)
+    if a.kind == "geometry" and b.kind == "geography":
+        return a, sf.literal_geometry(b.wkt), False
+    if a.kind == "geography" and b.kind == "geometry":
+        return b, sf.literal_geometry(a.wkt), True
+    raise StaError(
+        400,
+        f"{node.name}() compares a geometry property (location, feature, observedArea) "
+        "with a geography'…' literal.",
+    )
+
+
+def _ids_q(prop: Prop, ids: list[Any]) -> Q:
+    return Q(**{f"{prop.prefix}pk__in": ids})
+
+
+def _geo_predicate(node: ast.Call, es: EntitySet) -> Q:
+    prop_t, literal, swapped = _geo_operands(node, es)
+    prop = prop_t.prop
+    assert prop is not None
+    has_bbox = GEOMETRIES[prop.owner.name][prop.name]
+    if node.name == "st_relate":
+        pattern = node.args[2]
+        if not (isinstance(pattern, ast.Literal) and pattern.kind == "string"):
+            raise StaError(400, "st_relate()'s third argument is a DE-9IM pattern string.")
+        matrix = str(pattern.value)
+        if len(matrix) != 9 or any(c not in "TF*012" for c in matrix.upper()):
+            raise StaError(400, f"st_relate(): '{matrix}' is not a DE-9IM pattern.")
+
+        def test(g: Any) -> bool:
+            first, second = (literal, g) if swapped else (g, literal)
+            return bool(first.relate_pattern(second, matrix.upper()))
+
+        ids = sf.geometry_ids(prop.owner.model, prop.lookup, test, bbox=None, has_bbox=has_bbox)
+        return _ids_q(prop, ids)
+    method = sf.GEO_PREDICATES[node.name]
+    if method == "disjoint":
+        # disjoint = not intersecting (rows without a geometry are neither).
+        ids = sf.geometry_ids(
+            prop.owner.model, prop.lookup, lambda g: True, bbox=None, has_bbox=has_bbox
+        )
+        hit = sf.geometry_ids(
+            prop.owner.model,
+            prop.lookup,
+            lambda g: bool(g.intersects(literal)),
+            bbox=literal.bounds,
+            has_bbox=has_bbox,
+        )
+        return _ids_q(prop, sorted(set(ids) - set(hit)))
+    if swapped and method in ("within", "contains"):
+        method = "contains" if method == "within" else "within"
+
+    def passes(g: Any) -> bool:
+        return bool(getattr(g, method)(literal))
+
+    ids = sf.geometry_ids(
+        prop.owner.model, prop.lookup, passes, bbox=literal.bounds, has_bbox=has_bbox
+    )
+    return _ids_q(prop, ids)
+
+
+def _geo_measure(node: ast.Call, op: str, limit: float, es: EntitySet) -> Q:
+    compare = _PY_COMPARE[op]
+    if node.name == "geo.length":
+        prop_t = value(node.args[0], es)
+        if prop_t.kind != "geometry" or prop_t.prop is None:
+            raise StaError(400, "geo.length() takes a geometry property.")
+        prop = prop_t.prop
+        ids = sf.geometry_ids(
+            prop.owner.model,
+            prop.lookup,
+            lambda g: compare(g.length, limit),
+            bbox=None,
+            has_bbox=False,
+        )
+        return _ids_q(prop, ids)
+    prop_t, literal, _ = _geo_operands(node, es)
+    measured = prop_t.prop
+    assert measured is not None
+    bbox = None
+    if op in ("lt", "le", "eq"):
+        x0, y0, x1, y1 = literal.bounds
+        bbox = (x0 - limit, y0 - limit, x1 + limit, y1 + limit)
+    ids = sf.geometry_ids(
+        measured.owner.model,
+        measured.lookup,
+        lambda g: compare(g.distance(literal), limit),
+        bbox=bbox,
+        has_bbox=GEOMETRIES[measured.owner.name][measured.name],
+    )
+    return _ids_q(measured, ids)
+
+
+# -- conditions ---------------------------------------------------------------------------
+
+
+def predicate(node: ast.Expr, es: EntitySet) -> Q:
+    """``node`` as a condition on ``es``'s model."""
+    if isinstance(node, ast.BoolOp):
+        left, right = predicate(node.left, es), predicate(node.right, es)
+        return left & right if node.op == "and" else left | right
+    if isinstance(node, ast.Not):
+        return ~predicate(node.operand, es)
+    hop = _many_hop(node, es)
+    if hop is not None:
+        return _exists(node, es, hop)
+    return _atom(node, es)
+
+
+def _many_hop(node: ast.Expr, es: EntitySet) -> tuple[ManyHop, tuple[str, ...]] | None:
+    """The to-many navigation the condition's paths cross (all must cross the same one)."""
+    found: tuple[ManyHop, tuple[str, ...]] | None = None
+    plain: list[ast.Path] = []
+    for path in ast.paths_of(node):
+        target = walk(es, path.segments)
+        if isinstance(target, Prop):
+            plain.append(path)
+            continue
+        key = path.segments[: target.depth]
+        if found is not None and found[1] != key:
+            raise StaError(
+                400,
+                f"one condition crosses two to-many navigations ({'/'.join(found[1])} "
+                f"and {'/'.join(key)}); compare each with a literal.",
+            )
+        found = (target, key)
+    if found is not None and plain:
+        raise StaError(
+            400,
+            f"'{plain[0]}' and '{'/'.join(found[1])}/…' in one condition: a property of "
+            "related entities is compared with a literal only.",
+        )
+    return found
+
+
+def _strip(node: ast.Expr, depth: int) -> ast.Expr:
+    if isinstance(node, ast.Path):
+        return ast.Path(node.segments[depth:])
+    if isinstance(node, ast.Call):
+        return replace(node, args=tuple(_strip(a, depth) for a in node.args))
+    if isinstance(node, ast.Not):
+        return ast.Not(_strip(node.operand, depth))
+    if isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
+        return replace(node, left=_strip(node.left, depth), right=_strip(node.right, depth))
+    return node
+
+
+def _exists(node: ast.Expr, es: EntitySet, found: tuple[ManyHop, tuple[str, ...]]) -> Q:
+    hop, key = found
+    target = ENTITY_SETS[hop.navigation.target]
+    relation = _field(hop.owner.model, hop.navigation.lookup)
+    if relation.auto_created and not relation.concrete:
+        back = relation.field.name  # the target's field pointing at the owner
+    else:
+        back = relation.related_query_name()
+    outer = OuterRef(hop.prefix[:-2] if hop.prefix else "pk")
+    inner = target.model._default_manager.filter(
+        predicate(_strip(node, len(key)), target), **{back: outer}
+    )
+    return Q(Exists(inner))
+
+
+def _atom(node: ast.Expr, es: EntitySet) -> Q:
+    if isinstance(node, ast.Compare):
+        return _compare(node, es)
+    t = value(node, es)
+    if t.kind == "pred":
+        return t.expr if isinstance(t.expr, Q) else Q(t.expr)
+    if t.kind == "bool":
+        return Q(lk.Exact(t.expr, True))
+    if t.kind == "json":
+        return Q(lk.Exact(coerce(t, "bool"), True))
+    raise StaError(400, f"$filter needs a condition; {t.text or 'this'} is a {_name(t.kind)}.")
+
+
+def _compare(node: ast.Compare, es: EntitySet) -> Q:
+    op, left_node, right_node = node.op, node.left, node.right
+    # geo.distance(…) lt 0.1: evaluated on the geometries.
+    for call, other, cmp in ((left_node, right_node, op), (right_node, left_node, _MIRROR[op])):
+        if isinstance(call, ast.Call) and call.name in ("geo.distance", "geo.length"):
+            if not (isinstance(other, ast.Literal) and other.kind == "number"):
+                raise StaError(400, f"{call.name}() can only be compared with a number literal.")
+            return _geo_measure(call, cmp, float(other.value), es)
+    left, right = value(left_node, es), value(right_node, es)
+    if left.kind == "null" or right.kind == "null":
+        return _compare_null(op, right if left.kind == "null" else left)
+    if left.kind == "pred" or right.kind == "pred":
+        return _compare_conditions(op, left, right)
+    if left.kind == "interval" or right.kind == "interval":
+        # the interval property (or the interval literal against an instant) on the left
+        if left.kind != "interval" or (right.kind == "interval" and isinstance(left.expr, Value)):
+            left, right, op = right, left, _MIRROR[op]
+        return _compare_interval(op, left, right)
+    kind = _common_kind(left, right)
+    lhs, rhs = coerce(left, kind), coerce(right, kind)
+    if op == "ne":
+        return ~Q(lk.Exact(lhs, rhs))
+    return Q(_COMPARE[op](lhs, rhs))
+
+
+def _common_kind(left: Typed, right: Typed) -> str:
+    if left.kind == "json" and right.kind == "json":
+        return "string"
+    if left.kind == "json":
+        return _json_kind(right)
+    if right.kind == "json":
+        return _json_kind(left)
+    if {left.kind, right.kind} == {"datetime", "date"}:
+        return "date"
+    if left.kind != right.kind:
+        raise StaError(
+            400,
+            f"cannot compare {left.text} ({_name(left.kind)}) with "
+            f"{right.text} ({_name(right.kind)}).",
+        )
+    if left.kind in ("geometry", "geography"):
+        raise StaError(400, "geometries are compared with the st_… and geo.… functions.")
+    return left.kind
+
+
+def _json_kind(other: Typed) -> str:
+    if other.kind in ("number", "string", "bool"):
+        return other.kind
+    raise StaError(400, f"a JSON value cannot be compared with {other.text} ({other.kind}).")
+
+
+def _compare_null(op: str, t: Typed) -> Q:
+    if op not in ("eq", "ne"):
+        raise StaError(400, f"null is compared with eq or ne only, not {op}.")
+    if t.kind == "json":
+        q = Q(sf.JsonIsNull(t.column, t.keys))
+        if t.number is not None:
+            q &= Q(lk.IsNull(t.number, True))
+    elif t.kind in ("pred", "geography", "null"):
+        raise StaError(400, f"{t.text} is never null.")
+    else:
+        q = Q(lk.IsNull(t.expr, True))
+    return q if op == "eq" else ~q
+
+
+def _compare_conditions(op: str, left: Typed, right: Typed) -> Q:
+    pred, other = (left, right) if left.kind == "pred" else (right, left)
+    if op not in ("eq", "ne") or other.kind not in ("bool", "pred"):
+        raise StaError(400, "a condition is compared with true or false (eq, ne) only.")
+    p = pred.expr if isinstance(pred.expr, Q) else Q(pred.expr)
+    if other.kind == "pred":
+        o = other.expr if isinstance(other.expr, Q) else Q(other.expr)
+        same = (p & o) | (~p & ~o)
+        return same if op == "eq" else ~same
+    wanted = other.expr.value if isinstance(other.expr, Value) else True
+    return p if (op == "eq") == bool(wanted) else ~p
+
+
+def _compare_interval(op: str, left: Typed, right: Typed) -> Q:
+    """``left`` is an interval (a property or literal); ``right`` an instant or interval."""
+    start = left.expr
+    end = fn.Coalesce(left.end, left.expr) if left.end is not None else left.expr
+    if right.kind == "interval":
+        if isinstance(left.expr, F) and isinstance(right.expr, F):
+            raise StaError(400, "two interval properties cannot be compared.")
+        a, b = right.expr, right.end
+        if op in ("eq", "ne"):
+            q = Q(lk.Exact(start, a)) & Q(lk.Exact(end, b))
+            return q if op == "eq" else ~q
+        return {
+            "lt": Q(lk.LessThanOrEqual(end, a)) & Q(lk.LessThan(start, a)),
+            "le": Q(lk.LessThanOrEqual(end, b)),
+            "gt": Q(lk.GreaterThanOrEqual(start, b)),
+            "ge": Q(lk.GreaterThanOrEqual(start, a)),
+        }[op]
+    t = coerce(right, "datetime")
+    if op in ("eq", "ne"):
+        q = Q(lk.Exact(start, t)) & Q(lk.Exact(end, t))
+        return q if op == "eq" else ~q
+    return {
+        "lt": Q(lk.LessThan(start, t)) & Q(lk.LessThanOrEqual(end, t)),
+        "le": Q(lk.LessThanOrEqual(end, t)),
+        "gt": Q(lk.GreaterThan(start, t)),
+        "ge": Q(lk.GreaterThanOrEqual(start, t)),
+    }[op]
+
+
+# -- ordering -----------------------------------------------------------------------------
+
+
+def order_by(keys: tuple[ast.OrderKey, ...], es: EntitySet) -> list[Any]:
+    """ORDER BY terms for ``$orderby``, then the primary key (stable pages)."""
+    terms: list[Any] = []
+    for key in keys:
+        check_paths(key.expr, es, many=False)
+        t = value(key.expr, es)
+        if t.kind == "json":
+            exprs = (
+                [coerce(t, "number"), coerce(t, "string")]
+                if t.number is None
+                else [
+                    t.number,
+                    sf.JsonValue(t.column, t.keys, "number"),
+                    sf.JsonValue(t.column, t.keys, "string"),
+                ]
+            )
+            nullable = True
+        elif t.kind in ("pred", "null", "geography", "geometry"):
+            raise StaError(400, f"$orderby cannot order by {t.text or 'a condition'}.")
+        else:
+            exprs, nullable = [t.expr], t.nullable
+        for expr in exprs:
+            # Nulls sort as the largest value (PostgreSQL's default, so its indexes serve
+            # both directions), on every database.
+            if not nullable:
+                terms.append(expr.desc() if key.descending else expr.asc())
+            elif key.descending:
+                terms.append(expr.desc(nulls_first=True))
+            else:
+                terms.append(expr.asc(nulls_last=True))
+    terms.append(F("pk").desc() if keys and keys[-1].descending else F("pk").asc())
+    return terms
+
+
+def apply(queryset: models.QuerySet[Any], es: EntitySet, options: ast.Options) -> Any:
+    """``queryset`` filtered by ``options.filter`` and ordered by ``options.orderby``
+    (always ending with the primary key)."""
+    if options.filter is not None:
+        queryset = queryset.filter(predicate(options.filter, es))
+    return queryset.order_by(*order_by(options.orderby, es))
+
+
+def validate(options: ast.Options, es: EntitySet) -> None:
+    """Every name in ``options`` (and its nested ``$expand`` options) exists in ``es``."""
+    check_paths(options.filter, es)
+    for key in options.orderby:
+        check_paths(key.expr, es, many=False)
+    for path in options.select or ():
+        head = path.segments[0]
+        if head in es.navigations and len(path.segments) == 1:
+            continue
+        if head in es.properties:
+            if len(path.segments) > 1 and not _is_json(es, es.properties[head]):
+                raise StaError(400, f"$select: {es.singular}/{head} is not a JSON property.")
+            continue
+        raise StaError(400, f"$select: {es.singular} has no property '{head}'.")
+    for item in options.expand:
+        nav = es.navigations.get(item.navigation)
+        if nav is None:
+            raise StaError(
+                400, f"$expand: {es.singular} has no navigation property '{item.navigation}'."
+            )
+        validate(item.options, ENTITY_SETS[nav.target])
