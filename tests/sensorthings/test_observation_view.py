@@ -92,3 +92,35 @@ def test_a_series_without_datastream_is_no_observation(world, sta):
 
     Datastream.objects.filter(node=world.node_b).delete()
     assert not ObservationRow.objects.filter(node_id=world.node_b.pk).exists()
+
+
+def test_of_datastream_reads_the_samples_store_alone_with_the_same_rows(world, sta):
+    from sensorgrid.sensorthings import observations
+
+    co2 = sta.datastream(world.node_a, sta.co2)
+    fast = observations.of_datastream(co2, world.bob)
+    slow = ObservationRow.objects.filter(datastream=co2)
+    columns = [f.attname for f in ObservationRow._meta.concrete_fields]
+    assert fast.model.__name__ == "SampleRow"
+    assert list(fast.order_by("-phenomenon_time").values_list(*columns)) == list(
+        slow.order_by("-phenomenon_time").values_list(*columns)
+    )
+    texts = observations.of_datastream(sta.text_stream, world.bob)
+    assert texts.count() == len(RESULTS)
+
+
+@pytest.mark.parametrize("who", ["alice", "bob", "charlie", "anonymous", "root"])
+def test_of_datastream_keeps_the_observation_wall(world, sta, who):
+    from django.contrib.auth.models import AnonymousUser
+
+    from sensorgrid.sensorthings import observations, walls
+
+    user = AnonymousUser() if who == "anonymous" else getattr(world, who)
+    for ds in [sta.datastream(world.public_node, sta.co2), sta.datastream(world.node_a, sta.co2)]:
+        fast = set(observations.of_datastream(ds, user).values_list("pk", flat=True))
+        walled = set(
+            walls.visible("Observations", user).filter(datastream=ds).values_list("pk", flat=True)
+        )
+        assert fast == walled, (who, ds.name)
+    public = observations.of_datastream(sta.datastream(world.public_node, sta.co2), None)
+    assert list(public.values_list("phenomenon_time", flat=True)) == [MARCH]

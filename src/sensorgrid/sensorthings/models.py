@@ -321,3 +321,46 @@ class ObservationRow(models.Model):
 
     def __str__(self) -> str:
         return f"Observation {self.pk}"
+
+
+class SampleRow(models.Model):
+    """The samples-store half of ``ObservationRow`` alone (view ``sensorthings_sample_row``,
+    migration 0004), same columns: one Datastream's Observations read through it with
+    ``node_id`` and ``quantity_id`` given as constants (``observations.of_datastream``)
+    come off the samples' primary-key index in time order, where the two-store view makes
+    PostgreSQL sort every row of the range first (a UNION ALL of joins is not flattened).
+    """
+
+    id = models.BigIntegerField(primary_key=True)
+    datastream = models.ForeignKey(
+        Datastream, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    feature_of_interest = models.ForeignKey(
+        FeatureOfInterest,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    node_id = models.BigIntegerField(null=True)
+    quantity_id = models.BigIntegerField(null=True)
+    observation_id = models.BigIntegerField(null=True)
+    phenomenon_time = models.DateTimeField()
+    phenomenon_time_end = models.DateTimeField(null=True)
+    result_number = models.FloatField(null=True)
+    result = models.JSONField(null=True)
+    result_time = models.DateTimeField(null=True)
+    valid_time_start = models.DateTimeField(null=True)
+    valid_time_end = models.DateTimeField(null=True)
+    parameters = models.JSONField(null=True)
+    result_quality = models.JSONField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "sensorthings_sample_row"
+
+    def __str__(self) -> str:
+        return f"Observation {self.pk}"
