@@ -19,6 +19,7 @@ def publish(
     window: int = 5_000,
     client_id: str = "",
     timeout: float = 60,
+    retain: bool = False,
 ) -> int:
     """Publish (topic, payload) pairs; return how many the broker acknowledged."""
     client = make_client(broker, name="publisher", client_id=client_id)
@@ -28,7 +29,7 @@ def publish(
     sent = 0
     try:
         for topic, payload in messages:
-            pending.append(client.publish(topic, payload, qos=qos))
+            pending.append(client.publish(topic, payload, qos=qos, retain=retain))
             while len(pending) > window:
                 sent += _wait(pending.popleft(), timeout)
         while pending:

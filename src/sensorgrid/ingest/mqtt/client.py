@@ -293,11 +293,34 @@ class Connection:
         if reason_code != 0:
             log.warning("lost the broker (%s); reconnecting", reason_code)
 
+    def _skip_retained(self, message: MQTTMessage) -> None:
+        """Acknowledge, unstored, a retained message the broker replays because the
+        ingester (re)subscribed.
+
+        The broker flags only such replays as retained (MQTT 3.1.1 3.3.1.3; with MQTT 5
+        while "retain as published" is off, as here); a retained message published while
+        the ingester is subscribed, or queued in its session while it was away, arrives
+        unflagged and is stored as any other. A replay is a message stored when it was
+        live, or one published before this deployment subscribed: storing it again would
+        turn a message without its own time into a new sample at every reconnect, and
+        let a device deleted or disabled since keep writing through the broker's copy.
+        """
+        with self._generation_lock:
+            if message.qos == 1:
+                self._client.ack_all([message.mid])
+            elif message.qos == 2:
+                self._client.ack(message.mid, 2)
+        metrics.RETAINED_SKIPPED.inc()
+        log.debug("skipped the retained message replayed on %r", message._topic)
+
     def _next_generation(self) -> None:
         with self._generation_lock:
             self.generation += 1
 
     def _on_message(self, client: Client, userdata: object, message: MQTTMessage) -> None:
+        if message.retain:
+            self._skip_retained(message)
+            return
         try:
             topic = message.topic
         except UnicodeDecodeError:  # the spec forbids it; a broker may still pass it on

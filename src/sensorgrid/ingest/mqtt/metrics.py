@@ -53,6 +53,10 @@ SESSIONS_LOST = Counter(
     "sensorgrid_ingest_sessions_lost",
     "Reconnections where the broker had lost the persistent session (messages may be lost).",
 )
+RETAINED_SKIPPED = Counter(
+    "sensorgrid_ingest_retained_skipped",
+    "Retained messages the broker replayed at a (re)subscription, acknowledged unstored.",
+)
 # sensorgrid_ingest_callback_errors counts the callbacks of every MQTT client: sensorgrid.mqtt.guard
 
 
