@@ -48,12 +48,12 @@ _OBJECT = v.json_object
 FIELDS: dict[str, tuple[Field, ...]] = {
     "Things": (
         Field("name", "alias", _text(200), True),
-        Field("description", "description", _text(), True),
+        Field("description", "description", _text(), default=str),
         Field("properties", "metadata", _OBJECT, default=dict),
     ),
     "Locations": (
         Field("name", "name", _text(200), True),
-        Field("description", "description", _text(), True),
+        Field("description", "description", _text(), default=str),
         Field("encodingType", "encoding_type", v.encoding_type_geojson, True),
         Field("location", "location", v.geometry, True),
         Field("properties", "properties", _OBJECT),
@@ -61,7 +61,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "HistoricalLocations": (Field("time", "time", v.instant, True),),
     "Datastreams": (
         Field("name", "name", _text(200), True),
-        Field("description", "description", _text(), True),
+        Field("description", "description", _text(), default=str),
         Field(
             "unitOfMeasurement", "unit_of_measurement", lambda p, x: v.unit_of_measurement(x), True
         ),
@@ -76,7 +76,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     ),
     "Sensors": (
         Field("name", "name", _text(200), True),
-        Field("description", "description", _text(), True),
+        Field("description", "description", _text(), default=str),
         Field("encodingType", "encoding_type", _text(200), True),
         Field("metadata", "metadata", _required_any, True),
         Field("properties", "properties", _OBJECT),
@@ -84,12 +84,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "ObservedProperties": (
         Field("name", "name", _text(200), True),
         Field("definition", "definition", _text(500), True),
-        Field("description", "description", _text(), True),
+        Field("description", "description", _text(), default=str),
         Field("properties", "properties", _OBJECT),
     ),
     "FeaturesOfInterest": (
         Field("name", "name", _text(200), True),
-        Field("description", "description", _text(), True),
+        Field("description", "description", _text(), default=str),
         Field("encodingType", "encoding_type", v.encoding_type_geojson, True),
         Field("feature", "feature", v.geometry, True),
         Field("properties", "properties", _OBJECT),

@@ -55,7 +55,7 @@ def parse(body: dict[str, Any], base: Fields | None, replace: bool, now: datetim
         fields.phenomenon_time, fields.phenomenon_time_end = v.instant_or_interval(
             "phenomenonTime", body["phenomenonTime"]
         )
-    elif "phenomenonTime" in body or (replace and base is not None):
+    elif "phenomenonTime" in body:  # null: the spec's default, now
         fields.phenomenon_time, fields.phenomenon_time_end = now, None
     if "result" in body:
         fields.result = body["result"]

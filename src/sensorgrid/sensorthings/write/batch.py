@@ -1,0 +1,194 @@
+"""``POST $batch`` in the JSON format of OData 4.01 (FROST-Server's JsonBatchRequest
+extension, which STA 1.1 clients use).
+
+``{"requests": [{"id", "method", "url", "body", "atomicityGroup", "dependsOn",
+"headers"}]}`` → ``{"responses": [{"id", "status", "body", "location"}]}``, in order.
+
+- Requests run one after the other through ``dispatch`` (the views' own entry for one
+  request, so paths, query options, walls and errors are exactly those of a request of
+  its own).
+- Consecutive requests of one ``atomicityGroup`` are a change set: one transaction. If
+  one of them fails, all of its changes are rolled back: the failed request answers with
+  its error, the others of the group with 424 (Failed Dependency).
+- A created entity is referenced by later requests as ``$<id of the POST>``: at the
+  start of a ``url`` (``$sensor1/Datastreams``) and as ``{"@iot.id": "$sensor1"}`` in a
+  body.
+- A request whose ``dependsOn`` names a failed request is not run (424).
+"""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+
+from sensorgrid.sensorthings.errors import StaError
+
+#: ``dispatch(method, url, body, headers) -> (status, headers, body)``: one sub-request.
+Dispatch = Callable[[str, str, Any, dict[str, str]], tuple[int, dict[str, str], Any]]
+
+METHODS = {"get", "post", "patch", "put", "delete"}
+MAX_REQUESTS = 1000
+_ENTITY = re.compile(r"([A-Za-z]+\(\d+\))/?$")
+
+
+class _Failed(Exception):
+    """Rolls a change set back."""
+
+
+def process(document: object, *, user: Any, dispatch: Dispatch) -> dict[str, Any]:
+    """Run a JSON batch; the response document (``user`` is for the record: ``dispatch``
+    runs each request as that user)."""
+    requests = _requests(document)
+    responses: list[dict[str, Any]] = []
+    created: dict[str, str] = {}  # request id → "Things(5)"
+    failed: set[str] = set()
+    index = 0
+    while index < len(requests):
+        group = requests[index].get("atomicityGroup")
+        if group is None:
+            responses.append(_run(requests[index], dispatch, created, failed))
+            index += 1
+            continue
+        members = []
+        while index < len(requests) and requests[index].get("atomicityGroup") == group:
+            members.append(requests[index])
+            index += 1
+        responses.extend(_change_set(members, dispatch, created, failed))
+    return {"responses": responses}
+
+
+def _requests(document: object) -> list[dict[str, Any]]:
+    if not isinstance(document, dict) or not isinstance(document.get("requests"), list):
+        raise StaError(400, 'A JSON batch is an object with a "requests" array.')
+    requests = document["requests"]
+    if len(requests) > MAX_REQUESTS:
+        raise StaError(400, f"A batch holds at most {MAX_REQUESTS} requests.")
+    seen: set[str] = set()
+    for number, request in enumerate(requests):
+        where = f"requests[{number}]"
+        if not isinstance(request, dict):
+            raise StaError(400, f"{where} must be an object.")
+        if not isinstance(request.get("id"), str) or not request["id"]:
+            raise StaError(400, f"{where}: id must be a non-empty string.")
+        if request["id"] in seen:
+            raise StaError(400, f"{where}: id {request['id']!r} is used twice.")
+        seen.add(request["id"])
+        method = request.get("method")
+        if not isinstance(method, str) or method.lower() not in METHODS:
+            raise StaError(400, f"{where}: method must be one of {', '.join(sorted(METHODS))}.")
+        if not isinstance(request.get("url"), str):
+            raise StaError(400, f"{where}: url must be a string.")
+        group = request.get("atomicityGroup")
+        if group is not None and not isinstance(group, str):
+            raise StaError(400, f"{where}: atomicityGroup must be a string.")
+        depends = request.get("dependsOn", [])
+        if not isinstance(depends, list) or not all(isinstance(d, str) for d in depends):
+            raise StaError(400, f"{where}: dependsOn must be an array of request ids.")
+        headers = request.get("headers", {})
+        if not isinstance(headers, dict):
+            raise StaError(400, f"{where}: headers must be an object.")
+    return requests
+
+
+def _change_set(
+    members: list[dict[str, Any]], dispatch: Dispatch, created: dict[str, str], failed: set[str]
+) -> list[dict[str, Any]]:
+    responses: list[dict[str, Any]] = []
+    made: list[str] = []
+    try:
+        with transaction.atomic():
+            for request in members:
+                response = _run(request, dispatch, created, failed)
+                responses.append(response)
+                if response["status"] >= 400:
+                    raise _Failed
+                if request["id"] in created:
+                    made.append(request["id"])
+    except _Failed:
+        for request_id in made:  # rolled back: nothing to reference any more
+            created.pop(request_id, None)
+        failing = responses[-1]
+        out = []
+        for request in members:
+            failed.add(request["id"])
+            if request["id"] == failing["id"]:
+                out.append(failing)
+            else:
+                out.append(_error(request, 424, "Another request of its atomicity group failed."))
+        return out
+    return responses
+
+
+def _run(
+    request: dict[str, Any], dispatch: Dispatch, created: dict[str, str], failed: set[str]
+) -> dict[str, Any]:
+    for dependency in request.get("dependsOn", []):
+        if dependency in failed:
+            failed.add(request["id"])
+            return _error(request, 424, f"It depends on request {dependency!r}, which failed.")
+    try:
+        url = _url(request["url"], created)
+        body = _body(request.get("body"), created)
+    except StaError as exc:
+        failed.add(request["id"])
+        return _error(request, exc.status, exc.message)
+    headers = {str(k): str(v) for k, v in request.get("headers", {}).items()}
+    status, response_headers, response_body = dispatch(
+        request["method"].upper(), url, body, headers
+    )
+    response: dict[str, Any] = {"id": request["id"], "status": status}
+    if request.get("atomicityGroup") is not None:
+        response["atomicityGroup"] = request["atomicityGroup"]
+    location = {k.lower(): v for k, v in response_headers.items()}.get("location")
+    if location:
+        response["location"] = location
+        found = _ENTITY.search(location)
+        if found and status == 201:
+            created[request["id"]] = found.group(1)
+    if response_body is not None:
+        response["body"] = response_body
+    if status >= 400:
+        failed.add(request["id"])
+    return response
+
+
+def _url(url: str, created: dict[str, str]) -> str:
+    url = url.strip()
+    if url.startswith("$"):
+        name, _, rest = url[1:].partition("/")
+        if name not in created:
+            raise StaError(400, f"url: ${name} names no entity created earlier in this batch.")
+        return created[name] + (f"/{rest}" if rest else "")
+    return url.lstrip("/")
+
+
+def _body(body: Any, created: dict[str, str]) -> Any:
+    """``{"@iot.id": "$name"}`` → the id of the entity request ``name`` created."""
+    if isinstance(body, list):
+        return [_body(item, created) for item in body]
+    if not isinstance(body, dict):
+        return body
+    out = {}
+    for key, value in body.items():
+        if key == "@iot.id" and isinstance(value, str) and value.startswith("$"):
+            name = value[1:]
+            if name not in created:
+                raise StaError(
+                    400, f"@iot.id: {value} names no entity created earlier in this batch."
+                )
+            out[key] = int(created[name].rsplit("(", 1)[1].rstrip(")"))
+        else:
+            out[key] = _body(value, created)
+    return out
+
+
+def _error(request: dict[str, Any], status: int, message: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "id": request["id"],
+        "status": status,
+        "body": {"code": status, "type": "error", "message": message},
+    }
+    if request.get("atomicityGroup") is not None:
+        response["atomicityGroup"] = request["atomicityGroup"]
+    return response
