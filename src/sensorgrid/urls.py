@@ -6,6 +6,7 @@ from sensorgrid.api.root import root_view
 from sensorgrid.health import views as health
 from sensorgrid.ingest.api import influx
 from sensorgrid.observability import views as observability
+from sensorgrid.sensorthings import views as sensorthings
 
 handler400 = "sensorgrid.api.errors.bad_request"
 handler404 = "sensorgrid.api.errors.not_found"
@@ -47,7 +48,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/geo/", include("sensorgrid.geo.api.urls")),
-    # OGC SensorThings API 1.1 (docs/sensorthings.md).
+    # OGC SensorThings API 1.1 (docs/sensorthings.md); STA clients also ask for the
+    # service root without its slash.
+    path("sta/v1.1", sensorthings.service),
     path("sta/v1.1/", include("sensorgrid.sensorthings.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Split view: the init script comes from ?script=, so the CSP needs no inline script.

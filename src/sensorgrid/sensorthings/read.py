@@ -1,0 +1,643 @@
+"""The read path: resource paths through the walls, collections with paging, ``$select``
+and nested ``$expand`` in a bounded number of SQL statements.
+
+Every row comes from ``walls.visible(entity_set, user)``: an entity of another
+organization, or one anonymous users may not see, is a missing one in every path,
+navigation and expansion.
+
+Paging (docs/sensorthings.md): ``$top`` defaults to ``DEFAULT_TOP`` and may be at most
+``MAX_TOP``. The order is total (the requested ``$orderby``, then the id), so pages
+never repeat or skip a row. When every key of that order is a non-null column (the
+default order by id, ``phenomenonTime``, names…), ``@iot.nextLink`` carries a
+``$skiptoken`` cursor: the next page starts after the last row by an indexed
+comparison instead of counting past ``$skip`` rows, so page 50 costs what page 1 does.
+``$skip`` still works as the spec says.
+
+``$expand``: one statement per expanded navigation and per batch of parents, whatever
+the number of parents: a to-one navigation is a ``pk IN (…)``; a to-many navigation
+gets each parent's ``$top``/``$skip`` window with ``ROW_NUMBER() OVER (PARTITION BY
+parent)`` (and on PostgreSQL a ``LATERAL`` join for Observations, which reads only the
+rows each parent shows: "the latest Observation of every Thing"); ``$count`` in an
+expansion is one grouped count.
+"""
+
+import base64
+import binascii
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, cast
+from urllib.parse import quote
+
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection, models
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.expressions import OrderBy, RawSQL
+from django.db.models.functions import RowNumber
+from django.http import QueryDict
+
+from sensorgrid.sensorthings import ids, serialize, walls
+from sensorgrid.sensorthings.errors import StaError, bad_request, not_found
+from sensorgrid.sensorthings.paths import ResourcePath
+from sensorgrid.sensorthings.schema import ENTITY_SETS, OBSERVATIONS, EntitySet, Navigation
+
+DEFAULT_TOP = 100
+#: Characters nextLinks keep as they are (readable options; the rest percent-encoded).
+LINK_SAFE = "$/(),;'=:@"
+MAX_TOP = 10_000
+#: Levels of nested $expand (Things → Datastreams → Observations is 2).
+MAX_EXPAND_DEPTH = 5
+
+#: Options this module reads; $filter and $orderby go to the query package.
+OWN_OPTIONS = {"$top", "$skip", "$count", "$select", "$expand", "$skiptoken"}
+QUERY_OPTIONS = {"$filter", "$orderby"}
+
+
+# --- query options ---------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Expansion:
+    navigation: str
+    options: "ReadOptions"
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    top: int | None = None
+    skip: int = 0
+    count: bool = False
+    select: frozenset[str] | None = None
+    expand: tuple[Expansion, ...] = ()
+    #: $filter / $orderby, as given (for the query package and for nextLinks).
+    query: dict[str, str] = field(default_factory=dict)
+    skiptoken: str | None = None
+
+    def raw(self, **changes: str | None) -> list[tuple[str, str]]:
+        """These options as query parameters (for a nextLink), with ``changes``."""
+        items: dict[str, str | None] = {}
+        if self.top is not None:
+            items["$top"] = str(self.top)
+        if self.skip:
+            items["$skip"] = str(self.skip)
+        if self.count:
+            items["$count"] = "true"
+        items.update(self.query)
+        if self.select is not None:
+            items["$select"] = ",".join(sorted(self.select))
+        if self.expand:
+            items["$expand"] = ",".join(_expand_text(e) for e in self.expand)
+        items.update(changes)
+        return [(k, v) for k, v in items.items() if v is not None]
+
+
+def _expand_text(expansion: Expansion) -> str:
+    inner = ";".join(f"{k}={v}" for k, v in expansion.options.raw())
+    return f"{expansion.navigation}({inner})" if inner else expansion.navigation
+
+
+def parse_options(params: dict[str, str], entity_set: EntitySet, depth: int = 0) -> ReadOptions:
+    """The query options ``params`` (name → text) of a request on ``entity_set``."""
+    unknown = [
+        name for name in params if name.startswith("$") and name not in OWN_OPTIONS | QUERY_OPTIONS
+    ]
+    if unknown:
+        raise bad_request(f"Unknown query option {unknown[0]}.")
+    top = _integer(params, "$top")
+    if top is not None and top > MAX_TOP:
+        raise bad_request(f"$top may be at most {MAX_TOP}.")
+    skip = _integer(params, "$skip") or 0
+    count_text = params.get("$count")
+    if count_text is not None and count_text.lower() not in ("true", "false"):
+        raise bad_request("$count is true or false.")
+    select = _select(params.get("$select"), entity_set)
+    expand = _expand(params.get("$expand"), entity_set, depth)
+    query = {k: v for k, v in params.items() if k in QUERY_OPTIONS}
+    options = ReadOptions(
+        top=top,
+        skip=skip,
+        count=(count_text or "").lower() == "true",
+        select=select,
+        expand=expand,
+        query=query,
+        skiptoken=params.get("$skiptoken"),
+    )
+    _query_options(options, entity_set)  # validates $filter/$orderby now: 400 early
+    return options
+
+
+def _integer(params: dict[str, str], name: str) -> int | None:
+    text = params.get(name)
+    if text is None:
+        return None
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
+        raise bad_request(f"{name} is a non-negative integer, not {text!r}.")
+    return int(text)
+
+
+def _select(text: str | None, entity_set: EntitySet) -> frozenset[str] | None:
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",")]
+    allowed = (
+        set(serialize.properties(entity_set))
+        | set(entity_set.navigations)
+        | {"id", "@iot.id", "@iot.selfLink"}
+    )
+    for name in names:
+        if name not in allowed:
+            raise bad_request(f"$select: a {entity_set.singular} has no property {name!r}.")
+    return frozenset(names)
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` outside parentheses and quoted strings."""
+    parts: list[str] = []
+    depth = 0
+    quoted = False
+    start = 0
+    for i, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted
+        elif quoted:
+            continue
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                raise bad_request(f"Unbalanced parentheses in {text!r}.")
+        elif char == separator and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth or quoted:
+        raise bad_request(f"Unbalanced parentheses or quotes in {text!r}.")
+    parts.append(text[start:])
+    return parts
+
+
+def _expand(text: str | None, entity_set: EntitySet, depth: int) -> tuple[Expansion, ...]:
+    if text is None:
+        return ()
+    if depth >= MAX_EXPAND_DEPTH:
+        raise bad_request(f"$expand nests at most {MAX_EXPAND_DEPTH} levels.")
+    merged: dict[str, Expansion] = {}
+    for item in split_top_level(text, ","):
+        item = item.strip()
+        inner = ""
+        if item.endswith(")") and "(" in item:
+            item, _, inner = item.partition("(")
+            inner = inner[:-1]
+        path = [p.strip() for p in item.split("/")]
+        merged_item = _expansion(path, inner, entity_set, depth)
+        previous = merged.get(merged_item.navigation)
+        if previous is not None:  # Datastreams/Sensor,Datastreams/Thing → one Datastreams
+            options = replace(
+                previous.options, expand=previous.options.expand + merged_item.options.expand
+            )
+            merged_item = Expansion(merged_item.navigation, options)
+        merged[merged_item.navigation] = merged_item
+    return tuple(merged.values())
+
+
+def _expansion(path: list[str], inner: str, entity_set: EntitySet, depth: int) -> Expansion:
+    name = path[0]
+    navigation = entity_set.navigations.get(name)
+    if navigation is None:
+        raise bad_request(f"$expand: a {entity_set.singular} has no navigation {name!r}.")
+    target = ENTITY_SETS[navigation.target]
+    if len(path) > 1:
+        options = ReadOptions(expand=(_expansion(path[1:], inner, target, depth + 1),))
+        return Expansion(name, options)
+    params: dict[str, str] = {}
+    if inner.strip():
+        for option in split_top_level(inner, ";"):
+            key, equals, value = option.partition("=")
+            if not equals:
+                raise bad_request(f"$expand: {option!r} is not an option ($name=value).")
+            params[key.strip()] = value
+    if "$skiptoken" in params:
+        raise bad_request("$expand: $skiptoken is not an expansion option.")
+    return Expansion(name, parse_options(params, target, depth + 1))
+
+
+# --- $filter and $orderby (the query package) -----------------------------------------
+
+
+def _query_options(options: ReadOptions, entity_set: EntitySet) -> Any:
+    """The query package's parsed $filter/$orderby of ``options`` (None without any)."""
+    if not options.query:
+        return None
+    from sensorgrid.sensorthings import query
+
+    if not hasattr(query, "parse_options") or not hasattr(query, "apply"):
+        raise bad_request("$filter and $orderby are not available yet.")
+    querydict = QueryDict(mutable=True)
+    for key, value in options.query.items():
+        querydict[key] = value
+    return query.parse_options(querydict)
+
+
+def apply_query(qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions):
+    """``qs`` filtered and ordered by ``options``' $filter/$orderby."""
+    parsed = _query_options(options, entity_set)
+    if parsed is None:
+        return qs
+    from sensorgrid.sensorthings import query
+
+    return query.apply(qs, entity_set, parsed)
+
+
+# --- ordering and keyset paging ---------------------------------------------------------
+
+
+def ordering(qs: models.QuerySet) -> list[OrderBy]:
+    """The order of ``qs`` made total: its $orderby (else by id), then the primary key."""
+    terms: list[OrderBy] = []
+    for item in qs.query.order_by:
+        if isinstance(item, str):
+            descending = item.startswith("-")
+            terms.append(OrderBy(F(item.lstrip("-")), descending=descending))
+        elif isinstance(item, OrderBy):
+            terms.append(item)
+        else:
+            terms.append(OrderBy(cast(Any, item)))
+    if not any(_is_pk(t, qs.model) for t in terms):
+        terms.append(OrderBy(F("pk")))
+    return terms
+
+
+def _is_pk(term: OrderBy, model: type[models.Model]) -> bool:
+    expression = term.expression
+    return isinstance(expression, F) and expression.name in ("pk", model._meta.pk.name)
+
+
+def _keyset_fields(terms: list[OrderBy], model: type[models.Model]) -> list[str] | None:
+    """The column names of ``terms`` if every one is a non-null column of ``model``."""
+    names: list[str] = []
+    for term in terms:
+        expression = term.expression
+        if not isinstance(expression, F) or "__" in expression.name:
+            return None
+        name = model._meta.pk.name if expression.name == "pk" else expression.name
+        try:
+            model_field: Any = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if getattr(model_field, "null", True) or not getattr(model_field, "concrete", False):
+            return None
+        names.append(model_field.attname)
+    return names
+
+
+def _encode_cursor(values: list[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_cursor(token: str, terms: list[OrderBy], model: type[models.Model]) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad_request("$skiptoken is not one this service wrote.") from None
+    if not isinstance(values, list) or len(values) != len(terms):
+        raise bad_request("$skiptoken does not fit this $orderby.")
+    decoded: list[Any] = []
+    for term, value in zip(terms, values, strict=True):
+        name = cast(Any, term.expression).name
+        name = model._meta.pk.name if name == "pk" else name
+        model_field = model._meta.get_field(name)
+        try:
+            if isinstance(model_field, models.DateTimeField):
+                decoded.append(datetime.fromisoformat(value))
+            elif isinstance(model_field, models.IntegerField | models.AutoField):
+                if not isinstance(value, int) or isinstance(value, bool):
+                    raise TypeError
+                decoded.append(value)
+            elif isinstance(value, str | int | float):
+                decoded.append(value)
+            else:
+                raise TypeError
+        except (TypeError, ValueError):
+            raise bad_request("$skiptoken is not one this service wrote.") from None
+    return decoded
+
+
+def _after(fields: list[str], terms: list[OrderBy], values: list[Any]) -> Q:
+    """Rows after ``values`` in the order ``terms``: (a > x) or (a = x and b > y) or …"""
+    condition = Q(pk__in=[])
+    for i, name in enumerate(fields):
+        step = Q(**{f"{fields[j]}": values[j] for j in range(i)})
+        comparison = "lt" if terms[i].descending else "gt"
+        step &= Q(**{f"{name}__{comparison}": values[i]})
+        condition |= step
+    return condition
+
+
+# --- loading rows -------------------------------------------------------------------------
+
+
+def visible(entity_set: EntitySet, user) -> models.QuerySet:
+    """Rows of ``entity_set`` that ``user`` may see, with the set's computed columns."""
+    qs = walls.visible(entity_set, user)
+    missing = {k: v for k, v in entity_set.computed.items() if k not in qs.query.annotations}
+    return qs.annotate(**missing) if missing else qs
+
+
+def key_filter(entity_set: EntitySet, key: int) -> Q:
+    """Rows with ``@iot.id`` ``key``; for Observations a filter on the indexed columns
+    the id encodes (``ids.lookup``: the view's ``id`` is computed)."""
+    if entity_set is OBSERVATIONS:
+        return ids.lookup(key)
+    return Q(pk=key)
+
+
+def prepare(
+    qs: models.QuerySet, entity_set: EntitySet, select: frozenset[str] | None, user
+) -> models.QuerySet:
+    """``qs`` with what serializing ``select`` of ``entity_set`` reads: properties on
+    related rows, a Datastream's times from its Observations."""
+    wanted = serialize.properties(entity_set) if select is None else select
+    annotations: dict[str, Any] = {}
+    for name in wanted:
+        lookup = entity_set.properties.get(name)
+        if lookup and "__" in lookup:
+            annotations[serialize.RELATED_PREFIX + name] = F(lookup)
+    if entity_set.name == "Datastreams":
+        observations = visible(OBSERVATIONS, user).filter(datastream=OuterRef("pk")).order_by()
+        if "phenomenonTime" in wanted:
+            annotations["_sta_pt_first"] = _first(observations, "phenomenon_time")
+            annotations["_sta_pt_last"] = _first(observations, "-phenomenon_time")
+            annotations["_sta_pt_last_end"] = _first(
+                observations.filter(phenomenon_time_end__isnull=False), "-phenomenon_time_end"
+            )
+        if "resultTime" in wanted:
+            with_result_time = observations.filter(result_time__isnull=False)
+            annotations["_sta_rt_first"] = _first(with_result_time, "result_time")
+            annotations["_sta_rt_last"] = _first(with_result_time, "-result_time")
+    return qs.annotate(**annotations) if annotations else qs
+
+
+def _first(qs: models.QuerySet, order: str) -> Subquery:
+    column = order.lstrip("-")
+    return Subquery(qs.order_by(order).values(column)[:1])
+
+
+# --- resolving a path ----------------------------------------------------------------------
+
+
+@dataclass
+class Resolved:
+    """Where a path leads: the set, the rows (``queryset``), and for a single entity
+    the row itself; ``parent`` is the entity and navigation a collection hangs from."""
+
+    entity_set: EntitySet
+    queryset: models.QuerySet
+    instance: models.Model | None = None
+    parent: tuple[EntitySet, models.Model, Navigation] | None = None
+
+
+def reverse_lookup(entity_set: EntitySet, navigation: Navigation) -> str:
+    """The ORM lookup from the navigation's target model back to ``entity_set``'s."""
+    relation: Any = entity_set.model._meta.get_field(navigation.lookup)
+    if relation.auto_created and not relation.concrete:  # a reverse relation
+        return str(relation.field.name)
+    return str(relation.related_query_name())
+
+
+def resolve(path: ResourcePath, user) -> Resolved:
+    """Walk ``path`` through the walls; a step that is missing or unrelated is a 404.
+
+    One query per entity on the way (``Things(1)/Datastreams(2)/Observations``: two);
+    the collection at the end stays a lazy queryset.
+    """
+    first = path.segments[0]
+    qs = visible(first.entity_set, user)
+    if first.key is None:
+        return Resolved(first.entity_set, qs)
+    instance = _one(qs.filter(key_filter(first.entity_set, first.key)), first)
+    current = Resolved(first.entity_set, qs, instance)
+    for segment in path.segments[1:]:
+        navigation = segment.navigation
+        assert navigation is not None and current.instance is not None
+        target_qs = visible(segment.entity_set, user)
+        if not navigation.many:
+            related: Any = current.entity_set.model._meta.get_field(navigation.lookup)
+            fk = getattr(current.instance, related.attname)
+            found = target_qs.filter(pk=fk).first() if fk is not None else None
+            if found is None:
+                raise StaError(
+                    404,
+                    f"{current.entity_set.singular} {current.instance.pk} has no "
+                    f"{navigation.name}.",
+                )
+            current = Resolved(segment.entity_set, target_qs.filter(pk=fk), found)
+            continue
+        reverse = reverse_lookup(current.entity_set, navigation)
+        here = cast(models.Model, current.instance)
+        related_qs = target_qs.filter(**{reverse: here.pk})
+        parent = (current.entity_set, here, navigation)
+        if segment.key is None:
+            return Resolved(segment.entity_set, related_qs, None, parent)
+        found = _one(related_qs.filter(key_filter(segment.entity_set, segment.key)), segment)
+        current = Resolved(segment.entity_set, related_qs, found, parent)
+    return current
+
+
+def _one(qs: models.QuerySet, segment) -> models.Model:
+    found = qs.order_by().first()
+    if found is None:
+        raise not_found(segment.entity_set.singular, segment.key)
+    return found
+
+
+# --- responses -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Context:
+    """What building links needs: the service root URL, the user, the request's path."""
+
+    base: str
+    user: Any
+    path: str = ""
+
+
+def entity_response(resolved: Resolved, options: ReadOptions, ctx: Context) -> dict:
+    assert resolved.instance is not None
+    entity_set = resolved.entity_set
+    qs = (
+        resolved.queryset.filter(pk=resolved.instance.pk)
+        if entity_set is not OBSERVATIONS
+        else (resolved.queryset.filter(key_filter(entity_set, resolved.instance.pk)))
+    )
+    rows = list(prepare(qs, entity_set, options.select, ctx.user).order_by()[:1])
+    if not rows:  # deleted meanwhile
+        raise not_found(entity_set.singular, resolved.instance.pk)
+    expanded = expand_rows(rows, entity_set, options.expand, ctx)
+    return serialize.entity(
+        entity_set, rows[0], base=ctx.base, select=options.select, expanded=expanded[0]
+    )
+
+
+def collection_response(
+    qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions, ctx: Context, *, refs=False
+) -> dict:
+    """``{"@iot.count", "value", "@iot.nextLink"}`` of the rows of ``qs``."""
+    qs = apply_query(qs, entity_set, options)
+    terms = ordering(qs)
+    out: dict[str, Any] = {}
+    if options.count:
+        out["@iot.count"] = qs.order_by().count()
+    top = DEFAULT_TOP if options.top is None else options.top
+    keyset = _keyset_fields(terms, qs.model)
+    if options.skiptoken is not None:
+        if keyset is None:
+            raise bad_request("$skiptoken does not fit this $orderby.")
+        qs = qs.filter(_after(keyset, terms, _decode_cursor(options.skiptoken, terms, qs.model)))
+    qs = qs.order_by(*terms)
+    select = frozenset({"id"}) if refs else options.select
+    if not refs:
+        qs = prepare(qs, entity_set, select, ctx.user)
+    rows = list(qs[options.skip : options.skip + top + 1])
+    more = len(rows) > top
+    rows = rows[:top]
+    if refs:
+        out["value"] = [serialize.ref(ctx.base, entity_set, row.pk) for row in rows]
+    else:
+        expanded = expand_rows(rows, entity_set, options.expand, ctx)
+        out["value"] = [
+            serialize.entity(entity_set, row, base=ctx.base, select=select, expanded=extra)
+            for row, extra in zip(rows, expanded, strict=True)
+        ]
+    if more:
+        if top == 0:  # nothing to continue after: the next page is a default-sized one
+            params = options.raw(**{"$top": None})
+        elif keyset is not None:
+            last = rows[-1]
+            cursor = _encode_cursor([getattr(last, name) for name in keyset])
+            params = [*options.raw(**{"$skip": None}), ("$skiptoken", cursor)]
+        else:
+            params = options.raw(**{"$skip": str(options.skip + top)})
+        out["@iot.nextLink"] = f"{ctx.base}{ctx.path}?{_query_string(params)}"
+    return out
+
+
+def _query_string(params: list[tuple[str, str]]) -> str:
+    return "&".join(f"{k}={quote(v, safe=LINK_SAFE)}" for k, v in params)
+
+
+# --- $expand -------------------------------------------------------------------------------
+
+
+def expand_rows(
+    rows: list[models.Model],
+    entity_set: EntitySet,
+    expansions: tuple[Expansion, ...],
+    ctx: Context,
+) -> list[dict[str, Any]]:
+    """For each of ``rows``, the expanded navigations to put inline (same order)."""
+    extras: list[dict[str, Any]] = [{} for _ in rows]
+    if not rows or not expansions:
+        return extras
+    for expansion in expansions:
+        navigation = entity_set.navigations[expansion.navigation]
+        target = ENTITY_SETS[navigation.target]
+        if navigation.many:
+            _expand_many(rows, entity_set, navigation, target, expansion.options, ctx, extras)
+        else:
+            _expand_one(rows, entity_set, navigation, target, expansion.options, ctx, extras)
+    return extras
+
+
+def _expand_one(rows, entity_set, navigation, target, options, ctx, extras) -> None:
+    related: Any = entity_set.model._meta.get_field(navigation.lookup)
+    keys = [getattr(row, related.attname) for row in rows]
+    wanted = {k for k in keys if k is not None}
+    qs = visible(target, ctx.user).filter(pk__in=wanted).order_by()
+    found = list(prepare(qs, target, options.select, ctx.user)) if wanted else []
+    children = expand_rows(found, target, options.expand, ctx)
+    by_pk = {
+        child.pk: serialize.entity(
+            target,
+            child,
+            base=ctx.base,
+            select=options.select,
+            navigation_links=False,
+            expanded=extra,
+        )
+        for child, extra in zip(found, children, strict=True)
+    }
+    for key, extra in zip(keys, extras, strict=True):
+        if key in by_pk:
+            extra[navigation.name] = by_pk[key]
+
+
+def _expand_many(rows, entity_set, navigation, target, options, ctx, extras) -> None:
+    reverse = reverse_lookup(entity_set, navigation)
+    parents = [row.pk for row in rows]
+    qs = visible(target, ctx.user).annotate(_sta_parent=F(reverse))
+    qs = apply_query(qs.filter(_sta_parent__in=parents), target, options)
+    terms = ordering(qs)
+    top = DEFAULT_TOP if options.top is None else options.top
+    counts: dict[Any, int] = {}
+    if options.count:
+        grouped = qs.order_by().values("_sta_parent").annotate(_sta_n=Count("pk"))
+        counts = {g["_sta_parent"]: g["_sta_n"] for g in grouped}
+    children = _windowed(qs, parents, target, terms, options, top, ctx) if top > 0 else []
+    by_parent: dict[Any, list] = defaultdict(list)
+    for child in children:
+        by_parent[child._sta_parent].append(child)
+    nested = expand_rows(children, target, options.expand, ctx)
+    rendered = {
+        id(child): serialize.entity(
+            target,
+            child,
+            base=ctx.base,
+            select=options.select,
+            navigation_links=False,
+            expanded=extra,
+        )
+        for child, extra in zip(children, nested, strict=True)
+    }
+    for row, extra in zip(rows, extras, strict=True):
+        mine = by_parent.get(row.pk, [])
+        more = len(mine) > top
+        mine = mine[:top]
+        extra[navigation.name] = [rendered[id(child)] for child in mine]
+        if options.count:
+            extra[f"{navigation.name}@iot.count"] = counts.get(row.pk, 0)
+        if more:
+            link = serialize.self_link(ctx.base, entity_set, row.pk)
+            params = options.raw(**{"$top": str(top), "$skip": str(options.skip + top)})
+            extra[f"{navigation.name}@iot.nextLink"] = (
+                f"{link}/{navigation.name}?{_query_string(params)}"
+            )
+
+
+def _windowed(qs, parents, target, terms, options, top, ctx) -> list[Any]:
+    """Each parent's rows ``skip+1 … skip+top+1`` in the order ``terms``, one statement."""
+    qs = prepare(qs, target, options.select, ctx.user)
+    if target is OBSERVATIONS and connection.vendor == "postgresql":
+        return _lateral(qs, parents, terms, options.skip, top + 1)
+    qs = qs.annotate(
+        _sta_rn=Window(RowNumber(), partition_by=[F("_sta_parent")], order_by=terms)
+    ).filter(_sta_rn__gt=options.skip, _sta_rn__lte=options.skip + top + 1)
+    return sorted(qs.order_by(), key=lambda r: (str(r._sta_parent), r._sta_rn))
+
+
+def _lateral(qs, parents, terms, skip: int, limit: int) -> list[Any]:
+    """PostgreSQL: per parent, its first ``limit`` rows after ``skip`` through a LATERAL
+    join, so each parent reads its own index range only (a window would number every
+    row of every parent first)."""
+    inner = qs.filter(_sta_parent=RawSQL("_sta_p.id", [])).order_by(*terms)
+    sql, params = inner[skip : skip + limit].query.sql_with_params()
+    statement = (
+        "SELECT _sta_lat.* FROM unnest(%s::bigint[]) WITH ORDINALITY AS _sta_p(id, n) "
+        f"CROSS JOIN LATERAL ({sql}) AS _sta_lat ORDER BY _sta_p.n"
+    )
+    return list(qs.model._default_manager.raw(statement, [list(parents), *params]))

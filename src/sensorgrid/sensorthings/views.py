@@ -1,0 +1,339 @@
+"""The one entry of ``/sta/v1.1/``: authenticate, parse the path, dispatch the method.
+
+GET/HEAD read (``read.py``); POST creates in a collection or a navigation collection
+(201 with ``Location``), PATCH/PUT update (200 with the entity), DELETE deletes (200);
+POST/PUT/DELETE on ``…/$ref`` link and unlink (``write``). Every refusal is a
+``StaError`` rendered as ``{"code", "type": "error", "message"}``; nothing is a 500.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+
+from sensorgrid import storable
+from sensorgrid.sensorthings import auth, paths, read, root, serialize, walls
+from sensorgrid.sensorthings.errors import StaError, bad_request
+from sensorgrid.sensorthings.schema import ENTITY_SETS
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+JSON_PATCH = "application/json-patch+json"
+#: Paths that are actions, not resources (optional conformance classes).
+ACTIONS = {"$batch": "batch", "CreateObservations": "dataarray"}
+
+
+def base_url(request: HttpRequest) -> str:
+    """The absolute URL of the service root (``…/sta/v1.1/``), from the request (its
+    host and scheme, behind a proxy as ``SECURE_PROXY_SSL_HEADER`` says)."""
+    return request.build_absolute_uri(reverse("sensorthings-root"))
+
+
+def json_response(data: Any, status: int = 200, headers: dict | None = None) -> HttpResponse:
+    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    return HttpResponse(body, status=status, content_type=JSON, headers=headers)
+
+
+def error_response(exc: StaError) -> HttpResponse:
+    headers = {"WWW-Authenticate": auth.CHALLENGE} if exc.status == 401 else None
+    body = {"code": exc.status, "type": "error", "message": exc.message}
+    return json_response(body, exc.status, headers)
+
+
+@csrf_exempt
+def service(request: HttpRequest, path: str = "") -> HttpResponse:
+    """Every request under ``/sta/v1.1/``."""
+    try:
+        response = _dispatch(request, path)
+    except StaError as exc:
+        response = error_response(exc)
+    except RequestDataTooBig:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        response = error_response(StaError(413, f"Request body too large: at most {limit} bytes."))
+    except (OverflowError, DatabaseError) as exc:
+        # A value the database refuses (out of range, …) that no check caught first.
+        log.warning("sensorthings: refused %s %s: %s", request.method, request.path, exc)
+        response = error_response(bad_request("A value in the request is out of range."))
+    if request.method == "HEAD":
+        response.content = b""
+    return response
+
+
+def _dispatch(request: HttpRequest, path: str) -> HttpResponse:
+    method = request.method or "GET"
+    identity = auth.identify(request)
+    base = base_url(request)
+    if path.strip("/") == "":
+        if method not in ("GET", "HEAD"):
+            raise StaError(405, "The service root only answers GET.")
+        return json_response(root.document(base))
+    name = path.strip("/")
+    if name in ACTIONS:
+        return _action(request, identity, ACTIONS[name], base)
+    resource = paths.parse(path)
+    ctx = read.Context(base=base, user=identity.user, path=str(resource))
+    if method in ("GET", "HEAD"):
+        return _get(request, resource, ctx)
+    handler = WRITES.get(method)
+    if handler is None:
+        raise StaError(405, f"{method} is not a SensorThings method here.")
+    return handler(request, identity, resource, ctx)
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def _params(request: HttpRequest) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for name, values in request.GET.lists():
+        if name.startswith("$") and len(values) > 1:
+            raise bad_request(f"{name} is given {len(values)} times; give it once.")
+        params[name] = values[-1]
+    return params
+
+
+def _get(request: HttpRequest, resource: paths.ResourcePath, ctx: read.Context) -> HttpResponse:
+    resolved = read.resolve(resource, ctx.user)
+    entity_set = resolved.entity_set
+    params = _params(request)
+    if resource.property_name is not None or (resource.ref and not resource.is_collection):
+        if params.keys() & read.OWN_OPTIONS | read.QUERY_OPTIONS - {"$skiptoken"}:
+            pass  # FROST ignores query options on single values too
+        return _single_value(resource, resolved, ctx)
+    options = read.parse_options(params, entity_set)
+    if resource.is_collection:
+        body = read.collection_response(
+            resolved.queryset, entity_set, options, ctx, refs=resource.ref
+        )
+        return json_response(body)
+    return json_response(read.entity_response(resolved, options, ctx))
+
+
+def _single_value(
+    resource: paths.ResourcePath, resolved: read.Resolved, ctx: read.Context
+) -> HttpResponse:
+    entity_set = resolved.entity_set
+    assert resolved.instance is not None
+    if resource.ref:
+        return json_response(serialize.ref(ctx.base, entity_set, resolved.instance.pk))
+    name = resource.property_name
+    assert name is not None
+    options = read.ReadOptions(select=frozenset({name}))
+    row = read.entity_response(resolved, options, ctx)
+    if name == "id":
+        return json_response({"@iot.id": resolved.instance.pk})
+    value = row.get(name)
+    if value is None:
+        return HttpResponse(status=204)
+    if resource.value:
+        if isinstance(value, dict | list):
+            return HttpResponse(orjson.dumps(value), content_type=JSON)
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        return HttpResponse(text, content_type="text/plain; charset=utf-8")
+    return json_response({name: value})
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def _write_module():
+    from sensorgrid.sensorthings import write
+
+    return write
+
+
+def _writer(name: str) -> Callable[..., Any]:
+    function = getattr(_write_module(), name, None)
+    if function is None:
+        raise StaError(405, f"This service does not support {name} yet.")
+    return function
+
+
+def _body(request: HttpRequest, *, patch: bool = False) -> Any:
+    content_type = request.content_type or ""
+    allowed = (JSON, JSON_PATCH) if patch else (JSON,)
+    if content_type not in allowed:
+        raise bad_request(
+            f"Send the body as {' or '.join(allowed)} (Content-Type), not {content_type or 'none'}."
+        )
+    raw = request.body
+    if not raw.strip():
+        raise bad_request("The request has no body.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise bad_request(f"The body is not JSON: {exc}.") from None
+    try:
+        found = storable.find_in_json(data)
+    except RecursionError:
+        raise bad_request("The body is nested too deeply.") from None
+    if found:
+        raise bad_request(f"The body holds text no database can store ({found}).")
+    return data
+
+
+def _require_user(identity: auth.Identity) -> None:
+    """Anonymous writes get FROST's 401 (with the challenge), before the body is read."""
+    if identity.is_anonymous:
+        raise auth.Unauthorized("Sign in to write: Authorization: Token <key> or Basic auth.")
+
+
+def _organization(request: HttpRequest, identity: auth.Identity):
+    header = request.headers.get(walls.ORGANIZATION_HEADER)
+    return walls.writer_organization(identity.user, header)
+
+
+def _created(entity_set, instance, ctx: read.Context) -> HttpResponse:
+    key = instance if isinstance(instance, int) else instance.pk
+    resource = paths.ResourcePath((paths.Segment(entity_set, key),))
+    resolved = read.resolve(resource, ctx.user)
+    body = read.entity_response(resolved, read.ReadOptions(), ctx)
+    location = serialize.self_link(ctx.base, entity_set, key)
+    return json_response(body, 201, {"Location": location})
+
+
+def _post(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
+    if resource.ref:
+        return _link(request, identity, resource, ctx)
+    if not resource.is_collection:
+        raise StaError(405, "POST creates in a collection (Things, Things(1)/Datastreams).")
+    _require_user(identity)
+    body = _body(request)
+    resolved = read.resolve(resource, ctx.user)
+    parent = None
+    if resolved.parent is not None:
+        parent_set, parent_instance, navigation = resolved.parent
+        parent = (parent_set, parent_instance, navigation.name)
+    organization = _organization(request, identity)
+    create = _writer("create")
+    instance = create(
+        resolved.entity_set, body, user=identity.user, organization=organization, parent=parent
+    )
+    return _created(resolved.entity_set, instance, ctx)
+
+
+def _update(request, identity, resource: paths.ResourcePath, ctx, *, replace: bool):
+    if resource.ref:
+        if replace:
+            return _link(request, identity, resource, ctx)
+        raise StaError(405, "PATCH does not apply to $ref; use PUT or POST.")
+    if resource.is_collection or resource.property_name is not None:
+        raise StaError(405, "PATCH and PUT change one entity: Things(1).")
+    _require_user(identity)
+    patch = request.content_type == JSON_PATCH
+    body = _body(request, patch=not replace)
+    resolved = read.resolve(resource, ctx.user)
+    assert resolved.instance is not None
+    if patch:
+        _writer("apply_json_patch")(
+            resolved.entity_set, resolved.instance, body, user=identity.user
+        )
+    else:
+        _writer("update")(
+            resolved.entity_set, resolved.instance, body, user=identity.user, replace=replace
+        )
+    return _fresh(resolved, resource, ctx)
+
+
+def _fresh(resolved: read.Resolved, resource: paths.ResourcePath, ctx) -> HttpResponse:
+    assert resolved.instance is not None
+    single = paths.ResourcePath((paths.Segment(resolved.entity_set, resolved.instance.pk),))
+    again = read.resolve(single, ctx.user)
+    return json_response(read.entity_response(again, read.ReadOptions(), ctx))
+
+
+def _patch(request, identity, resource, ctx) -> HttpResponse:
+    return _update(request, identity, resource, ctx, replace=False)
+
+
+def _put(request, identity, resource, ctx) -> HttpResponse:
+    return _update(request, identity, resource, ctx, replace=True)
+
+
+def _delete(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
+    if resource.ref:
+        return _link(request, identity, resource, ctx)
+    if resource.is_collection or resource.property_name is not None:
+        raise StaError(405, "DELETE removes one entity: Things(1).")
+    _require_user(identity)
+    resolved = read.resolve(resource, ctx.user)
+    _writer("delete")(resolved.entity_set, resolved.instance, user=identity.user)
+    return HttpResponse(status=200)
+
+
+def _link(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
+    """``$ref``: POST to a collection ref adds a link, PUT on a to-one ref sets it,
+    DELETE on ``Coll(id)/Nav(id)/$ref`` (or a to-one ref) removes it."""
+    if len(resource.segments) < 2:
+        raise bad_request("$ref links need a navigation: Things(1)/Locations/$ref.")
+    _require_user(identity)
+    segment = resource.segments[-1]
+    parent_path = paths.ResourcePath(resource.segments[:-1])
+    parent = read.resolve(parent_path, ctx.user)
+    navigation = segment.navigation
+    assert navigation is not None and parent.instance is not None
+    if request.method == "DELETE":
+        target = None
+        if segment.key is not None or not navigation.many:
+            target = read.resolve(paths.ResourcePath(resource.segments), ctx.user).instance
+        _writer("unlink")(
+            parent.entity_set, parent.instance, navigation.name, target, user=identity.user
+        )
+        return HttpResponse(status=200)
+    if segment.key is not None:
+        raise bad_request("POST or PUT a $ref to the navigation, not to one of its members.")
+    body = _body(request)
+    if not isinstance(body, dict) or set(body) - {"@iot.id", "@iot.selfLink"} or not body:
+        raise bad_request('A $ref body is {"@iot.id": <id>} or {"@iot.selfLink": <url>}.')
+    key = body.get("@iot.id")
+    if key is None:
+        key = _id_from_link(str(body.get("@iot.selfLink")), segment.entity_set.name, ctx.base)
+    if not isinstance(key, int) or isinstance(key, bool):
+        raise bad_request("@iot.id is an integer.")
+    target_path = paths.ResourcePath((paths.Segment(segment.entity_set, key),))
+    target = read.resolve(target_path, ctx.user).instance
+    _writer("link")(parent.entity_set, parent.instance, navigation.name, target, user=identity.user)
+    return HttpResponse(status=204 if request.method == "PUT" else 200)
+
+
+def _id_from_link(link: str, set_name: str, base: str) -> int:
+    relative = link[len(base) :] if link.startswith(base) else link
+    try:
+        resource = paths.parse(relative)
+    except StaError:
+        raise bad_request(f"@iot.selfLink {link!r} names no {set_name}.") from None
+    if len(resource.segments) != 1 or resource.target.entity_set.name != set_name:
+        raise bad_request(f"@iot.selfLink {link!r} names no {set_name}.")
+    assert resource.target.key is not None
+    return resource.target.key
+
+
+def _action(request: HttpRequest, identity: auth.Identity, module: str, base: str):
+    if not root.has_module(f"sensorgrid.sensorthings.write.{module}"):
+        raise StaError(404, f"{request.path} is not supported by this service.")
+    if request.method != "POST":
+        raise StaError(405, f"{request.path} only answers POST.")
+    _require_user(identity)
+    import importlib
+
+    handler = importlib.import_module(f"sensorgrid.sensorthings.write.{module}")
+    return handler.handle(request, identity=identity, base=base)
+
+
+WRITES: dict[str, Callable[..., HttpResponse]] = {
+    "POST": _post,
+    "PATCH": _patch,
+    "PUT": _put,
+    "DELETE": _delete,
+}
+
+__all__ = ["ENTITY_SETS", "base_url", "service"]

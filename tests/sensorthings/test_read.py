@@ -1,0 +1,295 @@
+"""Reading through /sta/v1.1/ (read.py, serialize.py, views.py): entities, paths,
+property values, $ref, paging with nextLinks, $select and nested $expand, the walls."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.sensorthings.conftest import MARCH, RESULTS
+
+ROOT = "/sta/v1.1/"
+BASE = "http://testserver/sta/v1.1/"
+
+
+@pytest.fixture
+def alice(client_for, world):
+    return client_for(world.alice)
+
+
+def get(client, path, params=None, status=200):
+    response = client.get(ROOT + path, params or {})
+    assert response.status_code == status, (path, response.status_code, response.content[:500])
+    return response.json() if response.content and status != 204 else None
+
+
+def follow(client, url):
+    parts = urlsplit(url)
+    response = client.get(f"{parts.path}?{parts.query}")
+    assert response.status_code == 200, response.content[:500]
+    return response.json()
+
+
+def test_a_thing_has_control_information_properties_and_navigation_links(alice, sta, world):
+    thing = get(alice, f"Things({world.node_a.pk})")
+    link = f"{BASE}Things({world.node_a.pk})"
+    assert thing["@iot.id"] == world.node_a.pk
+    assert thing["@iot.selfLink"] == link
+    assert thing["name"] == (world.node_a.alias or world.node_a.device_id)
+    assert "description" in thing and "properties" in thing
+    for nav in ("Locations", "HistoricalLocations", "Datastreams"):
+        assert thing[f"{nav}@iot.navigationLink"] == f"{link}/{nav}"
+
+
+def test_a_samples_datastream_spans_its_observations_and_integral_results_are_integers(
+    alice, sta, world
+):
+    datastream = sta.datastream(world.node_a, sta.co2)
+    body = get(alice, f"Datastreams({datastream.pk})")
+    assert body["phenomenonTime"] == "2026-03-01T10:00:00Z/2026-03-01T10:05:00Z"
+    assert body["resultTime"] is None
+    observations = get(alice, f"Datastreams({datastream.pk})/Observations")["value"]
+    assert [o["result"] for o in observations] == [400, 410]
+    assert isinstance(observations[0]["result"], int)
+    assert observations[0]["phenomenonTime"] == "2026-03-01T10:00:00Z"
+    assert "resultTime" in observations[0] and observations[0]["resultTime"] is None
+    for nav in ("Datastream", "FeatureOfInterest"):
+        assert f"{nav}@iot.navigationLink" in observations[0]
+
+
+def test_results_of_every_json_type_come_back_as_stored(alice, sta):
+    observations = get(alice, f"Datastreams({sta.text_stream.pk})/Observations")["value"]
+    assert [o["result"] for o in observations] == RESULTS
+    assert isinstance(observations[1]["result"], float)
+
+
+def test_an_observation_read_by_its_id_through_every_path(alice, sta, world):
+    datastream = sta.datastream(world.node_a, sta.co2)
+    listed = get(alice, f"Datastreams({datastream.pk})/Observations")["value"][0]
+    key = listed["@iot.id"]
+    assert get(alice, f"Observations({key})") == listed
+    assert get(alice, f"Things({world.node_a.pk})/Datastreams({datastream.pk})/Observations({key})")
+    assert get(alice, f"Observations({key})/Datastream")["@iot.id"] == datastream.pk
+    assert get(alice, f"Observations({key})/Datastream/Thing")["@iot.id"] == world.node_a.pk
+
+
+def test_a_step_that_is_not_related_is_404(alice, sta, world):
+    co2 = sta.datastream(world.node_a, sta.co2)
+    get(alice, f"Things({world.public_node.pk})/Datastreams({co2.pk})", status=404)
+    key = get(alice, f"Datastreams({co2.pk})/Observations")["value"][0]["@iot.id"]
+    temperature = sta.datastream(world.node_a, sta.temperature)
+    get(alice, f"Datastreams({temperature.pk})/Observations({key})", status=404)
+    error = get(alice, f"Things({world.public_node.pk})/Datastreams({co2.pk})", status=404)
+    assert error == {"code": 404, "type": "error", "message": error["message"]}
+
+
+def test_another_organizations_entity_is_a_missing_one_in_every_path(client_for, sta, world):
+    charlie = client_for(world.charlie)
+    thing = world.node_a.pk
+    datastream = sta.datastream(world.node_a, sta.co2).pk
+    for path in (
+        f"Things({thing})",
+        f"Things({thing})/Datastreams",
+        f"Things({thing})/name",
+        f"Things({thing})/name/$value",
+        f"Things({thing})/$ref",
+        f"Datastreams({datastream})/Observations",
+        f"Datastreams({datastream})/Thing",
+    ):
+        assert get(charlie, path, status=404)["code"] == 404
+    missing = get(charlie, "Things(999999)", status=404)["message"]
+    foreign = get(charlie, f"Things({thing})", status=404)["message"]
+    assert missing.replace("999999", str(thing)) == foreign
+    listed = get(charlie, "Things", {"$expand": "Datastreams($expand=Observations)"})
+    # his own Thing and the public one, never org A's private one
+    assert {t["@iot.id"] for t in listed["value"]} == {world.node_b.pk, world.public_node.pk}
+    expanded = [d["@iot.id"] for t in listed["value"] for d in t["Datastreams"]]
+    assert datastream not in expanded and sta.text_stream.pk not in expanded
+
+
+def test_anonymous_sees_public_observations_only_within_the_public_period(client_for, sta, world):
+    anonymous = client_for(None)
+    datastream = sta.datastream(world.public_node, sta.co2)
+    observations = get(anonymous, f"Datastreams({datastream.pk})/Observations")["value"]
+    assert [o["phenomenonTime"] for o in observations] == ["2026-03-01T10:00:00Z"]
+    with_count = get(anonymous, f"Datastreams({datastream.pk})/Observations", {"$count": "true"})
+    assert with_count["@iot.count"] == 1
+    get(anonymous, f"Datastreams({sta.datastream(world.node_a, sta.co2).pk})", status=404)
+
+
+def test_a_property_its_raw_value_and_a_null_property(alice, sta, world):
+    thing = f"Things({world.node_a.pk})"
+    name = world.node_a.alias or world.node_a.device_id
+    assert get(alice, f"{thing}/name") == {"name": name}
+    raw = alice.get(f"{ROOT}{thing}/name/$value")
+    assert raw.status_code == 200 and raw.content.decode() == name
+    assert raw["Content-Type"].startswith("text/plain")
+    assert get(alice, f"{thing}/id") == {"@iot.id": world.node_a.pk}
+    datastream = f"Datastreams({sta.datastream(world.node_a, sta.co2).pk})"
+    unit = alice.get(f"{ROOT}{datastream}/unitOfMeasurement/$value")
+    assert unit.status_code == 200 and unit.content.startswith(b"{")
+    assert alice.get(f"{ROOT}{datastream}/resultTime").status_code == 204
+    assert alice.get(f"{ROOT}{datastream}/resultTime/$value").status_code == 204
+    time = alice.get(f"{ROOT}{datastream}/phenomenonTime/$value").content.decode()
+    assert time == "2026-03-01T10:00:00Z/2026-03-01T10:05:00Z"
+
+
+def test_refs_are_self_links_only(alice, sta, world):
+    thing = world.node_a.pk
+    refs = get(alice, f"Things({thing})/Datastreams/$ref", {"$count": "true"})
+    assert refs["@iot.count"] == 3
+    assert all(list(item) == ["@iot.selfLink"] for item in refs["value"])
+    assert refs["value"][0]["@iot.selfLink"].startswith(f"{BASE}Datastreams(")
+    datastream = sta.datastream(world.node_a, sta.co2).pk
+    assert get(alice, f"Datastreams({datastream})/Thing/$ref") == {
+        "@iot.selfLink": f"{BASE}Things({thing})"
+    }
+    assert get(alice, f"Things({thing})/$ref") == {"@iot.selfLink": f"{BASE}Things({thing})"}
+
+
+def test_paging_visits_every_observation_once_with_a_stable_count(alice, sta):
+    path = f"Datastreams({sta.text_stream.pk})/Observations"
+    page = get(alice, path, {"$top": "3", "$count": "true"})
+    seen = [o["@iot.id"] for o in page["value"]]
+    pages = 1
+    while "@iot.nextLink" in page:
+        link = page["@iot.nextLink"]
+        assert link.startswith(BASE) and "$skiptoken=" in link and "$top=3" in link
+        page = follow(alice, link)
+        assert page["@iot.count"] == len(RESULTS)
+        seen += [o["@iot.id"] for o in page["value"]]
+        pages += 1
+    assert pages == 3
+    everything = [o["@iot.id"] for o in get(alice, path)["value"]]
+    assert seen == everything == sorted(everything)
+    skipped = get(alice, path, {"$top": "3", "$skip": "3"})
+    assert [o["@iot.id"] for o in skipped["value"]] == everything[3:6]
+    assert "@iot.nextLink" in skipped
+    last = get(alice, path, {"$top": "3", "$skip": "6"})
+    assert "@iot.nextLink" not in last and len(last["value"]) == 1
+
+
+def test_top_zero_counts_and_limits_are_enforced(alice, sta):
+    body = get(alice, "Observations", {"$top": "0", "$count": "true"})
+    assert body["value"] == [] and body["@iot.count"] >= len(RESULTS)
+    assert "$top" in get(alice, "Things", {"$top": "10001"}, status=400)["message"]
+    for bad in ({"$top": "-1"}, {"$skip": "x"}, {"$count": "yes"}, {"$skiptoken": "garbage!"}):
+        assert get(alice, "Observations", bad, status=400)["code"] == 400
+
+
+def test_select_names_properties_ids_and_navigation_links(alice, sta, world):
+    things = get(alice, "Things", {"$select": "id,name,Datastreams"})["value"]
+    assert set(things[0]) == {"@iot.id", "name", "Datastreams@iot.navigationLink"}
+    only_name = get(alice, f"Things({world.node_a.pk})", {"$select": "name"})
+    assert list(only_name) == ["name"]
+    assert "$select" in get(alice, "Things", {"$select": "nope"}, status=400)["message"]
+
+
+def test_nested_expand_with_its_own_options_counts_and_next_links(alice, sta, world):
+    body = get(
+        alice,
+        f"Things({world.node_a.pk})",
+        {
+            "$expand": "Datastreams($select=name,id;$count=true;"
+            "$expand=Observations($top=1;$count=true))"
+        },
+    )
+    datastreams = body["Datastreams"]
+    assert body["Datastreams@iot.count"] == 3 == len(datastreams)
+    assert all(
+        set(d)
+        == {"@iot.id", "name", "Observations", "Observations@iot.count"}
+        | ({"Observations@iot.nextLink"} if d["Observations@iot.count"] > 1 else set())
+        for d in datastreams
+    )
+    sky = next(d for d in datastreams if d["@iot.id"] == sta.text_stream.pk)
+    assert sky["Observations@iot.count"] == len(RESULTS)
+    assert len(sky["Observations"]) == 1
+    rest = follow(alice, sky["Observations@iot.nextLink"])
+    assert rest["value"][0]["result"] == RESULTS[1]
+    # expanded entities carry no navigation links unless selected (as FROST)
+    plain = get(alice, f"Things({world.node_a.pk})", {"$expand": "Datastreams"})
+    assert not any(k.endswith("@iot.navigationLink") for k in plain["Datastreams"][0])
+    assert "Datastreams@iot.navigationLink" in plain
+    # a path-style expand and a to-one expansion
+    observation = get(
+        alice,
+        f"Datastreams({sta.text_stream.pk})/Observations",
+        {"$top": "1", "$expand": "Datastream/Thing"},
+    )["value"][0]
+    assert observation["Datastream"]["Thing"]["@iot.id"] == world.node_a.pk
+
+
+def test_latest_observation_of_every_thing_takes_a_bounded_number_of_statements(alice, sta, world):
+    from tests import factories as f
+    from tests.sensorthings.conftest import write_samples
+
+    expand = {"$expand": "Datastreams($expand=Observations($top=1))"}
+
+    def statements() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            body = get(alice, "Things", expand)
+        assert all("Datastreams" in t for t in body["value"])
+        # the token's lookup (and its last-used stamp once a minute) aside
+        return sum("accounts_apitoken" not in q["sql"] for q in captured.captured_queries)
+
+    few = statements()
+    for i in range(6):
+        node = f.NodeFactory(organization=world.org_a, device_id=f"more-{i}", model=world.model_a)
+        write_samples((node, sta.co2, MARCH, 1.0 + i), (node, sta.temperature, MARCH, 2.0))
+    from sensorgrid.sensorthings import mirror
+
+    mirror.ensure()
+    assert statements() == few == 3  # Things, their Datastreams, their latest Observations
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "Things(1)/Datastreams(1)/Observations(1)/Datastream/Thing/Locations(1)/Things",
+        "Observations(9223372036854775807)",
+        "Observations(0)",
+        "Datastreams(99999999)/Observations",
+        "Things(1)/properties/$value/x",
+        "%00",
+        "Things(1)/Datastreams/$ref/$value",
+        "$batch",
+        "CreateObservations",
+        "Things(1)/nam%C3%A9",
+        "Things)(",
+        "Things(" + "9" * 400 + ")",
+    ],
+)
+def test_garbage_paths_are_4xx_errors(alice, sta, path):
+    response = alice.get(ROOT + path)
+    assert 400 <= response.status_code < 500, (path, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"$expand": "Datastreams("},
+        {"$expand": "Datastreams($top=x)"},
+        {"$expand": "Nope"},
+        {"$expand": "Datastreams($foo=1)"},
+        {"$expand": "Datastreams($expand=" * 20 + "Thing" + ")" * 20},
+        {"$select": ""},
+        {"$top": "1" * 40},
+        {"$skip": "99999999999999999999"},
+        {"$skiptoken": "WyJ4Il0"},
+        {"$skiptoken": "W3siYSI6MX1d"},
+        {"$unknown": "1"},
+        {"$count": ""},
+    ],
+)
+def test_garbage_options_are_400(alice, sta, params):
+    response = alice.get(ROOT + "Things", params)
+    assert response.status_code == 400, (params, response.content[:300])
+    assert response.json()["type"] == "error"
+
+
+def test_head_answers_like_get_without_a_body(alice, sta, world):
+    assert alice.head(f"{ROOT}Things({world.node_a.pk})").status_code == 200
+    missing = alice.head(f"{ROOT}Things(999999)")
+    assert missing.status_code == 404 and missing.content == b""
