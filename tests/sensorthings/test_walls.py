@@ -41,6 +41,13 @@ def ids(qs):
     return set(qs.values_list("pk", flat=True))
 
 
+def used(column, organization):
+    """What the organization's Datastreams use (shared mirrors are listed while used)."""
+    return set(
+        Datastream.objects.filter(organization=organization).values_list(f"{column}_id", flat=True)
+    )
+
+
 def user(world, name):
     return AnonymousUser() if name == "anonymous" else getattr(world, name)
 
@@ -56,8 +63,9 @@ def expected(world, sta, features, who: str) -> dict[str, set]:
             )
         ),
         "Datastreams": ids(Datastream.objects.filter(organization=world.org_a)),
-        "Sensors": ids(Sensor.objects.all()) - ids(Sensor.objects.filter(organization=world.org_b)),
-        "ObservedProperties": ids(ObservedProperty.objects.all()),
+        "Sensors": used("sensor", world.org_a)
+        | ids(Sensor.objects.filter(organization=world.org_a)),
+        "ObservedProperties": used("observed_property", world.org_a),
         "Observations": ids(ObservationRow.objects.filter(organization=world.org_a)),
         "FeaturesOfInterest": {features[world.site_a].pk, features[world.public_site].pk},
     }
@@ -69,9 +77,9 @@ def expected(world, sta, features, who: str) -> dict[str, set]:
             HistoricalLocation.objects.filter(installation=world.public_installation)
         ),
         "Datastreams": {public_ds.pk},
-        # the shared catalogue, and what public Datastreams use
-        "Sensors": ids(Sensor.objects.filter(organization__isnull=True)),
-        "ObservedProperties": ids(ObservedProperty.objects.filter(organization__isnull=True)),
+        # what public Datastreams use (the node has no model: the unknown sensor)
+        "Sensors": {public_ds.sensor_id},
+        "ObservedProperties": {public_ds.observed_property_id},
         # only within the public installation's period
         "Observations": ids(
             ObservationRow.objects.filter(datastream=public_ds, phenomenon_time=MARCH)
@@ -85,8 +93,8 @@ def expected(world, sta, features, who: str) -> dict[str, set]:
             HistoricalLocation.objects.filter(installation=world.installation_b)
         ),
         "Datastreams": ids(Datastream.objects.filter(organization=world.org_b)),
-        "Sensors": set(),
-        "ObservedProperties": set(),
+        "Sensors": used("sensor", world.org_b),
+        "ObservedProperties": used("observed_property", world.org_b),
         "Observations": ids(ObservationRow.objects.filter(organization=world.org_b)),
         "FeaturesOfInterest": {features[world.site_b].pk},
     }
@@ -157,6 +165,23 @@ def test_only_owners_change_and_only_their_organizations_rows(world, sta, featur
         assert got == want, (who, name)
     # nobody but a superuser changes the shared catalogue
     assert not walls.changeable("ObservedProperties", world.alice).filter(quantity=sta.co2).exists()
+
+
+def test_shared_mirrors_are_listed_while_used_and_always_referable(world, sta):
+    noise = ObservedProperty.objects.get(quantity__key="noise")  # no Datastream uses it
+    shared_sensor = Sensor.objects.get(node_model=world.shared_model)
+    for who in (world.alice, world.charlie, None):
+        assert not walls.visible("ObservedProperties", who).filter(pk=noise.pk).exists()
+        assert not walls.visible("Sensors", who).filter(pk=shared_sensor.pk).exists()
+    for owner in (world.alice, world.charlie):
+        assert walls.referable("ObservedProperties", owner).filter(pk=noise.pk).exists()
+        assert walls.referable("Sensors", owner).filter(pk=shared_sensor.pk).exists()
+        assert not walls.changeable("ObservedProperties", owner).filter(pk=noise.pk).exists()
+    assert not walls.referable("Sensors", None).exists()
+    # alice's own rows are referable, charlie's are not
+    assert not walls.referable("Sensors", world.alice).filter(organization=world.org_b).exists()
+    assert walls.referable("Things", world.alice).filter(pk=world.node_a.pk).exists()
+    assert not walls.referable("Things", world.alice).filter(pk=world.node_b.pk).exists()
 
 
 def test_the_wall_is_one_statement(world, sta, django_assert_num_queries):

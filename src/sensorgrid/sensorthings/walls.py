@@ -8,8 +8,11 @@ options and cost one statement.
 
 - Superusers: everything.
 - Members (owners and inspectors): their organizations' rows, plus what everybody sees.
-- Everybody, also anonymous: the shared catalogue (ObservedProperties and Sensors whose
-  organization is empty), and what public installations publish, as the time-series API
+- The shared catalogue (ObservedProperties and Sensors whose organization is empty:
+  mirrors of quantities and catalogue node models) is listed to a user while a Datastream
+  he sees uses it (else FROST's clean-up loops, which delete everything they list, never
+  end); ``referable`` lets owners link to any of it.
+- Everybody, also anonymous: what public installations publish, as the time-series API
   does (``InstallationTimeseriesView``): a node with a public installation that has begun
   is a public Thing with public Datastreams, whose Observations are public from the
   installation's start until its end (or now); the site of a public installation is a
@@ -37,6 +40,7 @@ ORGANIZATION_HEADER = "X-SensorGrid-Organization"
 # Every set's model has an ``organization`` (a Thing's is its node's; an Observation's
 # its Datastream's, a column of the view).
 _ORG = "organization"
+_USED_BY_DATASTREAMS = {"Sensors": "sensor_id", "ObservedProperties": "observed_property_id"}
 
 
 def entity_set(name_or_set: str | EntitySet) -> EntitySet:
@@ -87,7 +91,7 @@ def public_q(name: str, now: datetime) -> Q:
         return Q(installation__in=public_installations(now))
     if name in ("Sensors", "ObservedProperties"):
         column = "sensor_id" if name == "Sensors" else "observed_property_id"
-        return Q(organization__isnull=True) | Q(pk__in=_public_datastreams(now).values(column))
+        return Q(pk__in=_public_datastreams(now).values(column))
     if name == "FeaturesOfInterest":
         return Q(location__in=sta.Location.objects.filter(_public_locations(now)))
     raise StaError(404, f"No entity set {name}.")
@@ -105,7 +109,22 @@ def visible(name_or_set: str | EntitySet, user, now: datetime | None = None) -> 
     allowed = Q(pk__in=[])
     if user is not None and user.is_authenticated and user.is_active:
         allowed = Q(**{f"{_ORG}__in": member_organizations(user)})
+        if es.name in _USED_BY_DATASTREAMS:
+            # a shared mirror is listed while a Datastream the user sees uses it
+            mine = sta.Datastream.objects.filter(organization__in=member_organizations(user))
+            allowed |= Q(pk__in=mine.values(_USED_BY_DATASTREAMS[es.name]))
     return qs.filter(allowed | public_q(es.name, now))
+
+
+def referable(name_or_set: str | EntitySet, user) -> QuerySet:
+    """The rows of the set that ``user`` may link to from what he writes (``{"@iot.id":
+    n}``): those he may change, and the shared catalogue (ObservedProperties and Sensors
+    whose organization is empty), listed or not."""
+    es = entity_set(name_or_set)
+    qs = changeable(es, user)
+    if es.name in _USED_BY_DATASTREAMS and user is not None and user.is_authenticated:
+        qs = qs | es.queryset().filter(organization__isnull=True)
+    return qs
 
 
 def observations_q(user, now: datetime | None = None) -> Q | None:
@@ -194,6 +213,7 @@ __all__ = [
     "entity_set",
     "observations_q",
     "public_nodes",
+    "referable",
     "visible",
     "writer_organization",
 ]
