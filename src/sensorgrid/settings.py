@@ -32,9 +32,20 @@ SENSORGRID_INFLUX_DEVICE_TAGS = envlist(
 SENSORGRID_DEAD_LETTER_RETENTION_DAYS = envint("SENSORGRID_DEAD_LETTER_RETENTION_DAYS", 30)
 # Most points one time-series answer may hold; beyond it the client must narrow the query.
 SENSORGRID_TIMESERIES_MAX_POINTS = envint("SENSORGRID_TIMESERIES_MAX_POINTS", 10_000)
-# Map tile URL template of the dashboard ({z}/{x}/{y}), e.g. a tile server of your own;
-# empty: no tiles, the map draws sites on a plain background (docs/dashboard.md).
-SENSORGRID_MAP_TILES = env("SENSORGRID_MAP_TILES", "")
+# Map tile URL template of the dashboard ({z}/{x}/{y}; {s} subdomains): by default
+# OpenStreetMap's standard tiles; "off": no tile server, the map draws the offline
+# basemap shipped with its assets (also when tiles fail). docs/dashboard.md, "Basemap".
+_map_tiles = env("SENSORGRID_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+SENSORGRID_MAP_TILES = "" if _map_tiles.strip().lower() in ("off", "none") else _map_tiles
+# The tiles' attribution, shown on the map (text; the OpenStreetMap default links to
+# openstreetmap.org/copyright, as its licence asks).
+SENSORGRID_MAP_ATTRIBUTION = env("SENSORGRID_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
+SENSORGRID_MAP_ATTRIBUTION_URL = env(
+    "SENSORGRID_MAP_ATTRIBUTION_URL", "https://www.openstreetmap.org/copyright"
+)
+# Fleet view (docs/dashboard.md): a vehicle is online while its newest position is at
+# most this many seconds old (the vehicle proof of concept's 10 s rule).
+SENSORGRID_FLEET_ONLINE_SECONDS = envfloat("SENSORGRID_FLEET_ONLINE_SECONDS", 10.0)
 
 # Redis: the worker queue, the channel layer and the latest-value cache. Empty = embedded
 # (SQLite queue file, in-memory channel layer and cache: one web process).
@@ -429,24 +440,6 @@ STORAGES: dict[str, dict[str, Any]] = {
 # Serve from the finders too, so a checkout works before `collectstatic`.
 WHITENOISE_USE_FINDERS = True
 
-# Request bodies above this size get 413 (JSON API) instead of being read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("SENSORGRID_MAX_BODY_BYTES", 1024 * 1024)
-
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = envbool("SENSORGRID_SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = envbool("SENSORGRID_SECURE_COOKIES", SECURE_SSL_REDIRECT)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = envint("SENSORGRID_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = envbool("SENSORGRID_HSTS_PRELOAD", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-
-# XSS defence in depth (sensorgrid.dashboard.csp, docs/dashboard.md): a strict
-# Content-Security-Policy on every page, the admin and the API docs included. Scripts
-# and styles from this origin only; images also from the SENSORGRID_MAP_TILES host.
-from sensorgrid.dashboard import csp as _csp  # noqa: E402 (needs SENSORGRID_MAP_TILES)
-
-CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
 # Device images (issue 23, docs/images.md): pictures bigger than this many bytes or
 # pixels are refused (dead letter) before they are decoded; thumbnails this wide/high.
 SENSORGRID_IMAGE_MAX_BYTES = envint("SENSORGRID_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
@@ -488,6 +481,24 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sensorgrid.tenancy.permissions.TenantPermission"],
     # Input hygiene: JSON bodies with NUL or lone surrogates are a 400 (sensorgrid.api.hygiene).
+# Request bodies above this size get 413 (JSON API) instead of being read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("SENSORGRID_MAX_BODY_BYTES", 1024 * 1024)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SENSORGRID_SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = envbool("SENSORGRID_SECURE_COOKIES", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = envint("SENSORGRID_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = envbool("SENSORGRID_HSTS_PRELOAD", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# XSS defence in depth (sensorgrid.dashboard.csp, docs/dashboard.md): a strict
+# Content-Security-Policy on every page, the admin and the API docs included. Scripts
+# and styles from this origin only; images also from the SENSORGRID_MAP_TILES host.
+from sensorgrid.dashboard import csp as _csp  # noqa: E402 (needs SENSORGRID_MAP_TILES)
+
+CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
     "DEFAULT_PARSER_CLASSES": [
         "sensorgrid.api.hygiene.JSONParser",
         "rest_framework.parsers.FormParser",

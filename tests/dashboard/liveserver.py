@@ -32,6 +32,8 @@ class SensorGridServer:
             "SENSORGRID_DATABASE_URL": "",
             "SENSORGRID_REDIS_URL": "",
             "SENSORGRID_LOG_FORMAT": "text",
+            # No network in tests: no tile server, the maps draw the offline basemap.
+            "SENSORGRID_MAP_TILES": "off",
             # Webhook receivers of the browser tests listen on loopback (outbound guard).
             "SENSORGRID_OUTBOUND_ALLOW": "127.0.0.0/8",
         }

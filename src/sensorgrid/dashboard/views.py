@@ -12,12 +12,15 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import render
 from django.template.defaultfilters import floatformat
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 
+from sensorgrid.alerts.models import Alert
 from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Site
 from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
@@ -67,6 +70,16 @@ def co2_level(value: float | None) -> tuple[str, str]:
     return "poor", "Poor"
 
 
+# Decimals a value is shown with: one, except coordinates, shown as stored (issue 22:
+# a bus at 48.137412° was shown as "48.1", ~10 km off). tiles.js keeps the same table.
+DECIMALS = {"latitude": 6, "longitude": 6}
+
+
+def value_text(quantity: str, value: float) -> str:
+    """A value as the tiles show it ("21.5", "48.137412")."""
+    return floatformat(value, -DECIMALS.get(quantity, 1))
+
+
 @dataclass
 class Value:
     quantity: str
@@ -75,6 +88,10 @@ class Value:
     value: float
     ts: datetime
     indoor: bool = True  # the traffic light is for indoor air only
+
+    @property
+    def text(self) -> str:
+        return value_text(self.quantity, self.value)
 
     @property
     def level(self) -> tuple[str, str]:
@@ -98,6 +115,7 @@ class Tile:
     installation: Installation | None
     url: str  # the node page, only for members (others would get a 404)
     values: list[Value] = field(default_factory=list)
+    alerts: int = 0  # open alerts, counted for members only (map_page)
 
     @property
     def status(self) -> str:
@@ -138,6 +156,7 @@ class Tile:
             "room": room.name if room else "",
             "site": room.site_id if room else None,
             "indoor": self.indoor,
+            "alerts": self.alerts,
             "values": [v.as_json() for v in self.values],
         }
 
@@ -199,6 +218,7 @@ def map_page(request):
     installed = Installation.objects.active().values("node_id")
     loose = Node.objects.for_user(request.user).exclude(pk__in=installed)
     tiles = tiles_for(request.user, installations, loose.select_related("organization"))
+    _count_alerts(request.user, tiles)
     by_site = defaultdict(list)
     for tile in tiles:
         if tile.installation:
@@ -216,12 +236,43 @@ def map_page(request):
         }
         for site in sites
     ]
+    listed = [(site, by_site[site.pk]) for site in sites[:MAP_LIST_SITES]]
     context = {
-        "sites": [(site, by_site[site.pk]) for site in sites],
-        "loose": [t for t in tiles if t.installation is None],
-        "config": {"sites": site_data, "tiles": settings.SENSORGRID_MAP_TILES},
+        "sites": listed,
+        "unlisted": len(sites) - len(listed),
+        "loose": [t for t in tiles if t.installation is None][:MAP_LIST_SITES],
+        "config": {"sites": site_data, **map_config()},
     }
     return render(request, "dashboard/map.html", context)
+
+
+# The map page lists its sites below the map as tiles up to this many; beyond, the
+# Devices list (filters, pages) is the way to every node without the map.
+MAP_LIST_SITES = 100
+
+
+def map_config() -> dict:
+    """What map.js and fleet.js need to draw the basemap (docs/dashboard.md, "Basemap")."""
+    return {
+        "tiles": settings.SENSORGRID_MAP_TILES,
+        "attribution": settings.SENSORGRID_MAP_ATTRIBUTION,
+        "attribution_url": settings.SENSORGRID_MAP_ATTRIBUTION_URL,
+        "basemap": static("dashboard/vendor/basemap.json"),
+    }
+
+
+def _count_alerts(user, tiles: list[Tile]) -> None:
+    """Open alerts per node, on the tiles of the user's organizations' nodes."""
+    mine = {t.node.pk: t for t in tiles if t.url}
+    counts = (
+        Alert.objects.for_user(user)
+        .open()
+        .filter(node_id__in=mine)
+        .values("node_id")
+        .annotate(n=Count("id"))
+    )
+    for row in counts:
+        mine[row["node_id"]].alerts = row["n"]
 
 
 @login_required

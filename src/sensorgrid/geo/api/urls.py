@@ -1,9 +1,11 @@
 from django.urls import path
 
-from sensorgrid.geo.api import views
+from sensorgrid.geo.api import fleet, views
 
 urlpatterns = [
     path("", views.LayerListView.as_view(), name="geo-layers"),
     path("nodes/", views.NodeLocationsView.as_view(), name="geo-nodes"),
+    path("vehicles/", fleet.VehiclesView.as_view(), name="geo-vehicles"),
+    path("vehicles/<int:node>/track/", fleet.VehicleTrackView.as_view(), name="geo-vehicle-track"),
     path("<str:layer>/", views.LayerFeaturesView.as_view(), name="geo-layer"),
 ]

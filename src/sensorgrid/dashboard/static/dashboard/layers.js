@@ -4,6 +4,10 @@
 import * as L from "./vendor/leaflet-src.esm.js";
 
 const MOVE_DELAY_MS = 300;
+const SLIDER_HOURS = 7 * 24; // the time slider reaches a week back and ahead
+
+// The moment the layers show (the geo API's at=): "now", or an ISO time from the slider.
+const moment = { at: "now", groups: new Set() };
 
 function text(tag, content) {
   const element = document.createElement(tag);
@@ -61,7 +65,7 @@ function overlay(map, layer) {
     const b = map.getBounds();
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((x) => x.toFixed(6)).join(",");
     const mine = ++request;
-    const url = `${layer.url}${layer.url.includes("?") ? "&" : "?"}bbox=${bbox}&at=now`;
+    const url = `${layer.url}${layer.url.includes("?") ? "&" : "?"}bbox=${bbox}&at=${encodeURIComponent(moment.at)}`;
     const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
     if (!response.ok || mine !== request) return;
     const collection = await response.json();
@@ -76,8 +80,12 @@ function overlay(map, layer) {
   group.on("add", () => {
     load();
     map.on("moveend", reload);
+    moment.groups.add(reload);
   });
-  group.on("remove", () => map.off("moveend", reload));
+  group.on("remove", () => {
+    map.off("moveend", reload);
+    moment.groups.delete(reload);
+  });
   return group;
 }
 
@@ -98,5 +106,54 @@ export async function addLayerSwitcher(map) {
     // style.shown: switched on when the map opens (the demo's sample layer); else off.
     if (layer.style && layer.style.shown === true) group.addTo(map);
   }
+  addTimeSlider(map);
   return control.addTo(map);
+}
+
+// Events (features with a validity period) at another moment: a slider of hours around
+// now; the layers switched on reload with at=<that time>.
+function addTimeSlider(map) {
+  const TimeControl = L.Control.extend({
+    onAdd() {
+      const root = L.DomUtil.create("div", "leaflet-bar time-slider");
+      L.DomEvent.disableClickPropagation(root);
+      L.DomEvent.disableScrollPropagation(root);
+      const label = document.createElement("label");
+      label.htmlFor = "layers-at";
+      label.textContent = "Layers at ";
+      const input = document.createElement("input");
+      input.type = "range";
+      input.id = "layers-at";
+      input.min = String(-SLIDER_HOURS);
+      input.max = String(SLIDER_HOURS);
+      input.step = "1";
+      input.value = "0";
+      const output = document.createElement("output");
+      output.htmlFor = "layers-at";
+      output.id = "layers-at-value";
+      output.textContent = "now";
+      const show = () => {
+        const hours = Number(input.value);
+        if (hours === 0) {
+          moment.at = "now";
+          output.textContent = "now";
+        } else {
+          const when = new Date(Date.now() + hours * 3600_000);
+          when.setMinutes(0, 0, 0);
+          moment.at = when.toISOString().replace(/\.\d{3}Z$/, "Z");
+          output.textContent = `${moment.at.slice(0, 16).replace("T", " ")} UTC`;
+        }
+        input.setAttribute("aria-valuetext", output.textContent);
+      };
+      input.addEventListener("input", show);
+      input.addEventListener("change", () => {
+        show();
+        for (const reload of moment.groups) reload();
+      });
+      label.append(input);
+      root.append(label, " ", output);
+      return root;
+    },
+  });
+  new TimeControl({ position: "bottomleft" }).addTo(map);
 }

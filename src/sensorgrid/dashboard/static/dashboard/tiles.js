@@ -14,8 +14,12 @@ export function co2Level(value) {
   return { css: "poor", label: "Poor" };
 }
 
-export function formatValue(value) {
-  return String(Math.round(value * 10) / 10);
+// Decimals per quantity: one, except coordinates, shown as stored (views.py DECIMALS).
+export const DECIMALS = { latitude: 6, longitude: 6 };
+
+export function formatValue(value, quantity = "") {
+  const factor = 10 ** (DECIMALS[quantity] ?? 1);
+  return String(Math.round(value * factor) / factor);
 }
 
 // "2026-12-06 15:04:05" (ISO, 24-hour) as the wall-clock time in `zone`: a page of one
@@ -70,7 +74,7 @@ function row(tile, key) {
 
 function showValue(tile, key, value) {
   const element = row(tile, key);
-  element.querySelector("[data-value]").textContent = formatValue(value);
+  element.querySelector("[data-value]").textContent = formatValue(value, key);
   // The traffic light is for indoor air: outdoor tiles (data-outdoor) show CO2 plain.
   if (key !== "co2" || tile.hasAttribute("data-outdoor")) return;
   const level = co2Level(value);
