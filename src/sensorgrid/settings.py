@@ -440,6 +440,24 @@ STORAGES: dict[str, dict[str, Any]] = {
 # Serve from the finders too, so a checkout works before `collectstatic`.
 WHITENOISE_USE_FINDERS = True
 
+# Request bodies above this size get 413 (JSON API) instead of being read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("SENSORGRID_MAX_BODY_BYTES", 1024 * 1024)
+
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SENSORGRID_SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = envbool("SENSORGRID_SECURE_COOKIES", SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = envint("SENSORGRID_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = envbool("SENSORGRID_HSTS_PRELOAD", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# XSS defence in depth (sensorgrid.dashboard.csp, docs/dashboard.md): a strict
+# Content-Security-Policy on every page, the admin and the API docs included. Scripts
+# and styles from this origin only; images also from the SENSORGRID_MAP_TILES host.
+from sensorgrid.dashboard import csp as _csp  # noqa: E402 (needs SENSORGRID_MAP_TILES)
+
+CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
 # Device images (issue 23, docs/images.md): pictures bigger than this many bytes or
 # pixels are refused (dead letter) before they are decoded; thumbnails this wide/high.
 SENSORGRID_IMAGE_MAX_BYTES = envint("SENSORGRID_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
@@ -481,24 +499,6 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["sensorgrid.tenancy.permissions.TenantPermission"],
     # Input hygiene: JSON bodies with NUL or lone surrogates are a 400 (sensorgrid.api.hygiene).
-# Request bodies above this size get 413 (JSON API) instead of being read.
-DATA_UPLOAD_MAX_MEMORY_SIZE = envint("SENSORGRID_MAX_BODY_BYTES", 1024 * 1024)
-
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = envbool("SENSORGRID_SECURE_SSL_REDIRECT", False)
-SESSION_COOKIE_SECURE = envbool("SENSORGRID_SECURE_COOKIES", SECURE_SSL_REDIRECT)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SECURE_HSTS_SECONDS = envint("SENSORGRID_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
-SECURE_HSTS_PRELOAD = envbool("SENSORGRID_HSTS_PRELOAD", False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-
-# XSS defence in depth (sensorgrid.dashboard.csp, docs/dashboard.md): a strict
-# Content-Security-Policy on every page, the admin and the API docs included. Scripts
-# and styles from this origin only; images also from the SENSORGRID_MAP_TILES host.
-from sensorgrid.dashboard import csp as _csp  # noqa: E402 (needs SENSORGRID_MAP_TILES)
-
-CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
     "DEFAULT_PARSER_CLASSES": [
         "sensorgrid.api.hygiene.JSONParser",
         "rest_framework.parsers.FormParser",
