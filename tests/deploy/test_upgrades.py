@@ -52,8 +52,12 @@ def example(name, *operations):
     migration.operations = list(operations)
     return migration
 
+# PostgreSQL changes no column a view reads: like a real migration, 9001 drops the
+# SensorThings views first (sensorthings migration 0002).
 walk([
-    example("9001_sample_value_numeric", migrations.AlterField(
+    example("9001_sample_value_numeric", migrations.RunSQL(
+        "DROP VIEW IF EXISTS sensorthings_sample_row; "
+        "DROP VIEW IF EXISTS sensorthings_observation_row"), migrations.AlterField(
         "sample", "value", models.DecimalField(max_digits=12, decimal_places=3))),
     example("9002_rollup_volatile_default", migrations.AddField(
         "rollup", "jitter", models.FloatField(db_default=Random()))),
