@@ -16,6 +16,7 @@ extension, which STA 1.1 clients use).
 - A request whose ``dependsOn`` names a failed request is not run (424).
 """
 
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -192,3 +193,61 @@ def _error(request: dict[str, Any], status: int, message: str) -> dict[str, Any]
     if request.get("atomicityGroup") is not None:
         response["atomicityGroup"] = request["atomicityGroup"]
     return response
+
+
+def handle(request: Any, *, identity: Any, base: str) -> Any:
+    """``POST $batch`` (the views' action entry): each sub-request goes through the
+    service view itself, with the batch request's own credentials, host and cookies."""
+    from sensorgrid.sensorthings import views
+    from sensorgrid.sensorthings.write.dataarray import http_body
+
+    document = http_body(request)
+    root = request.path[: -len("$batch")] if request.path.endswith("$batch") else request.path
+
+    def dispatch(
+        method: str, url: str, body: Any, headers: dict[str, str]
+    ) -> tuple[int, dict[str, str], Any]:
+        sub = _sub_request(request, root, method, url, body, headers)
+        response = views.service(sub, url.partition("?")[0])
+        content = response.content
+        parsed = (
+            json.loads(content)
+            if content and response.get("Content-Type", "").startswith("application/json")
+            else None
+        )
+        return response.status_code, {k: v for k, v in response.items()}, parsed
+
+    return views.json_response(process(document, user=identity.user, dispatch=dispatch))
+
+
+def _sub_request(
+    outer: Any, root: str, method: str, url: str, body: Any, headers: dict[str, str]
+) -> Any:
+    from django.http import HttpRequest, QueryDict
+
+    path, _, query = url.partition("?")
+    sub = HttpRequest()
+    sub.method = method
+    sub.path = sub.path_info = root + path
+    sub.META = {
+        key: value
+        for key, value in outer.META.items()
+        if key.startswith("HTTP_")
+        or key in ("SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "wsgi.url_scheme")
+    }
+    sub.META["HTTP_CONTENT_TYPE"] = sub.META["CONTENT_TYPE"] = headers.get(
+        "Content-Type", headers.get("content-type", "application/json")
+    )
+    sub.META["REQUEST_METHOD"] = method
+    sub.META["QUERY_STRING"] = query
+    raw = b"" if body is None else json.dumps(body).encode()
+    sub.META["CONTENT_LENGTH"] = str(len(raw))
+    sub._body = raw  # type: ignore[attr-defined]
+    sub._set_content_type_params(sub.META)  # type: ignore[attr-defined]
+    sub.GET = QueryDict(query)
+    sub.COOKIES = outer.COOKIES
+    extra: Any = sub  # attributes middleware sets on a real request
+    extra.user = getattr(outer, "user", None)
+    extra.session = getattr(outer, "session", None)
+    extra._get_scheme = lambda: outer.scheme
+    return sub

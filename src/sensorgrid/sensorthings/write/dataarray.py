@@ -103,3 +103,29 @@ def _one(datastream: sta.Datastream, values: dict[str, Any], now: Any) -> int | 
             return observations.create(datastream, body, feature, now).pk
     except StaError:
         return None
+
+
+def handle(request: Any, *, identity: Any, base: str) -> Any:
+    """``POST CreateObservations`` (the views' action entry): 201 with, per row, the
+    created Observation's selfLink or ``"error"``."""
+    from sensorgrid.sensorthings import views, walls
+
+    body = http_body(request)
+    organization = walls.writer_organization(
+        identity.user, request.headers.get(walls.ORGANIZATION_HEADER)
+    )
+    created = create_observations(body, user=identity.user, organization=organization)
+    links = ["error" if pk is None else f"{base}Observations({pk})" for pk in created]
+    return views.json_response(links, 201)
+
+
+def http_body(request: Any) -> Any:
+    """The JSON body of an action request; 400 for another type or broken JSON."""
+    import json
+
+    if (request.content_type or "") != "application/json":
+        raise StaError(400, "Send the body as application/json (Content-Type).")
+    try:
+        return json.loads(request.body or b"null")
+    except (ValueError, RecursionError) as exc:
+        raise StaError(400, f"The body is not JSON: {exc}.") from None

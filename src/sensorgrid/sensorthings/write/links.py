@@ -31,7 +31,10 @@ def link(
     *,
     user: Any,
 ) -> models.Model:
-    """Add (to-many) or set (to-one) the entity ``reference`` names."""
+    """Add (to-many) or set (to-one) the entity ``reference`` names (``{"@iot.id": n}``
+    or the entity itself, as the views resolve it)."""
+    if isinstance(reference, models.Model):
+        reference = {"@iot.id": reference.pk}
     source = entity_set_of(entity_set)
     nav = _navigation(source, navigation)
     if not nav.many:
@@ -63,7 +66,10 @@ def unlink(
     *,
     user: Any,
 ) -> None:
-    """Remove ``target_id`` from a to-many navigation (``DELETE …/$ref?$id=``)."""
+    """Remove ``target_id`` (an id or the entity) from a to-many navigation
+    (``DELETE …/$ref?$id=``); a to-one navigation cannot be removed (400)."""
+    if isinstance(target_id, models.Model):
+        target_id = target_id.pk
     source = entity_set_of(entity_set)
     nav = _navigation(source, navigation)
     target = ENTITY_SETS[nav.target]
