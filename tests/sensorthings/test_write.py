@@ -478,3 +478,29 @@ def datastream_body(thing_id, sensor, observed_property_id):
         "Sensor": sensor,
         "ObservedProperty": {"@iot.id": observed_property_id},
     }
+
+
+def test_a_second_datastream_of_a_series_keeps_its_observations_apart(world, sta):
+    # node_a already has the samples Datastream of co2 (its model measures it).
+    prop = m.ObservedProperty.objects.get(quantity=sta.co2)
+    body = datastream_body(world.node_a.pk, {"@iot.id": sta_sensor(world.org_a).pk}, prop.pk)
+    second = create("Datastreams", body, user=world.alice, organization=world.org_a)
+    assert second.store == "observations" and second.quantity is None
+    row = create(
+        "Observations",
+        {"result": "calibration run", "Datastream": {"@iot.id": second.pk}},
+        user=world.alice,
+        organization=world.org_a,
+    )
+    assert m.Observation.objects.get(pk=ids.decode(row.pk)[1]).result == "calibration run"
+
+
+def test_values_no_database_holds_are_refused_with_400(world, sta):
+    datastream = numeric_stream(world)
+    for result, at in [(10**400, "2026-03-02T12:00:00Z"), (1, "0001-01-01T00:00:00+01:00")]:
+        with pytest.raises(StaError) as refused:
+            post_value(world, datastream, result, at=at)
+        assert refused.value.status == 400
+    with pytest.raises(StaError) as nul:
+        create("Things", {"name": "a\x00b"}, user=world.alice, organization=world.org_a)
+    assert nul.value.status == 400 and "name" in nul.value.message

@@ -9,7 +9,7 @@ Observations are written by ``observations.py`` (samples through the ingest pipe
 import secrets
 from typing import Any, cast
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from sensorgrid.inventory.models import Node
@@ -201,17 +201,19 @@ class Writer:
         datastream.sensor = sensor
         datastream.observed_property = observed_property
         quantity_id = observed_property.quantity_id
-        if (
-            quantity_id is not None
-            and not sta.Datastream.objects.filter(
-                node=node, quantity_id=quantity_id, store=sta.Store.SAMPLES
-            ).exists()
-        ):
-            datastream.store = sta.Store.SAMPLES
-            datastream.quantity_id = quantity_id
-        else:
-            datastream.store = sta.Store.OBSERVATIONS
-        datastream.save()
+        datastream.store = sta.Store.OBSERVATIONS
+        if quantity_id is not None:
+            try:  # the series' samples Datastream, unless the node has one already
+                with transaction.atomic():
+                    datastream.store = sta.Store.SAMPLES
+                    datastream.quantity_id = quantity_id
+                    datastream.save()
+            except IntegrityError:  # sta_one_samples_datastream_per_series
+                datastream.pk = None
+                datastream.store = sta.Store.OBSERVATIONS
+                datastream.quantity_id = None
+        if datastream.pk is None:
+            datastream.save()
         for element in self.entities("Observations", body.get("Observations"), "Observations"):
             self._child("Observations", element, "Datastream", datastream)
         return datastream

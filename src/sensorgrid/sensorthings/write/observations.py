@@ -136,7 +136,11 @@ def store(
 
 
 def number(datastream: sta.Datastream, result: Any) -> float:
-    if isinstance(result, bool) or not isinstance(result, int | float) or not math.isfinite(result):
+    try:
+        finite = isinstance(result, int | float) and math.isfinite(result)
+    except OverflowError:  # an integer beyond the float range
+        finite = False
+    if isinstance(result, bool) or not finite:
         name = datastream.observed_property.name
         raise StaError(
             400,

@@ -44,9 +44,9 @@ def instant(prop: str, value: object) -> datetime:
         raise bad(prop, f"must be an ISO 8601 time string, not {_kind(value)}")
     try:
         parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise bad(prop, f"{value[:60]!r} is not an ISO 8601 time") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def interval(prop: str, value: object) -> tuple[datetime, datetime]:
