@@ -36,7 +36,7 @@ node, site or installation deletes its mirrors (foreign-key cascades).
 
 import math
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 from urllib.parse import quote
@@ -293,6 +293,19 @@ def _active(m, now: datetime) -> QuerySet:
     )
 
 
+_CHECK_KINDS = (
+    "observed_properties",
+    "sensors",
+    "locations",
+    "things",
+    "historical_locations",
+    "series",
+    "model_series",
+    "current_missing",
+    "current_stale",
+)
+
+
 def _checks(m, organization_ids, now: datetime) -> dict[str, QuerySet]:
     """Querysets of what is missing or stale, one per kind (empty when all is in step)."""
     samples = m.Datastream.objects.filter(store="samples")
@@ -350,22 +363,61 @@ def _checks(m, organization_ids, now: datetime) -> dict[str, QuerySet]:
     }
 
 
-def missing(
-    organization_ids: Iterable[int] | QuerySet | None = None, now=None, apps=None
-) -> set[str]:
-    """What ``ensure`` would make or repair, by kind (one SELECT)."""
-    m = _models(apps)
-    checks = _checks(m, organization_ids, now or timezone.now())
+#: A time no caller passes: compiled in place of ``now``, then swapped for the real one.
+_PLACEHOLDER_NOW = datetime(2000, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+#: (database alias, vendor) → (SQL, params, positions of ``now`` in params): the query of
+#: ``missing()`` for every organization, compiled once per process (compiling the nine
+#: querysets costs more than running them).
+_COMPILED: dict[tuple[str, str], tuple[str, list, list[int]]] = {}
+
+
+def _compile(m, organization_ids, now: datetime) -> tuple[list[str], str, list]:
+    checks = _checks(m, organization_ids, now)
     parts, params = [], []
     for qs in checks.values():
         one = qs.order_by().annotate(sta_one=Value(1)).values("sta_one")
         sql, p = one.query.sql_with_params()
         parts.append(f"EXISTS ({sql})")
         params.extend(p)
+    return list(checks), "SELECT " + ", ".join(parts), params
+
+
+def missing(
+    organization_ids: Iterable[int] | QuerySet | None = None, now=None, apps=None
+) -> set[str]:
+    """What ``ensure`` would make or repair, by kind (one SELECT)."""
+    now = now or timezone.now()
+    kinds: list[str]
+    if organization_ids is None and apps is None:
+        key = (connection.alias, connection.vendor)
+        if key not in _COMPILED:
+            kinds, sql, params = _compile(_models(), None, _PLACEHOLDER_NOW)
+            placeholders = {
+                _PLACEHOLDER_NOW,
+                connection.ops.adapt_datetimefield_value(_PLACEHOLDER_NOW),
+            }
+            at = [i for i, p in enumerate(params) if _hashable(p) and p in placeholders]
+            _COMPILED[key] = (sql, params, at)
+        sql, params, at = _COMPILED[key]
+        params = list(params)
+        adapted = connection.ops.adapt_datetimefield_value(now)
+        for i in at:
+            params[i] = now if isinstance(params[i], datetime) else adapted
+        kinds = list(_CHECK_KINDS)
+    else:
+        kinds, sql, params = _compile(_models(apps), organization_ids, now)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
-    return {kind for kind, flag in zip(checks, row, strict=True) if flag}
+    return {kind for kind, flag in zip(kinds, row, strict=True) if flag}
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def ensure(
