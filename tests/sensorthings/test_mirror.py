@@ -256,3 +256,26 @@ def test_bbox_of_any_geometry(geometry, box):
     assert mirror.bbox(geometry) == box
     fields = mirror.bbox_fields(geometry)
     assert tuple(fields.values()) == (box or (None, None, None, None))
+
+
+def test_sta_sync_repairs_and_refreshes_what_no_signal_saw(world, sta):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from sensorgrid.inventory.models import Site
+
+    Site.objects.filter(pk=world.site_a.pk).update(name="renamed by SQL")
+    Quantity.objects.filter(pk=sta.co2.pk).update(unit="ppb")
+    Thing.objects.filter(node=world.node_b).delete()
+    with pytest.raises(CommandError, match="things"):
+        call_command("sta", "sync", "--check")
+    out = StringIO()
+    call_command("sta", "sync", stdout=out)
+    assert "things" in out.getvalue()
+    assert Location.objects.get(site=world.site_a).name == "renamed by SQL"
+    assert sta.datastream(world.node_a, sta.co2).unit_of_measurement["symbol"] == "ppb"
+    assert Thing.objects.filter(node=world.node_b).exists()
+    out = StringIO()
+    call_command("sta", "sync", "--check", stdout=out)
+    assert "in place" in out.getvalue()

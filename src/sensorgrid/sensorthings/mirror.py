@@ -477,6 +477,36 @@ def ensure(
     return todo
 
 
+def refresh(apps=None) -> dict[str, int]:
+    """Rewrite every mirror's fields from its source, for edits no signal saw
+    (``QuerySet.update``, raw SQL, a restored backup): ObservedProperties, Sensors,
+    Locations, HistoricalLocations and the samples Datastreams' units. Names of Datastreams
+    stay (a client may have set them). Returns how many rows of each kind it rewrote;
+    run after ``ensure`` (``sensorgrid sta sync``)."""
+    m = _models(apps)
+    counts = {"observed_properties": 0, "sensors": 0, "locations": 0, "historical_locations": 0}
+    with transaction.atomic():
+        for q in m.Quantity.objects.all():
+            counts["observed_properties"] += m.ObservedProperty.objects.filter(
+                quantity_id=q.pk
+            ).update(**observed_property_fields(q))
+            m.Datastream.objects.filter(quantity_id=q.pk, store="samples").update(
+                unit_of_measurement=unit_of_measurement(q.unit)
+            )
+        for nm in m.NodeModel.objects.all():
+            counts["sensors"] += m.Sensor.objects.filter(node_model_id=nm.pk).update(
+                **sensor_fields(nm)
+            )
+        for site in m.Site.objects.all():
+            counts["locations"] += m.Location.objects.filter(site_id=site.pk).update(
+                **location_fields(site)
+            )
+        for installation in m.Installation.objects.select_related("node", "room"):
+            _historical_location(m, installation)
+            counts["historical_locations"] += 1
+    return counts
+
+
 def _create_datastreams(m, pairs: set[tuple[int, int]]) -> None:
     """Samples Datastreams for ``pairs`` of (node id, quantity id) that have none."""
     node_ids = {n for n, _ in pairs}
