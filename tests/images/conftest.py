@@ -5,7 +5,6 @@ No S3-compatible server can be installed on this machine: S3 is moto in server m
 """
 
 import io
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +56,7 @@ def s3_store(endpoint: str) -> dict:
             "access_key": "testing",
             "secret_key": "testing",
             "querystring_expire": 60,
+            "signature_version": "s3v4",
             "file_overwrite": True,
             "default_acl": None,
         },
@@ -69,10 +69,9 @@ def moto_endpoint(tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("moto") / "moto.log"
     binary = Path(sys.executable).with_name("moto_server")
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out, env=env
+            [str(binary), "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=out
         )
     try:
         wait_for_port(port, timeout=30)
@@ -110,6 +109,7 @@ def store_kind(request, settings, images_dir):
     """Run the test on each store: the directory, then moto's S3."""
     if request.param == "s3":
         _use(settings, s3_store(request.getfixturevalue("moto_endpoint")))
+        storages["images"].bucket.objects.all().delete()  # the server lives for the session
     return request.param
 
 
