@@ -1,0 +1,241 @@
+"""The SensorThings API as an STA client sees it, for the black-box conformance tests.
+
+Every request goes through HTTP (Django's test client) with the demo users' API tokens,
+the way the OGC suite, FROST-Server's test module and frost-sta-client talk to a server;
+no test here reads the SensorThings tables directly.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+ROOT = "/sta/v1.1"
+HOST = "http://testserver"
+PASSWORD = "demo-password"
+
+#: Every entity set of the core, and its navigation properties (OGC 18-088, section 8).
+RELATIONS: dict[str, dict[str, str]] = {
+    "Things": {
+        "Datastreams": "Datastreams",
+        "HistoricalLocations": "HistoricalLocations",
+        "Locations": "Locations",
+    },
+    "Locations": {"HistoricalLocations": "HistoricalLocations", "Things": "Things"},
+    "HistoricalLocations": {"Thing": "Things", "Locations": "Locations"},
+    "Datastreams": {
+        "Thing": "Things",
+        "Sensor": "Sensors",
+        "ObservedProperty": "ObservedProperties",
+        "Observations": "Observations",
+    },
+    "Sensors": {"Datastreams": "Datastreams"},
+    "ObservedProperties": {"Datastreams": "Datastreams"},
+    "Observations": {"Datastream": "Datastreams", "FeatureOfInterest": "FeaturesOfInterest"},
+    "FeaturesOfInterest": {"Observations": "Observations"},
+}
+
+#: Properties every entity carries (the key, even when its value is null).
+MANDATORY: dict[str, list[str]] = {
+    "Things": ["name", "description"],
+    "Locations": ["name", "description", "encodingType", "location"],
+    "HistoricalLocations": ["time"],
+    "Datastreams": ["name", "description", "unitOfMeasurement", "observationType"],
+    "Sensors": ["name", "description", "encodingType", "metadata"],
+    "ObservedProperties": ["name", "definition", "description"],
+    "Observations": ["phenomenonTime", "result", "resultTime"],
+    "FeaturesOfInterest": ["name", "description", "encodingType", "feature"],
+}
+
+UNIT = {
+    "name": "degree Celsius",
+    "symbol": "degC",
+    "definition": "http://qudt.org/vocab/unit#DegreeCelsius",
+}
+MEASUREMENT = "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement"
+POINT = {"type": "Point", "coordinates": [11.5761, 48.1351]}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    text: str = ""
+
+    @property
+    def value(self) -> list[dict]:
+        assert self.status == 200, (self.status, self.text[:500])
+        return self.body["value"]
+
+    @property
+    def location(self) -> str:
+        return self.headers.get("Location", "")
+
+    @property
+    def new_id(self) -> int:
+        """The id in the Location header, parsed as frost-sta-client does."""
+        assert self.status == 201, (self.status, self.text[:500])
+        link = self.location
+        return int(link[link.find("(") + 1 : link.find(")")])
+
+
+class Sta:
+    """One STA user: ``Token`` auth (or anonymous), JSON in and out."""
+
+    def __init__(self, token: str | None = None, **headers: str) -> None:
+        extra = dict(headers)
+        if token:
+            extra["HTTP_AUTHORIZATION"] = f"Token {token}"
+        self.client = Client(**extra)
+
+    @staticmethod
+    def path(url: str) -> str:
+        if url.startswith("http"):
+            parts = urlsplit(url)
+            return parts.path + (f"?{parts.query}" if parts.query else "")
+        if url.startswith("/"):
+            return url
+        return f"{ROOT}/{url}"
+
+    def _answer(self, response) -> Answer:
+        text = response.content.decode() if response.content else ""
+        try:
+            body = json.loads(text) if text else None
+        except ValueError:
+            body = None
+        headers = {k: v for k, v in response.headers.items()}
+        return Answer(response.status_code, body, headers, text)
+
+    def get(self, url: str, **params: str) -> Answer:
+        return self._answer(self.client.get(self.path(url), params or None))
+
+    def post(self, url: str, body: Any, content_type: str = "application/json") -> Answer:
+        data = body if isinstance(body, str) else json.dumps(body)
+        return self._answer(self.client.post(self.path(url), data, content_type=content_type))
+
+    def patch(self, url: str, body: Any, content_type: str = "application/json") -> Answer:
+        data = body if isinstance(body, str) else json.dumps(body)
+        return self._answer(self.client.patch(self.path(url), data, content_type=content_type))
+
+    def put(self, url: str, body: Any) -> Answer:
+        return self._answer(
+            self.client.put(self.path(url), json.dumps(body), content_type="application/json")
+        )
+
+    def delete(self, url: str) -> Answer:
+        return self._answer(self.client.delete(self.path(url)))
+
+    def create(self, url: str, body: Any) -> int:
+        answer = self.post(url, body)
+        assert answer.status == 201, (url, answer.status, answer.text[:800])
+        return answer.new_id
+
+    def all(self, url: str, **params: str) -> list[dict]:
+        """Every entity of a collection, following @iot.nextLink."""
+        answer = self.get(url, **params)
+        entities = list(answer.value)
+        pages = 1
+        while "@iot.nextLink" in answer.body:
+            answer = self.get(answer.body["@iot.nextLink"])
+            entities += answer.value
+            pages += 1
+            assert pages < 1000, "nextLink never ends"
+        return entities
+
+
+def token(username: str) -> str:
+    from sensorgrid.accounts.models import ApiToken
+    from sensorgrid.tenancy.models import User
+
+    _, key = ApiToken.objects.issue(User.objects.get(username=username), "sta conformance")
+    return key
+
+
+@pytest.fixture
+def demo(db):
+    """The demo world (Riverside School: alice owner, bob inspector; Harbour Offices:
+    charlie), as `sensorgrid loaddemo` makes it."""
+    call_command("loaddemo", "--password", PASSWORD)
+
+
+@pytest.fixture
+def alice(demo) -> Sta:
+    return Sta(token("alice"))
+
+
+@pytest.fixture
+def bob(demo) -> Sta:
+    return Sta(token("bob"))
+
+
+@pytest.fixture
+def charlie(demo) -> Sta:
+    return Sta(token("charlie"))
+
+
+@pytest.fixture
+def anonymous(demo) -> Sta:
+    return Sta()
+
+
+def thing_body(name: str = "Weather station", observations: int = 0, **extra: Any) -> dict:
+    """A Thing with one Location and one Datastream (new Sensor, new ObservedProperty),
+    and ``observations`` Observations one minute apart, as one deep insert."""
+    start = datetime(2025, 3, 1, tzinfo=UTC)
+    return {
+        "name": name,
+        "description": f"{name} on the roof",
+        "properties": {"owner": "conformance", "floor": 3, "tags": ["roof", "test"]},
+        "Locations": [
+            {
+                "name": f"{name} location",
+                "description": "the roof",
+                "encodingType": "application/geo+json",
+                "location": POINT,
+            }
+        ],
+        "Datastreams": [
+            {
+                "name": f"{name} air temperature",
+                "description": "air temperature 2 m above the roof",
+                "observationType": MEASUREMENT,
+                "unitOfMeasurement": UNIT,
+                "Sensor": {
+                    "name": f"{name} thermometer",
+                    "description": "PT100",
+                    "encodingType": "application/pdf",
+                    "metadata": "https://example.org/pt100.pdf",
+                },
+                "ObservedProperty": {
+                    "name": f"{name} air temperature",
+                    "definition": "http://dbpedia.org/page/Temperature",
+                    "description": "air temperature",
+                },
+                "Observations": [
+                    {
+                        "phenomenonTime": iso(start + timedelta(minutes=i)),
+                        "result": 20 + i,
+                    }
+                    for i in range(observations)
+                ],
+            }
+        ],
+        **extra,
+    }
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def same_instant(a: str, b: str) -> bool:
+    def parse(text: str) -> datetime:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    return parse(a) == parse(b)
