@@ -241,7 +241,9 @@ def test_latest_observation_of_every_thing_takes_a_bounded_number_of_statements(
     from sensorgrid.sensorthings import mirror
 
     mirror.ensure()
-    assert statements() == few == 3  # Things, their Datastreams, their latest Observations
+    # Things, their Datastreams, their latest Observations (on PostgreSQL one statement per
+    # store, and the reader's memberships): the same for 2 Things as for 8
+    assert statements() == few <= 5
 
 
 @pytest.mark.parametrize(

@@ -36,11 +36,21 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
+from django.utils import timezone
 
-from sensorgrid.sensorthings import ids, serialize, walls
+from sensorgrid.sensorthings import ids, observations, serialize, walls
+from sensorgrid.sensorthings import models as sta_models
 from sensorgrid.sensorthings.errors import StaError, bad_request, not_found
+from sensorgrid.sensorthings.models import Store
 from sensorgrid.sensorthings.paths import ResourcePath
-from sensorgrid.sensorthings.schema import ENTITY_SETS, OBSERVATIONS, EntitySet, Navigation
+from sensorgrid.sensorthings.schema import (
+    DATASTREAMS,
+    ENTITY_SETS,
+    OBSERVATIONS,
+    EntitySet,
+    Navigation,
+)
+from sensorgrid.tenancy.scoping import organization_ids
 
 DEFAULT_TOP = 100
 #: Characters nextLinks keep as they are (readable options; the rest percent-encoded).
@@ -237,7 +247,7 @@ def _query_options(options: ReadOptions, entity_set: EntitySet) -> Any:
     querydict = QueryDict(mutable=True)
     for key, value in options.query.items():
         querydict[key] = value
-    return query.parse_options(querydict)
+    return query.parse_options(querydict, entity_set)
 
 
 def apply_query(qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions):
@@ -416,11 +426,18 @@ def resolve(path: ResourcePath, user) -> Resolved:
     the collection at the end stays a lazy queryset.
     """
     first = path.segments[0]
+    if first.entity_set is OBSERVATIONS and first.key is not None:
+        qs = _observation_by_id(first.key, user)
+        instance = _one(qs, first)
+        return _walk(path, user, Resolved(first.entity_set, qs, instance))
     qs = visible(first.entity_set, user)
     if first.key is None:
         return Resolved(first.entity_set, qs)
     instance = _one(qs.filter(key_filter(first.entity_set, first.key)), first)
-    current = Resolved(first.entity_set, qs, instance)
+    return _walk(path, user, Resolved(first.entity_set, qs, instance))
+
+
+def _walk(path: ResourcePath, user, current: Resolved) -> Resolved:
     for segment in path.segments[1:]:
         navigation = segment.navigation
         assert navigation is not None and current.instance is not None
@@ -439,13 +456,29 @@ def resolve(path: ResourcePath, user) -> Resolved:
             continue
         reverse = reverse_lookup(current.entity_set, navigation)
         here = cast(models.Model, current.instance)
-        related_qs = target_qs.filter(**{reverse: here.pk})
+        if current.entity_set is DATASTREAMS and segment.entity_set is OBSERVATIONS:
+            # the Datastream's own store, off its index (observations.of_datastream)
+            related_qs = observations.of_datastream(cast(Any, here), user)
+        else:
+            related_qs = target_qs.filter(**{reverse: here.pk})
         parent = (current.entity_set, here, navigation)
         if segment.key is None:
             return Resolved(segment.entity_set, related_qs, None, parent)
         found = _one(related_qs.filter(key_filter(segment.entity_set, segment.key)), segment)
         current = Resolved(segment.entity_set, related_qs, found, parent)
     return current
+
+
+def _observation_by_id(key: int, user) -> models.QuerySet:
+    """The Observation ``key`` from its Datastream's own store (``ids.locate``), if the
+    Datastream is visible; an empty queryset otherwise."""
+    located = ids.locate(key)
+    datastream = None
+    if located is not None:
+        datastream = visible(DATASTREAMS, user).filter(pk=located.datastream_id).first()
+    if located is None or datastream is None:
+        return sta_models.ObservationRow.objects.none()
+    return observations.of_datastream(cast(Any, datastream), user).filter(located.q)
 
 
 def _one(qs: models.QuerySet, segment) -> models.Model:
@@ -470,12 +503,11 @@ class Context:
 def entity_response(resolved: Resolved, options: ReadOptions, ctx: Context) -> dict:
     assert resolved.instance is not None
     entity_set = resolved.entity_set
-    qs = (
-        resolved.queryset.filter(pk=resolved.instance.pk)
-        if entity_set is not OBSERVATIONS
-        else (resolved.queryset.filter(key_filter(entity_set, resolved.instance.pk)))
-    )
-    rows = list(prepare(qs, entity_set, options.select, ctx.user).order_by()[:1])
+    if entity_set is OBSERVATIONS:  # loaded whole by resolve(); nothing to add
+        rows = [resolved.instance]
+    else:
+        qs = resolved.queryset.filter(pk=resolved.instance.pk)
+        rows = list(prepare(qs, entity_set, options.select, ctx.user).order_by()[:1])
     if not rows:  # deleted meanwhile
         raise not_found(entity_set.singular, resolved.instance.pk)
     expanded = expand_rows(rows, entity_set, options.expand, ctx)
@@ -588,7 +620,13 @@ def _expand_many(rows, entity_set, navigation, target, options, ctx, extras) -> 
     if options.count:
         grouped = qs.order_by().values("_sta_parent").annotate(_sta_n=Count("pk"))
         counts = {g["_sta_parent"]: g["_sta_n"] for g in grouped}
-    children = _windowed(qs, parents, target, terms, options, top, ctx) if top > 0 else []
+    children: list[Any] = []
+    if top <= 0:
+        pass
+    elif entity_set is DATASTREAMS and target is OBSERVATIONS and connection.vendor == "postgresql":
+        children = _observations_of(rows, options, top, ctx)
+    else:
+        children = _windowed(qs, parents, target, terms, options, top, ctx)
     by_parent: dict[Any, list] = defaultdict(list)
     for child in children:
         by_parent[child._sta_parent].append(child)
@@ -628,6 +666,49 @@ def _windowed(qs, parents, target, terms, options, top, ctx) -> list[Any]:
         _sta_rn=Window(RowNumber(), partition_by=[F("_sta_parent")], order_by=terms)
     ).filter(_sta_rn__gt=options.skip, _sta_rn__lte=options.skip + top + 1)
     return sorted(qs.order_by(), key=lambda r: (str(r._sta_parent), r._sta_rn))
+
+
+def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) -> list[Any]:
+    """PostgreSQL: each Datastream's Observations window read from its own store (as
+    ``observations.of_datastream`` does for one), for all of them in one LATERAL join per
+    store: a samples Datastream's rows come off the samples' (node, quantity, time) index
+    in order, so "the latest Observation of every Thing" reads one row per Datastream."""
+    members = organization_ids(ctx.user)
+    public = walls.public_q("Observations", timezone.now())
+    found: list[Any] = []
+    for store, model in ((Store.SAMPLES, sta_models.SampleRow), (Store.OBSERVATIONS, None)):
+        mine = [d for d in datastreams if d.store == store]
+        if not mine:
+            continue
+        row_model: Any = model or sta_models.ObservationRow
+        base = row_model.objects.annotate(_sta_parent=F("datastream_id"))
+        own = [d.pk for d in mine if d.organization_id in members]
+        if len(own) < len(mine):  # a reader outside the organization: public periods only
+            base = base.filter(Q(datastream_id__in=own) | public)
+        base = apply_query(base, OBSERVATIONS, options)
+        terms = ordering(base)
+        base = prepare(base, OBSERVATIONS, options.select, ctx.user)
+        arrays: list[list[int]] = [[d.pk for d in mine]]
+        if store == Store.SAMPLES:
+            inner = base.filter(
+                node_id=RawSQL("_sta_p.node", []),
+                quantity_id=RawSQL("_sta_p.quantity", []),
+                datastream_id=RawSQL("_sta_p.id", []),
+            )
+            arrays += [[d.node_id for d in mine], [d.quantity_id for d in mine]]
+            columns = "id, node, quantity"
+        else:
+            inner = base.filter(node_id__isnull=True, datastream_id=RawSQL("_sta_p.id", []))
+            columns = "id"
+        window = inner.order_by(*terms)[options.skip : options.skip + top + 1]
+        sql, params = window.query.sql_with_params()
+        unnest = ", ".join(["%s::bigint[]"] * len(arrays))
+        statement = (
+            f"SELECT _sta_lat.* FROM unnest({unnest}) WITH ORDINALITY AS _sta_p({columns}, n) "
+            f"CROSS JOIN LATERAL ({sql}) AS _sta_lat ORDER BY _sta_p.n"
+        )
+        found += list(row_model.objects.raw(statement, [*arrays, *params]))
+    return found
 
 
 def _lateral(qs, parents, terms, skip: int, limit: int) -> list[Any]:

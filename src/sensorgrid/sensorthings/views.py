@@ -9,6 +9,7 @@ POST/PUT/DELETE on ``…/$ref`` link and unlink (``write``). Every refusal is a
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -282,9 +283,16 @@ def _link(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
     navigation = segment.navigation
     assert navigation is not None and parent.instance is not None
     if request.method == "DELETE":
-        target = None
+        target: Any = None
         if segment.key is not None or not navigation.many:
             target = read.resolve(paths.ResourcePath(resource.segments), ctx.user).instance
+        else:  # DELETE Things(1)/Locations/$ref?$id=…/Locations(2) (OData's form)
+            given = request.GET.get("$id")
+            if not given:
+                raise bad_request("Name the link to remove: …/Locations(2)/$ref or $ref?$id=.")
+            member_key = _id_from_link(given, segment.entity_set.name, ctx.base)
+            member = paths.ResourcePath((*resource.segments[:-1], replace(segment, key=member_key)))
+            target = read.resolve(member, ctx.user).instance
         _writer("unlink")(
             parent.entity_set, parent.instance, navigation.name, target, user=identity.user
         )
@@ -306,15 +314,16 @@ def _link(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
 
 
 def _id_from_link(link: str, set_name: str, base: str) -> int:
-    relative = link[len(base) :] if link.startswith(base) else link
+    """The id in a link to one entity of ``set_name`` (absolute or relative)."""
+    relative = link[len(base) :] if link.startswith(base) else link.rstrip("/").rsplit("/")[-1]
     try:
         resource = paths.parse(relative)
     except StaError:
-        raise bad_request(f"@iot.selfLink {link!r} names no {set_name}.") from None
-    if len(resource.segments) != 1 or resource.target.entity_set.name != set_name:
-        raise bad_request(f"@iot.selfLink {link!r} names no {set_name}.")
-    assert resource.target.key is not None
-    return resource.target.key
+        raise bad_request(f"{link!r} names no entity of {set_name}.") from None
+    key = resource.target.key
+    if len(resource.segments) != 1 or resource.target.entity_set.name != set_name or key is None:
+        raise bad_request(f"{link!r} names no entity of {set_name}.")
+    return key
 
 
 def _action(request: HttpRequest, identity: auth.Identity, module: str, base: str):
