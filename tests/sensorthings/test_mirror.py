@@ -279,3 +279,33 @@ def test_sta_sync_repairs_and_refreshes_what_no_signal_saw(world, sta):
     out = StringIO()
     call_command("sta", "sync", "--check", stdout=out)
     assert "in place" in out.getvalue()
+
+
+def test_a_node_moved_to_another_organization_takes_its_sta_rows_along(world, sta):
+    from sensorgrid.sensorthings import walls
+
+    world.node_a.organization = world.org_b
+    world.node_a.save()
+    co2 = sta.datastream(world.node_a, sta.co2)
+    assert co2.organization == world.org_b
+    assert not walls.visible("Datastreams", world.alice).filter(pk=co2.pk).exists()
+    assert walls.visible("Observations", world.charlie).filter(datastream=co2).count() == 2
+    assert set(
+        HistoricalLocation.objects.filter(node=world.node_a).values_list("organization", flat=True)
+    ) == {world.org_b.pk}
+
+
+def test_a_save_of_other_fields_leaves_the_mirrors_alone(world, sta, django_assert_num_queries):
+    world.node_a.credential_digest = "x" * 64
+    with django_assert_num_queries(1):  # the UPDATE alone (no broker outbox in tests)
+        world.node_a.save(update_fields=["credential_digest"])
+
+
+def test_sync_gives_a_moved_nodes_rows_its_organization(world, sta):
+    from django.core.management import call_command
+
+    from sensorgrid.inventory.models import Node
+
+    Node.objects.filter(pk=world.node_a.pk).update(organization=world.org_b)
+    call_command("sta", "sync", stdout=None)
+    assert sta.datastream(world.node_a, sta.co2).organization == world.org_b

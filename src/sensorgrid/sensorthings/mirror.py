@@ -43,7 +43,7 @@ from urllib.parse import quote
 
 from django.apps import apps as global_apps
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.utils import timezone
 
@@ -504,6 +504,14 @@ def refresh(apps=None) -> dict[str, int]:
         for installation in m.Installation.objects.select_related("node", "room"):
             _historical_location(m, installation)
             counts["historical_locations"] += 1
+        # a node's STA rows belong to the node's organization
+        node_organization = m.Node.objects.filter(pk=OuterRef("node_id")).values("organization_id")[
+            :1
+        ]
+        for model in (m.Datastream, m.HistoricalLocation):
+            model.objects.exclude(organization_id=Subquery(node_organization)).update(
+                organization_id=Subquery(node_organization)
+            )
     return counts
 
 
@@ -646,17 +654,27 @@ def site_saved(sender, instance, raw=False, **kwargs) -> None:
     Location.objects.update_or_create(site=instance, defaults=location_fields(instance))
 
 
-def node_saving(sender, instance, raw=False, **kwargs) -> None:
+#: The node's fields its mirrors depend on: a save of others (a credential) skips them.
+_NODE_FIELDS = {"alias", "device_id", "model", "model_id", "organization", "organization_id"}
+
+
+def node_saving(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     if raw or instance.pk is None:
         return
-    before = sender.objects.filter(pk=instance.pk).values("alias", "device_id", "model_id").first()
+    if update_fields is not None and not _NODE_FIELDS & set(update_fields):
+        return
+    before = (
+        sender.objects.filter(pk=instance.pk)
+        .values("alias", "device_id", "model_id", "organization_id")
+        .first()
+    )
     instance.__dict__[_BEFORE] = before
 
 
-def node_saved(sender, instance, created, raw=False, **kwargs) -> None:
-    if raw:
+def node_saved(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
+    if raw or (update_fields is not None and not _NODE_FIELDS & set(update_fields)):
         return
-    from sensorgrid.sensorthings.models import Datastream, Sensor, Thing
+    from sensorgrid.sensorthings.models import Datastream, HistoricalLocation, Sensor, Thing
 
     m = _models()
     before = instance.__dict__.pop(_BEFORE, None)
@@ -669,6 +687,13 @@ def node_saved(sender, instance, created, raw=False, **kwargs) -> None:
             _create_datastreams(m, pairs)
     if before is None:
         return
+    if before["organization_id"] != instance.organization_id:
+        # a node moved to another organization takes its STA rows along (never leaves
+        # them readable by the old one)
+        Datastream.objects.filter(node=instance).update(organization_id=instance.organization_id)
+        HistoricalLocation.objects.filter(node=instance).update(
+            organization_id=instance.organization_id
+        )
     old_name = before["alias"] or before["device_id"]
     datastreams = Datastream.objects.filter(node=instance, store="samples", quantity__isnull=False)
     if old_name != thing_name(instance):
