@@ -171,16 +171,31 @@ class FractionalSeconds(models.Func):
         )
 
 
+class Exact(models.Func):
+    """A number for arithmetic: PostgreSQL's ``numeric`` (a double overflows with an error
+    there, ``1e308 mul 10`` would be a 500), SQLite's REAL (which overflows to infinity)."""
+
+    output_field = models.FloatField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql})::numeric", params
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST({sql} AS REAL)", params
+
+
 class RoundHalfUp(models.Func):
-    """round(): halves away from zero on both databases (PostgreSQL's round of a double
-    rounds halves to even)."""
+    """round(): halves away from zero on both databases (PostgreSQL rounds a double's
+    halves to even, a ``numeric``'s away from zero)."""
 
     output_field = models.FloatField()
     function = "ROUND"
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
-        return f"ROUND(({sql})::numeric)::double precision", params
+        return f"ROUND(({sql})::numeric)", params
 
 
 # -- geospatial ---------------------------------------------------------------------------

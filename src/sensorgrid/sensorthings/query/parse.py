@@ -126,6 +126,10 @@ def parse_datetime(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+#: Longer durations are refused: added to a stored time they would leave the calendar.
+MAX_DURATION = timedelta(days=365_250)
+
+
 def parse_duration(text: str) -> timedelta:
     """An ISO 8601 duration of weeks, days, hours, minutes and seconds (years and
     months have no fixed length and are refused)."""
@@ -133,13 +137,18 @@ def parse_duration(text: str) -> timedelta:
     if not match or text.upper().rstrip("T").endswith("P") or text.upper().endswith("T"):
         raise ValueError(f"'{text}' is not an ISO 8601 duration of days, hours, minutes, seconds")
     sign, weeks, days, hours, minutes, seconds = match.groups()
-    delta = timedelta(
-        weeks=float(weeks or 0),
-        days=float(days or 0),
-        hours=float(hours or 0),
-        minutes=float(minutes or 0),
-        seconds=float(seconds or 0),
-    )
+    try:
+        delta = timedelta(
+            weeks=float(weeks or 0),
+            days=float(days or 0),
+            hours=float(hours or 0),
+            minutes=float(minutes or 0),
+            seconds=float(seconds or 0),
+        )
+    except OverflowError:
+        delta = MAX_DURATION * 2
+    if delta > MAX_DURATION:
+        raise ValueError(f"'{text}' is longer than {MAX_DURATION.days} days")
     return -delta if sign else delta
 
 
@@ -348,12 +357,39 @@ def _parse(option: str, text: str, start: str) -> Any:
         raise StaError(400, f"{option}: the expression is nested too deeply.") from None
 
 
+#: Deeper expressions are refused (the translation recurses along the tree).
+MAX_DEPTH = 100
+
+
+def _depth(expr: ast.Expr) -> int:
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, ast.Call):
+            stack.extend((a, depth + 1) for a in node.args)
+        elif isinstance(node, ast.Not):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
+            stack += [(node.left, depth + 1), (node.right, depth + 1)]
+    return deepest
+
+
+def _shallow(option: str, expr: ast.Expr) -> ast.Expr:
+    if _depth(expr) > MAX_DEPTH:
+        raise StaError(400, f"{option}: the expression is nested deeper than {MAX_DEPTH} levels.")
+    return expr
+
+
 def parse_filter(text: str) -> ast.Expr:
-    return _parse("$filter", text, "start_filter")  # type: ignore[no-any-return]
+    return _shallow("$filter", _parse("$filter", text, "start_filter"))
 
 
 def parse_orderby(text: str) -> tuple[ast.OrderKey, ...]:
-    return _parse("$orderby", text, "start_orderby")  # type: ignore[no-any-return]
+    keys: tuple[ast.OrderKey, ...] = _parse("$orderby", text, "start_orderby")
+    for key in keys:
+        _shallow("$orderby", key.expr)
+    return keys
 
 
 def parse_select(text: str) -> tuple[ast.Path, ...]:
@@ -361,7 +397,20 @@ def parse_select(text: str) -> tuple[ast.Path, ...]:
 
 
 def parse_expand(text: str) -> tuple[ast.ExpandItem, ...]:
-    return _parse("$expand", text, "start_expand")  # type: ignore[no-any-return]
+    items: tuple[ast.ExpandItem, ...] = _parse("$expand", text, "start_expand")
+    _check_expand(items, 1)
+    return items
+
+
+def _check_expand(items: tuple[ast.ExpandItem, ...], level: int) -> None:
+    if level > 10:
+        raise StaError(400, "$expand: nested deeper than 10 levels.")
+    for item in items:
+        if item.options.filter is not None:
+            _shallow("$expand … $filter", item.options.filter)
+        for key in item.options.orderby:
+            _shallow("$expand … $orderby", key.expr)
+        _check_expand(item.options.expand, level + 1)
 
 
 def _non_negative(option: str, text: str) -> int:

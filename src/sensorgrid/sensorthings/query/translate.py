@@ -202,6 +202,8 @@ class Typed:
     column: Any = None
     keys: tuple[str, ...] = ()
     number: Any = None
+    #: number: computed in exact arithmetic (compare it in ``functions.Exact`` too).
+    exact: bool = False
     #: interval: start and end expressions.
     end: Any = None
     #: geometry: the property; geography: the WKT.
@@ -357,10 +359,20 @@ def _arith(node: ast.Arith, es: EntitySet) -> Typed:
     if left.kind in ("datetime", "interval") and right.kind == "duration":
         if node.op not in ("add", "sub"):
             raise StaError(400, f"{text}: only add and sub take a duration.")
+        if isinstance(left.expr, Value) and isinstance(right.expr, Value):
+            try:
+                when = (
+                    left.expr.value + right.expr.value
+                    if node.op == "add"
+                    else left.expr.value - right.expr.value
+                )
+            except OverflowError:
+                raise StaError(400, f"{text} is out of the range of dates.") from None
+            return Typed("datetime", Value(when, models.DateTimeField()), text=text)
         combined = left.expr + right.expr if node.op == "add" else left.expr - right.expr
         return Typed("datetime", ExpressionWrapper(combined, models.DateTimeField()), text=text)
-    lhs = fn.Cast(coerce(_numeric(left), "number"), models.FloatField())
-    rhs = fn.Cast(coerce(_numeric(right), "number"), models.FloatField())
+    lhs = sf.Exact(coerce(_numeric(left), "number"))
+    rhs = sf.Exact(coerce(_numeric(right), "number"))
     expr: Any
     if node.op == "add":
         expr = lhs + rhs
@@ -371,8 +383,8 @@ def _arith(node: ast.Arith, es: EntitySet) -> Typed:
     elif node.op == "div":
         expr = lhs / fn.NullIf(rhs, Value(0.0))
     else:
-        expr = fn.Mod(lhs, fn.NullIf(rhs, Value(0.0)))
-    return Typed("number", ExpressionWrapper(expr, models.FloatField()), text=text)
+        expr = fn.Mod(lhs, fn.NullIf(rhs, Value(0.0)), output_field=models.FloatField())
+    return Typed("number", ExpressionWrapper(expr, models.FloatField()), exact=True, text=text)
 
 
 def _numeric(t: Typed) -> Typed:
@@ -420,10 +432,16 @@ def _call(node: ast.Call, es: EntitySet) -> Typed:
         return Typed("number", fn.Length(s(0)), text=text)
     if name == "indexof":
         return Typed("number", ExpressionWrapper(fn.StrIndex(s(0), s(1)) - 1, integer), text=text)
+
+    def index(i: int) -> Any:
+        # 0 ≤ i < 2^31, so that the cast to an integer never fails
+        bounded = fn.Least(fn.Greatest(sf.Exact(n(i)), Value(0)), Value(2**31 - 2))
+        return fn.Cast(bounded, integer)
+
     if name == "substring":
-        start = fn.Greatest(fn.Cast(n(1), integer), Value(0)) + 1
+        start = index(1) + 1
         if len(args) == 3:
-            length = fn.Greatest(fn.Cast(n(2), integer), Value(0))
+            length = index(2)
             return Typed("string", fn.Substr(s(0), start, length), text=text)
         return Typed("string", fn.Substr(s(0), start), text=text)
     if name == "tolower":
@@ -454,11 +472,11 @@ def _call(node: ast.Call, es: EntitySet) -> Typed:
             text=text,
         )
     if name == "round":
-        return Typed("number", sf.RoundHalfUp(n(0)), text=text)
+        return Typed("number", sf.RoundHalfUp(sf.Exact(n(0))), exact=True, text=text)
     if name == "floor":
-        return Typed("number", fn.Floor(n(0)), text=text)
+        return Typed("number", fn.Floor(sf.Exact(n(0))), exact=True, text=text)
     if name == "ceiling":
-        return Typed("number", fn.Ceil(n(0)), text=text)
+        return Typed("number", fn.Ceil(sf.Exact(n(0))), exact=True, text=text)
     raise StaError(400, f"function {name}() is not supported here.")  # pragma: no cover
 
 
@@ -662,6 +680,8 @@ def _compare(node: ast.Compare, es: EntitySet) -> Q:
         return _compare_interval(op, left, right)
     kind = _common_kind(left, right)
     lhs, rhs = coerce(left, kind), coerce(right, kind)
+    if kind == "number" and (left.exact or right.exact):
+        lhs, rhs = sf.Exact(lhs), sf.Exact(rhs)
     if op == "ne":
         return ~Q(lk.Exact(lhs, rhs))
     return Q(_COMPARE[op](lhs, rhs))
@@ -758,6 +778,8 @@ def order_by(keys: tuple[ast.OrderKey, ...], es: EntitySet) -> list[Any]:
     for key in keys:
         check_paths(key.expr, es, many=False)
         t = value(key.expr, es)
+        if not ast.paths_of(key.expr) and t.kind not in ("pred", "geography"):
+            continue  # a constant orders nothing (and PostgreSQL refuses one)
         if t.kind == "json":
             exprs = (
                 [coerce(t, "number"), coerce(t, "string")]
