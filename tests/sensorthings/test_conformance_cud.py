@@ -13,6 +13,7 @@ from tests.sensorthings.conformance_client import (
     RELATIONS,
     UNIT,
     alice,
+    charlie,
     demo,
     same_instant,
     thing_body,
@@ -543,3 +544,39 @@ def test_results_of_every_type_are_filtered_by_type(alice, expression, expected)
     )
     assert answer.status == 200, (expression, answer.text[:300])
     assert [o["result"] for o in answer.value] == expected, expression
+
+
+#: FROST-Server's Capability2Tests.deleteEverything(): the order it empties the sets in.
+DELETE_ORDER = [
+    "Things",
+    "Sensors",
+    "ObservedProperties",
+    "FeaturesOfInterest",
+    "Observations",
+    "Datastreams",
+    "HistoricalLocations",
+    "Locations",
+]
+
+
+def test_a_writer_can_empty_every_collection_as_frosts_suites_clean_up(alice, charlie):
+    """The CUD suites start and end by deleting every entity they can list, one by one
+    (each DELETE must be 200, then GET 404), until every set is empty; they then assert
+    that sets are empty. So a writer may delete all she lists; her lists end up empty,
+    and the other organization keeps its entities."""
+    alice.create("Things", thing_body("Doomed station", observations=2))
+    theirs = charlie.create("Things", thing_body("Harbour station", observations=1))
+    for entity_set in DELETE_ORDER:
+        for _ in range(20):
+            listed = alice.get(entity_set).value
+            if not listed:
+                break
+            for entity in listed:
+                key = f"{entity_set}({entity['@iot.id']})"
+                answer = alice.delete(key)
+                assert answer.status == 200, (key, answer.status, answer.text[:200])
+                assert alice.get(key).status == 404, key
+        assert alice.get(entity_set).value == [], entity_set
+    for entity_set in RELATIONS:
+        assert alice.get(entity_set, **{"$count": "true"}).body["@iot.count"] == 0, entity_set
+    assert charlie.get(f"Things({theirs})").status == 200
