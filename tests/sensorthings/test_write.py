@@ -504,3 +504,24 @@ def test_values_no_database_holds_are_refused_with_400(world, sta):
     with pytest.raises(StaError) as nul:
         create("Things", {"name": "a\x00b"}, user=world.alice, organization=world.org_a)
     assert nul.value.status == 400 and "name" in nul.value.message
+
+
+def test_the_same_locations_again_make_no_historical_location(world, sta):
+    node = create("Things", thing_body(), user=world.alice, organization=world.org_a)
+    [location] = node.sta_locations.all()
+    update(
+        "Things", node, {"Locations": [{"@iot.id": location.pk}]}, user=world.alice, replace=False
+    )
+    assert m.HistoricalLocation.objects.filter(node=node).count() == 1
+    # node_a stands in its site (installation): a PUT naming that Location keeps it,
+    # another site's Location is refused, and leaving it out does not remove it.
+    site_location = m.Location.objects.get(site=world.site_a)
+    update("Things", world.node_a, {"Locations": [{"@iot.id": site_location.pk}]}, user=world.alice)
+    other_site = m.Location.objects.get(site=world.public_site)
+    with pytest.raises(StaError) as refused:
+        update(
+            "Things", world.node_a, {"Locations": [{"@iot.id": other_site.pk}]}, user=world.alice
+        )
+    assert refused.value.status == 400
+    update("Things", world.node_a, {"Locations": [{"@iot.id": location.pk}]}, user=world.alice)
+    assert set(world.node_a.sta_locations.all()) == {site_location, location}

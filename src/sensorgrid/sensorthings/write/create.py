@@ -313,22 +313,29 @@ def new_device_id() -> str:
     return f"sta-{secrets.token_hex(6)}"
 
 
-def set_locations(node: Node, locations: list[sta.Location], now: Any) -> sta.HistoricalLocation:
+def set_locations(
+    node: Node, locations: list[sta.Location], now: Any
+) -> sta.HistoricalLocation | None:
     """Make ``locations`` the Thing's current Locations and record the change as a
-    HistoricalLocation (spec 10.2.1.1: the service creates it whenever they change)."""
+    HistoricalLocation (spec 10.2.1.1: the service creates it whenever they change; the
+    same Locations again change nothing). Locations of SensorGrid sites come and go
+    with the node's installations: one may be named only if the Thing is there already,
+    and leaving one out does not take the Thing away from it."""
+    current = set(sta.Location.objects.filter(things=node))
     for location in locations:
-        assert isinstance(location, sta.Location)
-        if location.site_id is not None:
+        if location.site_id is not None and location not in current:
             raise StaError(
                 400,
                 f"Location {location.pk} is SensorGrid site {location.site_id}: a Thing is "
                 "placed there by installing its node in a room of that site.",
             )
-    current = sta.Location.objects.filter(things=node, site__isnull=True)
-    node.sta_locations.remove(*current)
-    node.sta_locations.add(*locations)
+    wanted = set(locations) | {loc for loc in current if loc.site_id is not None}
+    if wanted == current:
+        return None
+    node.sta_locations.remove(*(current - wanted))
+    node.sta_locations.add(*(wanted - current))
     historical = sta.HistoricalLocation.objects.create(
         organization_id=node.organization_id, node=node, time=now
     )
-    historical.locations.set(locations)
+    historical.locations.set(wanted)
     return historical

@@ -106,17 +106,20 @@ def store(
         node, quantity = datastream.node, datastream.quantity
         assert quantity is not None
         samples.ingest(node, quantity, fields.phenomenon_time, value, f"Datastream {datastream.pk}")
-        sta.SampleDetails.objects.create(
+        # update_or_create: details left behind by a sample that retention pruned
+        sta.SampleDetails.objects.update_or_create(
             node_id=node.pk,
             quantity_id=datastream.quantity_id,
             ts=fields.phenomenon_time,
-            feature_of_interest=feature,
-            phenomenon_time_end=fields.phenomenon_time_end,
-            result_time=fields.result_time,
-            valid_time_start=fields.valid_time_start,
-            valid_time_end=fields.valid_time_end,
-            parameters=fields.parameters,
-            result_quality=fields.result_quality,
+            defaults={
+                "feature_of_interest": feature,
+                "phenomenon_time_end": fields.phenomenon_time_end,
+                "result_time": fields.result_time,
+                "valid_time_start": fields.valid_time_start,
+                "valid_time_end": fields.valid_time_end,
+                "parameters": fields.parameters,
+                "result_quality": fields.result_quality,
+            },
         )
         return row(datastream, fields, feature, sample_value=value)
     observation = sta.Observation.objects.create(
