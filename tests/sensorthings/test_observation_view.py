@@ -124,3 +124,27 @@ def test_of_datastream_keeps_the_observation_wall(world, sta, who):
         assert fast == walled, (who, ds.name)
     public = observations.of_datastream(sta.datastream(world.public_node, sta.co2), None)
     assert list(public.values_list("phenomenon_time", flat=True)) == [MARCH]
+
+
+def test_rows_no_id_can_name_are_left_out_not_an_error(world, sta):
+    from sensorgrid.inventory.models import Quantity
+    from sensorgrid.sensorthings import observations
+    from sensorgrid.sensorthings.models import Datastream
+
+    noise = Quantity.objects.get(key="noise")
+    write_samples((world.node_b, noise, MARCH, 55.0))
+    co2 = sta.datastream(world.node_b, sta.co2)
+    huge = Datastream.objects.create(
+        pk=ids.MAX_DATASTREAM_ID + 1,
+        organization=world.org_b,
+        node=world.node_b,
+        quantity=noise,
+        store="samples",
+        sensor=co2.sensor,
+        observed_property=co2.observed_property,
+        name="beyond the ids",
+    )
+    assert not ObservationRow.objects.filter(datastream=huge).exists()
+    assert not observations.of_datastream(huge, world.charlie).exists()
+    assert ObservationRow.objects.filter(datastream=co2).count() == 1  # the rest still reads
+    assert len(list(ObservationRow.objects.all())) == ObservationRow.objects.count() > 0
