@@ -470,7 +470,6 @@ SENSORGRID_IMAGES_DIR = Path(env("SENSORGRID_IMAGES_DIR", str(VAR_DIR / "images"
 SENSORGRID_S3_BUCKET = env("SENSORGRID_S3_BUCKET", "")
 SENSORGRID_S3_ENDPOINT_URL = env("SENSORGRID_S3_ENDPOINT_URL", "")
 SENSORGRID_S3_REGION = env("SENSORGRID_S3_REGION", "")
-            "signature_version": "s3v4",  # what MinIO, Ceph and AWS all accept
 SENSORGRID_S3_SIGNED_URL_SECONDS = envint("SENSORGRID_S3_SIGNED_URL_SECONDS", 300)
 if SENSORGRID_S3_BUCKET:
     STORAGES["images"] = {
@@ -482,6 +481,7 @@ if SENSORGRID_S3_BUCKET:
             "access_key": env("SENSORGRID_S3_ACCESS_KEY_ID", "") or None,
             "secret_key": env("SENSORGRID_S3_SECRET_ACCESS_KEY", "") or None,
             "querystring_expire": max(1, SENSORGRID_S3_SIGNED_URL_SECONDS),
+            "signature_version": "s3v4",  # what MinIO, Ceph and AWS all accept
             "file_overwrite": True,  # keys are content-addressed: a resend writes the same
             "default_acl": None,
         },
