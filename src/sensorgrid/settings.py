@@ -327,7 +327,14 @@ AFTER_COMMIT_CONSUMERS: dict[str, list[tuple[str, str]]] = {
         ("sensorgrid.live.publish.alert_changed", "after-ack"),
     ],
     # A picture stored (images app); its original and thumbnail are in the store.
-    "sensorgrid.images.events.ImageStored": [],
+    "sensorgrid.images.events.ImageStored": [
+        # One query; queues the picture for the worker's outlier scoring if a model
+        # watches its node and name (a lost run leaves that picture unscored).
+        ("sensorgrid.outliers.tasks.after_image_stored", "after-ack"),
+    ],
+    "sensorgrid.outliers.events.OutlierScored": [
+        ("sensorgrid.live.publish.outlier_scored", "after-ack"),
+    ],
 }
 
 ROOT_URLCONF = "sensorgrid.urls"

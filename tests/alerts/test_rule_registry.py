@@ -13,7 +13,9 @@ def test_every_kind_a_rule_can_choose_is_registered_and_no_other():
 
 
 def test_an_unknown_kind_is_refused_naming_the_known_ones():
-    with pytest.raises(KeyError, match="no rule kind 'flood'; known: anomaly, no_data"):
+    with pytest.raises(
+        KeyError, match="no rule kind 'flood'; known: anomaly, image_outlier, no_data"
+    ):
         rules.get("flood")
 
 

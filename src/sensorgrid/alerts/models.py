@@ -59,6 +59,8 @@ class RuleKind(models.TextChoices):
     RATE_OF_CHANGE = "rate_of_change", "Rate of change"
     NODE_HEALTH = "node_health", "Node health (MISSING / DEAD)"
     ANOMALY = "anomaly", "Anomaly (robust z-score over a sliding window)"
+    # Registered by the outliers app (sensorgrid.outliers.alerting), stepped by its scores.
+    IMAGE_OUTLIER = "image_outlier", "Image outlier (the node's outlier model flags a picture)"
 
 
 class Scope(models.TextChoices):

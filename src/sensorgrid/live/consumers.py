@@ -238,6 +238,15 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "alert", "node": message["node"], "alert": message["alert"]}, live=True
             )
 
+    async def live_outlier(self, message: dict) -> None:
+        # Verdicts are for members, like alerts (a public picture's score is not public).
+        member = message["organization"] in self.members_of
+        if message["node"] in self.following and member:
+            self.queue.put(
+                {"type": "outlier", "node": message["node"], "outlier": message["score"]},
+                live=True,
+            )
+
     def too_slow(self) -> None:
         # Kept: a task nobody references may be collected before it runs.
         self.closing = asyncio.ensure_future(self.close(code=TOO_SLOW, reason="too slow"))

@@ -29,6 +29,7 @@ from sensorgrid.ingest.events import Committed
 from sensorgrid.isotime import iso
 from sensorgrid.live import latest, metrics
 from sensorgrid.live.latest import Values
+from sensorgrid.outliers.events import OutlierScored
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class Publisher:
         self._deltas: dict[int, Values] = {}
         self._statuses: dict[int, tuple[str, float]] = {}
         self._alerts: list[tuple[int, int, dict]] = []  # (node, organization, alert)
+        self._outliers: list[tuple[int, int, dict]] = []  # (node, organization, score)
         self._notices: list[tuple[int, str | None]] = []  # (user, session signed out)
         self.listeners = 0
         self._wake = threading.Event()
@@ -124,6 +126,13 @@ class Publisher:
             self._offered += 1
         self._kick()
 
+    def offer_outlier(self, node_id: int, organization_id: int, score: dict) -> None:
+        """Queue a scored picture (outliers app); every one is sent."""
+        with self._lock:
+            self._outliers.append((node_id, organization_id, score))
+            self._offered += 1
+        self._kick()
+
     def offer_notices(self, user_ids: list[int], session: str | None = None) -> None:
         """Queue "permissions changed" for these users' connections (``session``: the
         session that signed out, whose connections close)."""
@@ -152,10 +161,11 @@ class Publisher:
                 deltas, self._deltas = self._deltas, {}
                 statuses, self._statuses = self._statuses, {}
                 alerts, self._alerts = self._alerts, []
+                outliers, self._outliers = self._outliers, []
                 notices, self._notices = self._notices, []
                 taken = self._offered
             try:
-                self._publish(deltas, statuses, alerts, notices)
+                self._publish(deltas, statuses, alerts, notices, outliers)
             except Exception:  # the next batch must still go out
                 log.exception("live publishing failed; %d node updates lost", len(deltas))
             finally:
@@ -177,6 +187,7 @@ class Publisher:
         statuses: dict[int, tuple[str, float]],
         alerts: Sequence[tuple[int, int, dict[str, Any]]] = (),
         notices: Sequence[tuple[int, str | None]] = (),
+        outliers: Sequence[tuple[int, int, dict[str, Any]]] = (),
     ) -> None:
         advanced = latest.merge(deltas) if deltas else {}
         # Permissions first: a connection that lost a node drops it before more values.
@@ -210,6 +221,13 @@ class Publisher:
             )
             for node_id, org, alert in alerts
         ]
+        messages += [
+            (
+                group(node_id),
+                {"type": "live.outlier", "node": node_id, "organization": org, "score": score},
+            )
+            for node_id, org, score in outliers
+        ]
         if not messages:
             return
         layer = get_channel_layer()
@@ -239,6 +257,8 @@ class Publisher:
             metrics.PUBLISHED.labels("alert").inc(len(alerts))
         if notices:
             metrics.PUBLISHED.labels("permissions").inc(len(notices))
+        if outliers:
+            metrics.PUBLISHED.labels("outlier").inc(len(outliers))
 
 
 async def _send_all(layer, messages: list[tuple[str, dict]]) -> None:
@@ -312,5 +332,25 @@ def alert_changed(changed: AlertChanged) -> None:
             "message": alert.message,
             "last_value": alert.last_value,
             **{name: iso(getattr(alert, name)) for name in moments},
+        },
+    )
+
+
+def outlier_scored(scored: OutlierScored) -> None:
+    """``OutlierScored`` consumer: members following the node see each scored picture."""
+    if not publisher.enabled():
+        return
+    publisher.offer_outlier(
+        scored.node_id,
+        scored.organization_id,
+        {
+            "id": scored.score_id,
+            "image": scored.image_id,
+            "name": scored.name,
+            "ts": iso(scored.ts),
+            "score": scored.score,
+            "threshold": scored.threshold,
+            "is_outlier": scored.is_outlier,
+            "model_version": scored.model_version,
         },
     )

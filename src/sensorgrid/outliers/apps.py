@@ -6,3 +6,7 @@ class OutliersConfig(AppConfig):
 
     name = "sensorgrid.outliers"
     verbose_name = "Image outliers"
+
+    def ready(self) -> None:
+        # The image_outlier alert rule kind registers itself with the alerts app.
+        from sensorgrid.outliers import alerting  # noqa: F401

@@ -157,7 +157,10 @@ def train(
             n_iter_no_change=30,
             random_state=seed,
         )
-        with warnings.catch_warnings():
+        threads = extras.require("threadpoolctl", "outliers", FEATURE)
+        # One BLAS thread: the matrices are small, and on a busy machine (the worker beside
+        # the web and ingest processes) several threads each fight for the cores.
+        with warnings.catch_warnings(), threads.threadpool_limits(limits=1):
             # Stopping at max_iter is a choice (bounded training time), not a fault.
             warnings.simplefilter("ignore", exceptions.ConvergenceWarning)
             model.fit(z, z)

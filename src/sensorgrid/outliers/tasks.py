@@ -1,0 +1,30 @@
+"""Scoring pictures on the worker, off the ingest path (docs/images.md)."""
+
+import logging
+
+from huey.contrib.djhuey import db_task
+
+from sensorgrid.extras import MissingExtra
+from sensorgrid.images.events import ImageStored
+from sensorgrid.outliers.models import OutlierModel
+
+log = logging.getLogger(__name__)
+
+
+@db_task(name="outliers.score", retries=2, retry_delay=10)
+def score(image_id: int) -> bool | None:
+    """Score one stored picture with its node's current model; its verdict (or None)."""
+    from sensorgrid.outliers import service
+
+    try:
+        done = service.score_image(image_id)
+    except MissingExtra as exc:  # a core install with a model trained elsewhere
+        log.error("picture %s not scored: %s", image_id, exc)
+        return None
+    return None if done is None else done.is_outlier
+
+
+def after_image_stored(stored: ImageStored) -> None:
+    """``ImageStored`` consumer: queue the picture for scoring if a model watches it."""
+    if OutlierModel.objects.filter(node_id=stored.node_id, name=stored.name).exists():
+        score(stored.image_id)
