@@ -423,3 +423,20 @@ def test_filter_errors_are_400(q):
 def test_observation_rows_view_is_queried(sta):
     assert ObservationRow.objects.exists()
     assert Datastream.objects.exists()
+
+
+def test_a_geospatial_match_of_many_rows_is_one_parameter(q, world):
+    Location.objects.bulk_create(
+        Location(
+            organization=world.org_a,
+            name=f"dot {i}",
+            location={"type": "Point", "coordinates": [50 + i / 1e5, 5]},
+            min_lon=50 + i / 1e5,
+            max_lon=50 + i / 1e5,
+            min_lat=5,
+            max_lat=5,
+        )
+        for i in range(33_000)  # SQLite takes at most 32766 parameters
+    )
+    box = "geography'POLYGON((49 4, 51 4, 51 6, 49 6, 49 4))'"
+    assert run("Locations", filter=f"st_within(location, {box})").count() == 33_000

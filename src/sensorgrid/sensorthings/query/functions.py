@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -196,6 +197,24 @@ class RoundHalfUp(models.Func):
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         sql, params = compiler.compile(self.source_expressions[0])
         return f"ROUND(({sql})::numeric)", params
+
+
+class InIds(models.Func):
+    """``column IN ids`` with the ids as ONE parameter (a JSON array on SQLite, an array on
+    PostgreSQL): a geospatial filter may match more rows than SQLite takes parameters."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, column: Any, ids: list[int]) -> None:
+        super().__init__(column)
+        self.ids = [int(i) for i in ids]
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"{sql} = ANY(%s::bigint[])", [*params, self.ids]
+        return f"{sql} IN (SELECT value FROM json_each(%s))", [*params, json.dumps(self.ids)]
 
 
 # -- geospatial ---------------------------------------------------------------------------

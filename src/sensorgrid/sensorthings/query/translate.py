@@ -498,7 +498,7 @@ def _geo_operands(node: ast.Call, es: EntitySet) -> tuple[Typed, Any, bool]:
 
 
 def _ids_q(prop: Prop, ids: list[Any]) -> Q:
-    return Q(**{f"{prop.prefix}pk__in": ids})
+    return Q(sf.InIds(F(f"{prop.prefix}pk"), ids))
 
 
 def _geo_predicate(node: ast.Call, es: EntitySet) -> Q:
