@@ -298,6 +298,8 @@ class ObservationRow(models.Model):
         null=True,
         related_name="observation_rows",
     )
+    #: The node of the Datastream (the Thing), in both stores: for the walls.
+    thing_id = models.BigIntegerField(null=True)
     #: Samples store: the series and the sample's time (its primary key).
     node_id = models.BigIntegerField(null=True)
     quantity_id = models.BigIntegerField(null=True)
@@ -345,6 +347,7 @@ class SampleRow(models.Model):
         null=True,
         related_name="+",
     )
+    thing_id = models.BigIntegerField(null=True)
     node_id = models.BigIntegerField(null=True)
     quantity_id = models.BigIntegerField(null=True)
     observation_id = models.BigIntegerField(null=True)
