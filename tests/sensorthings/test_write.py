@@ -525,3 +525,22 @@ def test_the_same_locations_again_make_no_historical_location(world, sta):
     assert refused.value.status == 400
     update("Things", world.node_a, {"Locations": [{"@iot.id": location.pk}]}, user=world.alice)
     assert set(world.node_a.sta_locations.all()) == {site_location, location}
+
+
+def test_observations_linked_by_id_move_to_the_datastream_or_feature(world, sta):
+    node = create("Things", thing_body(), user=world.alice, organization=world.org_a)
+    [datastream] = m.Datastream.objects.filter(node=node)
+    row = create(
+        "Observations",
+        {"result": "moved", "Datastream": {"@iot.id": sta.text_stream.pk}},
+        user=world.alice,
+        organization=world.org_a,
+    )
+    update("Datastreams", datastream, {"Observations": [{"@iot.id": row.pk}]}, user=world.alice)
+    moved = m.Observation.objects.get(pk=ids.decode(row.pk)[1])
+    assert moved.datastream == datastream
+    feature = moved.feature_of_interest
+    # frost-sta-client's PUT sends the Observations it holds: unchanged links change nothing.
+    new_id = ids.encode_observation(datastream.pk, moved.pk)
+    update("FeaturesOfInterest", feature, {"Observations": [{"@iot.id": new_id}]}, user=world.alice)
+    assert m.Observation.objects.get(pk=moved.pk).feature_of_interest == feature

@@ -59,13 +59,14 @@ def update(
             raise StaError(404, f"No {target.singular} with id {instance.pk}.")
         organization_id = rights.organization_of(target.name, fresh)
         rights.require_owner(user, organization_id, f"{target.singular} {fresh.pk}")
-        return _Updater(target, fresh, organization_id).apply(body, replace)
+        return _Updater(target, fresh, organization_id, user).apply(body, replace)
 
 
 class _Updater:
     def __init__(
-        self, target: EntitySet, instance: models.Model, organization_id: int | None
+        self, target: EntitySet, instance: models.Model, organization_id: int | None, user: Any
     ) -> None:
+        self.user = user
         self.target = target
         self.instance = instance
         self.organization_id = organization_id
@@ -151,10 +152,7 @@ class _Updater:
                 changes[nav] = self.linked(entity_set, body[nav])
         if changes:
             _move_datastream(datastream, **changes)
-        if _list(body, "Observations"):
-            raise StaError(
-                400, "Observations: an Observation moves by changing its own Datastream."
-            )
+        self._observations(body, "Datastream")
 
     def _Sensors(self, body: dict[str, Any]) -> None:
         for ref in _list(body, "Datastreams"):
@@ -169,8 +167,15 @@ class _Updater:
             _move_datastream(datastream, ObservedProperty=self.instance)
 
     def _FeaturesOfInterest(self, body: dict[str, Any]) -> None:
-        if _list(body, "Observations"):
-            raise StaError(400, "Observations: an Observation changes its own FeatureOfInterest.")
+        self._observations(body, "FeatureOfInterest")
+
+    def _observations(self, body: dict[str, Any], back: str) -> None:
+        """Observations linked by id move here (an unchanged link changes nothing)."""
+        for ref in _list(body, "Observations"):
+            row = self.linked("Observations", ref)
+            current = row.datastream_id if back == "Datastream" else row.feature_of_interest_id  # type: ignore[attr-defined]
+            if current != self.instance.pk:
+                _observation(row.pk, {back: {"@iot.id": self.instance.pk}}, self.user, False)
 
 
 def _list(body: dict[str, Any], nav: str) -> list[Any]:
