@@ -129,3 +129,20 @@ def test_too_few_pictures_or_bad_parameters_are_refused(normal):
         detector.train(normal, margin=0.5)
     with pytest.raises(detector.TrainingError, match="unknown model kind"):
         detector.train(normal, kind="forest")
+
+
+def test_the_camera_profile_sends_the_scene_with_its_anomalies_on_the_images_route():
+    import base64
+    import json
+
+    from sensorgrid.simulator import profiles
+
+    camera = profiles.get("camera")
+    device = camera.device(1, 1)
+    times = [START + i * STEP for i in range(400)]
+    black = next(at for at in times if scenes.anomaly_at(1, 1, at) == "black")
+    uplink = camera.encode(device, camera.reading(device, black), black, 1)
+    assert uplink.topic == f"sensorgrid/{device.device_id}/image/camera"
+    body = json.loads(uplink.payload)
+    assert body["ts"].startswith(black.strftime("%Y-%m-%dT%H:%M:%S"))
+    assert features.vector(base64.b64decode(body["data"])).mean() < 0.05
