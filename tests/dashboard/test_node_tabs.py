@@ -19,7 +19,7 @@ from tests import factories as f
 pytestmark = pytest.mark.django_db
 
 #: The tabs this package serves (settings and connect are pages of their own).
-OWN_TABS = ["latest", "history", "alerts", "status", "radio", "dead-letters"]
+OWN_TABS = ["latest", "history", "alerts", "status", "radio", "images", "dead-letters"]
 T0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
 
 
@@ -68,12 +68,13 @@ def test_every_tab_shows_the_same_bar_with_itself_current(alice, world, key):
     assert response.status_code == 200
     bar = tab_bar(text(response))
     labels = [label for label, _ in bar]
-    assert labels[:7] == [
+    assert labels[:8] == [
         "Latest",
         "History",
         "Alerts",
         "Status history",
         "Radio",
+        "Images",
         "Dead letters",
         "Settings",
     ]

@@ -132,12 +132,13 @@ def test_alice_clicks_through_every_tab_and_replays_the_dead_letter(server, sign
     page = sign_in("alice", f"/nodes/{node}/")
     assert page.get_by_role("heading", level=1).inner_text() == "Tabs probe"
     tabs = page.locator(".node-tabs a").all_inner_texts()
-    assert tabs[:7] == [
+    assert tabs[:8] == [
         "Latest",
         "History",
         "Alerts",
         "Status history",
         "Radio",
+        "Images",
         "Dead letters",
         "Settings",
     ]

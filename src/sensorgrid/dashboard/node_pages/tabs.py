@@ -20,6 +20,7 @@ TABS = [
     ("alerts", "Alerts", "dashboard:node-alerts"),
     ("status", "Status history", "dashboard:node-status"),
     ("radio", "Radio", "dashboard:node-radio"),
+    ("images", "Images", "dashboard:node-images"),
     ("dead-letters", "Dead letters", "dashboard:node-dead-letters"),
     ("settings", "Settings", "dashboard:node-settings"),
     # The connect page may not be installed (yet): the bar then leaves it out.

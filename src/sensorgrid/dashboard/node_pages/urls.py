@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from sensorgrid.dashboard.node_pages import alerts, dead_letters, latest, radio, status
+from sensorgrid.dashboard.node_pages import alerts, dead_letters, images, latest, radio, status
 
 urlpatterns = [
     path("nodes/<int:pk>/", latest.node_page, name="node"),
@@ -10,5 +10,6 @@ urlpatterns = [
     path("nodes/<int:pk>/alerts/", alerts.alerts_page, name="node-alerts"),
     path("nodes/<int:pk>/status/", status.status_page, name="node-status"),
     path("nodes/<int:pk>/radio/", radio.radio_page, name="node-radio"),
+    path("nodes/<int:pk>/images/", images.images_page, name="node-images"),
     path("nodes/<int:pk>/dead-letters/", dead_letters.dead_letters_page, name="node-dead-letters"),
 ]

@@ -136,7 +136,8 @@ class _DownloadView(APIView):
         extension = storage.EXTENSIONS[content_type]
         filename = f"{image.node_id}-{image.name}-{image.ts:%Y%m%dT%H%M%S}.{extension}"
         etag = quote_etag(f"{image.sha256[:32]}-{self.kind[0]}")
-        if storage.is_s3() and _signed_seconds() > 0:
+        streamed = request.query_params.get("stream") in ("1", "true")
+        if storage.is_s3() and _signed_seconds() > 0 and not streamed:
             response: HttpResponse = HttpResponseRedirect(
                 storage.signed_url(key, content_type, filename)
             )
@@ -166,6 +167,13 @@ def _signed_seconds() -> int:
     return settings.SENSORGRID_S3_SIGNED_URL_SECONDS
 
 
+STREAM = OpenApiParameter(
+    "stream",
+    bool,
+    description="Stream the bytes through SensorGrid also from an S3-compatible store, "
+    "instead of redirecting (pages whose Content-Security-Policy allows images of "
+    "this origin only, like the dashboard, ask so).",
+)
 _DOWNLOAD = {
     200: OpenApiResponse(OpenApiTypes.BINARY, description="The bytes (filesystem store)."),
     302: OpenApiResponse(description="A short-lived signed URL of the S3-compatible store."),
@@ -183,6 +191,7 @@ class ImageOriginalView(_DownloadView):
         "removed), with its Content-Type, an ETag and `X-Content-Type-Options: nosniff`. "
         "With an S3-compatible store: a redirect to a signed URL valid "
         "SENSORGRID_S3_SIGNED_URL_SECONDS. Walls as for the node's pictures.",
+        parameters=[STREAM],
         responses=_DOWNLOAD,
         tags=["images"],
     )
@@ -197,6 +206,7 @@ class ImageThumbnailView(_DownloadView):
         summary="Download a picture's thumbnail",
         description="A WebP at most SENSORGRID_IMAGE_THUMBNAIL_PX pixels wide and high, "
         "turned upright. Served like the original.",
+        parameters=[STREAM],
         responses=_DOWNLOAD,
         tags=["images"],
     )
