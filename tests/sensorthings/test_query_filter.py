@@ -36,7 +36,7 @@ def _place(model, **fields):
 def q(world, sta):
     """Names, properties and places to filter on, beside the ``sta`` observations."""
     a, pub, b = world.node_a, world.public_node, world.node_b
-    a.alias, a.metadata = "Alpha", {"floor": 2, "room": {"name": "lab"}, "ok": True}
+    a.alias, a.metadata = "Alpha", {"floor": 2, "room": {"name": "lab"}, "ok": True, "l": [1, 2]}
     pub.alias, pub.metadata = "", {"floor": "2", "room": {"name": "hall"}}
     b.alias, b.metadata = "Gamma", {"floor": 3, "ok": False}
     for node in (a, pub, b):
@@ -216,6 +216,8 @@ def test_json_paths_are_typed_by_the_literal(q, world):
     assert thing_names("properties/ok eq false", world) == ["Gamma"]
     assert thing_names("properties/ok", world) == ["Alpha"]
     assert thing_names("properties/room/name eq null", world) == ["Gamma"]
+    assert thing_names("properties/l[1] eq 2", world) == ["Alpha"]
+    assert thing_names("properties/l[0] eq 2", world) == []
 
 
 def test_parameters_and_unit_of_measurement(q, sta):

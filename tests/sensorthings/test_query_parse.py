@@ -54,6 +54,13 @@ def test_filter_ast():
     )
 
 
+def test_json_array_indexes():
+    got = parse_filter("properties/list[1]/a[0] eq 1")
+    assert isinstance(got, ast.Compare)
+    assert got.left == Path(("properties", "list", "[1]", "a", "[0]"))
+    assert "not a JSON property" in error("$filter=name[0] eq 'a'")
+
+
 def test_operator_precedence():
     got = parse_filter("id add 2 mul 3 eq 8 or id eq 1 and id eq 2")
     assert got == ast.BoolOp(

@@ -88,6 +88,16 @@ _JSON_KINDS: dict[str, models.Field[Any, Any]] = {
 }
 
 
+def _sqlite_path(keys: tuple[str, ...]) -> str:
+    """``("a", "list", "[1]")`` → ``$."a"."list"[1]`` (keys are names or ``[n]`` indexes)."""
+    return "$" + "".join(k if k.startswith("[") else f'."{k}"' for k in keys)
+
+
+def _pg_path(keys: tuple[str, ...]) -> list[str]:
+    """``("a", "list", "[1]")`` → ``{a,list,1}`` for ``#>``."""
+    return [k[1:-1] if k.startswith("[") else k for k in keys]
+
+
 class JsonValue(models.Func):
     """The value at ``keys`` in a JSON column when it has JSON type ``kind`` (number,
     string, bool), else NULL."""
@@ -104,7 +114,7 @@ class JsonValue(models.Func):
         column, params = compiler.compile(self.source_expressions[0])
         doc, doc_params = f"({column})::jsonb", list(params)
         if self.keys:
-            doc, doc_params = f"(({column})::jsonb #> %s::text[])", [*params, list(self.keys)]
+            doc, doc_params = f"(({column})::jsonb #> %s::text[])", [*params, _pg_path(self.keys)]
         jtype, cast = {
             "number": ("number", "double precision"),
             "string": ("string", "text"),
@@ -115,7 +125,7 @@ class JsonValue(models.Func):
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         column, params = compiler.compile(self.source_expressions[0])
-        path = "$" + "".join(f'."{k}"' for k in self.keys)
+        path = _sqlite_path(self.keys)
         types = {"number": "'integer', 'real'", "string": "'text'", "bool": "'true', 'false'"}
         sql = (
             f"CASE WHEN json_type({column}, %s) IN ({types[self.kind]}) "
@@ -141,12 +151,12 @@ class JsonIsNull(models.Func):
         column, params = compiler.compile(self.source_expressions[0])
         doc, doc_params = f"({column})::jsonb", list(params)
         if self.keys:
-            doc, doc_params = f"(({column})::jsonb #> %s::text[])", [*params, list(self.keys)]
+            doc, doc_params = f"(({column})::jsonb #> %s::text[])", [*params, _pg_path(self.keys)]
         return f"({doc} IS NULL OR jsonb_typeof({doc}) = 'null')", [*doc_params, *doc_params]
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         column, params = compiler.compile(self.source_expressions[0])
-        path = "$" + "".join(f'."{k}"' for k in self.keys)
+        path = _sqlite_path(self.keys)
         sql = f"(json_type({column}, %s) IS NULL OR json_type({column}, %s) = 'null')"
         return sql, [*params, path, *params, path]
 

@@ -45,7 +45,7 @@ start_expand: expand
 
 call: FUNC "(" [expr ("," expr)*] ")"
 path: segment ("/" segment)*
-segment: NAME | IOTID
+segment: (NAME | IOTID) INDEX*
 
 literal: STRING      -> string
        | NUMBER      -> number
@@ -95,6 +95,7 @@ NUMBER.2: /-?\d+(\.\d+)?([eE][+-]?\d+)?/
 INT.2: /\d+/
 STRING: /'([^']|'')*'/
 IOTID.2: /@iot\.id/
+INDEX: /\[\d{1,6}\]/
 NAME: /[A-Za-z_][A-Za-z0-9_]*/
 
 %import common.WS
@@ -189,11 +190,12 @@ class _ToAst(Transformer[Token, Any]):
             raise _Bad(f"function {fname}() takes {wanted} arguments, got {len(given)}")
         return ast.Call(fname, given)
 
-    def segment(self, token: Token) -> str:
-        return "id" if token.type == "IOTID" else str(token)
+    def segment(self, token: Token, *indexes: Token) -> list[str]:
+        # properties/list[1] → ("properties", "list", "[1]")
+        return ["id" if token.type == "IOTID" else str(token), *map(str, indexes)]
 
-    def path(self, *segments: str) -> ast.Path:
-        return ast.Path(tuple(segments))
+    def path(self, *segments: list[str]) -> ast.Path:
+        return ast.Path(tuple(part for segment in segments for part in segment))
 
     def string(self, token: Token) -> ast.Literal:
         return ast.Literal("string", token[1:-1].replace("''", "'"))
