@@ -442,3 +442,30 @@ def test_a_geospatial_match_of_many_rows_is_one_parameter(q, world):
     )
     box = "geography'POLYGON((49 4, 51 4, 51 6, 49 6, 49 4))'"
     assert run("Locations", filter=f"st_within(location, {box})").count() == 33_000
+
+
+def test_to_many_paths_see_only_what_the_reader_sees(world, sta):
+    """The public_node's 500 ppm sample is before its public installation: anonymous
+    readers must not find the Thing by it (and charlie does not find org A's Things by
+    their Datastreams)."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from sensorgrid.sensorthings import walls
+
+    es = ENTITY_SETS["Things"]
+
+    def things(user, text):
+        options = parse_options({"$filter": text}, es)
+        qs = apply(walls.visible(es, user), es, options, visible=lambda s: walls.visible(s, user))
+        return set(qs.values_list("pk", flat=True))
+
+    public = world.public_node.pk
+    anonymous = AnonymousUser()
+    assert public in things(anonymous, "Datastreams/Observations/result eq 510")
+    assert public not in things(anonymous, "Datastreams/Observations/result eq 500")
+    assert public in things(world.alice, "Datastreams/Observations/result eq 500")
+    # without a reader every row counts (trusted callers)
+    unscoped = apply(
+        es.queryset(), es, parse_options({"$filter": "Datastreams/Observations/result eq 500"}, es)
+    )
+    assert public in set(unscoped.values_list("pk", flat=True))

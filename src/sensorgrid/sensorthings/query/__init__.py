@@ -15,11 +15,13 @@ Interface (read-core):
 - ``parse_options(querydict, entity_set=None) -> Options``: every option parsed (and
   checked against ``entity_set`` when given: unknown properties and navigations are 400);
   malformed options raise ``StaError(400, …)``.
-- ``apply(queryset, entity_set, options) -> queryset``: ``$filter`` and ``$orderby``
-  (with the primary key last, for stable pages), as SQL.
+- ``apply(queryset, entity_set, options, *, visible=None) -> queryset``: ``$filter`` and
+  ``$orderby`` (with the primary key last, for stable pages), as SQL. Pass
+  ``visible=lambda s: walls.visible(s, user)`` so that a to-many path (``Things?$filter=
+  Datastreams/Observations/result gt 3``) sees only the reader's rows.
 - ``validate(options, entity_set)``: the name check alone (also for nested ``$expand``).
-- ``filter_q(expr, entity_set) -> Q`` and ``order_terms(keys, entity_set)`` for callers
-  that build their own querysets (``$expand`` of nested collections).
+- ``filter_q(expr, entity_set, *, visible=None) -> Q`` and ``order_terms(keys,
+  entity_set)`` for callers that build their own querysets (nested ``$expand``).
 """
 
 from collections.abc import Mapping
@@ -27,9 +29,8 @@ from typing import Any
 
 from sensorgrid.sensorthings.query.ast import ExpandItem, Expr, Options, OrderKey, Path
 from sensorgrid.sensorthings.query.parse import parse_options as _parse_options
-from sensorgrid.sensorthings.query.translate import apply, validate
+from sensorgrid.sensorthings.query.translate import apply, filter_q, validate
 from sensorgrid.sensorthings.query.translate import order_by as order_terms
-from sensorgrid.sensorthings.query.translate import predicate as filter_q
 from sensorgrid.sensorthings.schema import EntitySet
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -41,6 +42,13 @@ from sensorgrid.sensorthings.query import functions as sf
 from sensorgrid.sensorthings.schema import ENTITY_SETS, EntitySet, Navigation
 
 UTC = dt.UTC
+
+#: The rows of a set the requesting user may see (``walls.visible``), for the subqueries
+#: of to-many paths: ``Things?$filter=Datastreams/Observations/result gt 3`` must not
+#: find a Thing by an Observation its reader may not see. Set by ``apply(…, visible=…)``.
+_VISIBLE: ContextVar[Callable[[EntitySet], models.QuerySet[Any]] | None] = ContextVar(
+    "sta_visible", default=None
+)
 
 #: Interval properties: set → STA property → (start column, end column).
 INTERVALS: dict[str, dict[str, tuple[str, str]]] = {
@@ -641,9 +649,9 @@ def _exists(node: ast.Expr, es: EntitySet, found: tuple[ManyHop, tuple[str, ...]
     else:
         back = relation.related_query_name()
     outer = OuterRef(hop.prefix[:-2] if hop.prefix else "pk")
-    inner = target.model._default_manager.filter(
-        predicate(_strip(node, len(key)), target), **{back: outer}
-    )
+    visible = _VISIBLE.get()
+    rows = visible(target) if visible is not None else target.model._default_manager.all()
+    inner = rows.filter(predicate(_strip(node, len(key)), target), **{back: outer})
     return Q(Exists(inner))
 
 
@@ -808,12 +816,36 @@ def order_by(keys: tuple[ast.OrderKey, ...], es: EntitySet) -> list[Any]:
     return terms
 
 
-def apply(queryset: models.QuerySet[Any], es: EntitySet, options: ast.Options) -> Any:
+def apply(
+    queryset: models.QuerySet[Any],
+    es: EntitySet,
+    options: ast.Options,
+    *,
+    visible: Callable[[EntitySet], models.QuerySet[Any]] | None = None,
+) -> Any:
     """``queryset`` filtered by ``options.filter`` and ordered by ``options.orderby``
-    (always ending with the primary key)."""
+    (always ending with the primary key).
+
+    ``visible(entity_set)``: the rows the reader may see (``lambda s: walls.visible(s,
+    user)``); a to-many path of ``$filter`` then matches only those. Without it, every row
+    counts (for trusted callers)."""
     if options.filter is not None:
-        queryset = queryset.filter(predicate(options.filter, es))
+        queryset = queryset.filter(filter_q(options.filter, es, visible=visible))
     return queryset.order_by(*order_by(options.orderby, es))
+
+
+def filter_q(
+    expr: ast.Expr,
+    es: EntitySet,
+    *,
+    visible: Callable[[EntitySet], models.QuerySet[Any]] | None = None,
+) -> Q:
+    """``$filter`` as a condition on ``es``'s model (``visible`` as for ``apply``)."""
+    token = _VISIBLE.set(visible)
+    try:
+        return predicate(expr, es)
+    finally:
+        _VISIBLE.reset(token)
 
 
 def validate(options: ast.Options, es: EntitySet) -> None:
