@@ -83,3 +83,15 @@ def test_a_path_that_breaks_the_grammar_is_400(path):
 
 def test_the_largest_id_parses():
     assert paths.parse("Observations(9223372036854775807)").target.key == 2**63 - 1
+
+
+def test_json_properties_take_a_path_of_keys_and_indexes():
+    path = paths.parse("Things(1)/properties/a/b[2][0]/c")
+    assert path.property_name == "properties"
+    assert path.json_path == ("a", "b", 2, 0, "c") and path.json_name == "c"
+    assert str(path) == "Things(1)/properties/a/b[2][0]/c"
+    assert paths.parse("Things(1)/properties/a/$value").value
+    for bad in ("Things(1)/name/a", "Things(1)/properties/a[x]", "Things(1)/properties/[1]"):
+        with pytest.raises(StaError) as caught:
+            paths.parse(bad)
+        assert caught.value.status == 404

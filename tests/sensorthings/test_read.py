@@ -49,6 +49,11 @@ def test_a_samples_datastream_spans_its_observations_and_integral_results_are_in
     body = get(alice, f"Datastreams({datastream.pk})")
     assert body["phenomenonTime"] == "2026-03-01T10:00:00Z/2026-03-01T10:05:00Z"
     assert body["resultTime"] is None
+    assert body["observedArea"] is None or body["observedArea"]["type"] in (
+        "Point",
+        "Polygon",
+        "LineString",
+    )
     observations = get(alice, f"Datastreams({datastream.pk})/Observations")["value"]
     assert [o["result"] for o in observations] == [400, 410]
     assert isinstance(observations[0]["result"], int)
@@ -108,7 +113,9 @@ def test_another_organizations_entity_is_a_missing_one_in_every_path(client_for,
     assert datastream not in expanded and sta.text_stream.pk not in expanded
 
 
-def test_anonymous_sees_public_observations_only_within_the_public_period(client_for, sta, world):
+def test_anonymous_sees_public_observations_only_within_the_public_period(
+    client_for, alice, sta, world
+):
     anonymous = client_for(None)
     datastream = sta.datastream(world.public_node, sta.co2)
     observations = get(anonymous, f"Datastreams({datastream.pk})/Observations")["value"]
@@ -116,6 +123,12 @@ def test_anonymous_sees_public_observations_only_within_the_public_period(client
     with_count = get(anonymous, f"Datastreams({datastream.pk})/Observations", {"$count": "true"})
     assert with_count["@iot.count"] == 1
     get(anonymous, f"Datastreams({sta.datastream(world.node_a, sta.co2).pk})", status=404)
+    # the span covers the public period only (a value before it exists, unseen)
+    span = get(anonymous, f"Datastreams({datastream.pk})")["phenomenonTime"]
+    assert span == "2026-03-01T10:00:00Z/2026-03-01T10:00:00Z"
+    assert get(alice, f"Datastreams({datastream.pk})")["phenomenonTime"].startswith(
+        "2025-12-31T12:00:00Z/"
+    )
 
 
 def test_a_property_its_raw_value_and_a_null_property(alice, sta, world):
@@ -242,8 +255,8 @@ def test_latest_observation_of_every_thing_takes_a_bounded_number_of_statements(
 
     mirror.ensure()
     # Things, their Datastreams, their latest Observations (on PostgreSQL one statement per
-    # store, and the reader's memberships): the same for 2 Things as for 8
-    assert statements() == few <= 5
+    # store), and the walls' memberships and public periods: the same for 2 Things as for 8
+    assert statements() == few <= 10
 
 
 @pytest.mark.parametrize(
@@ -295,3 +308,21 @@ def test_head_answers_like_get_without_a_body(alice, sta, world):
     assert alice.head(f"{ROOT}Things({world.node_a.pk})").status_code == 200
     missing = alice.head(f"{ROOT}Things(999999)")
     assert missing.status_code == 404 and missing.content == b""
+
+
+def test_a_path_continues_into_json_properties(alice, sta, world):
+    world.node_a.metadata = {"floor": {"rooms": [3, 4]}, "label": "east", "objs": [{"s": "x"}]}
+    world.node_a.save()
+    thing = f"Things({world.node_a.pk})"
+    assert get(alice, f"{thing}/properties/label") == {"label": "east"}
+    assert get(alice, f"{thing}/properties/floor/rooms[1]") == {"rooms[1]": 4}
+    assert get(alice, f"{thing}/properties/floor/rooms%5B0%5D") == {"rooms[0]": 3}
+    assert get(alice, f"{thing}/properties/objs[0]/s") == {"s": "x"}
+    raw = alice.get(f"{ROOT}{thing}/properties/floor/$value")
+    assert raw.json() == {"rooms": [3, 4]}
+    assert alice.get(f"{ROOT}{thing}/properties/label/$value").content == b"east"
+    for missing in ("properties/nope", "properties/floor/rooms[7]", "properties/label/x"):
+        assert get(alice, f"{thing}/{missing}", status=404)["code"] == 404
+    assert get(alice, f"{thing}/name/part", status=404)["code"] == 404
+    datastream = sta.datastream(world.node_a, sta.co2).pk
+    assert get(alice, f"Datastreams({datastream})/unitOfMeasurement/symbol") == {"symbol": "ppm"}

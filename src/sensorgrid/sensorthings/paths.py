@@ -24,6 +24,22 @@ MAX_ID = 2**63 - 1
 #: More segments than any meaningful path has (the FROST tests walk 4 levels).
 MAX_SEGMENTS = 12
 
+#: Properties holding JSON documents: a path may continue into them
+#: (``Things(1)/properties/a/b[0]``, ``Datastreams(1)/unitOfMeasurement/symbol``).
+JSON_PROPERTIES = frozenset(
+    {
+        "properties",
+        "parameters",
+        "unitOfMeasurement",
+        "location",
+        "feature",
+        "metadata",
+        "resultQuality",
+        "result",
+        "observedArea",
+    }
+)
+_JSON_STEP = re.compile(r"^(?P<key>[^\[\]/]+)(?P<indexes>(?:\[\d{1,9}\])*)$")
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z$@][A-Za-z0-9_.$@-]*)(?:\((?P<key>[^()]*)\))?$")
 
 
@@ -54,6 +70,10 @@ class ResourcePath:
     value: bool = False
     #: ``…/$ref``: links instead of entities.
     ref: bool = False
+    #: ``Things(1)/properties/a/b[0]``: keys and indexes into the property's JSON.
+    json_path: tuple[str | int, ...] = ()
+    #: The last step as written (``b[0]``): the key of the answer.
+    json_name: str = ""
 
     @property
     def target(self) -> Segment:
@@ -67,6 +87,8 @@ class ResourcePath:
         parts = [str(s) for s in self.segments]
         if self.property_name:
             parts.append(self.property_name)
+        if self.json_path:
+            parts.append(_json_text(self.json_path))
         if self.value:
             parts.append("$value")
         if self.ref:
@@ -92,6 +114,8 @@ def parse(path: str) -> ResourcePath:
     segments = [Segment(entity_set, _key(entity_set, key_text))]
     prop: str | None = None
     value = ref = False
+    json_path: list[str | int] = []
+    json_name = ""
     for part in parts[1:]:
         current = segments[-1]
         if value or ref:
@@ -107,7 +131,15 @@ def parse(path: str) -> ResourcePath:
             value = True
             continue
         if prop is not None:
-            raise StaError(404, f"{current.entity_set.singular} property {prop!r} has no parts.")
+            step = _JSON_STEP.match(part)
+            if prop not in JSON_PROPERTIES or step is None:
+                raise StaError(
+                    404, f"{current.entity_set.singular} property {prop!r} has no part {part!r}."
+                )
+            json_path.append(step["key"])
+            json_path.extend(int(i) for i in re.findall(r"\d+", step["indexes"]))
+            json_name = part
+            continue
         if current.is_collection:
             raise bad_request(
                 f"{current} is a collection: name one of its entities by id, as in "
@@ -127,7 +159,14 @@ def parse(path: str) -> ResourcePath:
         raise StaError(
             404, f"A {current.entity_set.singular} has no property or navigation {name!r}."
         )
-    return ResourcePath(tuple(segments), prop, value, ref)
+    return ResourcePath(tuple(segments), prop, value, ref, tuple(json_path), json_name)
+
+
+def _json_text(json_path: tuple[str | int, ...]) -> str:
+    text = ""
+    for step in json_path:
+        text += f"[{step}]" if isinstance(step, int) else f"/{step}"
+    return text.lstrip("/")
 
 
 def _split(part: str) -> tuple[str, str | None]:

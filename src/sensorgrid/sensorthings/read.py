@@ -32,11 +32,10 @@ from urllib.parse import quote
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When, Window
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import RowNumber
 from django.http import QueryDict
-from django.utils import timezone
 
 from sensorgrid.sensorthings import ids, observations, serialize, walls
 from sensorgrid.sensorthings import models as sta_models
@@ -50,7 +49,6 @@ from sensorgrid.sensorthings.schema import (
     EntitySet,
     Navigation,
 )
-from sensorgrid.tenancy.scoping import organization_ids
 
 DEFAULT_TOP = 100
 #: Characters nextLinks keep as they are (readable options; the rest percent-encoded).
@@ -378,18 +376,54 @@ def prepare(
         if lookup and "__" in lookup:
             annotations[serialize.RELATED_PREFIX + name] = F(lookup)
     if entity_set.name == "Datastreams":
-        observations = visible(OBSERVATIONS, user).filter(datastream=OuterRef("pk")).order_by()
-        if "phenomenonTime" in wanted:
-            annotations["_sta_pt_first"] = _first(observations, "phenomenon_time")
-            annotations["_sta_pt_last"] = _first(observations, "-phenomenon_time")
-            annotations["_sta_pt_last_end"] = _first(
-                observations.filter(phenomenon_time_end__isnull=False), "-phenomenon_time_end"
-            )
-        if "resultTime" in wanted:
-            with_result_time = observations.filter(result_time__isnull=False)
-            annotations["_sta_rt_first"] = _first(with_result_time, "result_time")
-            annotations["_sta_rt_last"] = _first(with_result_time, "-result_time")
+        annotations.update(_datastream_times(wanted, user))
     return qs.annotate(**annotations) if annotations else qs
+
+
+def observations_wall(user) -> Q | None:
+    """``walls.observations_q(user)``, computed once per request (kept on the request's
+    user object: two small queries, and every expansion level would repeat them)."""
+    cached: Any = getattr(user, "_sta_observations_wall", False)
+    if cached is False:
+        cached = walls.observations_q(user)
+        user._sta_observations_wall = cached
+    return cached
+
+
+def _datastream_times(wanted, user) -> dict[str, Any]:
+    """A Datastream's phenomenonTime and resultTime spans, from the Observations of its
+    own store that ``user`` may see: the samples store through ``SampleRow`` on the
+    series' index (the two-store view cannot be ordered by an index on PostgreSQL), the
+    observations store through the view, whose samples branch a Datastream without a
+    quantity leaves at once."""
+    samples: models.QuerySet = sta_models.SampleRow.objects.filter(
+        node_id=OuterRef("node_id"),
+        quantity_id=OuterRef("quantity_id"),
+        datastream_id=OuterRef("pk"),
+    )
+    rows: models.QuerySet = sta_models.ObservationRow.objects.filter(datastream_id=OuterRef("pk"))
+    wall = observations_wall(user)
+    if wall is not None:
+        samples, rows = samples.filter(wall), rows.filter(wall)
+    samples, rows = samples.order_by(), rows.order_by()
+
+    def span(order: str, only: Q | None = None) -> Case:
+        picked = [q.filter(only) if only is not None else q for q in (samples, rows)]
+        return Case(
+            When(store=Store.SAMPLES, then=_first(picked[0], order)),
+            default=_first(picked[1], order),
+        )
+
+    out: dict[str, Any] = {}
+    if "phenomenonTime" in wanted:
+        out["_sta_pt_first"] = span("phenomenon_time")
+        out["_sta_pt_last"] = span("-phenomenon_time")
+        out["_sta_pt_last_end"] = span("-phenomenon_time_end", Q(phenomenon_time_end__isnull=False))
+    if "resultTime" in wanted:
+        with_result_time = Q(result_time__isnull=False)
+        out["_sta_rt_first"] = span("result_time", with_result_time)
+        out["_sta_rt_last"] = span("-result_time", with_result_time)
+    return out
 
 
 def _first(qs: models.QuerySet, order: str) -> Subquery:
@@ -673,8 +707,7 @@ def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) 
     ``observations.of_datastream`` does for one), for all of them in one LATERAL join per
     store: a samples Datastream's rows come off the samples' (node, quantity, time) index
     in order, so "the latest Observation of every Thing" reads one row per Datastream."""
-    members = organization_ids(ctx.user)
-    public = walls.public_q("Observations", timezone.now())
+    wall = observations_wall(ctx.user)
     found: list[Any] = []
     for store, model in ((Store.SAMPLES, sta_models.SampleRow), (Store.OBSERVATIONS, None)):
         mine = [d for d in datastreams if d.store == store]
@@ -682,9 +715,8 @@ def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) 
             continue
         row_model: Any = model or sta_models.ObservationRow
         base = row_model.objects.annotate(_sta_parent=F("datastream_id"))
-        own = [d.pk for d in mine if d.organization_id in members]
-        if len(own) < len(mine):  # a reader outside the organization: public periods only
-            base = base.filter(Q(datastream_id__in=own) | public)
+        if wall is not None:
+            base = base.filter(wall)
         base = apply_query(base, OBSERVATIONS, options)
         terms = ordering(base)
         base = prepare(base, OBSERVATIONS, options.select, ctx.user)

@@ -17,6 +17,8 @@ from sensorgrid.sensorthings.schema import EntitySet
 
 #: Annotation prefix of a property that lives on a related row (``sta__description``).
 RELATED_PREFIX = "_sta_p_"
+#: Geometries a Datastream's observedArea is written as (others: null).
+OBSERVED_AREA_TYPES = frozenset({"Point", "Polygon", "LineString"})
 #: Integral floats up to this are written as integers (beyond, a float is not exact).
 EXACT_INTEGER = 2**53
 
@@ -92,6 +94,10 @@ def value(entity_set: EntitySet, row: models.Model, name: str) -> Any:
         return ""  # a node that never had an STA description
     if isinstance(found, datetime):
         return iso(found)
+    if name == "observedArea" and not (
+        isinstance(found, dict) and found.get("type") in OBSERVED_AREA_TYPES
+    ):
+        return None  # clients (frost-sta-client) parse only these geometries here
     return found
 
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 
 from sensorgrid import storable
-from sensorgrid.sensorthings import auth, paths, read, root, serialize, walls
+from sensorgrid.sensorthings import auth, mirror, paths, read, root, serialize, walls
 from sensorgrid.sensorthings.errors import StaError, bad_request
 from sensorgrid.sensorthings.schema import ENTITY_SETS
 
@@ -81,6 +81,9 @@ def _dispatch(request: HttpRequest, path: str) -> HttpResponse:
     if name in ACTIONS:
         return _action(request, identity, ACTIONS[name], base)
     resource = paths.parse(path)
+    # A series that ingestion started since the last request becomes a Datastream now
+    # (one SELECT when everything is in step).
+    mirror.ensure()
     ctx = read.Context(base=base, user=identity.user, path=str(resource))
     if method in ("GET", "HEAD"):
         return _get(request, resource, ctx)
@@ -133,6 +136,9 @@ def _single_value(
     if name == "id":
         return json_response({"@iot.id": resolved.instance.pk})
     value = row.get(name)
+    if resource.json_path:
+        value = _inside(value, resource)
+        name = resource.json_name
     if value is None:
         return HttpResponse(status=204)
     if resource.value:
@@ -141,6 +147,18 @@ def _single_value(
         text = json.dumps(value) if isinstance(value, bool) else str(value)
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
     return json_response({name: value})
+
+
+def _inside(document: Any, resource: paths.ResourcePath) -> Any:
+    """The part of a JSON property a path names (``properties/a/b[0]``); 404 if absent."""
+    for step in resource.json_path:
+        in_list = isinstance(step, int) and isinstance(document, list) and step < len(document)
+        in_object = isinstance(step, str) and isinstance(document, dict) and step in document
+        if in_list or in_object:
+            document = document[step]
+        else:
+            raise StaError(404, f"No {resource.json_name!r} in {resource.property_name}.")
+    return document
 
 
 # --- writing -------------------------------------------------------------------------------
