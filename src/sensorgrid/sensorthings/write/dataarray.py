@@ -15,9 +15,10 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from sensorgrid.sensorthings import ids
 from sensorgrid.sensorthings import models as sta
 from sensorgrid.sensorthings.errors import StaError
-from sensorgrid.sensorthings.write import observations, rights
+from sensorgrid.sensorthings.write import observations, rights, samples
 
 COMPONENTS = (
     "phenomenonTime",
@@ -41,9 +42,125 @@ def create_observations(body: object, *, user: Any, organization: Any) -> list[i
         now = timezone.now()
         for index, group in enumerate(body):
             datastream, components, rows = _group(index, group, organization_id)
-            for values in rows:
-                created.append(_one(datastream, dict(zip(components, values, strict=True)), now))
+            created.extend(_create_rows(datastream, components, rows, now))
     return created
+
+
+def _create_rows(
+    datastream: sta.Datastream, components: list[str], rows: list[list[Any]], now: Any
+) -> list[int | None]:
+    """One group's rows, written together: one pipeline batch for a numeric Datastream,
+    one bulk insert for the observations store; a row that is refused is ``None``."""
+    features: dict[object, sta.FeatureOfInterest | None] = {}
+    generated: list[sta.FeatureOfInterest | None] = []
+    parsed: list[tuple[int, observations.Fields, sta.FeatureOfInterest, float]] = []
+    for position, values in enumerate(rows):
+        row = dict(zip(components, values, strict=True))
+        key = row.pop("FeatureOfInterest/id", None)
+        try:
+            fields = observations.parse(row, None, False, now)
+            feature = _feature(datastream, key, features, generated)
+            value = 0.0
+            if datastream.store == sta.Store.SAMPLES:
+                value = observations.number(datastream, fields.result)
+                ids.encode_sample(datastream.pk, fields.phenomenon_time)
+        except StaError:
+            continue
+        parsed.append((position, fields, feature, value))
+    created: list[int | None] = [None] * len(rows)
+    if datastream.store == sta.Store.SAMPLES:
+        node, quantity = datastream.node, datastream.quantity
+        assert quantity is not None
+        stored = samples.ingest_many(
+            node, quantity, [(fields.phenomenon_time, value) for _, fields, _, value in parsed]
+        )
+        kept = [entry for entry, ok in zip(parsed, stored, strict=True) if ok]
+        sta.SampleDetails.objects.filter(
+            node_id=node.pk,
+            quantity_id=quantity.pk,
+            ts__in=[fields.phenomenon_time for _, fields, _, _ in kept],
+        ).delete()
+        sta.SampleDetails.objects.bulk_create(
+            [_details(node.pk, quantity.pk, fields, feature) for _, fields, feature, _ in kept]
+        )
+        for position, fields, _, _ in kept:
+            created[position] = ids.encode_sample(datastream.pk, fields.phenomenon_time)
+        return created
+    made = sta.Observation.objects.bulk_create(
+        [_observation(datastream, fields, feature) for _, fields, feature, _ in parsed]
+    )
+    for (position, _, _, _), observation in zip(parsed, made, strict=True):
+        created[position] = ids.encode_observation(datastream.pk, observation.pk)
+    return created
+
+
+def _feature(
+    datastream: sta.Datastream,
+    key: object,
+    features: dict[object, sta.FeatureOfInterest | None],
+    generated: list[sta.FeatureOfInterest | None],
+) -> sta.FeatureOfInterest:
+    """The row's FeatureOfInterest (by id, or generated from the Thing's Location), each
+    looked up once per group; StaError when there is none."""
+    if key is None:
+        if not generated:
+            try:
+                generated.append(observations.generated_feature(datastream.node))
+            except StaError:
+                generated.append(None)
+        found = generated[0]
+    else:
+        if key not in features:
+            try:
+                linked = rights.linked(
+                    "FeaturesOfInterest",
+                    "FeatureOfInterest",
+                    sta.FeatureOfInterest,
+                    {"@iot.id": key},
+                    datastream.organization_id,
+                )
+                assert isinstance(linked, sta.FeatureOfInterest)
+                features[key] = linked
+            except StaError:
+                features[key] = None
+        found = features[key]
+    if found is None:
+        raise StaError(400, "No FeatureOfInterest for this row.")
+    return found
+
+
+def _details(
+    node_id: int, quantity_id: int, fields: observations.Fields, feature: sta.FeatureOfInterest
+) -> sta.SampleDetails:
+    return sta.SampleDetails(
+        node_id=node_id,
+        quantity_id=quantity_id,
+        ts=fields.phenomenon_time,
+        feature_of_interest=feature,
+        phenomenon_time_end=fields.phenomenon_time_end,
+        result_time=fields.result_time,
+        valid_time_start=fields.valid_time_start,
+        valid_time_end=fields.valid_time_end,
+        parameters=fields.parameters,
+        result_quality=fields.result_quality,
+    )
+
+
+def _observation(
+    datastream: sta.Datastream, fields: observations.Fields, feature: sta.FeatureOfInterest
+) -> sta.Observation:
+    return sta.Observation(
+        datastream=datastream,
+        feature_of_interest=feature,
+        phenomenon_time=fields.phenomenon_time,
+        phenomenon_time_end=fields.phenomenon_time_end,
+        result=fields.result,
+        result_time=fields.result_time,
+        valid_time_start=fields.valid_time_start,
+        valid_time_end=fields.valid_time_end,
+        parameters=fields.parameters,
+        result_quality=fields.result_quality,
+    )
 
 
 def _group(
@@ -83,26 +200,6 @@ def _group(
                 400, f"{where}: dataArray[{number}] must be an array of {len(components)} values."
             )
     return datastream, components, rows
-
-
-def _one(datastream: sta.Datastream, values: dict[str, Any], now: Any) -> int | None:
-    feature = None
-    body = {key: value for key, value in values.items() if key != "FeatureOfInterest/id"}
-    try:
-        with transaction.atomic():
-            if values.get("FeatureOfInterest/id") is not None:
-                found = rights.linked(
-                    "FeaturesOfInterest",
-                    "FeatureOfInterest",
-                    sta.FeatureOfInterest,
-                    {"@iot.id": values["FeatureOfInterest/id"]},
-                    datastream.organization_id,
-                )
-                assert isinstance(found, sta.FeatureOfInterest)
-                feature = found
-            return observations.create(datastream, body, feature, now).pk
-    except StaError:
-        return None
 
 
 def handle(request: Any, *, identity: Any, base: str) -> Any:

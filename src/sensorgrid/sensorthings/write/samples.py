@@ -58,6 +58,43 @@ def ingest(node: Node, quantity: Quantity, ts: datetime, value: float, what: str
         )
 
 
+def ingest_many(
+    node: Node, quantity: Quantity, items: Sequence[tuple[datetime, float]]
+) -> list[bool]:
+    """Store many samples of one series in one pipeline batch (one envelope each, so a
+    refusal refuses its own value only); whether each was stored. Times the series holds
+    already, or that come twice, are not stored."""
+    if not items:
+        return []
+    held = set(
+        Sample.objects.filter(
+            node_id=node.pk, quantity_id=quantity.pk, ts__in=[ts for ts, _ in items]
+        ).values_list("ts", flat=True)
+    )
+    received = timezone.now()
+    envelopes, positions, stored = [], [], [False] * len(items)
+    for position, (ts, value) in enumerate(items):
+        if ts in held:
+            continue
+        held.add(ts)
+        document = {"device": node.device_id, "ts": iso(ts), "values": {quantity.key: value}}
+        envelopes.append(
+            Envelope(
+                source=Source.HTTP,
+                topic=TOPIC,
+                payload=json.dumps(document).encode(),
+                received_at=received,
+                content_type="application/json",
+                authority=Authority(node.organization_id, node.pk),
+            )
+        )
+        positions.append(position)
+    batch = pipeline.ingest_many(envelopes, "json", keep_dead_letters=False)
+    for position, outcome in zip(positions, batch.outcomes, strict=True):
+        stored[position] = outcome.refused is None and not outcome.rejected
+    return stored
+
+
 def delete(node_id: int, quantity_id: int, times: Sequence[datetime]) -> int:
     """Delete the samples of one series at ``times`` and correct its rollups and latest
     value (module docstring). Returns how many samples there were."""
