@@ -326,3 +326,37 @@ def test_a_path_continues_into_json_properties(alice, sta, world):
     assert get(alice, f"{thing}/name/part", status=404)["code"] == 404
     datastream = sta.datastream(world.node_a, sta.co2).pk
     assert get(alice, f"Datastreams({datastream})/unitOfMeasurement/symbol") == {"symbol": "ppm"}
+
+
+def test_pages_newest_first_follow_the_time_with_a_cursor(alice, sta, world):
+    from tests.sensorthings.conftest import write_samples
+
+    write_samples(
+        *[(world.node_a, sta.co2, MARCH.replace(hour=11, minute=m), 300.0 + m) for m in range(7)]
+    )
+    path = f"Datastreams({sta.datastream(world.node_a, sta.co2).pk})/Observations"
+    params = {"$orderby": "phenomenonTime desc", "$top": "4", "$count": "true"}
+    page = get(alice, path, params)
+    times = [o["phenomenonTime"] for o in page["value"]]
+    while "@iot.nextLink" in page:
+        assert "$skiptoken=" in page["@iot.nextLink"]
+        page = follow(alice, page["@iot.nextLink"])
+        assert page["@iot.count"] == 9
+        times += [o["phenomenonTime"] for o in page["value"]]
+    assert times == sorted(times, reverse=True) and len(times) == len(set(times)) == 9
+    oldest_first = get(alice, path, {"$orderby": "phenomenonTime", "$top": "2"})
+    assert [o["result"] for o in oldest_first["value"]] == [400, 410]
+    # option names in any case, as FROST accepts them
+    assert (
+        get(alice, path, {"$orderBy": "phenomenonTime desc", "$TOP": "1"})["value"][0]["result"]
+        == 306
+    )
+
+
+def test_filters_on_related_entities_see_only_what_the_reader_sees(client_for, sta, world):
+    anonymous = client_for(None)
+    # the public node's value of 500 is from before its public period: not a match
+    found = get(anonymous, "Things", {"$filter": "Datastreams/Observations/result eq 500"})
+    assert found["value"] == []
+    inside = get(anonymous, "Things", {"$filter": "Datastreams/Observations/result eq 510"})
+    assert [t["@iot.id"] for t in inside["value"]] == [world.public_node.pk]

@@ -60,6 +60,7 @@ MAX_EXPAND_DEPTH = 5
 #: Options this module reads; $filter and $orderby go to the query package.
 OWN_OPTIONS = {"$top", "$skip", "$count", "$select", "$expand", "$skiptoken"}
 QUERY_OPTIONS = {"$filter", "$orderby"}
+CANONICAL = {name.lower(): name for name in OWN_OPTIONS | QUERY_OPTIONS}
 
 
 # --- query options ---------------------------------------------------------------
@@ -106,7 +107,9 @@ def _expand_text(expansion: Expansion) -> str:
 
 
 def parse_options(params: dict[str, str], entity_set: EntitySet, depth: int = 0) -> ReadOptions:
-    """The query options ``params`` (name → text) of a request on ``entity_set``."""
+    """The query options ``params`` (name → text) of a request on ``entity_set``; option
+    names in any case (``$orderBy``: FROST and OData 4.01 accept it)."""
+    params = {CANONICAL.get(k.lower(), k): v for k, v in params.items()}
     unknown = [
         name for name in params if name.startswith("$") and name not in OWN_OPTIONS | QUERY_OPTIONS
     ]
@@ -248,14 +251,15 @@ def _query_options(options: ReadOptions, entity_set: EntitySet) -> Any:
     return query.parse_options(querydict, entity_set)
 
 
-def apply_query(qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions):
-    """``qs`` filtered and ordered by ``options``' $filter/$orderby."""
+def apply_query(qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions, user):
+    """``qs`` filtered and ordered by ``options``' $filter/$orderby; a path in $filter to
+    related entities sees only the rows ``user`` sees (the walls)."""
     parsed = _query_options(options, entity_set)
     if parsed is None:
         return qs
     from sensorgrid.sensorthings import query
 
-    return query.apply(qs, entity_set, parsed)
+    return query.apply(qs, entity_set, parsed, visible=lambda es: visible(es, user))
 
 
 # --- ordering and keyset paging ---------------------------------------------------------
@@ -274,7 +278,32 @@ def ordering(qs: models.QuerySet) -> list[OrderBy]:
             terms.append(OrderBy(cast(Any, item)))
     if not any(_is_pk(t, qs.model) for t in terms):
         terms.append(OrderBy(F("pk")))
+    if qs.model is sta_models.SampleRow:
+        return _by_time(terms)
     return terms
+
+
+def _by_time(terms: list[OrderBy]) -> list[OrderBy]:
+    """One series' samples: the id (Datastream << 43 | milliseconds) orders as the time,
+    which is unique in a series; ordering by the time alone lets PostgreSQL walk the
+    samples' (node, quantity, ts) index instead of sorting the series by a computed id."""
+    out: list[OrderBy] = []
+    for term in terms:
+        expression = term.expression
+        if isinstance(expression, F) and expression.name in ("pk", "id"):
+            term = OrderBy(F("phenomenon_time"), descending=term.descending)
+        if any(_same_column(term, seen) for seen in out):
+            continue
+        out.append(term)
+    return out
+
+
+def _same_column(a: OrderBy, b: OrderBy) -> bool:
+    return (
+        isinstance(a.expression, F)
+        and isinstance(b.expression, F)
+        and a.expression.name == b.expression.name
+    )
 
 
 def _is_pk(term: OrderBy, model: type[models.Model]) -> bool:
@@ -554,7 +583,7 @@ def collection_response(
     qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions, ctx: Context, *, refs=False
 ) -> dict:
     """``{"@iot.count", "value", "@iot.nextLink"}`` of the rows of ``qs``."""
-    qs = apply_query(qs, entity_set, options)
+    qs = apply_query(qs, entity_set, options, ctx.user)
     terms = ordering(qs)
     out: dict[str, Any] = {}
     if options.count:
@@ -647,7 +676,7 @@ def _expand_many(rows, entity_set, navigation, target, options, ctx, extras) -> 
     reverse = reverse_lookup(entity_set, navigation)
     parents = [row.pk for row in rows]
     qs = visible(target, ctx.user).annotate(_sta_parent=F(reverse))
-    qs = apply_query(qs.filter(_sta_parent__in=parents), target, options)
+    qs = apply_query(qs.filter(_sta_parent__in=parents), target, options, ctx.user)
     terms = ordering(qs)
     top = DEFAULT_TOP if options.top is None else options.top
     counts: dict[Any, int] = {}
@@ -717,7 +746,7 @@ def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) 
         base = row_model.objects.annotate(_sta_parent=F("datastream_id"))
         if wall is not None:
             base = base.filter(wall)
-        base = apply_query(base, OBSERVATIONS, options)
+        base = apply_query(base, OBSERVATIONS, options, ctx.user)
         terms = ordering(base)
         base = prepare(base, OBSERVATIONS, options.select, ctx.user)
         arrays: list[list[int]] = [[d.pk for d in mine]]
