@@ -65,3 +65,24 @@ def test_a_resent_picture_is_stored_once(world, mosquitto):
         eventually(lambda: Image.objects.count() == 1, what="one picture")
     # Every delivery was acknowledged after commit and none became a dead letter.
     assert not DeadLetter.objects.exists()
+
+
+def test_a_failing_store_holds_the_picture_until_it_works_again(
+    world, mosquitto, settings, tmp_path, images_dir
+):
+    from sensorgrid.ingest.mqtt import metrics
+    from tests.images.conftest import filesystem_store
+
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("a file where the store's directory should be")
+    good = settings.STORAGES["images"]
+    settings.STORAGES = {**settings.STORAGES, "images": filesystem_store(blocked)}
+    failures = metrics.DATABASE_ERRORS._value.get()
+    with running(mosquitto.url):
+        send(mosquitto.url, [(f"sensorgrid/{world.node_a.device_id}/image/door", picture())])
+        eventually(lambda: metrics.DATABASE_ERRORS._value.get() > failures, what="a retried batch")
+        # Retried, not refused: nothing stored, nothing dead-lettered, nothing acknowledged.
+        assert not Image.objects.exists() and not DeadLetter.objects.exists()
+        settings.STORAGES = {**settings.STORAGES, "images": good}
+        eventually(lambda: Image.objects.count() == 1, timeout=60, what="the picture")
+    assert not DeadLetter.objects.exists()
