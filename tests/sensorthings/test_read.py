@@ -360,3 +360,36 @@ def test_filters_on_related_entities_see_only_what_the_reader_sees(client_for, s
     assert found["value"] == []
     inside = get(anonymous, "Things", {"$filter": "Datastreams/Observations/result eq 510"})
     assert [t["@iot.id"] for t in inside["value"]] == [world.public_node.pk]
+
+
+def test_observations_read_as_a_data_array(alice, sta, world):
+    co2 = sta.datastream(world.node_a, sta.co2).pk
+    body = get(
+        alice,
+        "Observations",
+        {"$resultFormat": "dataArray", "$count": "true", "$top": "3"},
+    )
+    assert body["@iot.count"] >= 3 and "@iot.nextLink" in body
+    assert "$resultFormat=dataArray" in body["@iot.nextLink"]
+    first = body["value"][0]
+    assert first["components"] == [
+        "id",
+        "phenomenonTime",
+        "result",
+        "resultTime",
+        "resultQuality",
+        "validTime",
+        "parameters",
+    ]
+    assert first["Datastream@iot.navigationLink"] == f"{BASE}Datastreams({co2})"
+    assert first["dataArray@iot.count"] == len(first["dataArray"]) == 2
+    assert [r[2] for r in first["dataArray"]] == [400, 410]
+    chosen = get(
+        alice,
+        f"Datastreams({co2})/Observations",
+        {"$resultFormat": "dataArray", "$select": "result,phenomenonTime"},
+    )["value"]
+    assert chosen[0]["components"] == ["result", "phenomenonTime"]
+    assert chosen[0]["dataArray"][0] == [400, "2026-03-01T10:00:00Z"]
+    assert get(alice, "Things", {"$resultFormat": "dataArray"}, status=400)["code"] == 400
+    assert get(alice, "Observations", {"$resultFormat": "csv"}, status=400)["code"] == 400

@@ -58,7 +58,18 @@ MAX_TOP = 10_000
 MAX_EXPAND_DEPTH = 5
 
 #: Options this module reads; $filter and $orderby go to the query package.
-OWN_OPTIONS = {"$top", "$skip", "$count", "$select", "$expand", "$skiptoken"}
+OWN_OPTIONS = {"$top", "$skip", "$count", "$select", "$expand", "$skiptoken", "$resultFormat"}
+#: ``$resultFormat=dataArray`` (OGC 18-088 §14.3): Observations as arrays per Datastream.
+DATA_ARRAY = "dataArray"
+DATA_ARRAY_COMPONENTS = (
+    "id",
+    "phenomenonTime",
+    "result",
+    "resultTime",
+    "resultQuality",
+    "validTime",
+    "parameters",
+)
 QUERY_OPTIONS = {"$filter", "$orderby"}
 CANONICAL = {name.lower(): name for name in OWN_OPTIONS | QUERY_OPTIONS}
 
@@ -82,6 +93,9 @@ class ReadOptions:
     #: $filter / $orderby, as given (for the query package and for nextLinks).
     query: dict[str, str] = field(default_factory=dict)
     skiptoken: str | None = None
+    #: ``$select`` in request order (``$resultFormat=dataArray`` components follow it).
+    select_order: tuple[str, ...] = ()
+    result_format: str | None = None
 
     def raw(self, **changes: str | None) -> list[tuple[str, str]]:
         """These options as query parameters (for a nextLink), with ``changes``."""
@@ -93,8 +107,10 @@ class ReadOptions:
         if self.count:
             items["$count"] = "true"
         items.update(self.query)
+        if self.result_format is not None:
+            items["$resultFormat"] = self.result_format
         if self.select is not None:
-            items["$select"] = ",".join(sorted(self.select))
+            items["$select"] = ",".join(self.select_order or sorted(self.select))
         if self.expand:
             items["$expand"] = ",".join(_expand_text(e) for e in self.expand)
         items.update(changes)
@@ -133,6 +149,10 @@ def parse_options(params: dict[str, str], entity_set: EntitySet, depth: int = 0)
         expand=expand,
         query=query,
         skiptoken=params.get("$skiptoken"),
+        select_order=tuple(n.strip() for n in params["$select"].split(","))
+        if select is not None
+        else (),
+        result_format=_result_format(params.get("$resultFormat"), entity_set),
     )
     _query_options(options, entity_set)  # validates $filter/$orderby now: 400 early
     return options
@@ -146,6 +166,16 @@ def _integer(params: dict[str, str], name: str) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > 18:
         raise bad_request(f"{name} is a non-negative integer, not {text!r}.")
     return int(text)
+
+
+def _result_format(text: str | None, entity_set: EntitySet) -> str | None:
+    if text is None:
+        return None
+    if text.lower() != DATA_ARRAY.lower():
+        raise bad_request(f"$resultFormat: only {DATA_ARRAY} is supported, not {text!r}.")
+    if entity_set is not OBSERVATIONS:
+        raise bad_request(f"$resultFormat={DATA_ARRAY} applies to Observations only.")
+    return DATA_ARRAY
 
 
 def _select(text: str | None, entity_set: EntitySet) -> frozenset[str] | None:
@@ -603,6 +633,8 @@ def collection_response(
     rows = rows[:top]
     if refs:
         out["value"] = [serialize.ref(ctx.base, entity_set, row.pk) for row in rows]
+    elif options.result_format == DATA_ARRAY:
+        out["value"] = _data_array(rows, options, ctx)
     else:
         expanded = expand_rows(rows, entity_set, options.expand, ctx)
         out["value"] = [
@@ -620,6 +652,27 @@ def collection_response(
             params = options.raw(**{"$skip": str(options.skip + top)})
         out["@iot.nextLink"] = f"{ctx.base}{ctx.path}?{_query_string(params)}"
     return out
+
+
+def _data_array(rows: list[Any], options: ReadOptions, ctx: Context) -> list[dict]:
+    """A page of Observations as FROST's dataArray: one item per Datastream (in the order
+    the page meets them) with the components and one array of values per Observation."""
+    wanted = [("id" if n == "@iot.id" else n) for n in options.select_order]
+    components = [n for n in wanted if n in DATA_ARRAY_COMPONENTS] or list(DATA_ARRAY_COMPONENTS)
+    groups: dict[int, list[list[Any]]] = {}
+    for row in rows:
+        groups.setdefault(row.datastream_id, []).append(
+            [serialize.value(OBSERVATIONS, row, name) for name in components]
+        )
+    return [
+        {
+            "Datastream@iot.navigationLink": serialize.self_link(ctx.base, DATASTREAMS, key),
+            "components": components,
+            "dataArray@iot.count": len(values),
+            "dataArray": values,
+        }
+        for key, values in groups.items()
+    ]
 
 
 def _query_string(params: list[tuple[str, str]]) -> str:
