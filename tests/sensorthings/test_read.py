@@ -393,3 +393,10 @@ def test_observations_read_as_a_data_array(alice, sta, world):
     assert chosen[0]["dataArray"][0] == [400, "2026-03-01T10:00:00Z"]
     assert get(alice, "Things", {"$resultFormat": "dataArray"}, status=400)["code"] == 400
     assert get(alice, "Observations", {"$resultFormat": "csv"}, status=400)["code"] == 400
+
+
+def test_a_null_character_anywhere_is_a_sensorthings_error(alice, sta):
+    for url in (f"{ROOT}Things%00", f"{ROOT}Things?$filter=name%20eq%20'a%00'"):
+        response = alice.get(url)
+        assert response.status_code == 400
+        assert response.json()["type"] == "error" and response.json()["code"] == 400

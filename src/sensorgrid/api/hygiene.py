@@ -66,6 +66,8 @@ def _answer(request: HttpRequest, body: dict) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse(body, status=400)
     text = " ".join(v if isinstance(v, str) else f"{k}: {v[0]}" for k, v in body.items())
+    if request.path.startswith("/sta/"):  # the SensorThings API's error body (FROST's)
+        return JsonResponse({"code": 400, "type": "error", "message": text}, status=400)
     return HttpResponseBadRequest(f"Bad request. {text}\n", content_type="text/plain")
 
 

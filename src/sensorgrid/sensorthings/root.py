@@ -25,8 +25,9 @@ CORE = [
 #: Optional classes, declared only when the module implementing them is installed.
 OPTIONAL = {
     "sensorgrid.sensorthings.write.dataarray": [SPEC + "data-array/data-array"],
+    # JSON batches only (FROST's extension): the spec's class is OData's multipart/mixed
+    # batch, which this service does not take, and declaring it would promise it.
     "sensorgrid.sensorthings.write.batch": [
-        SPEC + "batch-request/batch-request",
         "https://fraunhoferiosb.github.io/FROST-Server/extensions/JsonBatchRequest.html",
     ],
 }
