@@ -3,6 +3,7 @@ the simulator's buses through the vehicle decoder over HTTP, and the fleet page.
 
 Positions are the stored values at full precision (the tiles used to show 48.1°)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -102,6 +103,13 @@ def test_strangers_see_no_private_vehicle_and_anonymous_only_public_ones(world, 
     assert set(public) == {world.public_node.pk}
     properties = public[world.public_node.pk]["properties"]
     assert "device_id" not in properties and properties["is_public"] is True
+    assert properties["name"] == world.public_node.alias
+    # Without an alias, a stranger gets a number, not the device id (it is in MQTT topics).
+    world.public_node.alias = ""
+    world.public_node.save()
+    public = vehicles(client_for, None)
+    assert public[world.public_node.pk]["properties"]["name"] == f"Vehicle {world.public_node.pk}"
+    assert world.public_node.device_id not in json.dumps(public)
     assert len(properties["track"]) == 5  # minutes 4 … 0, not before the installation
 
 

@@ -157,7 +157,9 @@ def feature(vehicle: Vehicle, now: datetime, track: list | None = None) -> dict:
     node = vehicle.node
     properties = {
         "node": node.pk,
-        "name": str(node),
+        # A public installation publishes the values, not the node: its device id
+        # (in MQTT topics) stays with the members; a stranger sees the alias or a number.
+        "name": str(node) if vehicle.member else (node.alias or f"Vehicle {node.pk}"),
         "organization": node.organization.name,
         "ts": iso(vehicle.ts),
         "online": online(vehicle.ts, now),
