@@ -148,3 +148,37 @@ def test_rows_no_id_can_name_are_left_out_not_an_error(world, sta):
     assert not observations.of_datastream(huge, world.charlie).exists()
     assert ObservationRow.objects.filter(datastream=co2).count() == 1  # the rest still reads
     assert len(list(ObservationRow.objects.all())) == ObservationRow.objects.count() > 0
+
+
+def test_a_sample_without_details_has_its_sites_feature_of_interest(world, sta):
+    from sensorgrid.sensorthings.models import FeatureOfInterest, Location, SampleDetails
+
+    co2 = sta.datastream(world.node_a, sta.co2)
+    feature = FeatureOfInterest.objects.get(location__site=world.site_a)
+    assert feature.feature == Location.objects.get(site=world.site_a).location
+    rows = ObservationRow.objects.filter(datastream=co2)
+    assert {r.feature_of_interest_id for r in rows} == {feature.pk}
+    # a feature given through STA (details) wins
+    own = FeatureOfInterest.objects.create(organization=world.org_a, name="The desk")
+    SampleDetails.objects.create(
+        node=world.node_a, quantity=sta.co2, ts=MARCH, feature_of_interest=own
+    )
+    row = ObservationRow.objects.get(datastream=co2, phenomenon_time=MARCH)
+    assert row.feature_of_interest_id == own.pk
+    # one feature per Location, reused by every Datastream of the node
+    temperature = sta.datastream(world.node_a, sta.temperature)
+    assert temperature.sample_feature_id == feature.pk
+
+
+def test_a_moved_node_gets_its_new_sites_feature(world, sta):
+    from datetime import UTC, datetime
+
+    from sensorgrid.sensorthings.models import FeatureOfInterest
+    from tests import factories as f
+
+    world.installation_a.end = datetime(2026, 6, 1, tzinfo=UTC)
+    world.installation_a.save()
+    room = f.RoomFactory(site=world.public_site)
+    f.InstallationFactory(node=world.node_a, room=room, start=datetime(2026, 6, 1, tzinfo=UTC))
+    co2 = sta.datastream(world.node_a, sta.co2)
+    assert co2.sample_feature == FeatureOfInterest.objects.get(location__site=world.public_site)

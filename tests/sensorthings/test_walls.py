@@ -26,13 +26,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def features(world, sta):
-    """A FeatureOfInterest of each site's Location."""
+    """The FeatureOfInterest of each site's Location."""
+    # the mirrors made those of the sites where a node is installed (samples' features)
     return {
-        site: FeatureOfInterest.objects.create(
-            organization=site.organization,
+        site: FeatureOfInterest.objects.get_or_create(
             location=Location.objects.get(site=site),
-            name=f"foi of {site.name}",
-        )
+            defaults={"organization": site.organization, "name": f"foi of {site.name}"},
+        )[0]
         for site in (world.site_a, world.public_site, world.site_b)
     }
 

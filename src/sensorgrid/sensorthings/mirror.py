@@ -18,6 +18,10 @@ Node                 Thing (same id; the side row ``Thing`` holds the descriptio
 node × quantity      samples Datastream, for the node model's quantities and for every
                      series with data (``telemetry.Latest``): name "<Thing> <quantity>",
                      unit of measurement from the quantity's unit, OM_Measurement
+(sample without      the FeatureOfInterest generated from the Location of the site the
+ details)            node is (or was last) installed at (``Datastream.sample_feature``;
+                     the same one an Observation posted without one gets); all of a
+                     node's samples get its current site's, also those from before a move
 ===================  ==================================================================
 
 Two ways keep them: model signals (``connect()``, from the app's ``ready()``) for edits
@@ -42,6 +46,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.apps import apps as global_apps
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
@@ -253,6 +258,7 @@ def _models(apps=None) -> SimpleNamespace:
         Location=get("sensorthings", "Location"),
         HistoricalLocation=get("sensorthings", "HistoricalLocation"),
         Datastream=get("sensorthings", "Datastream"),
+        FeatureOfInterest=get("sensorthings", "FeatureOfInterest"),
     )
 
 
@@ -291,19 +297,6 @@ def _active(m, now: datetime) -> QuerySet:
     return m.Installation.objects.filter(start__lte=now).filter(
         Q(end__isnull=True) | Q(end__gt=now)
     )
-
-
-_CHECK_KINDS = (
-    "observed_properties",
-    "sensors",
-    "locations",
-    "things",
-    "historical_locations",
-    "series",
-    "model_series",
-    "current_missing",
-    "current_stale",
-)
 
 
 def _checks(m, organization_ids, now: datetime) -> dict[str, QuerySet]:
@@ -351,6 +344,7 @@ def _checks(m, organization_ids, now: datetime) -> dict[str, QuerySet]:
                 )
             )
         ),
+        "sample_features": _sample_features_stale(m, samples, nodes),
         "current_stale": current.objects.filter(
             location__site__isnull=False, node_id__in=nodes.values("pk")
         ).filter(
@@ -368,7 +362,7 @@ _PLACEHOLDER_NOW = datetime(2000, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
 #: (database alias, vendor) → (SQL, params, positions of ``now`` in params): the query of
 #: ``missing()`` for every organization, compiled once per process (compiling the nine
 #: querysets costs more than running them).
-_COMPILED: dict[tuple[str, str], tuple[str, list, list[int]]] = {}
+_COMPILED: dict[tuple[str, str], tuple[list[str], str, list, list[int]]] = {}
 
 
 def _compile(m, organization_ids, now: datetime) -> tuple[list[str], str, list]:
@@ -376,10 +370,81 @@ def _compile(m, organization_ids, now: datetime) -> tuple[list[str], str, list]:
     parts, params = [], []
     for qs in checks.values():
         one = qs.order_by().annotate(sta_one=Value(1)).values("sta_one")
-        sql, p = one.query.sql_with_params()
+        try:
+            sql, p = one.query.sql_with_params()
+        except EmptyResultSet:  # a check that does not apply (an older schema)
+            parts.append("(1 = 0)")
+            continue
         parts.append(f"EXISTS ({sql})")
         params.extend(p)
     return list(checks), "SELECT " + ", ".join(parts), params
+
+
+def _sample_features_stale(m, samples: QuerySet, nodes: QuerySet) -> QuerySet:
+    """Samples Datastreams whose node is at a site now and whose ``sample_feature`` is
+    not that site's FeatureOfInterest (a node without installation keeps its last one)."""
+    if not _has_sample_feature(m):
+        return samples.none()  # a migration before 0007 (the backfill in 0003)
+    at_site = m.Location.things.through.objects.filter(location__site__isnull=False)
+    return (
+        samples.filter(node_id__in=nodes.values("pk"))
+        .filter(Exists(at_site.filter(node_id=OuterRef("node_id"))))
+        .filter(
+            ~Exists(
+                at_site.filter(
+                    node_id=OuterRef("node_id"), location__feature=OuterRef("sample_feature_id")
+                )
+            )
+        )
+    )
+
+
+def _has_sample_feature(m) -> bool:
+    return any(f.name == "sample_feature" for f in m.Datastream._meta.get_fields())
+
+
+def feature_of_location(location, apps=None):
+    """The FeatureOfInterest generated from ``location`` (made once, then reused: the
+    rule of Observations posted without one, write.observations.generated_feature)."""
+    m = _models(apps)
+    feature, _ = m.FeatureOfInterest.objects.get_or_create(
+        location_id=location.pk,
+        defaults={
+            "organization_id": location.organization_id,
+            "name": location.name,
+            "description": location.description,
+            "encoding_type": location.encoding_type or GEOJSON,
+            "feature": location.location,
+            "min_lon": location.min_lon,
+            "min_lat": location.min_lat,
+            "max_lon": location.max_lon,
+            "max_lat": location.max_lat,
+        },
+    )
+    return feature
+
+
+def _sample_features(m, stale: QuerySet) -> None:
+    """Point each of the ``stale`` samples Datastreams at its node's site's feature."""
+    if not _has_sample_feature(m):
+        return
+    at_site = m.Location.things.through.objects.filter(location__site__isnull=False)
+    rows = list(stale.values_list("pk", "node_id"))
+    if not rows:
+        return
+    newest: dict[int, int] = {}
+    for node_id, location_id in at_site.filter(
+        node_id__in={node_id for _, node_id in rows}
+    ).values_list("node_id", "location_id"):
+        newest[node_id] = max(location_id, newest.get(node_id, 0))
+    locations = m.Location.objects.in_bulk(set(newest.values()))
+    features = {pk: feature_of_location(loc, m.apps).pk for pk, loc in locations.items()}
+    by_feature: dict[int, list[int]] = {}
+    for pk, node_id in rows:
+        if node_id in newest:
+            by_feature.setdefault(features[newest[node_id]], []).append(pk)
+    for feature_id, pks in by_feature.items():
+        m.Datastream.objects.filter(pk__in=pks).update(sample_feature_id=feature_id)
 
 
 def missing(
@@ -397,13 +462,12 @@ def missing(
                 connection.ops.adapt_datetimefield_value(_PLACEHOLDER_NOW),
             }
             at = [i for i, p in enumerate(params) if _hashable(p) and p in placeholders]
-            _COMPILED[key] = (sql, params, at)
-        sql, params, at = _COMPILED[key]
+            _COMPILED[key] = (kinds, sql, params, at)
+        kinds, sql, params, at = _COMPILED[key]
         params = list(params)
         adapted = connection.ops.adapt_datetimefield_value(now)
         for i in at:
             params[i] = now if isinstance(params[i], datetime) else adapted
-        kinds = list(_CHECK_KINDS)
     else:
         kinds, sql, params = _compile(_models(apps), organization_ids, now)
     with connection.cursor() as cursor:
@@ -474,6 +538,8 @@ def ensure(
             _create_datastreams(m, pairs)
         if "current_missing" in todo or "current_stale" in todo:
             _current_locations(m, checks)
+        if todo & {"current_missing", "current_stale", "series", "model_series", "sample_features"}:
+            _sample_features(m, _checks(m, organization_ids, now)["sample_features"])
     return todo
 
 
@@ -557,6 +623,8 @@ def _create_datastreams(m, pairs: set[tuple[int, int]]) -> None:
             m.Datastream(**datastream_fields(node, quantity, sensor_id, properties[quantity_id]))
         )
     m.Datastream.objects.bulk_create(rows, ignore_conflicts=True)
+    stale = _checks(m, None, timezone.now())["sample_features"]
+    _sample_features(m, stale.filter(node_id__in=node_ids))
 
 
 def _current_locations(m, checks: dict[str, QuerySet]) -> None:
@@ -743,6 +811,8 @@ def _refresh_current(m, node_id: int) -> None:
             "current_missing": checks["current_missing"].filter(node_id=node_id),
         },
     )
+    stale = _checks(m, None, timezone.now())["sample_features"].filter(node_id=node_id)
+    _sample_features(m, stale)
 
 
 def connect() -> None:

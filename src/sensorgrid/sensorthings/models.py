@@ -182,6 +182,12 @@ class Datastream(models.Model):
     unit_of_measurement = models.JSONField(null=True, blank=True)
     observed_area = models.JSONField(null=True, blank=True)
     properties = models.JSONField(null=True, blank=True)
+    #: Samples store: the FeatureOfInterest of the Observations that name none of their own
+    #: (no ``SampleDetails``): generated from the Location of the site the node is (or was
+    #: last) installed at, kept by ``mirror``.
+    sample_feature = models.ForeignKey(
+        "FeatureOfInterest", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = OrganizationQuerySet.as_manager()
 
