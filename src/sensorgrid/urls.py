@@ -19,9 +19,9 @@ API_V1_APPS = (
     "accounts",
     "tenancy",
     "inventory",
-    "ingest",
     # before ingest: its ingest/<decoder>/ would take ingest/images/
     "images",
+    "ingest",
     "telemetry",
     "fidelity",
     "alerts",

@@ -388,6 +388,7 @@ EXEMPT = {
     "ingest": "device credentials, not users: tests/ingest (test_http, test_ingest_keys)",
     "ingest-decoder": "device credentials, not users: tests/ingest (test_lorawan)",
     "ingest-ttn-device": "device credentials, not users: tests/ingest/test_lorawan_envelopes",
+    "ingest-images": "device credentials, not users: tests/images/test_http_ingest.py",
     "geo-layer": "keyed by layer name, not id: tests/geo (layer visibility per organization)",
     "quantity-detail": "a global registry everybody reads: test_quantities_are_read_by_all…",
 }
@@ -408,6 +409,7 @@ FOREIGN = {
     "alert": lambda w, x: x["alert_b"],
     "delivery": lambda w, x: x["delivery_b"],
     "forwarder": lambda w, x: x["forwarder_b"],
+    "image": lambda w, x: x["image_b"],
 }
 
 
@@ -425,7 +427,7 @@ def foreign_of(name: str):
 
 
 @pytest.fixture
-def foreign_objects(world):
+def foreign_objects(world, settings, tmp_path):
     """Org B's objects of the resources the world does not hold yet ("secretB" names)."""
     from sensorgrid.alerts.models import Delivery, Forwarder
     from sensorgrid.ingest.models import IngestKey
@@ -449,6 +451,7 @@ def foreign_objects(world):
         payload=b"{}", reason="unknown-device", device_id="secretX-orphan", **extra,
     )  # fmt: skip
     return {
+        "image_b": _picture_of(world.node_b, settings, tmp_path),
         "model_b": f.NodeModelFactory(organization=world.org_b, name="secretB model"),
         "key_b": key,
         "letter_b": letter,
@@ -459,6 +462,33 @@ def foreign_objects(world):
             organization=world.org_b, name="secretB forwarder", channel=world.channel_b
         ),
     }
+
+
+def _picture_of(node, settings, tmp_path):
+    """A picture of ``node`` with its objects in a temporary image store."""
+    import io
+    from dataclasses import replace
+
+    from django.utils.timezone import now
+    from PIL import Image as Pillow
+
+    from sensorgrid.images.ingest import store_many
+    from sensorgrid.images.models import Image
+    from sensorgrid.ingest.envelope import Authority, Envelope
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "images": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "images", "allow_overwrite": True},
+        },
+    }
+    data = io.BytesIO()
+    Pillow.new("RGB", (8, 8)).save(data, "PNG")
+    authority = Authority(node.organization_id, node.pk, "node", node.pk)
+    sent = Envelope("http", "/api/v1/ingest/images/?name=secretB", data.getvalue(), now())
+    store_many([replace(sent, authority=authority)])
+    return Image.objects.get(node=node)
 
 
 def test_every_api_route_is_covered():
