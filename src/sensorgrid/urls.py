@@ -21,6 +21,7 @@ API_V1_APPS = (
     "inventory",
     # before ingest: its ingest/<decoder>/ would take ingest/images/
     "images",
+    "outliers",
     "ingest",
     "telemetry",
     "fidelity",

@@ -10,3 +10,7 @@ class OutliersConfig(AppConfig):
     def ready(self) -> None:
         # The image_outlier alert rule kind registers itself with the alerts app.
         from sensorgrid.outliers import alerting  # noqa: F401
+        from sensorgrid.outliers.api import hooks
+
+        # ?outlier= and each picture's score in the images API.
+        hooks.register()
