@@ -81,8 +81,10 @@ def linked(
     if not 0 < pk < 2**63:
         raise StaError(400, f"No {singular} with id {key}.")
     qs = referable(entity_set, model, organization_id)
+    if model is sta.Datastream:  # an Observation's writer reads all three
+        qs = qs.select_related("node", "quantity", "observed_property")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     found = qs.filter(pk=pk).first()
     if found is None:
         raise StaError(400, f"No {singular} with id {key}.")
