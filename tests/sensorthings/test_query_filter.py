@@ -37,8 +37,9 @@ def q(world, sta):
     """Names, properties and places to filter on, beside the ``sta`` observations."""
     a, pub, b = world.node_a, world.public_node, world.node_b
     a.alias, a.metadata = "Alpha", {"floor": 2, "room": {"name": "lab"}, "ok": True, "l": [1, 2]}
+    b.metadata = {"floor": 3, "ok": False, "l": ["1", "x", True]}
     pub.alias, pub.metadata = "", {"floor": "2", "room": {"name": "hall"}}
-    b.alias, b.metadata = "Gamma", {"floor": 3, "ok": False}
+    b.alias = "Gamma"
     for node in (a, pub, b):
         node.save()
     here = _place(
@@ -166,7 +167,9 @@ def test_result_number_matches_samples_floats_and_json_numbers(q, world, sta):
 def test_result_string_boolean_and_null(q, sta):
     assert text_results("result eq 'cloudy'", sta) == ["cloudy"]
     assert text_results("result eq true", sta) == [True]
-    assert text_results("result ne 'cloudy'", sta) == []  # other types are not strings
+    # numbers compare as their text with a string, other types are not strings
+    assert text_results("result ne 'cloudy'", sta) == [21, 21.5, 7]
+    assert text_results("result eq '21.5'", sta) == [21.5]
     assert text_results("result eq null", sta) == [None]
     assert len(text_results("result ne null", sta)) == 7
     # a sample is never null
@@ -209,7 +212,9 @@ def test_navigation_to_one_then_to_many(q, sta):
 def test_json_paths_are_typed_by_the_literal(q, world):
     pub = world.public_node.device_id
     assert thing_names("properties/floor eq 2", world) == ["Alpha"]
-    assert thing_names("properties/floor eq '2'", world) == [pub]
+    # a string finds the text of numbers too (FROST: parameters/int eq '5' finds 5 and "5")
+    assert thing_names("properties/floor eq '2'", world) == sorted(["Alpha", pub])
+    assert thing_names("properties/room/name eq '2'", world) == []
     assert thing_names("properties/floor gt 2", world) == ["Gamma"]
     assert thing_names("properties/room/name eq 'hall'", world) == [pub]
     assert thing_names("properties/ok eq true", world) == ["Alpha"]
@@ -218,6 +223,20 @@ def test_json_paths_are_typed_by_the_literal(q, world):
     assert thing_names("properties/room/name eq null", world) == ["Gamma"]
     assert thing_names("properties/l[1] eq 2", world) == ["Alpha"]
     assert thing_names("properties/l[0] eq 2", world) == []
+
+
+def test_the_in_operator(q, world, sta):
+    pub = world.public_node.device_id
+    assert thing_names("name in ('Alpha', 'Gamma', 'x')", world) == ["Alpha", "Gamma"]
+    assert thing_names("properties/floor in (3, 4)", world) == ["Gamma"]
+    assert thing_names("1 in properties/l", world) == ["Alpha"]  # the number 1, not "1"
+    assert thing_names("'1' in properties/l", world) == ["Gamma"]
+    assert thing_names("true in properties/l", world) == ["Gamma"]
+    assert thing_names("'x' in properties/room", world) == []  # an object is no array
+    assert thing_names(f"name in ('{pub}')", world) == [pub]
+    assert text_results("result in (21, 7)", sta) == [21, 7]
+    many = ", ".join(str(i) for i in range(500))
+    assert text_results(f"result in ({many})", sta) == [21, 7]
 
 
 def test_parameters_and_unit_of_measurement(q, sta):
@@ -415,6 +434,8 @@ def test_filter_errors_are_400(q):
         ("name gt null", "null"),
         ("st_within(name, geography'POINT(1 1)')", "geometry"),
         ("st_within(location, geography'POINT(1')", "WKT"),
+        ("1 in name", "'in' needs a JSON array"),
+        ("name in properties/l", "literal"),
     ]:
         with pytest.raises(StaError) as err:
             run("Locations" if "location" in bad else "Things", filter=bad)

@@ -19,6 +19,7 @@ PATHS = [
     "properties/a",
     "properties/a/b",
     "result",
+    "properties/l",
     "phenomenonTime",
     "resultTime",
     "validTime",
@@ -96,7 +97,22 @@ def _combine(children):
     binary = st.tuples(
         children,
         st.sampled_from(
-            ["eq", "ne", "gt", "ge", "lt", "le", "add", "sub", "mul", "div", "mod", "and", "or"]
+            [
+                "eq",
+                "ne",
+                "gt",
+                "ge",
+                "lt",
+                "le",
+                "add",
+                "sub",
+                "mul",
+                "div",
+                "mod",
+                "and",
+                "or",
+                "in",
+            ]
         ),
         children,
     ).map(lambda t: f"{t[0]} {t[1]} {t[2]}")

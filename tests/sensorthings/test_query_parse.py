@@ -61,6 +61,17 @@ def test_json_array_indexes():
     assert "not a JSON property" in error("$filter=name[0] eq 'a'")
 
 
+def test_in_operator():
+    assert parse_filter("id in (1, 2)") == ast.BoolOp(
+        "or",
+        ast.Compare("eq", Path(("id",)), ast.Literal("number", 1)),
+        ast.Compare("eq", Path(("id",)), ast.Literal("number", 2)),
+    )
+    assert parse_filter("9 in properties/l") == ast.Compare(
+        "in", ast.Literal("number", 9), Path(("properties", "l"))
+    )
+
+
 def test_operator_precedence():
     got = parse_filter("id add 2 mul 3 eq 8 or id eq 1 and id eq 2")
     assert got == ast.BoolOp(

@@ -52,7 +52,7 @@ class BoolOp:
 
 @dataclass(frozen=True, slots=True)
 class Compare:
-    op: str  # eq ne gt ge lt le
+    op: str  # eq ne gt ge lt le, or "in": ``left`` is an element of the JSON array ``right``
     left: Expr
     right: Expr
 

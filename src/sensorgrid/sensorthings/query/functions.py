@@ -99,8 +99,9 @@ def _pg_path(keys: tuple[str, ...]) -> list[str]:
 
 
 class JsonValue(models.Func):
-    """The value at ``keys`` in a JSON column when it has JSON type ``kind`` (number,
-    string, bool), else NULL."""
+    """The value at ``keys`` in a JSON column when it has JSON type ``kind``, else NULL:
+    ``number`` reads JSON numbers, ``bool`` JSON booleans, ``string`` JSON strings and
+    the text of JSON numbers (FROST: ``parameters/int eq '5'`` finds 5 and "5")."""
 
     def __init__(self, column: Any, keys: tuple[str, ...], kind: str) -> None:
         super().__init__(column, output_field=_JSON_KINDS[kind])
@@ -115,23 +116,68 @@ class JsonValue(models.Func):
         doc, doc_params = f"({column})::jsonb", list(params)
         if self.keys:
             doc, doc_params = f"(({column})::jsonb #> %s::text[])", [*params, _pg_path(self.keys)]
-        jtype, cast = {
-            "number": ("number", "double precision"),
-            "string": ("string", "text"),
-            "bool": ("boolean", "boolean"),
+        jtypes, cast = {
+            "number": ("'number'", "::double precision"),
+            "string": ("'string', 'number'", ""),
+            "bool": ("'boolean'", "::boolean"),
         }[self.kind]
-        sql = f"CASE WHEN jsonb_typeof({doc}) = '{jtype}' THEN ({doc} #>> '{{}}')::{cast} END"
+        sql = f"CASE WHEN jsonb_typeof({doc}) IN ({jtypes}) THEN ({doc} #>> '{{}}'){cast} END"
         return sql, [*doc_params, *doc_params]
 
     def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
         column, params = compiler.compile(self.source_expressions[0])
         path = _sqlite_path(self.keys)
-        types = {"number": "'integer', 'real'", "string": "'text'", "bool": "'true', 'false'"}
+        value = f"json_extract({column}, %s)"
+        jtype = f"json_type({column}, %s)"
+        both = [*params, path, *params, path]
+        if self.kind == "string":
+            sql = (
+                f"CASE WHEN {jtype} = 'text' THEN {value} "
+                f"WHEN {jtype} IN ('integer', 'real') THEN CAST({value} AS TEXT) END"
+            )
+            return sql, both + both
+        types = {"number": "'integer', 'real'", "bool": "'true', 'false'"}[self.kind]
+        return f"CASE WHEN {jtype} IN ({types}) THEN {value} END", both
+
+
+class JsonArrayHas(models.Func):
+    """True where the JSON value at ``keys`` is an array holding ``value`` (a number, a
+    string or a boolean, compared as that JSON type)."""
+
+    output_field = models.BooleanField()
+    conditional = True
+
+    def __init__(self, column: Any, keys: tuple[str, ...], value: Any) -> None:
+        super().__init__(column)
+        self.keys = keys
+        self.value = value
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        raise StaError(400, f"JSON paths are not supported on {connection.vendor}.")
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        doc, doc_params = f"({column})::jsonb", list(params)
+        if self.keys:
+            doc, doc_params = f"(({column})::jsonb #> %s::text[])", [*params, _pg_path(self.keys)]
+        sql = f"(jsonb_typeof({doc}) = 'array' AND {doc} @> %s::jsonb)"
+        return sql, [*doc_params, *doc_params, json.dumps([self.value])]
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.source_expressions[0])
+        path = _sqlite_path(self.keys)
+        if isinstance(self.value, bool):
+            types, value = ("'true'" if self.value else "'false'"), None
+        elif isinstance(self.value, int | float):
+            types, value = "'integer', 'real'", self.value
+        else:
+            types, value = "'text'", self.value
+        match = "" if value is None else " AND e.value = %s"
         sql = (
-            f"CASE WHEN json_type({column}, %s) IN ({types[self.kind]}) "
-            f"THEN json_extract({column}, %s) END"
+            f"(json_type({column}, %s) = 'array' AND EXISTS (SELECT 1 FROM "
+            f"json_each({column}, %s) AS e WHERE e.type IN ({types}){match}))"
         )
-        return sql, [*params, path, *params, path]
+        return sql, [*params, path, *params, path, *([] if value is None else [value])]
 
 
 class JsonIsNull(models.Func):

@@ -33,6 +33,8 @@ start_expand: expand
 ?notexpr: NOT notexpr           -> not_
         | cmpexpr
 ?cmpexpr: addexpr CMP addexpr   -> compare
+        | addexpr IN "(" expr ("," expr)+ ")" -> in_list
+        | addexpr IN addexpr    -> in_
         | addexpr
 ?addexpr: addexpr ADDOP mulexpr -> arith
         | mulexpr
@@ -78,6 +80,7 @@ OR.3: /or\b/i
 AND.3: /and\b/i
 NOT.3: /not\b/i
 CMP.3: /(eq|ne|gt|ge|lt|le)\b/i
+IN.3: /in\b/i
 ADDOP.3: /(add|sub)\b/i
 MULOP.3: /(mul|div|mod)\b/i
 DIR.3: /(asc|desc)\b/i
@@ -85,7 +88,7 @@ TRUE.3: /true\b/i
 FALSE.3: /false\b/i
 NULL.3: /null\b/i
 BOOLWORD.3: /(true|false)\b/i
-FUNC.4: /(?!(and|or|not|eq|ne|gt|ge|lt|le|add|sub|mul|div|mod)\s*\()(geo\.)?[a-z_]+(?=\s*\()/i
+FUNC.4: /(?!(and|or|not|in|eq|ne|gt|ge|lt|le|add|sub|mul|div|mod)\s*\()(geo\.)?[a-z_]+(?=\s*\()/i
 GEOGRAPHY.5: /geography'[^']*'/i
 DURATION.5: /duration'[^']*'/i
 DATETIME.5: /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?/i
@@ -175,6 +178,20 @@ class _ToAst(Transformer[Token, Any]):
 
     def compare(self, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Expr:
         return ast.Compare(op.lower(), left, right)
+
+    def in_list(self, left: ast.Expr, _op: Token, *items: ast.Expr) -> ast.Expr:
+        # x in (a, b) = x eq a or x eq b, as a balanced tree (a long list stays shallow)
+        def either(part: tuple[ast.Expr, ...]) -> ast.Expr:
+            if len(part) == 1:
+                return ast.Compare("eq", left, part[0])
+            half = len(part) // 2
+            return ast.BoolOp("or", either(part[:half]), either(part[half:]))
+
+        return either(items)
+
+    def in_(self, left: ast.Expr, _op: Token, right: ast.Expr) -> ast.Expr:
+        # 9 in properties/list: the JSON array holds 9; x in (a): x eq a
+        return ast.Compare("in" if isinstance(right, ast.Path) else "eq", left, right)
 
     def arith(self, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Expr:
         return ast.Arith(op.lower(), left, right)

@@ -670,6 +670,8 @@ def _atom(node: ast.Expr, es: EntitySet) -> Q:
 
 def _compare(node: ast.Compare, es: EntitySet) -> Q:
     op, left_node, right_node = node.op, node.left, node.right
+    if op == "in":
+        return _array_has(left_node, right_node, es)
     # geo.distance(…) lt 0.1: evaluated on the geometries.
     for call, other, cmp in ((left_node, right_node, op), (right_node, left_node, _MIRROR[op])):
         if isinstance(call, ast.Call) and call.name in ("geo.distance", "geo.length"):
@@ -693,6 +695,16 @@ def _compare(node: ast.Compare, es: EntitySet) -> Q:
     if op == "ne":
         return ~Q(lk.Exact(lhs, rhs))
     return Q(_COMPARE[op](lhs, rhs))
+
+
+def _array_has(element: ast.Expr, array: ast.Expr, es: EntitySet) -> Q:
+    """``9 in properties/list``: the JSON array at the path holds the literal."""
+    target = value(array, es)
+    if target.kind != "json":
+        raise StaError(400, f"'in' needs a JSON array property on its right, not {target.text}.")
+    if not (isinstance(element, ast.Literal) and element.kind in ("number", "string", "bool")):
+        raise StaError(400, "'in' looks for a number, string or boolean literal in an array.")
+    return Q(sf.JsonArrayHas(target.column, target.keys, element.value))
 
 
 def _common_kind(left: Typed, right: Typed) -> str:
