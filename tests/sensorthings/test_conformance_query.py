@@ -239,3 +239,113 @@ def test_an_expanded_collection_pages_with_its_own_next_link(world):
     link = stream["Observations@iot.nextLink"]
     rest = sta.all(link)
     assert [o["result"] for o in rest] == list(range(24, 30))
+
+
+JSON_PROPERTIES = [
+    {
+        "string": "abcdefgh",
+        "boolean": True,
+        "int": 8,
+        "intArray": [8, 9, 10],
+        "intIntArray": [[8, 9], [10, 11]],
+        "objArray": [{"string": "abcdef"}, {"boolean": False, "intArray": [8]}],
+        "strArray": ["s8", "s10"],
+    },
+    {
+        "string": "bcdefghi",
+        "boolean": False,
+        "int": 9,
+        "intArray": [9, 10, 11],
+        "intIntArray": [[9, 10], [11, 12]],
+        "objArray": [{"string": "jklmnopqrs"}, {"boolean": True, "intArray": [9]}],
+        "strArray": ["s9", "s10"],
+    },
+    {
+        "string": "cdefghij",
+        "boolean": True,
+        "int": 10,
+        "intArray": [10, 11, 12],
+        "intIntArray": [[10, 11], [12, 13]],
+        "objArray": [{"string": "x"}, {"boolean": False, "intArray": [11]}],
+        "strArray": ["s10"],
+    },
+]
+
+#: FROST-Server's JsonPropertiesTests: JSON paths with array indexes, booleans.
+JSON_FILTERS = [
+    ("properties/string eq 'cdefghij'", ["J2"]),
+    ("substringof('cdefgh', properties/string)", ["J0", "J1", "J2"]),
+    ("properties/objArray[0]/string eq 'jklmnopqrs'", ["J1"]),
+    ("properties/int gt 8", ["J1", "J2"]),
+    ("properties/int eq '9'", ["J1"]),
+    ("properties/intArray[1] gt 9", ["J1", "J2"]),
+    ("properties/intIntArray[1][0] gt 10", ["J1", "J2"]),
+    ("properties/objArray[1]/intArray[0] gt 8", ["J1", "J2"]),
+    ("properties/boolean eq true", ["J0", "J2"]),
+    ("properties/boolean", ["J0", "J2"]),
+    ("not properties/boolean", ["J1"]),
+    ("properties/objArray[1]/boolean", ["J1"]),
+]
+
+
+def test_json_properties_by_path_and_filter(alice):
+    things = [
+        alice.create("Things", {"name": f"J{i}", "description": "json", "properties": properties})
+        for i, properties in enumerate(JSON_PROPERTIES)
+    ]
+    wrong = []
+    for path, expected in (
+        ("properties/string", {"string": "abcdefgh"}),
+        ("properties/intArray[1]", {"intArray[1]": 9}),
+        ("properties/intIntArray[0][1]", {"intIntArray[0][1]": 9}),
+        ("properties/objArray[0]/string", {"string": "abcdef"}),
+    ):
+        answer = alice.get(f"Things({things[0]})/{path.replace('[', '%5B').replace(']', '%5D')}")
+        if answer.status != 200 or answer.body != expected:
+            wrong.append((path, answer.status, answer.text[:200]))
+    for expression, expected in JSON_FILTERS:
+        answer = alice.get("Things", **{"$filter": expression, "$orderby": "name"})
+        if answer.status != 200:
+            wrong.append((expression, answer.status, answer.text[:200]))
+            continue
+        got = [t["name"] for t in answer.value if t["name"] in ("J0", "J1", "J2")]
+        if got != expected:
+            wrong.append((expression, expected, got))
+    assert wrong == [], "\n".join(map(str, wrong))
+
+
+def test_unit_of_measurement_is_filtered_and_read_by_path(world):
+    sta, _, _, streams = world
+    answer = sta.get("Datastreams", **{"$filter": "unitOfMeasurement/symbol eq 'degC'"})
+    assert streams["North"] in {d["@iot.id"] for d in answer.value}
+    symbol = sta.get(f"Datastreams({streams['North']})/unitOfMeasurement/symbol")
+    assert symbol.status == 200 and symbol.body == {"symbol": "degC"}
+
+
+def test_in_operator_on_results(world):
+    sta, _, _, streams = world
+    url = f"Datastreams({streams['North']})/Observations"
+    assert _failures(sta, url, [("result in (21, 23)", [21, 23])], "result") == []
+
+
+IN_FILTERS = [
+    ("properties/int in (8, 9)", ["J0", "J1"]),
+    ("9 in properties/intArray", ["J0", "J1"]),
+    ("'s10' in properties/strArray", ["J0", "J1", "J2"]),
+]
+
+
+def test_in_operator_on_json_properties(alice):
+    for i, properties in enumerate(JSON_PROPERTIES):
+        alice.create("Things", {"name": f"J{i}", "description": "json", "properties": properties})
+    wrong = []
+    for expression, expected in IN_FILTERS:
+        answer = alice.get("Things", **{"$filter": expression, "$orderby": "name"})
+        got = (
+            [t["name"] for t in answer.value if t["name"] in ("J0", "J1", "J2")]
+            if answer.status == 200
+            else answer.text[:200]
+        )
+        if got != expected:
+            wrong.append((expression, expected, got))
+    assert wrong == []
