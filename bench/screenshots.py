@@ -4,6 +4,7 @@
 - docs/img/site.png     the school's main building: live classroom tiles with CO2 levels
 - docs/img/devices.png  the device list
 - docs/img/node.png     a classroom monitor's History tab (the last hour's chart)
+- docs/img/fleet.png    the fleet view: charlie's buses moving, one bus's speed chart
 
 Starts `sensorgrid demo` (embedded broker, simulators) on a new data directory and a
 free port, waits until every room tile of alice is live (as tests/runtime/test_demo.py
@@ -42,6 +43,8 @@ def start_demo(directory: Path, port: int) -> subprocess.Popen:
         "SENSORGRID_DATABASE_URL": "",
         "SENSORGRID_REDIS_URL": "",
         "SENSORGRID_LOG_FORMAT": "text",
+        # No tile server: the offline basemap, the same picture on every machine.
+        "SENSORGRID_MAP_TILES": "off",
     }
     log = (directory / "demo.log").open("w")
     return subprocess.Popen(
@@ -121,6 +124,22 @@ def photograph(base: str) -> list[Path]:
         time.sleep(1)
         shots.append(OUT / "node.png")
         page.screenshot(path=str(shots[-1]), full_page=True)
+
+        # The fleet: charlie's buses on the move, the first one's speed chart.
+        fleet = browser.new_page(viewport={"width": 1200, "height": 800})
+        fleet.goto(f"{base}/login/?next=/fleet/")
+        fleet.get_by_label("Username").fill("charlie")
+        fleet.get_by_label("Password").fill(PASSWORD)
+        fleet.get_by_role("button", name="Log in").click()
+        fleet.wait_for_selector('#fleet-map[data-ready="true"]')
+        fleet.wait_for_selector('#live-state[data-state="connected"]')
+        fleet.locator("button[data-show]").first.click()
+        fleet.wait_for_function(
+            "() => Number(document.getElementById('speed-chart').dataset.points) > 5"
+        )
+        time.sleep(5)  # a few live moves
+        shots.append(OUT / "fleet.png")
+        fleet.screenshot(path=str(shots[-1]), full_page=True)
         browser.close()
     return shots
 

@@ -47,7 +47,16 @@ const TextLayers = L.Control.Layers.extend({
   _addItem(obj) {
     const label = L.Control.Layers.prototype._addItem.call(this, { ...obj, name: "" });
     const name = label.querySelector("span > span");
-    if (name) name.textContent = ` ${obj.name}`;
+    if (name) {
+      name.textContent = ` ${obj.name}`;
+      // The layer's legend: its colour and shape (a dot for points, a box for areas and
+      // lines) before its name; the name says what it is, the swatch is decoration.
+      const swatch = document.createElement("span");
+      swatch.className = `layer-swatch ${obj.layer.sgPoints ? "points" : "shapes"}`;
+      swatch.style.backgroundColor = obj.layer.sgColor; // CSSOM, not a style attribute
+      swatch.setAttribute("aria-hidden", "true");
+      name.before(swatch);
+    }
     return label;
   },
 });
@@ -59,6 +68,8 @@ function overlay(map, layer) {
     pointToLayer: (_feature, latlng) => L.circleMarker(latlng, { radius: 5, color, fillColor: color, fillOpacity: 0.7 }),
     onEachFeature: (feature, item) => item.bindPopup(() => featurePopup(layer, feature)),
   });
+  group.sgColor = color;
+  group.sgPoints = /point/i.test(layer.geometry_type || "");
   let timer = null;
   let request = 0;
   async function load() {
