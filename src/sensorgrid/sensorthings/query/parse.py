@@ -68,13 +68,13 @@ select: path ("," path)*
 
 expand: expitem ("," expitem)*
 expitem: NAME ("/" NAME)* ["(" [expopt (";" expopt)*] ")"]
-expopt: "$filter" "=" expr       -> opt_filter
-      | "$orderby" "=" orderby   -> opt_orderby
-      | "$select" "=" select     -> opt_select
-      | "$expand" "=" expand     -> opt_expand
-      | "$top" "=" INT           -> opt_top
-      | "$skip" "=" INT          -> opt_skip
-      | "$count" "=" BOOLWORD    -> opt_count
+expopt: "$filter"i "=" expr       -> opt_filter
+      | "$orderby"i "=" orderby   -> opt_orderby
+      | "$select"i "=" select     -> opt_select
+      | "$expand"i "=" expand     -> opt_expand
+      | "$top"i "=" INT           -> opt_top
+      | "$skip"i "=" INT          -> opt_skip
+      | "$count"i "=" BOOLWORD    -> opt_count
 
 OR.3: /or\b/i
 AND.3: /and\b/i
@@ -449,13 +449,14 @@ def parse_options(querydict: Mapping[str, Any]) -> ast.Options:
     """The query options of a request (a Django ``QueryDict`` or a plain mapping of
     str → str) as ``ast.Options``; every malformed option raises ``StaError(400)``."""
     values: dict[str, str] = {}
-    for option in OPTIONS:
-        if option not in querydict:
+    getlist = getattr(querydict, "getlist", None)
+    for key in querydict:
+        option = str(key).lower()  # FROST's clients send $orderBy
+        if option not in OPTIONS:
             continue
-        getlist = getattr(querydict, "getlist", None)
-        given = getlist(option) if getlist else [querydict[option]]
-        if len(given) > 1:
-            raise StaError(400, f"{option} is given {len(given)} times; give it once.")
+        given = getlist(key) if getlist else [querydict[key]]
+        if option in values or len(given) > 1:
+            raise StaError(400, f"{option} is given more than once; give it once.")
         values[option] = str(given[0])
     kwargs: dict[str, Any] = {}
     if "$top" in values:
