@@ -198,3 +198,36 @@ def test_json_responses_say_so(world):
     sta, thing = world
     answer = sta.get(f"Things({thing})")
     assert answer.headers["Content-Type"].startswith("application/json")
+
+
+def test_the_ogc_read_checks_pass_on_the_demo_with_ingested_data(alice, anonymous):
+    """ets-sta10's Capability1 reads whatever the server holds, starting from the first
+    entity of every set: on the demo with its devices' samples (as the simulators write
+    them), every set has entities, every Observation its FeatureOfInterest, and every
+    relation path from the first entities answers, for a member and for the public."""
+    from datetime import UTC, datetime, timedelta
+
+    from sensorgrid.ingest import writer
+    from sensorgrid.ingest.validate import Row
+    from sensorgrid.inventory.models import Node
+
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    writer.write(
+        [
+            Row(node.pk, quantity.pk, start + timedelta(minutes=i), 400.0 + i)
+            for node in Node.objects.filter(model__isnull=False)
+            for quantity in node.model.quantities.all()
+            for i in range(3)
+        ]
+    )
+    for sta in (alice, anonymous):
+        for entity_set in RELATIONS:
+            assert sta.get(entity_set).value, entity_set
+        observation = sta.get("Observations").value[0]["@iot.id"]
+        feature = sta.get(f"Observations({observation})/FeatureOfInterest")
+        assert feature.status == 200, feature.text[:200]
+        assert feature.body["feature"]["type"] == "Point"
+        seen: list[str] = []
+        for entity_set in RELATIONS:
+            _walk(sta, entity_set, entity_set, 3, seen)
+        assert len(seen) > 20
