@@ -129,3 +129,16 @@ def test_an_unreadable_stored_picture_does_not_stop_training_silently(world, nor
     storage.save(normal_day[3].key, b"garbage", "image/jpeg")
     with pytest.raises(features.UnreadablePicture):
         service.train(world.node_a, "camera")
+
+
+def test_a_picture_the_worker_cannot_read_is_logged_not_retried(
+    world, normal_day, worker_inline, caplog
+):
+    from sensorgrid.outliers import tasks
+
+    train(world.node_a)
+    broken = store_picture(world.node_a, START + 80 * STEP)
+    storage.save(broken.key, b"not a picture any more", "image/jpeg")
+    assert tasks.score(broken.pk)() is None
+    assert not OutlierScore.objects.exists()
+    assert f"picture {broken.pk} not scored: not a readable picture" in caplog.text

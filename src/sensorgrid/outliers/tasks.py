@@ -6,6 +6,7 @@ from huey.contrib.djhuey import db_task
 
 from sensorgrid.extras import MissingExtra
 from sensorgrid.images.events import ImageStored
+from sensorgrid.outliers.features import UnreadablePicture
 from sensorgrid.outliers.models import OutlierModel
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,8 @@ def score(image_id: int) -> bool | None:
 
     try:
         done = service.score_image(image_id)
-    except MissingExtra as exc:  # a core install with a model trained elsewhere
+    except (MissingExtra, UnreadablePicture) as exc:  # trying again would not help
+        # MissingExtra: a core install whose database holds a model trained elsewhere.
         log.error("picture %s not scored: %s", image_id, exc)
         return None
     return None if done is None else done.is_outlier
