@@ -119,7 +119,7 @@ def test_deep_insert_of_a_thing_creates_everything_in_the_writers_organization(w
             lambda b: b["Locations"][0].update(location={"type": "Point", "coordinates": [1]}),
             "location",
         ),
-        (lambda b: b["Locations"][0].update(encodingType="text/plain"), "encodingType"),
+        (lambda b: b["Locations"][0].update(encodingType=None), "encodingType"),
         (lambda b: b.update(properties=[1, 2]), "properties"),
         (lambda b: b.update(colour="red"), "'colour'"),
         (lambda b: b["Datastreams"][0]["Observations"][1].pop("result"), "'result'"),
@@ -544,3 +544,42 @@ def test_observations_linked_by_id_move_to_the_datastream_or_feature(world, sta)
     new_id = ids.encode_observation(datastream.pk, moved.pk)
     update("FeaturesOfInterest", feature, {"Observations": [{"@iot.id": new_id}]}, user=world.alice)
     assert m.Observation.objects.get(pk=moved.pk).feature_of_interest == feature
+
+
+def test_a_location_of_another_encoding_stands_beside_the_geojson_one(world, sta):
+    body = thing_body()
+    body["Locations"] = [
+        {"name": "Address", "encodingType": "text/plain", "location": "Main street 4"},
+        body["Locations"][0],
+        {"name": "Directions", "encodingType": "text/html", "location": "<p>2nd floor</p>"},
+    ]
+    node = create("Things", body, user=world.alice, organization=world.org_a)
+    assert node.sta_locations.count() == 3
+    address = m.Location.objects.get(name="Address")
+    assert address.location == "Main street 4" and address.min_lon is None
+    [datastream] = m.Datastream.objects.filter(node=node)
+    [feature] = {o.feature_of_interest for o in datastream.observations.all()}
+    assert feature.feature == POINT and feature.location.name == "Roof"
+
+
+def test_a_historical_location_posted_as_the_newest_moves_the_thing(world):
+    node = create("Things", thing_body(), user=world.alice, organization=world.org_a)
+    [first] = node.sta_locations.all()
+    [auto] = m.HistoricalLocation.objects.filter(node=node)
+    update("HistoricalLocations", auto, {"time": "2016-01-01T06:00:00Z"}, user=world.alice)
+    second = create(
+        "Locations",
+        {"name": "Cellar", "encodingType": "application/geo+json", "location": POINT},
+        user=world.alice,
+        organization=world.org_a,
+    )
+    for time in ("2016-01-01T07:00:00Z", "2016-01-01T05:00:00Z"):
+        create(
+            "HistoricalLocations",
+            {"time": time, "Thing": {"@iot.id": node.pk}, "Locations": [{"@iot.id": second.pk}]},
+            user=world.alice,
+            organization=world.org_a,
+        )
+        # 07:00 is the newest: the Thing moves; 05:00 is history only.
+        assert list(node.sta_locations.all()) == [second]
+    assert first not in node.sta_locations.all()

@@ -100,3 +100,32 @@ def test_deleting_an_observation_of_the_observations_store(world, sta):
     with pytest.raises(StaError) as again:
         delete("Observations", row, user=world.alice)
     assert again.value.status == 404
+
+
+def test_a_filtered_collection_delete_takes_only_what_the_user_may_change(world, sta):
+    from sensorgrid.sensorthings import walls
+    from sensorgrid.sensorthings.write import delete_many
+    from tests.sensorthings.conftest import MARCH
+
+    early = dict(phenomenon_time__lt=MARCH.replace(minute=3))
+    seen_by_bob = walls.visible("Observations", world.bob).filter(
+        datastream=sta.text_stream, **early
+    )
+    assert delete_many("Observations", seen_by_bob, user=world.bob) == 0
+    assert m.Observation.objects.filter(datastream=sta.text_stream).count() == 7
+    mine = walls.visible("Observations", world.alice).filter(datastream=sta.text_stream, **early)
+    assert delete_many("Observations", mine, user=world.alice) == 3
+    assert m.Observation.objects.filter(datastream=sta.text_stream).count() == 4
+    # Samples: node_a's co2 at 10:00 goes, 10:05 stays, and the rollups follow.
+    co2 = sta.datastream(world.node_a, sta.co2)
+    samples = walls.visible("Observations", world.alice).filter(datastream=co2, **early)
+    assert delete_many("Observations", samples, user=world.alice) == 1
+    assert list(
+        Sample.objects.filter(node=world.node_a, quantity=sta.co2).values_list("value", flat=True)
+    ) == [410]
+    hour = Rollup.objects.get(node=world.node_a, quantity=sta.co2, resolution=3600)
+    assert (hour.count, hour.sum) == (1, 410)
+    # Other sets: what the filter selects and alice owns goes, with its cascades.
+    things = walls.visible("Things", world.alice).filter(alias__startswith="alias of secretA-node")
+    assert delete_many("Things", things, user=world.alice) == 1
+    assert Node.objects.filter(pk=world.node_b.pk).exists()

@@ -9,7 +9,7 @@ transaction and raises ``StaError`` for what it refuses; the views render it.
 from sensorgrid.sensorthings.write import batch
 from sensorgrid.sensorthings.write.create import create
 from sensorgrid.sensorthings.write.dataarray import create_observations
-from sensorgrid.sensorthings.write.delete import delete
+from sensorgrid.sensorthings.write.delete import delete, delete_many
 from sensorgrid.sensorthings.write.links import link, unlink
 from sensorgrid.sensorthings.write.update import apply_json_patch, update
 
@@ -19,6 +19,7 @@ __all__ = [
     "create",
     "create_observations",
     "delete",
+    "delete_many",
     "link",
     "unlink",
     "update",

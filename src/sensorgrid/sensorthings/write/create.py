@@ -177,6 +177,13 @@ class Writer:
             for element in self.entities("Locations", body.get("Locations"), "Locations")
         ]
         historical.locations.set(cast(list[sta.Location], locations))
+        later = sta.HistoricalLocation.objects.filter(node=node, time__gt=historical.time)
+        if not later.exclude(pk=historical.pk).exists():
+            # The newest entry of the Thing's history is where it is now (FROST-Server).
+            sites = sta.Location.objects.filter(things=node, site__isnull=False)
+            node.sta_locations.set(
+                [*sites, *(loc for loc in cast(list[sta.Location], locations) if not loc.site_id)]
+            )
         return historical
 
     def _Datastreams(

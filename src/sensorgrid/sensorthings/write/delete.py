@@ -29,6 +29,7 @@ from sensorgrid.sensorthings.errors import StaError
 from sensorgrid.sensorthings.schema import EntitySet
 from sensorgrid.sensorthings.write import observations, rights, samples
 from sensorgrid.sensorthings.write.create import entity_set_of
+from sensorgrid.tenancy.scoping import Action, organization_ids
 
 
 def delete(entity_set: EntitySet | str, instance: models.Model, *, user: Any) -> None:
@@ -123,3 +124,40 @@ _CASCADES: dict[str, Callable[[Any], None]] = {
     "ObservedProperties": _observed_property,
     "FeaturesOfInterest": _feature,
 }
+
+
+def delete_many(entity_set: EntitySet | str, queryset: models.QuerySet, *, user: Any) -> int:
+    """``DELETE <collection>?$filter=…`` (FROST-Server's filtered delete): every entity of
+    ``queryset`` (what the reader sees and the filter selects) that ``user`` may change,
+    each with its cascades; the ones he may only see stay. Returns how many went."""
+    target = entity_set_of(entity_set)
+    allowed = organization_ids(user, Action.CHANGE)
+    deleted = 0
+    with transaction.atomic():
+        if target.name == "Observations":
+            rows = [row for row in queryset if row.organization_id in allowed]
+            rows_ids = [row.observation_id for row in rows if row.observation_id is not None]
+            sta.Observation.objects.filter(pk__in=rows_ids).delete()
+            series: dict[tuple[int, int], list[Any]] = {}
+            for row in rows:
+                if row.observation_id is None:
+                    series.setdefault((row.node_id, row.quantity_id), []).append(
+                        row.phenomenon_time
+                    )
+            for (node_id, quantity_id), times in series.items():
+                samples.delete(node_id, quantity_id, times)
+                sta.SampleDetails.objects.filter(
+                    node_id=node_id, quantity_id=quantity_id, ts__in=times
+                ).delete()
+            return len(rows)
+        for instance in list(queryset):
+            organization_id = rights.organization_of(target.name, instance)
+            if organization_id is None or organization_id not in allowed:
+                continue
+            try:
+                with transaction.atomic():
+                    _CASCADES[target.name](instance)
+            except (ProtectedError, RestrictedError, StaError):
+                continue  # e.g. a node model still in use, a catalogue quantity
+            deleted += 1
+    return deleted

@@ -54,8 +54,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "Locations": (
         Field("name", "name", _text(200), True),
         Field("description", "description", _text(), default=str),
-        Field("encodingType", "encoding_type", v.encoding_type_geojson, True),
-        Field("location", "location", v.geometry, True),
+        Field("encodingType", "encoding_type", _text(200), True),
+        Field("location", "location", _required_any, True),
         Field("properties", "properties", _OBJECT),
     ),
     "HistoricalLocations": (Field("time", "time", v.instant, True),),
@@ -90,8 +90,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "FeaturesOfInterest": (
         Field("name", "name", _text(200), True),
         Field("description", "description", _text(), default=str),
-        Field("encodingType", "encoding_type", v.encoding_type_geojson, True),
-        Field("feature", "feature", v.geometry, True),
+        Field("encodingType", "encoding_type", _text(200), True),
+        Field("feature", "feature", _required_any, True),
         Field("properties", "properties", _OBJECT),
     ),
 }
@@ -163,7 +163,12 @@ def assign(
     for geometry_attr in ("location", "feature"):
         if any(geometry_attr == f.attr for f in FIELDS[entity_set]):
             instance = _holder(targets, geometry_attr)
-            box = v.bbox(getattr(instance, geometry_attr))
+            # Any encodingType is stored (an address as text beside a Point); GeoJSON is
+            # checked and gives the bounding box of the geospatial filters.
+            geojson = getattr(instance, "encoding_type", "") in v.GEOJSON_TYPES
+            if geojson and (geometry_attr in done or "encodingType" in done):
+                v.geometry(geometry_attr, getattr(instance, geometry_attr))
+            box = v.bbox(getattr(instance, geometry_attr)) if geojson else None
             instance.min_lon, instance.min_lat, instance.max_lon, instance.max_lat = (  # type: ignore[attr-defined]
                 box if box is not None else (None, None, None, None)
             )

@@ -299,13 +299,13 @@ def replace(
 
 
 def generated_feature(node: Node) -> sta.FeatureOfInterest:
-    """The FeatureOfInterest of the Thing's current Location (its last one), made once."""
-    location = sta.Location.objects.filter(things=node).order_by("-pk").first()
+    """The FeatureOfInterest of the Thing's current GeoJSON Location (its last one; an
+    address as text beside it does not count), made once."""
+    geojson = sta.Location.objects.filter(encoding_type__in=v.GEOJSON_TYPES)
+    location = geojson.filter(things=node).order_by("-pk").first()
     if location is None:
         active = Installation.objects.active().filter(node=node).order_by("-start")
-        location = sta.Location.objects.filter(
-            site__rooms__installations__in=active.values("pk")
-        ).first()
+        location = geojson.filter(site__rooms__installations__in=active.values("pk")).first()
     if location is None:
         raise StaError(
             400,

@@ -100,13 +100,6 @@ def geometry(prop: str, value: object) -> dict[str, Any]:
     return value
 
 
-def encoding_type_geojson(prop: str, value: object) -> str:
-    encoding = text(prop, value, 200)
-    if encoding not in GEOJSON_TYPES:
-        raise bad(prop, f"{encoding!r} is not supported; use {' or '.join(GEOJSON_TYPES)}")
-    return encoding
-
-
 def bbox(document: object) -> tuple[float, float, float, float] | None:
     """(min lon, min lat, max lon, max lat) of every position in a GeoJSON document."""
     lons, lats = [], []
