@@ -2,8 +2,10 @@
 
 - ``ARITY``: every function the parser accepts, with its number of arguments.
 - ``JsonValue``: a typed value at a path in a JSON column, the same on SQLite and
-  PostgreSQL: a number only where the JSON value is a number, a string only where it is
-  a string (so ``properties/floor eq 2`` never matches ``"2"``, and a cast never fails).
+  PostgreSQL: a number only where the JSON value is a number (so ``properties/floor eq 2``
+  never matches ``"2"``, and a cast never fails), a string where it is a string or the
+  text of a number (FROST: ``parameters/int eq '5'`` finds 5 and ``"5"``).
+- ``JsonArrayHas``: ``9 in properties/list``; ``InIds``: a long id list as one parameter.
 - ``FractionalSeconds``, ``RoundHalfUp``: the same answer on both databases.
 - Geospatial functions: ``geometry_ids`` evaluates a predicate with shapely over the rows
   whose bounding box can match (the ``min_lon``… columns are indexed SQL), and returns the

@@ -5,8 +5,10 @@
   'x'``) becomes ``EXISTS (…)`` around the whole comparison, so a Thing matches when any
   of its Datastreams does and is listed once (FROST's semantics).
 - A path below a JSON property (``properties/a/b``, ``parameters/x``,
-  ``unitOfMeasurement/name``) is typed by what it is compared with: a number literal
-  reads only JSON numbers, a string only JSON strings (``functions.JsonValue``).
+  ``unitOfMeasurement/name``, ``properties/list[0]``) is typed by what it is compared
+  with: a number literal reads only JSON numbers, a string JSON strings and the text of
+  JSON numbers, a boolean JSON booleans (``functions.JsonValue``). ``x in (a, b)`` is
+  ``x eq a or x eq b``; ``9 in properties/list`` looks into a JSON array.
 - Observations' ``result``: compared with a number it is the view's ``result_number``
   (indexed, samples' floats: ``result eq 21`` matches 21.0); with a string or boolean the
   JSON ``result``; ``result eq null`` is both empty.
