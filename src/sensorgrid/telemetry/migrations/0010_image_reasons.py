@@ -4,15 +4,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('telemetry', '0009_dead_letter_lookup_indexes'),
+        ("telemetry", "0009_dead_letter_lookup_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deadletter',
-            name='reason',
-            field=models.CharField(choices=[('malformed', 'Payload cannot be parsed'), ('unknown-device', 'No node has this device id'), ('ambiguous-device', 'Nodes of several organizations have this device id'), ('forbidden-device', 'The credential may not write for this device'), ('unknown-quantity', 'Quantity not in the registry'), ('invalid-value', 'Value is not a finite number'), ('out-of-range', "Value outside the quantity's plausible range"), ('bad-timestamp', 'Timestamp missing, unparsable, in the future or too old'), ('decoder-error', 'The decoder failed'), ('device-error', 'The device reported a measurement error'), ('database-error', 'The database refused to store it'), ('no-values', 'The message carried no value'), ('organization-suspended', "The node's organization is suspended"), ('too-large', 'The picture exceeds the byte or pixel limit'), ('unsupported-image', 'Not a JPEG, PNG or WebP picture, or a broken one')], db_index=True, max_length=30),
+            model_name="deadletter",
+            name="reason",
+            field=models.CharField(
+                choices=[
+                    ("malformed", "Payload cannot be parsed"),
+                    ("unknown-device", "No node has this device id"),
+                    ("ambiguous-device", "Nodes of several organizations have this device id"),
+                    ("forbidden-device", "The credential may not write for this device"),
+                    ("unknown-quantity", "Quantity not in the registry"),
+                    ("invalid-value", "Value is not a finite number"),
+                    ("out-of-range", "Value outside the quantity's plausible range"),
+                    ("bad-timestamp", "Timestamp missing, unparsable, in the future or too old"),
+                    ("decoder-error", "The decoder failed"),
+                    ("device-error", "The device reported a measurement error"),
+                    ("database-error", "The database refused to store it"),
+                    ("no-values", "The message carried no value"),
+                    ("organization-suspended", "The node's organization is suspended"),
+                    ("too-large", "The picture exceeds the byte or pixel limit"),
+                    ("unsupported-image", "Not a JPEG, PNG or WebP picture, or a broken one"),
+                ],
+                db_index=True,
+                max_length=30,
+            ),
         ),
     ]
