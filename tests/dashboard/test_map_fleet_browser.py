@@ -58,6 +58,19 @@ rule = AlertRule.objects.create(organization=org, name="health", scope="organiza
                                 kind="node_health", params={})
 Alert.objects.create(organization=org, rule=rule, node=nodes[1], severity="warning",
                      message="checked", started_at=start, opened_at=start)
+# An event layer: one event today, two the day before yesterday.
+from datetime import timedelta
+from sensorgrid.geo.models import Feature, Layer
+events = Layer.objects.create(organization=org, key="events", name="Events",
+                              geometry_type="Point", style={"color": "#b35900"})
+for n, (begin, end) in enumerate([(start - timedelta(hours=1), start + timedelta(days=1)),
+                                  (start - timedelta(days=3), start - timedelta(days=2)),
+                                  (start - timedelta(days=3), start - timedelta(days=2))]):
+    x, y = 11.55 + n * 0.02, 48.15
+    Feature.objects.create(layer=events, external_id=str(n), properties={"n": n},
+                           geometry={"type": "Point", "coordinates": [x, y]},
+                           min_x=x, max_x=x, min_y=y, max_y=y, fingerprint=str(n),
+                           valid_from=begin, valid_to=end)
 """
 
 
@@ -200,6 +213,27 @@ def test_two_thousand_sites_cluster_and_open_up_as_one_zooms_in(server, open_pag
     )
     # Below the map: the first 100 sites as tiles, the rest through Devices.
     assert "1901 more sites on the map, not listed" in page.locator("main").inner_text()
+    assert page.errors == []
+
+
+def test_the_time_slider_shows_the_event_layers_at_another_moment(server, open_page):
+    page = open_page("mapper", "/")
+    page.wait_for_selector('#map[data-ready="true"]')
+    page.get_by_label("Events").check()
+    # The layer's legend: its colour as a dot (points) before its name.
+    swatch = page.locator(".leaflet-control-layers .layer-swatch.points")
+    assert swatch.count() == 1
+    features = page.locator(".leaflet-overlay-pane path.leaflet-interactive")
+    wait_until(lambda: features.count() == 1)  # now: today's event
+    page.evaluate(
+        """() => {
+            const slider = document.getElementById('layers-at');
+            slider.value = '-60';
+            slider.dispatchEvent(new Event('change'));
+        }"""
+    )
+    wait_until(lambda: features.count() == 2)  # 60 hours ago: the two older ones
+    assert page.locator("#layers-at-value").inner_text().endswith("UTC")
     assert page.errors == []
 
 
