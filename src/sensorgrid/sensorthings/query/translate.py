@@ -26,6 +26,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import operator
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -334,6 +335,12 @@ def _path_value(node: ast.Path, es: EntitySet) -> Typed:
 
 
 def _computed_kind(es: EntitySet, name: str) -> str:
+    return _annotation_kind(es.name, name)
+
+
+@functools.cache
+def _annotation_kind(set_name: str, name: str) -> str:
+    es = ENTITY_SETS[set_name]
     resolved = es.model._default_manager.annotate(**{name: es.computed[name]})
     return _kind_of(resolved.query.annotations[name].output_field)
 
