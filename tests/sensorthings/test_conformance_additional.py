@@ -1,10 +1,13 @@
 """FROST-Server's AdditionalTests, the behaviours its suites check beyond the OGC
-abstract tests: deep paths whose chain must hold for every method, and a deleted
-generated FeatureOfInterest that is generated anew."""
+abstract tests: Locations that are no geometry beside one that is, a generated
+phenomenonTime, HistoricalLocations created by hand, deep paths whose chain must hold for
+every method, and a deleted generated FeatureOfInterest that is generated anew."""
 
 # The fixtures are imported by name (tests/sensorthings/conformance_client.py) and
 # requested as arguments, which ruff sees as unused imports and redefinitions.
 # ruff: noqa: F401, F811
+
+from datetime import UTC, datetime, timedelta
 
 from tests.sensorthings.conformance_client import UNIT, alice, demo, same_instant
 
@@ -123,3 +126,99 @@ def test_a_deleted_generated_feature_is_generated_anew(alice):
     )
     again = alice.get(f"Observations({second})/FeatureOfInterest")
     assert again.status == 200 and again.body["@iot.id"] != feature
+
+
+def test_a_thing_with_a_text_location_and_a_geometry_gets_its_feature_from_the_geometry(alice):
+    thing = alice.create(
+        "Things",
+        {
+            "name": "Thing 1",
+            "description": "The first thing.",
+            "Locations": [
+                {
+                    "name": "Address",
+                    "description": "The address.",
+                    "encodingType": "text/plain",
+                    "location": "",
+                },
+                {
+                    "name": "Point",
+                    "description": "Location.",
+                    "encodingType": "application/geo+json",
+                    "location": {"type": "Point", "coordinates": [8, 51]},
+                },
+                {
+                    "name": "Directions",
+                    "description": "How to find it.",
+                    "encodingType": "text/plain",
+                    "location": "",
+                },
+            ],
+        },
+    )
+    assert len(alice.get(f"Things({thing})/Locations").value) == 3
+    observation = alice.create(
+        "Observations", {"result": 1.0, "Datastream": {"@iot.id": _stream(alice, thing)}}
+    )
+    created = alice.get(f"Observations({observation})", **{"$expand": "FeatureOfInterest"}).body
+    assert created["FeatureOfInterest"]["feature"] == {"type": "Point", "coordinates": [8, 51]}
+    # phenomenonTime generated (now) when the Observation has none
+    moment = datetime.fromisoformat(created["phenomenonTime"].replace("Z", "+00:00"))
+    assert abs(moment - datetime.now(UTC)) < timedelta(minutes=5)
+
+
+def test_a_historical_location_made_by_hand_moves_the_thing_only_when_it_is_the_latest(alice):
+    thing = alice.create("Things", {"name": "Thing 1", "description": "The first thing."})
+    locations = [
+        alice.create(
+            "Locations",
+            {
+                "name": f"Location {i}",
+                "description": "l",
+                "encodingType": "application/vnd.geo+json",
+                "location": {"type": "Point", "coordinates": [8, 50 + i]},
+            },
+        )
+        for i in range(3)
+    ]
+    assert (
+        alice.put(
+            f"Things({thing})",
+            {
+                "name": "Thing 1",
+                "description": "The first thing.",
+                "Locations": [{"@iot.id": locations[0]}],
+            },
+        ).status
+        == 200
+    )
+    history = alice.get(f"Things({thing})/HistoricalLocations").value
+    assert len(history) == 1
+    assert (
+        alice.patch(
+            f"HistoricalLocations({history[0]['@iot.id']})", {"time": "2016-01-01T06:00:00.000Z"}
+        ).status
+        == 200
+    )
+    alice.create(
+        "HistoricalLocations",
+        {
+            "time": "2016-01-01T07:00:00.000Z",
+            "Thing": {"@iot.id": thing},
+            "Locations": [{"@iot.id": locations[1]}],
+        },
+    )
+    assert [loc["@iot.id"] for loc in alice.get(f"Things({thing})/Locations").value] == [
+        locations[1]
+    ]
+    alice.create(
+        "HistoricalLocations",
+        {
+            "time": "2016-01-01T05:00:00.000Z",
+            "Thing": {"@iot.id": thing},
+            "Locations": [{"@iot.id": locations[2]}],
+        },
+    )
+    assert [loc["@iot.id"] for loc in alice.get(f"Things({thing})/Locations").value] == [
+        locations[1]
+    ]

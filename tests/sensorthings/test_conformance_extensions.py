@@ -115,14 +115,44 @@ def streams(alice):
     return thing, streams, features
 
 
-def _check_data_array(body: dict, components: set[str]) -> None:
-    assert "@iot.count" in body and "@iot.nextLink" in body, list(body)
+def _check_data_array(body: dict, components: set[str], top: int) -> None:
+    """FROST's validateGetDataArrayResponse (its nextLink check, where more remain)."""
+    assert "@iot.count" in body, list(body)
+    assert ("@iot.nextLink" in body) == (body["@iot.count"] > top), list(body)
     for item in body["value"]:
         assert "Datastream@iot.navigationLink" in item
         found = ["id" if c == "@iot.id" else c for c in item["components"]]
         assert len(found) == len(set(found)) and set(found) == components, found
         assert item["dataArray@iot.count"] == len(item["dataArray"])
         assert all(len(row) == len(found) for row in item["dataArray"])
+
+
+def test_observations_read_as_a_data_array(alice, streams):
+    assert _declared(alice, "data-array")
+    whole = alice.get(
+        "Observations", **{"$count": "true", "$top": "3", "$resultFormat": "dataArray"}
+    )
+    assert whole.status == 200, whole.text[:300]
+    _check_data_array(whole.body, OBSERVATION_COMPONENTS, 3)
+    selected = alice.get(
+        "Observations",
+        **{
+            "$count": "true",
+            "$top": "4",
+            "$resultFormat": "dataArray",
+            "$select": "result,phenomenonTime",
+            "$orderby": "phenomenonTime desc",
+        },
+    )
+    assert selected.status == 200, selected.text[:300]
+    _check_data_array(selected.body, {"result", "phenomenonTime"}, 4)
+    rows = [row for item in selected.body["value"] for row in item["dataArray"]]
+    assert sorted(
+        row[item["components"].index("result")]
+        for item in selected.body["value"]
+        for row in item["dataArray"]
+    ) == [1, 2, 3, 4]
+    assert len(rows) == 4
 
 
 def test_create_observations_answers_a_link_or_an_error_per_row(alice, streams):
