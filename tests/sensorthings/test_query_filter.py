@@ -14,6 +14,7 @@ from sensorgrid.sensorthings.models import (
     Location,
     Observation,
     ObservationRow,
+    Thing,
 )
 from sensorgrid.sensorthings.query import apply, parse_options
 from sensorgrid.sensorthings.schema import ENTITY_SETS
@@ -22,6 +23,11 @@ from tests.sensorthings.conftest import MARCH
 pytestmark = pytest.mark.django_db
 
 SQUARE = {"type": "Polygon", "coordinates": [[[0, 0], [2, 0], [2, 2], [0, 2], [0, 0]]]}
+
+
+def public_name(world) -> str:
+    """The public node has no alias: it is "Thing <id>", never its device id."""
+    return f"Thing {world.public_node.pk}"
 
 
 def _place(model, **fields):
@@ -36,12 +42,15 @@ def _place(model, **fields):
 def q(world, sta):
     """Names, properties and places to filter on, beside the ``sta`` observations."""
     a, pub, b = world.node_a, world.public_node, world.node_b
-    a.alias, a.metadata = "Alpha", {"floor": 2, "room": {"name": "lab"}, "ok": True, "l": [1, 2]}
-    b.metadata = {"floor": 3, "ok": False, "l": ["1", "x", True]}
-    pub.alias, pub.metadata = "", {"floor": "2", "room": {"name": "hall"}}
-    b.alias = "Gamma"
-    for node in (a, pub, b):
+    a.alias, b.alias, pub.alias = "Alpha", "Gamma", ""
+    properties = {
+        a: {"floor": 2, "room": {"name": "lab"}, "ok": True, "l": [1, 2]},
+        b: {"floor": 3, "ok": False, "l": ["1", "x", True]},
+        pub: {"floor": "2", "room": {"name": "hall"}},
+    }
+    for node, values in properties.items():
         node.save()
+        Thing.objects.update_or_create(node=node, defaults={"properties": values})
     here = _place(
         Location,
         organization=world.org_a,
@@ -100,7 +109,7 @@ def places(**options):
 def thing_names(filter_, world):
     got = set(names(filter=filter_))
     # the world has other nodes too; only ours are compared
-    return sorted(got & {"Alpha", world.public_node.device_id, "Gamma"})
+    return sorted(got & {"Alpha", public_name(world), "Gamma"})
 
 
 def text_results(filter_, sta, **options):
@@ -112,7 +121,7 @@ def text_results(filter_, sta, **options):
 
 
 def test_comparison_operators_on_strings_and_numbers(q, world):
-    pub = world.public_node.device_id
+    pub = public_name(world)
     assert thing_names("name eq 'Alpha'", world) == ["Alpha"]
     assert thing_names("name ne 'Alpha'", world) == sorted(["Gamma", pub])
     assert thing_names("name gt 'Alpha' and name lt 'Gamma'", world) == []
@@ -122,13 +131,17 @@ def test_comparison_operators_on_strings_and_numbers(q, world):
     assert thing_names(f"@iot.id eq {world.node_b.pk}", world) == ["Gamma"]
 
 
-def test_a_thing_without_an_alias_is_named_by_its_device_id(q, world):
-    pub = world.public_node.device_id
+def test_a_thing_without_an_alias_is_thing_and_its_id_never_its_device_id(q, world):
+    pub = public_name(world)
     assert thing_names(f"name eq '{pub}'", world) == [pub]
+    # A public Thing is readable by everybody: its device id must not be found by name.
+    device_id = world.public_node.device_id
+    assert thing_names(f"name eq '{device_id}'", world) == []
+    assert thing_names(f"startswith(name, '{device_id[:6]}')", world) == []
 
 
 def test_logical_operators_and_parentheses(q, world):
-    pub = world.public_node.device_id
+    pub = public_name(world)
     assert thing_names("name eq 'Alpha' or name eq 'Gamma'", world) == ["Alpha", "Gamma"]
     assert thing_names("not (name eq 'Alpha' or name eq 'Gamma')", world) == [pub]
     assert thing_names("name eq 'Alpha' and (name eq 'Gamma' or true)", world) == ["Alpha"]
@@ -210,7 +223,7 @@ def test_navigation_to_one_then_to_many(q, sta):
 
 
 def test_json_paths_are_typed_by_the_literal(q, world):
-    pub = world.public_node.device_id
+    pub = public_name(world)
     assert thing_names("properties/floor eq 2", world) == ["Alpha"]
     # a string finds the text of numbers too (FROST: parameters/int eq '5' finds 5 and "5")
     assert thing_names("properties/floor eq '2'", world) == sorted(["Alpha", pub])
@@ -226,7 +239,7 @@ def test_json_paths_are_typed_by_the_literal(q, world):
 
 
 def test_the_in_operator(q, world, sta):
-    pub = world.public_node.device_id
+    pub = public_name(world)
     assert thing_names("name in ('Alpha', 'Gamma', 'x')", world) == ["Alpha", "Gamma"]
     assert thing_names("properties/floor in (3, 4)", world) == ["Gamma"]
     assert thing_names("1 in properties/l", world) == ["Alpha"]  # the number 1, not "1"
@@ -312,7 +325,7 @@ def test_date_and_time_functions(q, sta, world):
 
 
 def test_string_functions(q, world):
-    pub = world.public_node.device_id
+    pub = public_name(world)
     assert thing_names("substringof('lph', name)", world) == ["Alpha"]
     assert thing_names("substringof('LPH', name)", world) == []  # case-sensitive
     assert thing_names("startswith(name, 'Gam')", world) == ["Gamma"]
@@ -368,7 +381,7 @@ def test_geospatial_functions(q):
 
 def test_geospatial_through_navigation(q, world):
     near = "geo.distance(Locations/location, geography'POINT(1 1)') lt 0.5"
-    assert thing_names(near, world) == [world.public_node.device_id]
+    assert thing_names(near, world) == [public_name(world)]
     rows = run(
         "Observations",
         filter="st_within(FeatureOfInterest/feature, geography'POLYGON((0 0,2 0,2 2,0 2,0 0))')",
@@ -380,7 +393,7 @@ def test_geospatial_through_navigation(q, world):
 
 
 def test_orderby_keys_directions_and_tiebreaker(q, world, sta):
-    pub = world.public_node.device_id
+    pub = public_name(world)
     mine = {"Alpha", "Gamma", pub}
     got = [n for n in names(orderby="name DESC") if n in mine]
     assert got == sorted(mine, reverse=True)

@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from sensorgrid.sensorthings.models import Thing
 from tests.sensorthings.conftest import MARCH, RESULTS
 
 ROOT = "/sta/v1.1/"
@@ -36,7 +37,7 @@ def test_a_thing_has_control_information_properties_and_navigation_links(alice, 
     link = f"{BASE}Things({world.node_a.pk})"
     assert thing["@iot.id"] == world.node_a.pk
     assert thing["@iot.selfLink"] == link
-    assert thing["name"] == (world.node_a.alias or world.node_a.device_id)
+    assert thing["name"] == (world.node_a.alias or f"Thing {world.node_a.pk}")
     assert "description" in thing and "properties" in thing
     for nav in ("Locations", "HistoricalLocations", "Datastreams"):
         assert thing[f"{nav}@iot.navigationLink"] == f"{link}/{nav}"
@@ -311,8 +312,8 @@ def test_head_answers_like_get_without_a_body(alice, sta, world):
 
 
 def test_a_path_continues_into_json_properties(alice, sta, world):
-    world.node_a.metadata = {"floor": {"rooms": [3, 4]}, "label": "east", "objs": [{"s": "x"}]}
-    world.node_a.save()
+    values = {"floor": {"rooms": [3, 4]}, "label": "east", "objs": [{"s": "x"}]}
+    Thing.objects.update_or_create(node=world.node_a, defaults={"properties": values})
     thing = f"Things({world.node_a.pk})"
     assert get(alice, f"{thing}/properties/label") == {"label": "east"}
     assert get(alice, f"{thing}/properties/floor/rooms[1]") == {"rooms[1]": 4}
@@ -400,3 +401,21 @@ def test_a_null_character_anywhere_is_a_sensorthings_error(alice, sta):
         response = alice.get(url)
         assert response.status_code == 400
         assert response.json()["type"] == "error" and response.json()["code"] == 400
+
+
+def test_a_public_thing_shows_strangers_no_device_id_and_no_node_metadata(client_for, sta, world):
+    # A public installation publishes a node's values, not the node: the device id is in
+    # MQTT topics, the metadata is the organization's. Through STA neither shows, to
+    # anonymous readers or anybody: the name is the alias, else "Thing <id>"; the
+    # properties are what was written through STA.
+    node = world.public_node
+    node.alias, node.metadata = "", {"serial": "SN-SECRET-1", "note": "key under the mat"}
+    node.save()
+    for reader in (client_for(None), client_for(world.charlie), client_for(world.alice)):
+        thing = get(reader, f"Things({node.pk})")
+        assert thing["name"] == f"Thing {node.pk}"
+        assert thing["properties"] in ({}, None)
+        everything = reader.get(ROOT + f"Things({node.pk})?$expand=Datastreams").content
+        assert node.device_id.encode() not in everything and b"SN-SECRET" not in everything
+        found = get(reader, "Things", {"$filter": "properties/serial eq 'SN-SECRET-1'"})
+        assert found["value"] == []

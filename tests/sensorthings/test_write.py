@@ -81,7 +81,9 @@ def test_deep_insert_of_a_thing_creates_everything_in_the_writers_organization(w
 
     assert node.organization == world.org_a
     assert node.alias == "Weather station" and node.device_id.startswith("sta-")
-    assert node.metadata == {"owner": "physics"}
+    # properties are the Thing's own, never the node's metadata (members only)
+    assert m.Thing.objects.get(node=node).properties == {"owner": "physics"}
+    assert node.metadata == {}
     assert m.Thing.objects.get(node=node).description == "On the roof"
     [location] = m.Location.objects.filter(things=node)
     assert location.organization == world.org_a
@@ -371,10 +373,12 @@ def test_patch_changes_what_it_names_and_put_resets_the_rest(world):
     node = create("Things", thing_body(), user=world.alice, organization=world.org_a)
     update("Things", node, {"name": "Renamed"}, user=world.alice)
     node.refresh_from_db()
-    assert node.alias == "Renamed" and node.metadata == {"owner": "physics"}
+    assert node.alias == "Renamed"
+    assert m.Thing.objects.get(node=node).properties == {"owner": "physics"}
     update("Things", node, {"name": "Put", "description": "Again"}, user=world.alice, replace=True)
     node.refresh_from_db()
-    assert node.metadata == {} and m.Thing.objects.get(node=node).description == "Again"
+    row = m.Thing.objects.get(node=node)
+    assert row.properties == {} and row.description == "Again"
     with pytest.raises(StaError) as missing:
         update("Things", node, {"description": "no name"}, user=world.alice, replace=True)
     assert missing.value.status == 400 and "'name'" in missing.value.message
@@ -442,7 +446,7 @@ def test_json_patch_edits_properties(world):
         user=world.alice,
     )
     node.refresh_from_db()
-    assert node.metadata == {"owner": "physics", "floor": 4}
+    assert m.Thing.objects.get(node=node).properties == {"owner": "physics", "floor": 4}
     assert m.Thing.objects.get(node=node).description == "Patched"
     with pytest.raises(StaError) as broken:
         apply_json_patch("Things", node, [{"op": "remove", "path": "/nothing"}], user=world.alice)

@@ -159,8 +159,14 @@ def location_fields(site) -> dict[str, Any]:
 
 
 def thing_name(node) -> str:
-    """A Thing's name: the node's alias, else its device id (schema.THINGS)."""
-    return node.alias or node.device_id
+    """A Thing's name: the node's alias, else "Thing <id>" (schema.THINGS), never the
+    device id: a public installation makes the Thing readable by everybody, and it
+    publishes the node's values, not the node (device ids are in MQTT topics)."""
+    return default_thing_name(node.alias, node.pk)
+
+
+def default_thing_name(alias: str, pk: int) -> str:
+    return alias or f"Thing {pk}"
 
 
 def datastream_name(node_name: str, quantity_name: str) -> str:
@@ -762,7 +768,7 @@ def node_saved(sender, instance, created, raw=False, update_fields=None, **kwarg
         HistoricalLocation.objects.filter(node=instance).update(
             organization_id=instance.organization_id
         )
-    old_name = before["alias"] or before["device_id"]
+    old_name = default_thing_name(before["alias"], instance.pk)
     datastreams = Datastream.objects.filter(node=instance, store="samples", quantity__isnull=False)
     if old_name != thing_name(instance):
         for ds in datastreams.select_related("quantity"):

@@ -54,6 +54,10 @@ class Thing(models.Model):
         Node, on_delete=models.CASCADE, primary_key=True, related_name="sta"
     )
     description = models.TextField(blank=True)
+    #: The Thing's ``properties`` as written through STA. Not the node's metadata: a
+    #: public installation makes the Thing readable by everybody, the metadata stays
+    #: with the node's organization.
+    properties = models.JSONField(null=True, blank=True)
 
     objects = ThingQuerySet.as_manager()
 

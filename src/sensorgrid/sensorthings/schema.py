@@ -10,7 +10,8 @@ relation that reaches it, so ``$filter=Datastream/Thing/name eq 'x'`` is a join.
 from dataclasses import dataclass, field
 
 from django.db import models
-from django.db.models import Case, F, When
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Cast, Concat
 
 from sensorgrid.inventory.models import Node
 from sensorgrid.sensorthings import models as sta
@@ -55,7 +56,9 @@ THINGS = EntitySet(
         "id": "pk",
         "name": "sta_name",
         "description": "sta__description",
-        "properties": "metadata",
+        # The Thing row's own properties, not the node's metadata: a public Thing is
+        # readable by everybody, the node's metadata only by its organization.
+        "properties": "sta__properties",
     },
     dict(
         [
@@ -65,8 +68,12 @@ THINGS = EntitySet(
         ]
     ),
     computed={
-        # A node without an alias is called by its device id.
-        "sta_name": Case(When(alias="", then=F("device_id")), default=F("alias")),
+        # A node without an alias is "Thing <id>", never its device id (mirror.thing_name).
+        "sta_name": Case(
+            When(alias="", then=Concat(Value("Thing "), Cast("pk", models.CharField()))),
+            default=F("alias"),
+            output_field=models.CharField(),
+        ),
     },
 )
 

@@ -125,12 +125,13 @@ class Writer:
 
     def _Things(self, body: dict[str, Any]) -> Node:
         node = Node(organization_id=self.organization_id, device_id=new_device_id(), metadata={})
-        row = sta.Thing(description="")
-        entities.assign(
-            "Things", {"*": node, "description": row}, _defaults(body), creating=True, replace=False
-        )
+        row = sta.Thing(description="", properties={})
+        targets = {"*": node, "description": row, "properties": row}
+        entities.assign("Things", targets, _defaults(body), creating=True, replace=False)
         node.save()
-        sta.Thing.objects.update_or_create(node=node, defaults={"description": row.description})
+        sta.Thing.objects.update_or_create(
+            node=node, defaults={"description": row.description, "properties": row.properties}
+        )
         locations = [
             self.entity("Locations", element)
             for element in self.entities("Locations", body.get("Locations"), "Locations")

@@ -49,7 +49,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "Things": (
         Field("name", "alias", _text(200), True),
         Field("description", "description", _text(), default=str),
-        Field("properties", "metadata", _OBJECT, default=dict),
+        Field("properties", "properties", _OBJECT, default=dict),
     ),
     "Locations": (
         Field("name", "name", _text(200), True),
@@ -151,7 +151,7 @@ def assign(
             parsed = None if value is None else field.parse(field.name, value)
             if field.attr is None:
                 continue
-            if field.attr == "metadata" and entity_set == "Things" and parsed is None:
+            if field.attr == "properties" and entity_set == "Things" and parsed is None:
                 parsed = {}
             _set(targets, field.attr, parsed)
             done.add(field.name)

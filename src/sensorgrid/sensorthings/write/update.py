@@ -84,9 +84,8 @@ class _Updater:
         if name == "Things":
             assert isinstance(instance, Node)
             row, _ = sta.Thing.objects.get_or_create(node=instance)
-            entities.assign(
-                name, {"*": instance, "description": row}, body, creating=False, replace=replace
-            )
+            targets = {"*": instance, "description": row, "properties": row}
+            entities.assign(name, targets, body, creating=False, replace=replace)
             instance.save()
             row.save()
         else:
@@ -296,11 +295,12 @@ def document(target: EntitySet, instance: models.Model) -> dict[str, Any]:
     for field in entities.FIELDS[target.name]:
         if field.attr is None:
             continue
-        if target.name == "Things" and field.attr == "description":
+        if target.name == "Things" and field.attr in ("description", "properties"):
             row = sta.Thing.objects.filter(node_id=fresh.pk).first()
-            doc[field.name] = row.description if row else ""
+            empty = "" if field.attr == "description" else {}
+            doc[field.name] = getattr(row, field.attr) if row else empty
         elif target.name == "Things" and field.attr == "alias":
-            doc[field.name] = fresh.alias or fresh.device_id  # type: ignore[attr-defined]
+            doc[field.name] = getattr(fresh, "alias", "") or f"Thing {fresh.pk}"
         else:
             value = getattr(fresh, field.attr)
             doc[field.name] = iso(value) if hasattr(value, "tzinfo") else value
