@@ -108,7 +108,7 @@ def test_strangers_see_no_private_vehicle_and_anonymous_only_public_ones(world, 
     world.public_node.alias = ""
     world.public_node.save()
     public = vehicles(client_for, None)
-    assert public[world.public_node.pk]["properties"]["name"] == f"Vehicle {world.public_node.pk}"
+    assert public[world.public_node.pk]["properties"]["name"] == f"Device {world.public_node.pk}"
     assert world.public_node.device_id not in json.dumps(public)
     assert len(properties["track"]) == 5  # minutes 4 … 0, not before the installation
 

@@ -22,7 +22,7 @@ def fleet_page(request):
     rows = [
         {
             "id": v.node.pk,
-            "name": str(v.node),
+            "name": str(v.node) if v.member else v.node.public_label(),
             "organization": v.node.organization.name,
             "url": reverse("dashboard:node", args=[v.node.pk]) if v.member else "",
             "speed": v.latest["speed"][1] if "speed" in v.latest else None,

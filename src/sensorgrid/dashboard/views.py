@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from sensorgrid.alerts.models import Alert
-from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Site
+from sensorgrid.inventory.models import Installation, Node, NodeStatus, Room, Site, public_label
 from sensorgrid.storable import MAX_ID
 from sensorgrid.telemetry.models import Latest
 from sensorgrid.tenancy.scoping import organization_ids
@@ -144,12 +144,17 @@ class Tile:
             return ""
         return reverse("dashboard:node-connect", args=[self.node.pk])
 
+    @property
+    def label(self) -> str:
+        """The node's name: members (``url`` set) see it whole, others no device id."""
+        return str(self.node) if self.url else self.node.public_label()
+
     def as_json(self) -> dict:
         room = self.installation.room if self.installation else None
         return {
             "id": self.node.pk,
-            "label": str(self.node),
-            "device_id": self.node.device_id,
+            "label": self.label,
+            "device_id": self.node.device_id if self.url else "",
             "status": self.node.status,
             "url": self.url,
             "room": room.name if room else "",
@@ -288,7 +293,11 @@ def _map_nodes(user) -> dict[int, list[dict]]:
         member = row["node__organization_id"] in member_of
         node = {
             "id": row["node_id"],
-            "label": row["node__alias"] or row["node__device_id"],
+            "label": (
+                row["node__alias"] or row["node__device_id"]
+                if member
+                else public_label(row["node__alias"], row["node_id"])
+            ),
             "status": row["node__status"],
             "member": member,
             "device_id": row["node__device_id"] if member else "",

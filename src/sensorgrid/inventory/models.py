@@ -247,6 +247,15 @@ class NodeQuerySet(TenantQuerySet):
         return self.for_user(user) | self.filter(pk__in=published)
 
 
+def public_label(alias: str, pk: int) -> str:
+    """A node's name for readers outside its organization: its alias, else "Device <id>".
+
+    A public installation publishes the node's values, not the node: its device id is in
+    MQTT topics and stays with the members (``str(node)`` falls back to it).
+    """
+    return alias or f"Device {pk}"
+
+
 FOREIGN_DEVICE_ID = (
     "This device id is registered by another organization; a node keeps its id or "
     "takes one no other organization has (ask an operator if the device is yours)."
@@ -324,6 +333,11 @@ class Node(models.Model):
         model = self.model  # None without a query when no model is set
         if model is not None and model.organization_id not in (None, self.organization_id):
             raise ValidationError({"model": "This node model belongs to another organization."})
+
+    def public_label(self) -> str:
+        """What the node is called for somebody outside its organization (a public
+        installation's visitor): ``public_label``."""
+        return public_label(self.alias, self.pk)
 
     def issue_credential(self) -> str:
         """Create a new ingest credential, keep its digest, return it (shown once).

@@ -159,7 +159,7 @@ def feature(vehicle: Vehicle, now: datetime, track: list | None = None) -> dict:
         "node": node.pk,
         # A public installation publishes the values, not the node: its device id
         # (in MQTT topics) stays with the members; a stranger sees the alias or a number.
-        "name": str(node) if vehicle.member else (node.alias or f"Vehicle {node.pk}"),
+        "name": str(node) if vehicle.member else node.public_label(),
         "organization": node.organization.name,
         "ts": iso(vehicle.ts),
         "online": online(vehicle.ts, now),
@@ -262,7 +262,7 @@ class VehicleTrackView(_GeoView):
                 },
                 "properties": {
                     "node": node,
-                    "name": str(found.node),
+                    "name": str(found.node) if found.member else found.node.public_label(),
                     "start": iso(start),
                     "end": iso(end),
                     "points": points,
