@@ -14,12 +14,17 @@ extension, which STA 1.1 clients use).
   start of a ``url`` (``$sensor1/Datastreams``) and as ``{"@iot.id": "$sensor1"}`` in a
   body.
 - A request whose ``dependsOn`` names a failed request is not run (424).
+- A batch never runs a batch: a request whose url names ``$batch`` (any spelling:
+  ``/$batch``, an absolute URL, ``%24BATCH``, with a query) answers 400, and a sub-request
+  that reaches the batch action anyway is refused there, so a batch runs at most
+  ``MAX_REQUESTS`` requests in all. A body nested too deeply for Python is a 400.
 """
 
 import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
 
@@ -30,6 +35,8 @@ Dispatch = Callable[[str, str, Any, dict[str, str]], tuple[int, dict[str, str], 
 
 METHODS = {"get", "post", "patch", "put", "delete"}
 MAX_REQUESTS = 1000
+#: Set on a sub-request: the batch action refuses it (a batch never runs a batch).
+BATCH_MARK = "_sta_batch_sub_request"
 _ENTITY = re.compile(r"([A-Za-z]+\(\d+\))/?$")
 
 
@@ -130,10 +137,15 @@ def _run(
             return _error(request, 424, f"It depends on request {dependency!r}, which failed.")
     try:
         url = _url(request["url"], created)
+        if _is_batch(url):
+            raise StaError(400, "A batch cannot contain a batch.")
         body = _body(request.get("body"), created)
     except StaError as exc:
         failed.add(request["id"])
         return _error(request, exc.status, exc.message)
+    except RecursionError:
+        failed.add(request["id"])
+        return _error(request, 400, "The body is nested too deeply.")
     headers = {str(k): str(v) for k, v in request.get("headers", {}).items()}
     status, response_headers, response_body = dispatch(
         request["method"].upper(), url, body, headers
@@ -162,6 +174,12 @@ def _url(url: str, created: dict[str, str]) -> str:
             raise StaError(400, f"url: ${name} names no entity created earlier in this batch.")
         return created[name] + (f"/{rest}" if rest else "")
     return url.lstrip("/")
+
+
+def _is_batch(url: str) -> bool:
+    """Whether ``url`` (as ``_url`` made it) names the ``$batch`` action in any spelling."""
+    path = unquote(urlsplit(url).path).strip().rstrip("/")
+    return path.rsplit("/", 1)[-1].strip().lower() == "$batch"
 
 
 def _body(body: Any, created: dict[str, str]) -> Any:
@@ -201,13 +219,19 @@ def handle(request: Any, *, identity: Any, base: str) -> Any:
     from sensorgrid.sensorthings import views
     from sensorgrid.sensorthings.write.dataarray import http_body
 
+    if getattr(request, BATCH_MARK, False):  # however the url was spelt
+        raise StaError(400, "A batch cannot contain a batch.")
     document = http_body(request)
     root = request.path[: -len("$batch")] if request.path.endswith("$batch") else request.path
 
     def dispatch(
         method: str, url: str, body: Any, headers: dict[str, str]
     ) -> tuple[int, dict[str, str], Any]:
-        sub = _sub_request(request, root, method, url, body, headers)
+        try:
+            sub = _sub_request(request, root, method, url, body, headers)
+        except RecursionError:
+            message = "The body is nested too deeply."
+            return 400, {}, {"code": 400, "type": "error", "message": message}
         response = views.service(sub, url.partition("?")[0])
         content = response.content
         parsed = (
@@ -247,6 +271,7 @@ def _sub_request(
     sub.GET = QueryDict(query)
     sub.COOKIES = outer.COOKIES
     extra: Any = sub  # attributes middleware sets on a real request
+    setattr(extra, BATCH_MARK, True)
     extra.user = getattr(outer, "user", None)
     extra.session = getattr(outer, "session", None)
     extra._get_scheme = lambda: outer.scheme
