@@ -20,6 +20,16 @@ URL = "/api/v1/ingest/images/"
 WHEN = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
+def multi_picture_jpeg() -> bytes:
+    """An MPO (stereo / "portrait" cameras): Pillow's JPEG opener answers format MPO."""
+    from PIL import Image as Pillow
+
+    out = io.BytesIO()
+    first, second = Pillow.new("RGB", (40, 30), "red"), Pillow.new("RGB", (40, 30), "blue")
+    first.save(out, "MPO", save_all=True, append_images=[second])
+    return out.getvalue()
+
+
 @pytest.fixture
 def credentials(world):
     issued = {}
@@ -88,6 +98,7 @@ def test_multipart_and_the_json_envelope_are_read(world, credentials):
         (b"GIF89a" + b"\0" * 100, "", 415, "unsupported-image"),
         (b"<html><script>alert(1)</script></html>", "", 415, "unsupported-image"),
         (b"", "", 415, "unsupported-image"),
+        (multi_picture_jpeg(), "", 415, "unsupported-image"),
         (b'{"data": "not base64!"}', "", 400, "malformed"),
         (b'{"ts": 1}', "", 400, "malformed"),
         (None, "?ts=2999-01-01T00:00:00Z", 400, "bad-timestamp"),

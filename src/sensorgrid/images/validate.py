@@ -4,25 +4,36 @@ The type comes from the bytes (Pillow identifies them; only JPEG, PNG and WebP a
 opened at all), never from a header or a file name. Limits are checked before the
 pixels are decoded: the byte size first, then width × height from the header (a small
 file can declare a huge canvas, a decompression bomb). Then the picture is decoded
-completely (a truncated or corrupt one is refused), GPS positions are removed from its
-metadata (EXIF's GPS directory, XMP that carries one), and a thumbnail is made.
-Originals without location data are kept byte for byte; the others are encoded again
-without it (JPEG with its own quantization tables, ``quality="keep"``).
+completely (a truncated or corrupt one is refused), its metadata is cut down to a
+whitelist (``metadata.py``: no location data survives in any container, the pixels are
+copied byte for byte) and a thumbnail is made.
 """
 
 import hashlib
 import io
+import struct
 import warnings
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from sensorgrid.images import metadata
 from sensorgrid.telemetry.models import Reason
 
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 THUMBNAIL_TYPE = "image/webp"
-#: EXIF's pointer to the GPS directory (ExifTags.IFD.GPSInfo)
-GPS_IFD = 0x8825
+#: What a picture's parsing may raise besides Refused (Pillow's decoders and EXIF reader)
+UNREADABLE = (OSError, SyntaxError, ValueError, TypeError, KeyError, IndexError, struct.error)
+#: EXIF orientation → the transpose that makes the picture upright (as ImageOps.exif_transpose)
+UPRIGHT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
 
 
 class Refused(ValueError):
@@ -59,9 +70,9 @@ class Prepared:
     content_type: str
     width: int
     height: int
-    original: bytes  # as sent, or encoded again without location data
+    original: bytes  # the sent pixels, with whitelisted metadata only
     thumbnail: bytes
-    gps_removed: bool
+    metadata_removed: bool  # metadata outside the whitelist was dropped (EXIF is rebuilt)
 
 
 def prepare(data: bytes, limits: Limits) -> Prepared:
@@ -76,18 +87,28 @@ def prepare(data: bytes, limits: Limits) -> Prepared:
     sha256 = hashlib.sha256(data).hexdigest()
     picture = _open(data, limits)
     try:
-        content_type = FORMATS[picture.format or ""]
+        content_type = FORMATS.get(picture.format or "")
+        if content_type is None:  # Pillow's JPEG opener answers MPO for multi-picture JPEGs
+            raise Refused(
+                Reason.UNSUPPORTED_IMAGE,
+                f"a {picture.format} picture (multi-picture JPEG); send one still frame",
+            )
         width, height = picture.size
         if getattr(picture, "n_frames", 1) > 1:
             raise Refused(Reason.UNSUPPORTED_IMAGE, "an animated picture; send one still frame")
+        exif = metadata.clean_exif(picture)
         try:
-            picture.load()  # the whole decode: truncated and corrupt data fail here
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            raise Refused(
-                Reason.UNSUPPORTED_IMAGE, f"broken {picture.format} data: {exc}"
-            ) from None
-        original, removed = _without_location(picture, data)
-        thumbnail = _thumbnail(picture, limits.thumbnail_px)
+            original, dropped = metadata.strip(picture.format or "", data, exif)
+        except metadata.BadContainer as exc:
+            detail = f"broken {picture.format} data: {exc}"
+            raise Refused(Reason.UNSUPPORTED_IMAGE, detail) from None
+        removed = bool(dropped)
+        # the whole decode (in the thumbnail): truncated and corrupt data fail here
+        thumbnail = _thumbnail(picture, limits.thumbnail_px, exif)
+    except Refused:
+        raise
+    except (*UNREADABLE, Image.DecompressionBombError) as exc:
+        raise Refused(Reason.UNSUPPORTED_IMAGE, f"broken {picture.format} data: {exc}") from None
     finally:
         picture.close()
     return Prepared(sha256, content_type, width, height, original, thumbnail, removed)
@@ -127,38 +148,20 @@ def _open(data: bytes, limits: Limits) -> Image.Image:
     return picture
 
 
-def _xmp_locates(picture: Image.Image) -> bool:
-    xmp = picture.info.get("xmp") or picture.info.get("XML:com.adobe.xmp")
-    if isinstance(xmp, str):
-        xmp = xmp.encode("utf-8", "replace")
-    return isinstance(xmp, bytes) and b"GPS" in xmp.upper()
+def _thumbnail(picture: Image.Image, px: int, exif: Image.Exif | None) -> bytes:
+    """A WebP at most ``px`` wide and high, upright (EXIF orientation applied).
 
-
-def _without_location(picture: Image.Image, data: bytes) -> tuple[bytes, bool]:
-    """The original's bytes without GPS metadata, and whether any was removed."""
-    exif = picture.getexif()
-    located = GPS_IFD in exif
-    xmp = _xmp_locates(picture)
-    if not located and not xmp:
-        return data, False
-    if located:
-        del exif[GPS_IFD]
-    options: dict[str, object] = {"exif": exif.tobytes()}
-    if icc := picture.info.get("icc_profile"):
-        options["icc_profile"] = icc
+    The whole picture is decoded (truncated or corrupt data raises here), a JPEG at the
+    smallest DCT scale still above ``px`` (``draft``); the picture is made small before it
+    is turned, so no full-size copy is made.
+    """
     if picture.format == "JPEG":
-        options.update(quality="keep", subsampling="keep")
-    elif picture.format == "WEBP":
-        options.update(quality=90)
-    out = io.BytesIO()
-    picture.save(out, picture.format, **options)  # no xmp= given: XMP is dropped
-    return out.getvalue(), True
-
-
-def _thumbnail(picture: Image.Image, px: int) -> bytes:
-    """A WebP at most ``px`` wide and high, upright (EXIF orientation applied)."""
-    small = ImageOps.exif_transpose(picture)
-    small.thumbnail((px, px))
+        picture.draft(None, (px, px))
+    picture.load()
+    small = picture.copy()
+    small.thumbnail((px, px), reducing_gap=2.0)
+    if exif is not None and (method := UPRIGHT.get(exif.get(metadata.ORIENTATION, 1))):
+        small = small.transpose(method)
     if small.mode not in ("RGB", "RGBA"):
         has_alpha = small.mode in ("LA", "PA") or "transparency" in small.info
         small = small.convert("RGBA" if has_alpha else "RGB")
