@@ -70,10 +70,18 @@ def test_json_array_indexes():
 
 
 def test_in_operator():
-    assert parse_filter("id in (1, 2)") == ast.BoolOp(
+    # one list of literals: one SQL IN (…) later
+    assert parse_filter("id in (1, 2)") == ast.Compare(
+        "in",
+        Path(("id",)),
+        ast.Literal("list", (ast.Literal("number", 1), ast.Literal("number", 2))),
+    )
+    assert parse_filter("id in (1)") == ast.Compare("eq", Path(("id",)), ast.Literal("number", 1))
+    # with a non-literal item: x eq a or x eq b
+    assert parse_filter("id in (1, id)") == ast.BoolOp(
         "or",
         ast.Compare("eq", Path(("id",)), ast.Literal("number", 1)),
-        ast.Compare("eq", Path(("id",)), ast.Literal("number", 2)),
+        ast.Compare("eq", Path(("id",)), Path(("id",))),
     )
     assert parse_filter("9 in properties/l") == ast.Compare(
         "in", ast.Literal("number", 9), Path(("properties", "l"))

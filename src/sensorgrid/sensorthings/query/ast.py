@@ -14,7 +14,8 @@ from typing import Any
 class Literal:
     """A constant: ``kind`` is one of ``string``, ``number``, ``bool``, ``null``,
     ``datetime`` (aware, UTC), ``date``, ``time``, ``duration`` (timedelta),
-    ``interval`` (a (start, end) pair of datetimes) or ``geography`` (WKT text)."""
+    ``interval`` (a (start, end) pair of datetimes), ``geography`` (WKT text) or
+    ``list`` (a tuple of literals: the right side of ``x in (a, b, …)``, op ``in``)."""
 
     kind: str
     value: Any

@@ -285,18 +285,32 @@ def shapely() -> Any:
         raise StaError(501, str(exc)) from None
 
 
+#: A ``geography'…'`` literal is refused above these (each vertex is tested in Python
+#: against every candidate row).
+MAX_VERTICES = 10_000
+MAX_WKT_LENGTH = 500_000
+
+
 def literal_geometry(wkt: str) -> Any:
     """A ``geography'…'`` literal as a shapely geometry (400 when it is not WKT)."""
     lib = shapely()
     from shapely import wkt as shapely_wkt
 
+    if len(wkt) > MAX_WKT_LENGTH:
+        raise StaError(400, f"a geography'…' literal is longer than {MAX_WKT_LENGTH} characters.")
     try:
         geometry = shapely_wkt.loads(wkt)
     except Exception:  # shapely raises its own GEOSException subclasses
-        raise StaError(400, f"geography'{wkt}' is not a WKT geometry.") from None
+        raise StaError(400, f"geography'{_short(wkt)}' is not a WKT geometry.") from None
+    if lib.get_num_coordinates(geometry) > MAX_VERTICES:
+        raise StaError(400, f"a geography'…' literal has more than {MAX_VERTICES} vertices.")
     if geometry.is_empty or not lib.is_valid(geometry):
-        raise StaError(400, f"geography'{wkt}' is empty or not a valid geometry.")
+        raise StaError(400, f"geography'{_short(wkt)}' is empty or not a valid geometry.")
     return geometry
+
+
+def _short(wkt: str) -> str:
+    return wkt if len(wkt) <= 200 else wkt[:200] + "…"
 
 
 def stored_geometry(value: Any) -> Any:
@@ -318,18 +332,20 @@ def stored_geometry(value: Any) -> Any:
 
 
 def geometry_ids(
-    model: type[models.Model],
+    rows: models.QuerySet[Any],
     column: str,
     test: Callable[[Any], bool],
     *,
     bbox: tuple[float, float, float, float] | None,
     has_bbox: bool,
 ) -> list[Any]:
-    """Primary keys of ``model``'s rows whose geometry in ``column`` passes ``test``.
+    """Primary keys of the ``rows`` whose geometry in ``column`` passes ``test``.
 
+    ``rows``: the reader's visible rows (``walls.visible``), so that the test runs only
+    on what the reader may see (and costs nothing for other organizations' rows).
     ``bbox`` (min lon, min lat, max lon, max lat): only rows whose bounding box meets it
     can pass (or whose bounding box is not filled in yet); ``None`` reads every row."""
-    rows = model._default_manager.all()
+    rows = rows.order_by()
     if bbox is not None and has_bbox:
         x0, y0, x1, y1 = bbox
         rows = rows.filter(

@@ -180,6 +180,12 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Compare(op.lower(), left, right)
 
     def in_list(self, left: ast.Expr, _op: Token, *items: ast.Expr) -> ast.Expr:
+        if len(items) > MAX_IN:
+            raise _Bad(f"'in' takes at most {MAX_IN} values, not {len(items)}")
+        if len(items) > 1 and all(isinstance(i, ast.Literal) for i in items):
+            # one SQL IN (…) (a long OR is too deep an expression for SQLite)
+            return ast.Compare("in", left, ast.Literal("list", items))
+
         # x in (a, b) = x eq a or x eq b, as a balanced tree (a long list stays shallow)
         def either(part: tuple[ast.Expr, ...]) -> ast.Expr:
             if len(part) == 1:
@@ -343,9 +349,19 @@ def _bounded_int(option: str, text: str) -> int:
     return value
 
 
+#: Limits of one query option, so that a request costs a bounded parse and SQL.
+MAX_OPTION_LENGTH = 128 * 1024
+MAX_IN = 1_000
+MAX_ORDERBY_KEYS = 20
+MAX_PATH_SEGMENTS = 32
+MAX_NODES = 500
+
+
 def _parse(option: str, text: str, start: str) -> Any:
     if not text.strip():
         raise StaError(400, f"{option} is empty.")
+    if len(text) > MAX_OPTION_LENGTH:
+        raise StaError(400, f"{option} is longer than {MAX_OPTION_LENGTH} characters.")
     try:
         tree = _PARSER.parse(text, start=start)
         return _ToAst().transform(tree)
@@ -395,8 +411,29 @@ def _depth(expr: ast.Expr) -> int:
 
 
 def _shallow(option: str, expr: ast.Expr) -> ast.Expr:
+    """``expr`` when it is small enough: not deeper than ``MAX_DEPTH``, at most
+    ``MAX_NODES`` operators, functions, paths and literals (an ``in (…)`` list is one),
+    and no path longer than ``MAX_PATH_SEGMENTS``."""
     if _depth(expr) > MAX_DEPTH:
         raise StaError(400, f"{option}: the expression is nested deeper than {MAX_DEPTH} levels.")
+    nodes, stack = 0, [expr]
+    while stack:
+        node = stack.pop()
+        nodes += 1
+        if isinstance(node, ast.Path) and len(node.segments) > MAX_PATH_SEGMENTS:
+            raise StaError(
+                400, f"{option}: a path has more than {MAX_PATH_SEGMENTS} steps ('{node}')."
+            )
+        if isinstance(node, ast.Call):
+            stack.extend(node.args)
+        elif isinstance(node, ast.Not):
+            stack.append(node.operand)
+        elif isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
+            stack += [node.left, node.right]
+    if nodes > MAX_NODES:
+        raise StaError(
+            400, f"{option}: the expression has more than {MAX_NODES} terms; simplify it."
+        )
     return expr
 
 
@@ -406,6 +443,8 @@ def parse_filter(text: str) -> ast.Expr:
 
 def parse_orderby(text: str) -> tuple[ast.OrderKey, ...]:
     keys: tuple[ast.OrderKey, ...] = _parse("$orderby", text, "start_orderby")
+    if len(keys) > MAX_ORDERBY_KEYS:
+        raise StaError(400, f"$orderby takes at most {MAX_ORDERBY_KEYS} keys, not {len(keys)}.")
     for key in keys:
         _shallow("$orderby", key.expr)
     return keys
@@ -427,6 +466,8 @@ def _check_expand(items: tuple[ast.ExpandItem, ...], level: int) -> None:
     for item in items:
         if item.options.filter is not None:
             _shallow("$expand … $filter", item.options.filter)
+        if len(item.options.orderby) > MAX_ORDERBY_KEYS:
+            raise StaError(400, f"$expand … $orderby takes at most {MAX_ORDERBY_KEYS} keys.")
         for key in item.options.orderby:
             _shallow("$expand … $orderby", key.expr)
         _check_expand(item.options.expand, level + 1)

@@ -8,7 +8,13 @@
   ``unitOfMeasurement/name``, ``properties/list[0]``) is typed by what it is compared
   with: a number literal reads only JSON numbers, a string JSON strings and the text of
   JSON numbers, a boolean JSON booleans (``functions.JsonValue``). ``x in (a, b)`` is
-  ``x eq a or x eq b``; ``9 in properties/list`` looks into a JSON array.
+  one SQL ``IN (…)`` (``x eq a or x eq b`` when ``x`` is not a plain value or the items
+  are not literals of one type); ``9 in properties/list`` looks into a JSON array.
+- Walls: with ``apply(…, visible=…)`` every to-one hop of a path (``FeatureOfInterest/
+  name``, ``Datastream/Thing/properties/a``) is ``<hop> IN (visible rows)``: a related
+  entity the reader may not see decides no condition (an atom reading it is false, its
+  negation true) and orders as a missing one (null); paths without a to-one hop add
+  nothing to the SQL. Geospatial functions test only the reader's visible rows.
 - Observations' ``result``: compared with a number it is the view's ``result_number``
   (indexed, samples' floats: ``result eq 21`` matches 21.0); with a string or boolean the
   JSON ``result``; ``result eq null`` is both empty.
@@ -173,6 +179,51 @@ def _check_path(es: EntitySet, segments: tuple[str, ...], many: bool) -> None:
                 f"{target.navigation.name}: it has no single value to order by.",
             )
         _check_path(ENTITY_SETS[target.navigation.target], segments[target.depth :], many)
+
+
+def _hops(es: EntitySet, segments: tuple[str, ...]) -> list[tuple[str, EntitySet]]:
+    """The to-one navigations ``segments`` cross before a property or a to-many hop:
+    (ORM lookup from ``es``, the set it reaches)."""
+    found: list[tuple[str, EntitySet]] = []
+    prefix, owner = "", es
+    for segment in segments:
+        nav = owner.navigations.get(segment)
+        if nav is None or nav.many:
+            break
+        prefix += nav.lookup
+        owner = ENTITY_SETS[nav.target]
+        found.append((prefix, owner))
+        prefix += "__"
+    return found
+
+
+def _walls(node: ast.Expr | None, es: EntitySet) -> Q | None:
+    """The condition that every related entity a to-one path of ``node`` reaches is one
+    the reader may see (``None`` when no path crosses a to-one navigation, or nobody
+    walls the query). A hidden related entity must not be an oracle: ``Observations?
+    $filter=FeatureOfInterest/name eq 'x'`` compares only when the reader sees it."""
+    visible = _VISIBLE.get()
+    if visible is None:
+        return None
+    targets: dict[str, EntitySet] = {}
+    for path in ast.paths_of(node):
+        for lookup, target in _hops(es, path.segments):
+            targets.setdefault(lookup, target)
+    if not targets:
+        return None
+    return functools.reduce(
+        operator.and_,
+        (
+            Q(**{f"{lookup}__in": visible(target).order_by().values("pk")})
+            for lookup, target in targets.items()
+        ),
+    )
+
+
+def _rows(es: EntitySet) -> models.QuerySet[Any]:
+    """The rows of ``es`` the reader may see (every row for a trusted caller)."""
+    visible = _VISIBLE.get()
+    return visible(es) if visible is not None else es.model._default_manager.all()
 
 
 def rebase(expr: Any, prefix: str) -> Any:
@@ -535,16 +586,16 @@ def _geo_predicate(node: ast.Call, es: EntitySet) -> Q:
             first, second = (literal, g) if swapped else (g, literal)
             return bool(first.relate_pattern(second, matrix.upper()))
 
-        ids = sf.geometry_ids(prop.owner.model, prop.lookup, test, bbox=None, has_bbox=has_bbox)
+        ids = sf.geometry_ids(_rows(prop.owner), prop.lookup, test, bbox=None, has_bbox=has_bbox)
         return _ids_q(prop, ids)
     method = sf.GEO_PREDICATES[node.name]
     if method == "disjoint":
         # disjoint = not intersecting (rows without a geometry are neither).
         ids = sf.geometry_ids(
-            prop.owner.model, prop.lookup, lambda g: True, bbox=None, has_bbox=has_bbox
+            _rows(prop.owner), prop.lookup, lambda g: True, bbox=None, has_bbox=has_bbox
         )
         hit = sf.geometry_ids(
-            prop.owner.model,
+            _rows(prop.owner),
             prop.lookup,
             lambda g: bool(g.intersects(literal)),
             bbox=literal.bounds,
@@ -558,7 +609,7 @@ def _geo_predicate(node: ast.Call, es: EntitySet) -> Q:
         return bool(getattr(g, method)(literal))
 
     ids = sf.geometry_ids(
-        prop.owner.model, prop.lookup, passes, bbox=literal.bounds, has_bbox=has_bbox
+        _rows(prop.owner), prop.lookup, passes, bbox=literal.bounds, has_bbox=has_bbox
     )
     return _ids_q(prop, ids)
 
@@ -571,7 +622,7 @@ def _geo_measure(node: ast.Call, op: str, limit: float, es: EntitySet) -> Q:
             raise StaError(400, "geo.length() takes a geometry property.")
         prop = prop_t.prop
         ids = sf.geometry_ids(
-            prop.owner.model,
+            _rows(prop.owner),
             prop.lookup,
             lambda g: compare(g.length, limit),
             bbox=None,
@@ -586,7 +637,7 @@ def _geo_measure(node: ast.Call, op: str, limit: float, es: EntitySet) -> Q:
         x0, y0, x1, y1 = literal.bounds
         bbox = (x0 - limit, y0 - limit, x1 + limit, y1 + limit)
     ids = sf.geometry_ids(
-        measured.owner.model,
+        _rows(measured.owner),
         measured.lookup,
         lambda g: compare(g.distance(literal), limit),
         bbox=bbox,
@@ -658,13 +709,19 @@ def _exists(node: ast.Expr, es: EntitySet, found: tuple[ManyHop, tuple[str, ...]
     else:
         back = relation.related_query_name()
     outer = OuterRef(hop.prefix[:-2] if hop.prefix else "pk")
-    visible = _VISIBLE.get()
-    rows = visible(target) if visible is not None else target.model._default_manager.all()
-    inner = rows.filter(predicate(_strip(node, len(key)), target), **{back: outer})
+    inner = _rows(target).filter(predicate(_strip(node, len(key)), target), **{back: outer})
     return Q(Exists(inner))
 
 
 def _atom(node: ast.Expr, es: EntitySet) -> Q:
+    walls = _walls(node, es)
+    q = _bare_atom(node, es)
+    # A hidden related entity decides nothing: the condition is false for its row (and
+    # its negation true), whatever the entity holds.
+    return q if walls is None else walls & q
+
+
+def _bare_atom(node: ast.Expr, es: EntitySet) -> Q:
     if isinstance(node, ast.Compare):
         return _compare(node, es)
     t = value(node, es)
@@ -679,6 +736,8 @@ def _atom(node: ast.Expr, es: EntitySet) -> Q:
 
 def _compare(node: ast.Compare, es: EntitySet) -> Q:
     op, left_node, right_node = node.op, node.left, node.right
+    if op == "in" and isinstance(right_node, ast.Literal) and right_node.kind == "list":
+        return _in_list(left_node, right_node.value, es)
     if op == "in":
         return _array_has(left_node, right_node, es)
     # geo.distance(…) lt 0.1: evaluated on the geometries.
@@ -704,6 +763,27 @@ def _compare(node: ast.Compare, es: EntitySet) -> Q:
     if op == "ne":
         return ~Q(lk.Exact(lhs, rhs))
     return Q(_COMPARE[op](lhs, rhs))
+
+
+def _in_list(left_node: ast.Expr, items: tuple[ast.Literal, ...], es: EntitySet) -> Q:
+    """``x in (a, b, …)``: one SQL ``IN (…)`` when ``x`` is a plain value and the literals
+    have its type; else ``x eq a or x eq b …``."""
+    left = value(left_node, es)
+    typed = [_literal(item) for item in items]
+    kinds = {t.kind for t in typed}
+    if (
+        len(kinds) == 1
+        and left.kind in ("number", "string", "bool", "datetime", "date", "time", "json")
+        and not left.exact
+        and kinds <= {"number", "string", "bool", "datetime", "date", "time"}
+    ):
+        kind = _common_kind(left, typed[0])
+        if kind == typed[0].kind:
+            values = [item.value for item in items]
+            return Q(lk.In(coerce(left, kind), values))
+    return functools.reduce(
+        operator.or_, (_compare(ast.Compare("eq", left_node, item), es) for item in items)
+    )
 
 
 def _array_has(element: ast.Expr, array: ast.Expr, es: EntitySet) -> Q:
@@ -824,6 +904,11 @@ def order_by(keys: tuple[ast.OrderKey, ...], es: EntitySet) -> list[Any]:
             raise StaError(400, f"$orderby cannot order by {t.text or 'a condition'}.")
         else:
             exprs, nullable = [t.expr], t.nullable
+        walls = _walls(key.expr, es)
+        if walls is not None:
+            # a related entity the reader may not see orders as a missing one (null)
+            exprs = [models.Case(models.When(walls, then=e), default=Value(None)) for e in exprs]
+            nullable = True
         for expr in exprs:
             # Nulls sort as the largest value (PostgreSQL's default, so its indexes serve
             # both directions), on every database.
@@ -848,11 +933,16 @@ def apply(
     (always ending with the primary key).
 
     ``visible(entity_set)``: the rows the reader may see (``lambda s: walls.visible(s,
-    user)``); a to-many path of ``$filter`` then matches only those. Without it, every row
-    counts (for trusted callers)."""
-    if options.filter is not None:
-        queryset = queryset.filter(filter_q(options.filter, es, visible=visible))
-    return queryset.order_by(*order_by(options.orderby, es))
+    user)``); a path of ``$filter`` or ``$orderby`` through a navigation then sees only
+    those (a hidden related entity compares and orders as a missing one), and so do the
+    geospatial functions. Without it, every row counts (for trusted callers)."""
+    token = _VISIBLE.set(visible)
+    try:
+        if options.filter is not None:
+            queryset = queryset.filter(predicate(options.filter, es))
+        return queryset.order_by(*order_by(options.orderby, es))
+    finally:
+        _VISIBLE.reset(token)
 
 
 def filter_q(
