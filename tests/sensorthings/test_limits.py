@@ -3,10 +3,13 @@ SEC-3): a $batch never runs a batch, bodies nested too deeply are a 400, and one
 response holds a bounded number of entities however $expand nests $top."""
 
 import json
+from datetime import timedelta
 
 import pytest
 
+from sensorgrid.sensorthings import read
 from sensorgrid.sensorthings.write import batch
+from tests.sensorthings.conftest import MARCH, RESULTS, write_samples
 
 ROOT = "/sta/v1.1/"
 pytestmark = pytest.mark.django_db
@@ -83,3 +86,120 @@ def test_a_sub_request_body_nested_too_deeply_is_a_400(world, sta, client_for):
         assert sub["status"] == 400
     # the service still answers
     assert charlie.get(ROOT + "Things").status_code == 200
+
+
+# --- SEC-3: one response holds at most read.MAX_ENTITIES entities ------------------------
+
+
+def _entities(document) -> int:
+    """The entities written in a response (objects with an id), at every level."""
+    if isinstance(document, list):
+        return sum(_entities(item) for item in document)
+    if not isinstance(document, dict):
+        return 0
+    own = 1 if "@iot.id" in document else 0
+    return own + sum(_entities(value) for value in document.values())
+
+
+def _pages(client, url: str, budget: int) -> list[dict]:
+    """A collection's items, following @iot.nextLink; every page within the budget."""
+    items: list[dict] = []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, response.content[:300]
+        page = response.json()
+        assert _entities(page) <= budget
+        items += page["value"]
+        url = page.get("@iot.nextLink")
+    return items
+
+
+@pytest.fixture
+def more_samples(world, sta):
+    later = [MARCH + timedelta(minutes=10 + i) for i in range(40)]
+    write_samples(*[(world.node_a, sta.co2, ts, float(i)) for i, ts in enumerate(later)])
+
+
+def test_nested_expand_stops_at_the_budget_and_links_the_rest(
+    world, sta, more_samples, client_for, monkeypatch
+):
+    alice = client_for(world.alice)
+    query = ROOT + "Things?$expand=Datastreams($expand=Observations($top=10000;$select=id))"
+    full = alice.get(query).json()
+    every = {
+        ds["@iot.id"]: {o["@iot.id"] for o in ds["Observations"]}
+        for thing in full["value"]
+        for ds in thing["Datastreams"]
+    }
+    assert _entities(full) > 50 and len(every) >= 3
+
+    monkeypatch.setattr(read, "MAX_ENTITIES", 20)
+    cut = alice.get(query).json()
+    assert _entities(cut) <= 20
+    links = 0
+    for thing in cut["value"]:
+        assert "Datastreams@iot.nextLink" not in thing  # the few Datastreams all fit
+        for ds in thing["Datastreams"]:
+            shown = [o["@iot.id"] for o in ds["Observations"]]
+            link = ds.get("Observations@iot.nextLink")
+            if link:
+                links += 1
+                assert link.startswith("http://testserver/sta/v1.1/Datastreams(")
+                shown += [o["@iot.id"] for o in _pages(alice, link, 20)]
+            assert sorted(shown) == sorted(every[ds["@iot.id"]])  # nothing lost, no repeat
+    assert links >= 1
+
+
+def test_expanding_observations_of_many_datastreams_is_bounded(
+    world, sta, more_samples, client_for, monkeypatch
+):
+    """The review's request: every level at $top=10000."""
+    monkeypatch.setattr(read, "MAX_ENTITIES", 25)
+    query = "Things?$top=10000&$expand=Datastreams($top=10000;$expand=Observations($top=10000))"
+    for client in (client_for(None), client_for(world.alice)):
+        response = client.get(ROOT + query)
+        assert response.status_code == 200
+        assert 0 < _entities(response.json()) <= 25
+
+
+def test_an_entity_repeated_in_every_row_counts_each_time(world, sta, client_for, monkeypatch):
+    """Each Observation carries its Datastream with all its Observations: the page is cut
+    (nextLink) so that the entities written stay within the budget."""
+    alice = client_for(world.alice)
+    stream = sta.text_stream.pk
+    query = f"Datastreams({stream})/Observations?$expand=Datastream($expand=Observations)"
+    whole = [o["@iot.id"] for o in alice.get(ROOT + query).json()["value"]]
+    assert len(whole) == len(RESULTS)
+    monkeypatch.setattr(read, "MAX_ENTITIES", 30)
+    first = alice.get(ROOT + query).json()
+    assert _entities(first) <= 30
+    assert 0 < len(first["value"]) < len(RESULTS)
+    assert "@iot.nextLink" in first
+    every = _pages(alice, ROOT + query, 30)
+    assert [o["@iot.id"] for o in every] == whole
+
+
+def test_an_entity_whose_expansion_cannot_fit_is_a_400(world, sta, client_for, monkeypatch):
+    alice = client_for(world.alice)
+    monkeypatch.setattr(read, "MAX_ENTITIES", 10)
+    url = ROOT + f"Datastreams({sta.text_stream.pk})/Observations?$top=1"
+    one = alice.get(url).json()["value"][0]["@iot.id"]
+    expand = "Datastream($expand=Observations($expand=Datastream($expand=Observations)))"
+    response = alice.get(ROOT + f"Observations({one})?$expand={expand}")
+    assert response.status_code == 400
+    assert "more than 10 entities" in response.json()["message"]
+    assert alice.get(ROOT + f"Observations({one})?$expand=Datastream").status_code == 200
+
+
+def test_the_responses_of_a_batch_share_one_budget(world, sta, client_for, monkeypatch):
+    alice = client_for(world.alice)
+    monkeypatch.setattr(read, "MAX_ENTITIES", 12)
+    url = f"Datastreams({sta.text_stream.pk})/Observations"
+    document = {"requests": [{"id": str(i), "method": "get", "url": url} for i in range(3)]}
+    first, second, third = _batch(alice, document)["responses"]
+    assert (first["status"], second["status"], third["status"]) == (200, 200, 400)
+    assert len(first["body"]["value"]) == len(RESULTS)
+    assert len(second["body"]["value"]) == 12 - len(RESULTS)
+    assert "@iot.nextLink" in second["body"]
+    # a request of its own has the whole budget again
+    assert len(alice.get(ROOT + url).json()["value"]) == len(RESULTS)

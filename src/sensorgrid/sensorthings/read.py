@@ -19,12 +19,25 @@ gets each parent's ``$top``/``$skip`` window with ``ROW_NUMBER() OVER (PARTITION
 parent)`` (and on PostgreSQL a ``LATERAL`` join for Observations, which reads only the
 rows each parent shows: "the latest Observation of every Thing"); ``$count`` in an
 expansion is one grouped count.
+
+One response holds at most ``MAX_ENTITIES`` entities, counted at every level of
+``$expand`` (FROST's maxDataSize; nested ``$top`` values multiply otherwise). The
+top-level page is fetched first; each expansion then gets what is left: when its
+parents times ``$top`` would not fit, each parent shows fewer rows (the same number for
+every parent, in one statement as always) and a cut collection carries its own
+``@iot.nextLink``. An expanded entity repeated in many parents (to-one) counts every
+time it is written: what does not fit cuts the top-level page (with its nextLink), or is a
+400 when not even one entity fits. All responses of one ``$batch`` share one budget
+(``shared_budget``).
 """
 
 import base64
 import binascii
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, cast
@@ -56,6 +69,9 @@ LINK_SAFE = "$/(),;'=:@"
 MAX_TOP = 10_000
 #: Levels of nested $expand (Things → Datastreams → Observations is 2).
 MAX_EXPAND_DEPTH = 5
+#: Entities one response may hold, at all levels of $expand together (about 25 MB of
+#: JSON with plain Observations, FROST's default maxDataSize).
+MAX_ENTITIES = 100_000
 
 #: Options this module reads; $filter and $orderby go to the query package.
 OWN_OPTIONS = {"$top", "$skip", "$count", "$select", "$expand", "$skiptoken", "$resultFormat"}
@@ -584,13 +600,53 @@ def _one(qs: models.QuerySet, segment) -> models.Model:
 # --- responses -----------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class Budget:
+    """The entities a response may still hold (``MAX_ENTITIES`` at first)."""
+
+    left: int = field(default_factory=lambda: MAX_ENTITIES)
+
+
+_SHARED: ContextVar[Budget | None] = ContextVar("sensorthings_budget", default=None)
+
+
+@contextmanager
+def shared_budget() -> Iterator[Budget]:
+    """Every response built inside draws on one budget (a ``$batch``'s responses are
+    one response)."""
+    current = _SHARED.get()
+    if current is not None:
+        yield current
+        return
+    budget = Budget()
+    token = _SHARED.set(budget)
+    try:
+        yield budget
+    finally:
+        _SHARED.reset(token)
+
+
+def _budget() -> Budget:
+    return _SHARED.get() or Budget()
+
+
+def _too_big() -> StaError:
+    return bad_request(
+        f"The response would hold more than {MAX_ENTITIES} entities (all levels of "
+        "$expand together, and all responses of one $batch); ask for fewer with $top, "
+        "$select or a smaller $expand."
+    )
+
+
 @dataclass(frozen=True)
 class Context:
-    """What building links needs: the service root URL, the user, the request's path."""
+    """What building links needs: the service root URL, the user, the request's path;
+    and the entity budget of the response."""
 
     base: str
     user: Any
     path: str = ""
+    budget: Budget = field(default_factory=_budget, compare=False)
 
 
 def entity_response(resolved: Resolved, options: ReadOptions, ctx: Context) -> dict:
@@ -603,7 +659,12 @@ def entity_response(resolved: Resolved, options: ReadOptions, ctx: Context) -> d
         rows = list(prepare(qs, entity_set, options.select, ctx.user).order_by()[:1])
     if not rows:  # deleted meanwhile
         raise not_found(entity_set.singular, resolved.instance.pk)
-    expanded = expand_rows(rows, entity_set, options.expand, ctx)
+    start = ctx.budget.left
+    ctx.budget.left -= 1
+    expanded, sizes = _expand_rows(rows, entity_set, options.expand, ctx)
+    if sizes[0] and 1 + sizes[0] > start:  # an entity alone is always served
+        raise _too_big()
+    ctx.budget.left = start - 1 - sizes[0]
     return serialize.entity(
         entity_set, rows[0], base=ctx.base, select=options.select, expanded=expanded[0]
     )
@@ -619,6 +680,10 @@ def collection_response(
     if options.count:
         out["@iot.count"] = qs.order_by().count()
     top = DEFAULT_TOP if options.top is None else options.top
+    start = ctx.budget.left
+    if top > 0 and start <= 0:
+        raise _too_big()
+    limit = min(top, start)  # rows of this page (cut to the budget: nextLink)
     keyset = _keyset_fields(terms, qs.model)
     if options.skiptoken is not None:
         if keyset is None:
@@ -628,15 +693,22 @@ def collection_response(
     select = frozenset({"id"}) if refs else options.select
     if not refs:
         qs = prepare(qs, entity_set, select, ctx.user)
-    rows = list(qs[options.skip : options.skip + top + 1])
-    more = len(rows) > top
-    rows = rows[:top]
+    rows = list(qs[options.skip : options.skip + limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ctx.budget.left -= len(rows)
     if refs:
         out["value"] = [serialize.ref(ctx.base, entity_set, row.pk) for row in rows]
     elif options.result_format == DATA_ARRAY:
         out["value"] = _data_array(rows, options, ctx)
     else:
-        expanded = expand_rows(rows, entity_set, options.expand, ctx)
+        expanded, sizes = _expand_rows(rows, entity_set, options.expand, ctx)
+        kept, used = _fitting(sizes, start)
+        if kept == 0 and rows:
+            raise _too_big()
+        if kept < len(rows):  # expanded entities repeated in many rows: cut the page
+            rows, expanded, more = rows[:kept], expanded[:kept], True
+        ctx.budget.left = start - used
         out["value"] = [
             serialize.entity(entity_set, row, base=ctx.base, select=select, expanded=extra)
             for row, extra in zip(rows, expanded, strict=True)
@@ -649,9 +721,20 @@ def collection_response(
             cursor = _encode_cursor([getattr(last, name) for name in keyset])
             params = [*options.raw(**{"$skip": None}), ("$skiptoken", cursor)]
         else:
-            params = options.raw(**{"$skip": str(options.skip + top)})
+            params = options.raw(**{"$skip": str(options.skip + len(rows))})
         out["@iot.nextLink"] = f"{ctx.base}{ctx.path}?{_query_string(params)}"
     return out
+
+
+def _fitting(sizes: list[int], budget: int) -> tuple[int, int]:
+    """How many of the first rows (each 1 + ``sizes[i]`` entities) fit in ``budget``,
+    and the entities they hold."""
+    used = 0
+    for kept, size in enumerate(sizes):
+        if used + 1 + size > budget:
+            return kept, used
+        used += 1 + size
+    return len(sizes), used
 
 
 def _data_array(rows: list[Any], options: ReadOptions, ctx: Context) -> list[dict]:
@@ -689,85 +772,116 @@ def expand_rows(
     ctx: Context,
 ) -> list[dict[str, Any]]:
     """For each of ``rows``, the expanded navigations to put inline (same order)."""
+    return _expand_rows(rows, entity_set, expansions, ctx)[0]
+
+
+def _expand_rows(
+    rows: list[models.Model],
+    entity_set: EntitySet,
+    expansions: tuple[Expansion, ...],
+    ctx: Context,
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """``expand_rows`` and, for each row, the entities its expansions write."""
     extras: list[dict[str, Any]] = [{} for _ in rows]
+    sizes = [0 for _ in rows]
     if not rows or not expansions:
-        return extras
+        return extras, sizes
     for expansion in expansions:
         navigation = entity_set.navigations[expansion.navigation]
         target = ENTITY_SETS[navigation.target]
-        if navigation.many:
-            _expand_many(rows, entity_set, navigation, target, expansion.options, ctx, extras)
-        else:
-            _expand_one(rows, entity_set, navigation, target, expansion.options, ctx, extras)
-    return extras
+        expand = _expand_many if navigation.many else _expand_one
+        expand(rows, entity_set, navigation, target, expansion.options, ctx, extras, sizes)
+    return extras, sizes
 
 
-def _expand_one(rows, entity_set, navigation, target, options, ctx, extras) -> None:
+def _expand_one(rows, entity_set, navigation, target, options, ctx, extras, sizes) -> None:
+    """A to-one navigation, always whole (at most one entity per row)."""
     related: Any = entity_set.model._meta.get_field(navigation.lookup)
     keys = [getattr(row, related.attname) for row in rows]
     wanted = {k for k in keys if k is not None}
     qs = visible(target, ctx.user).filter(pk__in=wanted).order_by()
     found = list(prepare(qs, target, options.select, ctx.user)) if wanted else []
-    children = expand_rows(found, target, options.expand, ctx)
+    ctx.budget.left -= len(found)
+    children, child_sizes = _expand_rows(found, target, options.expand, ctx)
     by_pk = {
-        child.pk: serialize.entity(
-            target,
-            child,
-            base=ctx.base,
-            select=options.select,
-            navigation_links=False,
-            expanded=extra,
+        child.pk: (
+            serialize.entity(
+                target,
+                child,
+                base=ctx.base,
+                select=options.select,
+                navigation_links=False,
+                expanded=extra,
+            ),
+            1 + size,
         )
-        for child, extra in zip(found, children, strict=True)
+        for child, extra, size in zip(found, children, child_sizes, strict=True)
     }
-    for key, extra in zip(keys, extras, strict=True):
+    for index, (key, extra) in enumerate(zip(keys, extras, strict=True)):
         if key in by_pk:
-            extra[navigation.name] = by_pk[key]
+            extra[navigation.name], size = by_pk[key]
+            sizes[index] += size  # written once in every row that has it
 
 
-def _expand_many(rows, entity_set, navigation, target, options, ctx, extras) -> None:
+def _expand_many(rows, entity_set, navigation, target, options, ctx, extras, sizes) -> None:
     reverse = reverse_lookup(entity_set, navigation)
-    parents = [row.pk for row in rows]
+    parents = list(dict.fromkeys(row.pk for row in rows))
     qs = visible(target, ctx.user).annotate(_sta_parent=F(reverse))
     qs = apply_query(qs.filter(_sta_parent__in=parents), target, options, ctx.user)
     terms = ordering(qs)
     top = DEFAULT_TOP if options.top is None else options.top
+    # Each parent shows at most ``shown`` rows (one more is read to know if there are
+    # more): ``top``, or less so that all parents' rows fit in the budget left.
+    shown = top
+    if top > 0 and len(parents) * (top + 1) > ctx.budget.left:
+        shown = max(ctx.budget.left, 0) // len(parents) - 1  # -1: none read
     counts: dict[Any, int] = {}
     if options.count:
         grouped = qs.order_by().values("_sta_parent").annotate(_sta_n=Count("pk"))
         counts = {g["_sta_parent"]: g["_sta_n"] for g in grouped}
     children: list[Any] = []
-    if top <= 0:
+    if shown <= 0:
         pass
     elif entity_set is DATASTREAMS and target is OBSERVATIONS and connection.vendor == "postgresql":
-        children = _observations_of(rows, options, top, ctx)
+        children = _observations_of(rows, options, shown, ctx)
     else:
-        children = _windowed(qs, parents, target, terms, options, top, ctx)
+        children = _windowed(qs, parents, target, terms, options, shown, ctx)
     by_parent: dict[Any, list] = defaultdict(list)
     for child in children:
         by_parent[child._sta_parent].append(child)
-    nested = expand_rows(children, target, options.expand, ctx)
+    cut: dict[Any, bool] = {}
+    kept: list[Any] = []
+    for key in parents:
+        mine = by_parent.get(key, [])
+        # not read at all (``shown`` < 0 or 0 of ``top``): maybe more
+        cut[key] = len(mine) > max(shown, 0) or (shown < top and shown <= 0)
+        by_parent[key] = mine[: max(shown, 0)]
+        kept += by_parent[key]
+    ctx.budget.left -= len(kept)
+    nested, nested_sizes = _expand_rows(kept, target, options.expand, ctx)
     rendered = {
-        id(child): serialize.entity(
-            target,
-            child,
-            base=ctx.base,
-            select=options.select,
-            navigation_links=False,
-            expanded=extra,
+        id(child): (
+            serialize.entity(
+                target,
+                child,
+                base=ctx.base,
+                select=options.select,
+                navigation_links=False,
+                expanded=extra,
+            ),
+            1 + size,
         )
-        for child, extra in zip(children, nested, strict=True)
+        for child, extra, size in zip(kept, nested, nested_sizes, strict=True)
     }
-    for row, extra in zip(rows, extras, strict=True):
+    for index, (row, extra) in enumerate(zip(rows, extras, strict=True)):
         mine = by_parent.get(row.pk, [])
-        more = len(mine) > top
-        mine = mine[:top]
-        extra[navigation.name] = [rendered[id(child)] for child in mine]
+        extra[navigation.name] = [rendered[id(child)][0] for child in mine]
+        sizes[index] += sum(rendered[id(child)][1] for child in mine)
         if options.count:
             extra[f"{navigation.name}@iot.count"] = counts.get(row.pk, 0)
-        if more:
+        if cut.get(row.pk):
             link = serialize.self_link(ctx.base, entity_set, row.pk)
-            params = options.raw(**{"$top": str(top), "$skip": str(options.skip + top)})
+            params = options.raw(**{"$top": str(top), "$skip": str(options.skip + len(mine))})
             extra[f"{navigation.name}@iot.nextLink"] = (
                 f"{link}/{navigation.name}?{_query_string(params)}"
             )

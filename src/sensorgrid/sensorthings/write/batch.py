@@ -18,6 +18,8 @@ extension, which STA 1.1 clients use).
   ``/$batch``, an absolute URL, ``%24BATCH``, with a query) answers 400, and a sub-request
   that reaches the batch action anyway is refused there, so a batch runs at most
   ``MAX_REQUESTS`` requests in all. A body nested too deeply for Python is a 400.
+- All responses of a batch draw on one entity budget (``read.shared_budget``): a batch
+  response holds at most ``read.MAX_ENTITIES`` entities, as any response does.
 """
 
 import json
@@ -216,7 +218,7 @@ def _error(request: dict[str, Any], status: int, message: str) -> dict[str, Any]
 def handle(request: Any, *, identity: Any, base: str) -> Any:
     """``POST $batch`` (the views' action entry): each sub-request goes through the
     service view itself, with the batch request's own credentials, host and cookies."""
-    from sensorgrid.sensorthings import views
+    from sensorgrid.sensorthings import read, views
     from sensorgrid.sensorthings.write.dataarray import http_body
 
     if getattr(request, BATCH_MARK, False):  # however the url was spelt
@@ -241,7 +243,9 @@ def handle(request: Any, *, identity: Any, base: str) -> Any:
         )
         return response.status_code, {k: v for k, v in response.items()}, parsed
 
-    return views.json_response(process(document, user=identity.user, dispatch=dispatch))
+    with read.shared_budget():  # the responses of a batch are one response
+        result = process(document, user=identity.user, dispatch=dispatch)
+    return views.json_response(result)
 
 
 def _sub_request(
