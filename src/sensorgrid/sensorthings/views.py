@@ -39,9 +39,46 @@ def base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri(reverse("sensorthings-root"))
 
 
+#: The integers orjson writes (signed and unsigned 64-bit); a body may hold no other.
+SMALLEST_INT = -(2**63)
+BIGGEST_INT = 2**64 - 1
+
+
+def dumps(data: Any) -> bytes:
+    """``data`` as JSON, never an exception for what is stored: orjson refuses integers
+    beyond 64 bits and nesting deeper than 255 levels (a TypeError, which was a 500 on
+    every listing that held one, SEC-7), so those are written by the standard encoder
+    (big integers as exact numbers). Bodies refuse such integers (``_body``), but rows
+    stored before, or by other paths, must still render."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        pass
+    try:
+        return orjson.dumps(_exact_big_ints(data), option=orjson.OPT_NON_STR_KEYS)
+    except (TypeError, RecursionError):
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=str)
+        return text.encode()
+
+
+def _exact_big_ints(value: Any) -> Any:
+    """``value`` with every integer orjson refuses as a ready-made JSON number."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if SMALLEST_INT <= value <= BIGGEST_INT:
+            return value
+        return orjson.Fragment(str(value).encode())
+    if isinstance(value, dict):
+        return {
+            (str(key) if isinstance(key, int) else key): _exact_big_ints(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_exact_big_ints(item) for item in value]
+    return value
+
+
 def json_response(data: Any, status: int = 200, headers: dict | None = None) -> HttpResponse:
-    body = orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)
-    return HttpResponse(body, status=status, content_type=JSON, headers=headers)
+    return HttpResponse(dumps(data), status=status, content_type=JSON, headers=headers)
 
 
 def error_response(exc: StaError) -> HttpResponse:
@@ -143,7 +180,7 @@ def _single_value(
         return HttpResponse(status=204)
     if resource.value:
         if isinstance(value, dict | list):
-            return HttpResponse(orjson.dumps(value), content_type=JSON)
+            return HttpResponse(dumps(value), content_type=JSON)
         text = json.dumps(value) if isinstance(value, bool) else str(value)
         return HttpResponse(text, content_type="text/plain; charset=utf-8")
     return json_response({name: value})
@@ -188,16 +225,55 @@ def _body(request: HttpRequest, *, patch: bool = False) -> Any:
     if not raw.strip():
         raise bad_request("The request has no body.")
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:
         raise bad_request(f"The body is not JSON: {exc}.") from None
+    check_values(data)
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def check_values(data: Any) -> None:
+    """400 for a parsed body holding what can be neither stored nor written back: text
+    with NUL or lone surrogates, integers beyond 64 bits (naming where they are)."""
     try:
         found = storable.find_in_json(data)
+        big = _find_big_int(data)
     except RecursionError:
         raise bad_request("The body is nested too deeply.") from None
     if found:
         raise bad_request(f"The body holds text no database can store ({found}).")
-    return data
+    if big is not None:
+        where, number = big
+        shown = number if len(number) <= 40 else f"{number[:20]}…({len(number)} digits)"
+        raise bad_request(
+            f"{where or 'The body'}: the integer {shown} is out of range "
+            f"(integers from {SMALLEST_INT} to {BIGGEST_INT}; write a bigger number as a "
+            "decimal or a string)."
+        )
+
+
+def _find_big_int(value: Any, path: str = "") -> tuple[str, str] | None:
+    """The first integer of a parsed JSON value outside ``SMALLEST_INT``…``BIGGEST_INT``,
+    as (where, its digits): ``where`` is a dotted path such as ``properties.a``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if SMALLEST_INT <= value <= BIGGEST_INT:
+            return None
+        return path, str(value)
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _find_big_int(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _find_big_int(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
 
 
 def _require_user(identity: auth.Identity) -> None:

@@ -20,7 +20,9 @@ memberships and the public installations) and filters with constants.
   does (``InstallationTimeseriesView``): a node with a public installation that has begun
   is a public Thing with public Datastreams, whose Observations are public from the
   installation's start until its end (or now); the site of a public installation is a
-  public Location, the installation a public HistoricalLocation; ObservedProperties and
+  public Location (never the site of a later private installation of the node), a
+  Location made through STA is public while it is linked to a node publicly installed
+  now, the installation a public HistoricalLocation; ObservedProperties and
   Sensors of public Datastreams, FeaturesOfInterest of public Locations are public.
 - Changing (``changeable``): owners, their organizations' rows only; the shared
   catalogue only superusers; inspectors and anonymous users nothing.
@@ -76,9 +78,15 @@ def _public_datastreams(now: datetime) -> QuerySet:
 
 
 def _public_locations(now: datetime) -> Q:
+    """The sites of public installations that have begun (ended ones too: they publish
+    their period), and Locations made through STA (no site) of a node that is publicly
+    installed now. Never another site's mirror only because a public node is linked to
+    it: a node whose public installation ended stays a public Thing, but where it was
+    installed privately afterwards is its organization's business."""
     sites = public_installations(now).values("room__site_id")
-    linked = sta.Location.things.through.objects.filter(node_id__in=public_nodes(now))
-    return Q(site_id__in=sites) | Q(pk__in=linked.values("location_id"))
+    current = public_installations(now).filter(Q(end__isnull=True) | Q(end__gt=now))
+    linked = sta.Location.things.through.objects.filter(node_id__in=current.values("node_id"))
+    return Q(site_id__in=sites) | Q(site__isnull=True, pk__in=linked.values("location_id"))
 
 
 def public_q(name: str, now: datetime) -> Q:

@@ -208,6 +208,7 @@ def handle(request: Any, *, identity: Any, base: str) -> Any:
     from sensorgrid.sensorthings import views, walls
 
     body = http_body(request)
+    views.check_values(body)
     organization = walls.writer_organization(
         identity.user, request.headers.get(walls.ORGANIZATION_HEADER)
     )
