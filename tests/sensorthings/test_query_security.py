@@ -157,6 +157,7 @@ def test_in_keeps_its_meaning(world, sta, client_for):
     [
         ("Things", {"$filter": "id in (" + ",".join(map(str, range(1001))) + ")"}, "1000 values"),
         ("Things", {"$orderby": ",".join(["name"] * 21)}, "at most 20 keys"),
+        ("Things", {"$orderby": ",".join(["name"] * 5_000)}, "at most 20 keys"),
         ("Things", {"$expand": "Datastreams($orderby=" + ",".join(["name"] * 21) + ")"}, "20 keys"),
         ("Things", {"$filter": "properties/" + "/".join(["a"] * 40) + " eq 1"}, "steps"),
         ("Things", {"$orderby": "properties/" + "/".join(["a"] * 40)}, "steps"),
@@ -206,7 +207,7 @@ def test_geospatial_functions_test_only_the_readers_rows(world, client_for, monk
 
 
 def test_a_huge_geography_literal_is_a_400(world, client_for):
-    wkt = "MULTIPOINT(" + ",".join(f"{k % 100} {k // 100}" for k in range(10_001)) + ")"
+    wkt = "MULTIPOINT(" + ",".join(["0 0"] * 10_001) + ")"
     response = get(
         client_for(None), "Locations", **{"$filter": f"st_within(location, geography'{wkt}')"}
     )

@@ -350,7 +350,7 @@ def _bounded_int(option: str, text: str) -> int:
 
 
 #: Limits of one query option, so that a request costs a bounded parse and SQL.
-MAX_OPTION_LENGTH = 128 * 1024
+MAX_OPTION_LENGTH = 64 * 1024
 MAX_IN = 1_000
 MAX_ORDERBY_KEYS = 20
 MAX_PATH_SEGMENTS = 32
@@ -362,24 +362,28 @@ def _parse(option: str, text: str, start: str) -> Any:
         raise StaError(400, f"{option} is empty.")
     if len(text) > MAX_OPTION_LENGTH:
         raise StaError(400, f"{option} is longer than {MAX_OPTION_LENGTH} characters.")
+    if start == "start_orderby" and text.count(",") > MAX_ORDERBY_KEYS * 16:
+        # refused before parsing: a key has a few commas at most (function arguments)
+        raise StaError(400, f"$orderby takes at most {MAX_ORDERBY_KEYS} keys.")
+    shown = text if len(text) <= 300 else text[:300] + "…"
     try:
         tree = _PARSER.parse(text, start=start)
         return _ToAst().transform(tree)
     except UnexpectedEOF:
-        raise StaError(400, f"{option}: the expression ends too early: '{text}'.") from None
+        raise StaError(400, f"{option}: the expression ends too early: '{shown}'.") from None
     except UnexpectedCharacters as exc:
         at = exc.pos_in_stream or 0
         raise StaError(
             400,
-            f"{option}: unexpected character {text[at]!r} at position {at + 1}: '{text}'.",
+            f"{option}: unexpected character {text[at]!r} at position {at + 1}: '{shown}'.",
         ) from None
     except UnexpectedInput as exc:
         token = getattr(exc, "token", None)
         if token is None or token.type == "$END":
-            raise StaError(400, f"{option}: the expression ends too early: '{text}'.") from None
+            raise StaError(400, f"{option}: the expression ends too early: '{shown}'.") from None
         position = (token.start_pos or 0) + 1
         raise StaError(
-            400, f"{option}: unexpected '{token}' at position {position}: '{text}'."
+            400, f"{option}: unexpected '{token}' at position {position}: '{shown}'."
         ) from None
     except LarkError as exc:
         original = getattr(exc, "orig_exc", exc)
@@ -387,7 +391,7 @@ def _parse(option: str, text: str, start: str) -> Any:
             raise StaError(400, f"{option}: {original}.") from None
         if isinstance(original, StaError):
             raise original from None
-        raise StaError(400, f"{option}: cannot parse '{text}'.") from None
+        raise StaError(400, f"{option}: cannot parse '{shown}'.") from None
     except RecursionError:
         raise StaError(400, f"{option}: the expression is nested too deeply.") from None
 
