@@ -218,3 +218,19 @@ def test_a_huge_geography_literal_is_a_400(world, client_for):
         client_for(None), "Locations", **{"$filter": f"st_within(location, geography'{small}')"}
     )
     assert response.status_code == 200
+
+
+def test_pages_ordered_by_a_hidden_name_are_complete(world, secret, client_for):
+    anonymous = client_for(None)
+    order = {"$orderby": "FeatureOfInterest/name desc", "$select": "id"}
+    everything = ids(get(anonymous, "Observations", **order))
+    seen: list[int] = []
+    response = get(anonymous, "Observations", **order, **{"$top": "2"})
+    while True:
+        seen += ids(response)
+        link = response.json().get("@iot.nextLink")
+        if link is None:
+            break
+        response = anonymous.get(link)
+    assert seen == everything
+    assert secret in seen
