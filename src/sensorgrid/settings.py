@@ -470,6 +470,12 @@ CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
 SENSORGRID_IMAGE_MAX_BYTES = envint("SENSORGRID_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
 SENSORGRID_IMAGE_MAX_PIXELS = envint("SENSORGRID_IMAGE_MAX_PIXELS", 25_000_000)
 SENSORGRID_IMAGE_THUMBNAIL_PX = envint("SENSORGRID_IMAGE_THUMBNAIL_PX", 320)
+# The largest MQTT message the ingest service accepts (a picture in a base64 JSON
+# envelope, with room to spare): announced to the broker as MQTT 5 Maximum Packet Size
+# (plus 16 KiB for the topic and properties), so bigger messages never reach the process.
+SENSORGRID_MQTT_MAX_MESSAGE_BYTES = envint(
+    "SENSORGRID_MQTT_MAX_MESSAGE_BYTES", SENSORGRID_IMAGE_MAX_BYTES * 4 // 3 + 65_536
+)
 # Their objects: the filesystem under the var directory, or an S3-compatible store when
 # a bucket is named (keys also from ..._FILE). Downloads from S3 redirect to a signed URL
 # valid this many seconds; 0 streams them through SensorGrid instead.

@@ -42,6 +42,18 @@ def test_the_documented_file_says_what_production_needs():
     ):
         assert required in lines, required
     assert not any(line.startswith(("password_file", "acl_file")) for line in lines)
+    assert_packet_limit(lines)
+
+
+def assert_packet_limit(lines: list[str]) -> None:
+    """The broker bounds packets, above what the ingest takes by default (review R-5)."""
+    from django.conf import settings
+
+    from sensorgrid.ingest.mqtt.config import max_packet_size
+
+    (limit,) = [int(line.split()[1]) for line in lines if line.startswith("max_packet_size ")]
+    default = max_packet_size(settings.SENSORGRID_MQTT_MAX_MESSAGE_BYTES)
+    assert default is not None and default <= limit < 16 * 1024 * 1024
 
 
 @pytest.fixture

@@ -248,6 +248,9 @@ def test_the_compose_broker_starts_with_its_config_and_lets_in_only_the_dynsec_a
         pytest.skip("Mosquitto's dynamic security plugin is not installed")
     service = compose()["services"]["mosquitto"]
     config = ROOT / service["volumes"][0].split(":")[0]
+    from tests.brokerauth.test_documented_config import assert_packet_limit
+
+    assert_packet_limit([line.strip() for line in config.read_text().splitlines()])
     port = free_port()
     text = (
         config.read_text()

@@ -35,6 +35,7 @@ def make_client(
     persistent: bool = False,
     session_expiry: int = 0,
     receive_maximum: int | None = None,
+    maximum_packet_size: int | None = None,
     manual_ack: bool = False,
     fast_path: bool = False,
     reconnect_delay: tuple[float, float] | None = None,
@@ -47,9 +48,12 @@ def make_client(
     ``name`` labels its callback errors (log and metric). ``persistent`` keeps the
     session over disconnections: ``clean_session=False`` on 3.1.1; on MQTT 5 a clean
     start only the first time and ``session_expiry`` seconds. ``receive_maximum`` (MQTT
-    5) bounds the unacknowledged messages the broker sends. ``manual_ack``: messages are
-    acknowledged only when the caller says so. ``fast_path``: a ``BufferedClient``
-    (fastpath.py) for a subscriber that receives thousands of messages a second.
+    5) bounds the unacknowledged messages the broker sends, ``maximum_packet_size`` (MQTT
+    5) their size: the broker drops a bigger message for this client instead of sending
+    it (MQTT 3.1.1 has no such property: the broker's own limit is the guard).
+    ``manual_ack``: messages are acknowledged only when the caller says so.
+    ``fast_path``: a ``BufferedClient`` (fastpath.py) for a subscriber that receives
+    thousands of messages a second.
     ``tls_context``: TLS with this context instead of the broker's files (an alert
     channel's CA and client certificate come as text); it must check the host name.
     """
@@ -69,6 +73,8 @@ def make_client(
     )
     client.broker = broker
     client._session = _session(v5, persistent, session_expiry, receive_maximum)
+    if v5 and maximum_packet_size is not None:
+        client._session["properties"].MaximumPacketSize = maximum_packet_size
     client._open_socket = open_socket
     if broker.username or broker.password:
         client.username_pw_set(broker.username or "", broker.password)

@@ -156,6 +156,7 @@ class Connection:
             persistent=True,
             session_expiry=self.options.session_expiry,
             receive_maximum=self.options.inflight,
+            maximum_packet_size=self.options.max_packet_size,
             manual_ack=True,
             fast_path=True,
             reconnect_delay=(RECONNECT_MIN_SECONDS, RECONNECT_MAX_SECONDS),

@@ -20,6 +20,8 @@ class Options:
     session_expiry: int = 7 * 86400
     shared_group: str = ""
     inflight: int = 10_000
+    #: MQTT 5 Maximum Packet Size announced in CONNECT (None: no limit announced)
+    max_packet_size: int | None = None
     batch_size: int = 2_000
     batch_seconds: float = 0.2
     metrics_port: int = 0
@@ -37,12 +39,26 @@ def options(url: str = "", instance: int = 0, **overrides: Any) -> Options:
         session_expiry=settings.SENSORGRID_MQTT_SESSION_EXPIRY,
         shared_group=settings.SENSORGRID_MQTT_SHARED_GROUP,
         inflight=max(1, min(settings.SENSORGRID_MQTT_INFLIGHT, 65_535)),
+        max_packet_size=max_packet_size(settings.SENSORGRID_MQTT_MAX_MESSAGE_BYTES),
         batch_size=max(1, settings.SENSORGRID_MQTT_BATCH_SIZE),
         batch_seconds=max(0.001, settings.SENSORGRID_MQTT_BATCH_MS / 1000),
         metrics_port=settings.SENSORGRID_INGEST_METRICS_PORT,
     )
     values.update({key: value for key, value in overrides.items() if value is not None})
     return Options(**values)
+
+
+#: Room for a PUBLISH packet's fixed header, topic and properties beside its payload
+PACKET_OVERHEAD = 16 * 1024
+#: The largest packet MQTT can carry (a Maximum Packet Size above it means no limit)
+MQTT_MAX_PACKET = 268_435_455 + 5
+
+
+def max_packet_size(max_message_bytes: int) -> int | None:
+    """The Maximum Packet Size for messages up to ``max_message_bytes`` (0: no limit)."""
+    if max_message_bytes <= 0:
+        return None
+    return min(max_message_bytes + PACKET_OVERHEAD, MQTT_MAX_PACKET)
 
 
 def source_of(decoder: str) -> str:
