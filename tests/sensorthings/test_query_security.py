@@ -234,3 +234,13 @@ def test_pages_ordered_by_a_hidden_name_are_complete(world, secret, client_for):
         response = anonymous.get(link)
     assert seen == everything
     assert secret in seen
+
+
+def test_a_hidden_feature_of_interest_is_null(world, secret, client_for):
+    is_null = {"$filter": "FeatureOfInterest/name eq null", "$select": "id"}
+    assert secret in ids(get(client_for(None), "Observations", **is_null))
+    assert secret in ids(get(client_for(world.charlie), "Observations", **is_null))
+    assert secret not in ids(get(client_for(world.alice), "Observations", **is_null))
+    not_null = {"$filter": "FeatureOfInterest/name ne null", "$select": "id"}
+    assert secret not in ids(get(client_for(None), "Observations", **not_null))
+    assert secret in ids(get(client_for(world.alice), "Observations", **not_null))

@@ -13,8 +13,9 @@
 - Walls: with ``apply(…, visible=…)`` every to-one hop of a path (``FeatureOfInterest/
   name``, ``Datastream/Thing/properties/a``) is ``<hop> IN (visible rows)``: a related
   entity the reader may not see decides no condition (an atom reading it is false, its
-  negation true) and orders as a missing one (null); paths without a to-one hop add
-  nothing to the SQL. Geospatial functions test only the reader's visible rows.
+  negation true; ``eq null`` is true, as for a missing one) and orders as null; paths
+  without a to-one hop add nothing to the SQL. Geospatial functions test only the
+  reader's visible rows.
 - Observations' ``result``: compared with a number it is the view's ``result_number``
   (indexed, samples' floats: ``result eq 21`` matches 21.0); with a string or boolean the
   JSON ``result``; ``result eq null`` is both empty.
@@ -716,9 +717,17 @@ def _exists(node: ast.Expr, es: EntitySet, found: tuple[ManyHop, tuple[str, ...]
 def _atom(node: ast.Expr, es: EntitySet) -> Q:
     walls = _walls(node, es)
     q = _bare_atom(node, es)
+    if walls is None:
+        return q
+    if isinstance(node, ast.Compare) and node.op == "eq" and _null(node.right, node.left):
+        return ~walls | q  # a hidden related entity is a missing one: its path is null
     # A hidden related entity decides nothing: the condition is false for its row (and
     # its negation true), whatever the entity holds.
-    return q if walls is None else walls & q
+    return walls & q
+
+
+def _null(*nodes: ast.Expr) -> bool:
+    return any(isinstance(n, ast.Literal) and n.kind == "null" for n in nodes)
 
 
 def _bare_atom(node: ast.Expr, es: EntitySet) -> Q:
