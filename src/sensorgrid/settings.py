@@ -468,7 +468,7 @@ CONTENT_SECURITY_POLICY = _csp.policy(SENSORGRID_MAP_TILES)
 # Device images (issue 23, docs/images.md): pictures bigger than this many bytes or
 # pixels are refused (dead letter) before they are decoded; thumbnails this wide/high.
 SENSORGRID_IMAGE_MAX_BYTES = envint("SENSORGRID_IMAGE_MAX_BYTES", 8 * 1024 * 1024)
-SENSORGRID_IMAGE_MAX_PIXELS = envint("SENSORGRID_IMAGE_MAX_PIXELS", 25_000_000)
+SENSORGRID_IMAGE_MAX_PIXELS = envint("SENSORGRID_IMAGE_MAX_PIXELS", 16_000_000)
 SENSORGRID_IMAGE_THUMBNAIL_PX = envint("SENSORGRID_IMAGE_THUMBNAIL_PX", 320)
 # The largest MQTT message the ingest service accepts (a picture in a base64 JSON
 # envelope, with room to spare): announced to the broker as MQTT 5 Maximum Packet Size

@@ -95,13 +95,14 @@ def test_extended_xmp_is_dropped():
     assert stored(plain[:2] + app1(extension) + plain[2:]).metadata_removed
 
 
-@pytest.mark.parametrize("kind", [b"zTXt", b"tEXt", b"iTXt"])
+@pytest.mark.parametrize("kind", [b"zTXt", b"tEXt", b"iTXt", b"GPSx"])
 def test_png_text_chunks_are_dropped(kind):
     raw = f"\nxmp\n{len(XMP):8d}\n{XMP.hex()}\n".encode()
     body = {
         b"zTXt": b"Raw profile type xmp\x00\x00" + zlib.compress(raw),
         b"tEXt": b"Comment\x00" + XMP,
         b"iTXt": b"XML:com.adobe.xmp\x00\x00\x00\x00\x00" + XMP,
+        b"GPSx": XMP,  # an unknown "critical" chunk: Pillow skips it, so would viewers
     }[kind]
     plain = noisy("PNG")
     data = plain[:33] + png_chunk(kind, body) + plain[33:]

@@ -87,3 +87,13 @@ def test_an_animated_picture_is_refused():
     out = io.BytesIO()
     frames[0].save(out, "WEBP", save_all=True, append_images=frames[1:])
     assert refusal(out.getvalue())[0] == "unsupported-image"
+
+
+def test_the_default_pixel_limit_is_16_megapixels():
+    """It bounds one picture's decode (review R-4: 25 MP of PNG cost ~290 MB)."""
+    limits = Limits.from_settings()
+    assert limits.max_pixels == 16_000_000
+    out = io.BytesIO()
+    Pillow.new("1", (4001, 4000)).save(out, "PNG")
+    reason, detail = refusal(out.getvalue(), limits)
+    assert reason == "too-large" and "16004000 pixels" in detail

@@ -9,8 +9,8 @@ keeping only what is needed to show the picture:
 - JPEG: every marker segment that is not an APPn is kept (tables, frame, scans); of the
   APPn only APP0 JFIF/JFXX, APP2 ICC_PROFILE and APP14 Adobe; comments (COM) are kept.
   Anything after the end-of-image marker (MPO frames, appended files) is dropped.
-- PNG: the critical chunks and tRNS, gAMA, cHRM, sRGB, iCCP, pHYs, sBIT, bKGD; nothing
-  after IEND.
+- PNG: the critical chunks (IHDR, PLTE, IDAT, IEND) and tRNS, gAMA, cHRM, sRGB, iCCP,
+  pHYs, sBIT, bKGD; nothing after IEND.
 - WebP: VP8X, ICCP, ALPH, VP8 and VP8L; the EXIF, XMP and unknown chunks are dropped and
   VP8X's EXIF/XMP flags cleared.
 
@@ -37,6 +37,8 @@ ORIENTATION = 0x0112
 GPS_IFD = 0x8825
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+#: Only the known critical chunks: Pillow skips unknown ones, so they could hide anything
+PNG_CRITICAL = {b"IHDR", b"PLTE", b"IDAT", b"IEND"}
 PNG_KEPT_ANCILLARY = {b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"iCCP", b"pHYs", b"sBIT", b"bKGD"}
 WEBP_KEPT = {b"VP8X", b"ICCP", b"ALPH", b"VP8 ", b"VP8L"}
 #: VP8X flag bits (first byte of its payload)
@@ -179,8 +181,7 @@ def _png(data: bytes, exif: Image.Exif | None) -> tuple[bytes, bytes]:
             assert exif is not None
             out.append(_png_chunk(b"eXIf", exif.tobytes()[6:]))
             placed = True
-        critical = kind[:1].isupper()
-        if critical or kind in PNG_KEPT_ANCILLARY:
+        if kind in PNG_CRITICAL or kind in PNG_KEPT_ANCILLARY:
             out.append(chunk)
         else:
             dropped.append(chunk)

@@ -151,15 +151,13 @@ def _open(data: bytes, limits: Limits) -> Image.Image:
 def _thumbnail(picture: Image.Image, px: int, exif: Image.Exif | None) -> bytes:
     """A WebP at most ``px`` wide and high, upright (EXIF orientation applied).
 
-    The whole picture is decoded (truncated or corrupt data raises here), a JPEG at the
-    smallest DCT scale still above ``px`` (``draft``); the picture is made small before it
-    is turned, so no full-size copy is made.
+    The whole picture is decoded once (truncated or corrupt data raises here) and made
+    small in place, with no full-size copy: a JPEG is decoded at the smallest DCT scale
+    still twice ``px`` (``draft``), the others are reduced by whole factors first
+    (``reducing_gap``); the small picture is turned, never the big one.
     """
-    if picture.format == "JPEG":
-        picture.draft(None, (px, px))
-    picture.load()
-    small = picture.copy()
-    small.thumbnail((px, px), reducing_gap=2.0)
+    picture.thumbnail((px, px), reducing_gap=2.0)
+    small: Image.Image = picture
     if exif is not None and (method := UPRIGHT.get(exif.get(metadata.ORIENTATION, 1))):
         small = small.transpose(method)
     if small.mode not in ("RGB", "RGBA"):
