@@ -125,15 +125,9 @@ def test_an_observation_with_a_big_integer_is_refused(sta, world, client_for):
     datastream = sta.datastream(world.public_node, sta.co2).pk
     alice = client_for(world.alice)
     for field in ('"result": BIG', '"result": 1, "parameters": {"a": BIG}'):
-        response = alice.post(
-            ROOT + "Observations",
-            '{"phenomenonTime": "2026-03-01T11:00:00Z", FIELD, "Datastream": {"@iot.id": ID}}'.replace(
-                "FIELD", field
-            )
-            .replace("BIG", BIG)
-            .replace("ID", str(datastream)),
-            content_type="application/json",
-        )
+        body = '{"phenomenonTime": "2026-03-01T11:00:00Z", FIELD, "Datastream": {"@iot.id": ID}}'
+        body = body.replace("FIELD", field).replace("BIG", BIG).replace("ID", str(datastream))
+        response = alice.post(ROOT + "Observations", body, content_type="application/json")
         assert response.status_code == 400, response.content
         assert BIG[:20] in response.json()["message"]
     array = alice.post(
