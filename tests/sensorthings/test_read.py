@@ -419,3 +419,44 @@ def test_a_public_thing_shows_strangers_no_device_id_and_no_node_metadata(client
         assert node.device_id.encode() not in everything and b"SN-SECRET" not in everything
         found = get(reader, "Things", {"$filter": "properties/serial eq 'SN-SECRET-1'"})
         assert found["value"] == []
+
+
+def test_a_samples_datastreams_times_count_its_details_within_the_walls(
+    client_for, alice, sta, world
+):
+    from datetime import UTC, datetime
+
+    from sensorgrid.sensorthings.models import SampleDetails
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+    mine = sta.datastream(world.node_a, sta.co2)
+    SampleDetails.objects.create(
+        node=world.node_a,
+        quantity=sta.co2,
+        ts=at("2026-03-01T10:00:00"),
+        phenomenon_time_end=at("2026-03-01T11:00:00"),
+        result_time=at("2026-03-01T10:01:00"),
+    )
+    # details of a sample that does not exist are no Observation
+    SampleDetails.objects.create(
+        node=world.node_a, quantity=sta.co2, ts=at("2026-03-02T00:00:00"),
+        phenomenon_time_end=at("2026-03-05T00:00:00"), result_time=at("2026-03-05T00:00:00"),
+    )  # fmt: skip
+    body = get(alice, f"Datastreams({mine.pk})")
+    assert body["phenomenonTime"] == "2026-03-01T10:00:00Z/2026-03-01T11:00:00Z"
+    assert body["resultTime"] == "2026-03-01T10:01:00Z/2026-03-01T10:01:00Z"
+    # the public Datastream: a resultTime from before the public period stays unseen
+    public = sta.datastream(world.public_node, sta.co2)
+    SampleDetails.objects.create(
+        node=world.public_node, quantity=sta.co2, ts=at("2025-12-31T12:00:00"),
+        phenomenon_time_end=at("2026-06-01T00:00:00"), result_time=at("2025-12-31T12:00:00"),
+    )  # fmt: skip
+    anonymous = client_for(None)
+    seen = get(anonymous, f"Datastreams({public.pk})")
+    assert seen["phenomenonTime"] == "2026-03-01T10:00:00Z/2026-03-01T10:00:00Z"
+    assert seen["resultTime"] is None
+    assert get(alice, f"Datastreams({public.pk})")["resultTime"] == (
+        "2025-12-31T12:00:00Z/2025-12-31T12:00:00Z"
+    )
