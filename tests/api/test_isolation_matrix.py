@@ -390,6 +390,7 @@ EXEMPT = {
     "ingest-ttn-device": "device credentials, not users: tests/ingest/test_lorawan_envelopes",
     "ingest-images": "device credentials, not users: tests/images/test_http_ingest.py",
     "geo-layer": "keyed by layer name, not id: tests/geo (layer visibility per organization)",
+    "geo-vehicle-track": "tests/geo/test_vehicles.py::test_another_organizations_vehicle_track…",
     "quantity-detail": "a global registry everybody reads: test_quantities_are_read_by_all…",
     # keyed by a score, behind its picture's walls (the files come from the images store)
     "outlier-reconstruction": "tests/outliers/test_api.py (another organization's scores)",
