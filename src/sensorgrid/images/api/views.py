@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sensorgrid.api.schema import ErrorSerializer
+from sensorgrid.api.schema import VALIDATION_ERROR, ErrorSerializer
 from sensorgrid.images import storage
 from sensorgrid.images.api import hooks
 from sensorgrid.images.api.serializers import ImageSerializer
@@ -69,7 +69,7 @@ class NodeImagesView(generics.ListAPIView):
             OpenApiParameter("to", str, description=f"End, exclusive: {INSTANT}."),
             *_filter_parameters(),
         ],
-        responses={200: ImageSerializer(many=True), 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: ImageSerializer(many=True), 400: VALIDATION_ERROR, 404: ErrorSerializer},
         tags=["images"],
     )
     def get(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sensorgrid.api.schema import ErrorSerializer
+from sensorgrid.api.schema import VALIDATION_ERROR, ErrorSerializer
 from sensorgrid.images import storage
 from sensorgrid.images.api.views import INSTANT, SANDBOX, readable_images
 from sensorgrid.inventory.models import Node
@@ -74,7 +74,7 @@ class NodeScoresView(generics.ListAPIView):
             OpenApiParameter("outlier", bool, description="true: only outliers; false: none."),
             OpenApiParameter("version", int, description="Only scores of this model version."),
         ],
-        responses={200: ScoreSerializer(many=True), 400: ErrorSerializer, 404: ErrorSerializer},
+        responses={200: ScoreSerializer(many=True), 400: VALIDATION_ERROR, 404: ErrorSerializer},
         tags=["images"],
     )
     def get(self, request, *args, **kwargs):  # type: ignore[no-untyped-def]
