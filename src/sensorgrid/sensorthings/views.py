@@ -357,10 +357,19 @@ def _put(request, identity, resource, ctx) -> HttpResponse:
 def _delete(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
     if resource.ref:
         return _link(request, identity, resource, ctx)
-    if resource.is_collection or resource.property_name is not None:
-        raise StaError(405, "DELETE removes one entity: Things(1).")
+    if resource.property_name is not None:
+        raise StaError(405, "DELETE removes an entity (Things(1)) or a collection's $filter.")
     _require_user(identity)
     resolved = read.resolve(resource, ctx.user)
+    if resource.is_collection:
+        # FROST-Server's filtered delete; without a $filter it would empty the collection,
+        # which no client means by accident: refused.
+        options = read.parse_options(_params(request), resolved.entity_set)
+        if not options.query.get("$filter"):
+            raise bad_request("DELETE on a collection deletes what its $filter selects.")
+        chosen = read.apply_query(resolved.queryset, resolved.entity_set, options, ctx.user)
+        _writer("delete_many")(resolved.entity_set, chosen, user=identity.user)
+        return HttpResponse(status=200)
     _writer("delete")(resolved.entity_set, resolved.instance, user=identity.user)
     return HttpResponse(status=200)
 
