@@ -330,7 +330,7 @@ AFTER_COMMIT_CONSUMERS: dict[str, list[tuple[str, str]]] = {
     "sensorgrid.images.events.ImageStored": [
         # One query; queues the picture for the worker's outlier scoring if a model
         # watches its node and name (a lost run leaves that picture unscored).
-        ("sensorgrid.outliers.tasks.after_image_stored", "after-ack"),
+        ("sensorgrid.outliers.consumers.after_image_stored", "after-ack"),
     ],
     "sensorgrid.outliers.events.OutlierScored": [
         ("sensorgrid.live.publish.outlier_scored", "after-ack"),

@@ -5,9 +5,7 @@ import logging
 from huey.contrib.djhuey import db_task
 
 from sensorgrid.extras import MissingExtra
-from sensorgrid.images.events import ImageStored
 from sensorgrid.outliers.features import UnreadablePicture
-from sensorgrid.outliers.models import OutlierModel
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +22,3 @@ def score(image_id: int) -> bool | None:
         log.error("picture %s not scored: %s", image_id, exc)
         return None
     return None if done is None else done.is_outlier
-
-
-def after_image_stored(stored: ImageStored) -> None:
-    """``ImageStored`` consumer: queue the picture for scoring if a model watches it."""
-    if OutlierModel.objects.filter(node_id=stored.node_id, name=stored.name).exists():
-        score(stored.image_id)
