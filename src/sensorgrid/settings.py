@@ -270,7 +270,6 @@ INSTALLED_APPS = [
     "sensorgrid.brokerauth",
     "sensorgrid.dbroles",
     "sensorgrid.sensorthings",
-    "sensorgrid.boards",
     "sensorgrid.images",
     "sensorgrid.outliers",
     "sensorgrid.runtime",

@@ -26,7 +26,6 @@ API_V1_APPS = (
     "telemetry",
     "fidelity",
     "alerts",
-    "boards",
 )
 api_v1_includes = [include(f"sensorgrid.{app}.api.urls") for app in API_V1_APPS]
 api_v1: list[URLPattern | URLResolver] = [

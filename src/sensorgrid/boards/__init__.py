@@ -1,1 +1,0 @@
-"""Dashboards people build themselves: named grids of panels per organization."""

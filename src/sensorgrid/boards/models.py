@@ -1,1 +1,0 @@
-"""An organization's dashboards (docs/dashboard.md)."""
