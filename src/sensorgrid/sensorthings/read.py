@@ -58,6 +58,7 @@ from sensorgrid.sensorthings.paths import ResourcePath
 from sensorgrid.sensorthings.schema import (
     DATASTREAMS,
     ENTITY_SETS,
+    OBSERVATION_PROPERTIES,
     OBSERVATIONS,
     EntitySet,
     Navigation,
@@ -77,15 +78,7 @@ MAX_ENTITIES = 100_000
 OWN_OPTIONS = {"$top", "$skip", "$count", "$select", "$expand", "$skiptoken", "$resultFormat"}
 #: ``$resultFormat=dataArray`` (OGC 18-088 §14.3): Observations as arrays per Datastream.
 DATA_ARRAY = "dataArray"
-DATA_ARRAY_COMPONENTS = (
-    "id",
-    "phenomenonTime",
-    "result",
-    "resultTime",
-    "resultQuality",
-    "validTime",
-    "parameters",
-)
+DATA_ARRAY_COMPONENTS = ("id", *OBSERVATION_PROPERTIES)
 QUERY_OPTIONS = {"$filter", "$orderby"}
 CANONICAL = {name.lower(): name for name in OWN_OPTIONS | QUERY_OPTIONS}
 

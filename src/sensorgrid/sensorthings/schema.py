@@ -202,6 +202,17 @@ FEATURES_OF_INTEREST = EntitySet(
     dict([_nav("Observations", "Observations", True, "observation_rows")]),
 )
 
+#: An Observation's own properties in the order of the spec's dataArray components
+#: (read's ``$resultFormat=dataArray``, CreateObservations and the writers' checks).
+OBSERVATION_PROPERTIES = (
+    "phenomenonTime",
+    "result",
+    "resultTime",
+    "resultQuality",
+    "validTime",
+    "parameters",
+)
+
 #: The entity sets in the order of the service document.
 ENTITY_SETS: dict[str, EntitySet] = {
     s.name: s

@@ -18,17 +18,10 @@ from django.utils import timezone
 from sensorgrid.sensorthings import ids
 from sensorgrid.sensorthings import models as sta
 from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.schema import OBSERVATION_PROPERTIES
 from sensorgrid.sensorthings.write import observations, rights, samples
 
-COMPONENTS = (
-    "phenomenonTime",
-    "result",
-    "resultTime",
-    "resultQuality",
-    "validTime",
-    "parameters",
-    "FeatureOfInterest/id",
-)
+COMPONENTS = (*OBSERVATION_PROPERTIES, "FeatureOfInterest/id")
 
 
 def create_observations(body: object, *, user: Any, organization: Any) -> list[int | None]:

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 
 from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.schema import OBSERVATION_PROPERTIES
 from sensorgrid.sensorthings.write import values as v
 
 Parse = Callable[[str, Any], Any]
@@ -107,15 +108,6 @@ NAVIGATIONS: dict[str, tuple[str, ...]] = {
     "Observations": ("Datastream", "FeatureOfInterest"),
     "FeaturesOfInterest": ("Observations",),
 }
-
-OBSERVATION_PROPERTIES = (
-    "phenomenonTime",
-    "result",
-    "resultTime",
-    "resultQuality",
-    "validTime",
-    "parameters",
-)
 
 
 def check_keys(entity_set: str, singular: str, body: dict[str, Any]) -> None:
