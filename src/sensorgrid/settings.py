@@ -265,6 +265,7 @@ INSTALLED_APPS = [
     "sensorgrid.health",
     "sensorgrid.live",
     "sensorgrid.dashboard",
+    "sensorgrid.boards",
     "sensorgrid.geo",
     "sensorgrid.alerts",
     "sensorgrid.brokerauth",

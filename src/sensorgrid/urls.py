@@ -26,6 +26,7 @@ API_V1_APPS = (
     "telemetry",
     "fidelity",
     "alerts",
+    "boards",
 )
 api_v1_includes = [include(f"sensorgrid.{app}.api.urls") for app in API_V1_APPS]
 api_v1: list[URLPattern | URLResolver] = [
@@ -63,5 +64,7 @@ urlpatterns = [
     path("api/v2/write", influx.InfluxWriteV2View.as_view(), name="influxdb-v2-write"),
     path("write", influx.InfluxWriteV1View.as_view(), name="influxdb-v1-write"),
     path("api-auth/", include("rest_framework.urls")),
+    # named dashboards of an organization and their public shares (docs/dashboard.md)
+    path("boards/", include("sensorgrid.boards.urls")),
     path("", include("sensorgrid.dashboard.urls")),
 ]
