@@ -395,6 +395,9 @@ EXEMPT = {
     # keyed by a score, behind its picture's walls (the files come from the images store)
     "outlier-reconstruction": "tests/outliers/test_api.py (another organization's scores)",
     "outlier-acknowledge": "tests/outliers/test_api.py (another organization's scores)",
+    # keyed by a share link's token: tests/boards/test_api.py (revoked, another board's)
+    "shared-board": "tests/boards/test_api.py::test_an_organization_share_shows_the_board…",
+    "shared-board-panel": "tests/boards/test_api.py::test_a_share_token_of_another_board…",
 }
 
 #: For every route that takes an object id: org B's object (foreign to alice and dave).
@@ -414,6 +417,8 @@ FOREIGN = {
     "delivery": lambda w, x: x["delivery_b"],
     "forwarder": lambda w, x: x["forwarder_b"],
     "image": lambda w, x: x["image_b"],
+    "board": lambda w, x: x["board_b"],
+    "boardshare": lambda w, x: x["share_b"],
 }
 
 
@@ -434,6 +439,7 @@ def foreign_of(name: str):
 def foreign_objects(world, settings, tmp_path):
     """Org B's objects of the resources the world does not hold yet ("secretB" names)."""
     from sensorgrid.alerts.models import Delivery, Forwarder
+    from sensorgrid.boards.models import Board, BoardShare
     from sensorgrid.ingest.models import IngestKey
     from sensorgrid.telemetry.models import DeadLetter
     from tests import factories as f
@@ -454,7 +460,13 @@ def foreign_objects(world, settings, tmp_path):
         received_at="2026-01-01T00:00:00Z", source="http", topic="t", decoder="json",
         payload=b"{}", reason="unknown-device", device_id="secretX-orphan", **extra,
     )  # fmt: skip
+    board = Board.objects.create(organization=world.org_b, name="secretB board", slug="b")
+    share = BoardShare(board=board, mode="organization")
+    share.issue()
+    share.save()
     return {
+        "board_b": board,
+        "share_b": share,
         "image_b": _picture_of(world.node_b, settings, tmp_path),
         "model_b": f.NodeModelFactory(organization=world.org_b, name="secretB model"),
         "key_b": key,
