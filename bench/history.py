@@ -4,6 +4,7 @@ samples, and the node page's 1-year view through a real `sensorgrid serve`.
 
     flock /work/notes/bench.lock .venv/bin/python bench/history.py \\
         [--database postgres://postgres@127.0.0.1:5432/sensorgrid_bench_history] [--years 10]
+        [--reuse]     # measure again what a previous run seeded (seeding takes minutes)
 
 The database named is dropped and created anew. The samples are seeded in SQL
 (generate_series into the monthly partitions), the hourly and daily rollups computed
@@ -142,9 +143,10 @@ def query_benchmark(node_id, quantity_id, start, end, repeats) -> dict:
         width = timedelta(seconds=1000 * seconds)
         room = span - width.total_seconds() - seconds
 
-        def window(i, width=width, room=room):
+        def window(i, width=width, room=room, seconds=seconds):
             # spread over the whole history, unaligned: both edges partial
-            begin = start + timedelta(seconds=int(room * ((i * 0.618034) % 1)) + 1037)
+            at = start + timedelta(seconds=int(room * ((i * 0.618034) % 1)))
+            begin = timeseries.floor_to(at, seconds) + timedelta(minutes=17, seconds=37)
             return begin, begin + width
 
         def api(i, bucket=bucket, window=window):
@@ -242,14 +244,33 @@ def main() -> None:
     )
     parser.add_argument("--years", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the database a previous run seeded"
+    )
     args = parser.parse_args()
-    recreate_database(args.database)
-    setup_django(args.database)
-    node, quantity, user = fixtures()
-    end = datetime.now(UTC).replace(second=0, microsecond=0)
-    start = end - timedelta(days=round(365.25 * args.years))
     result = {"bench": "history", "database": "postgresql", "years": args.years}
-    result.update(seed(node.pk, quantity.pk, start, end))
+    if args.reuse:  # the database a previous run seeded, as it is
+        setup_django(args.database)
+        from django.db import connection
+
+        from sensorgrid.inventory.models import Node, Quantity
+        from sensorgrid.tenancy.models import User
+
+        node = Node.objects.get(device_id="bench-history")
+        quantity, user = Quantity.objects.get(key="co2"), User.objects.get(username="bench")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT min(ts), max(ts) + interval '1 minute', count(*) FROM telemetry_sample"
+            )
+            start, end, samples = cursor.fetchone()
+        result.update({"samples": samples, "reused": True})
+    else:
+        recreate_database(args.database)
+        setup_django(args.database)
+        node, quantity, user = fixtures()
+        end = datetime.now(UTC).replace(second=0, microsecond=0)
+        start = end - timedelta(days=round(365.25 * args.years))
+        result.update(seed(node.pk, quantity.pk, start, end))
     result.update(query_benchmark(node.pk, quantity.pk, start, end, args.repeats))
     result.update(page_benchmark(args.database, node.pk, user, args.repeats))
     print(json.dumps(result))
