@@ -85,6 +85,10 @@ SENSORGRID_LIVE_MAX_PENDING = envint("SENSORGRID_LIVE_MAX_PENDING", 1000)
 # (seconds; 0: never), for changes no signal announces (expired sessions, bulk updates).
 SENSORGRID_LIVE_RECHECK_SECONDS = envfloat("SENSORGRID_LIVE_RECHECK_SECONDS", 30.0)
 
+# LoRaWAN gateways (docs/lorawan.md, "Radio view"): online if one of the organization's
+# nodes was heard through it within this many seconds.
+SENSORGRID_GATEWAY_ONLINE_SECONDS = envint("SENSORGRID_GATEWAY_ONLINE_SECONDS", 3600)
+
 # Open-data pipelines (docs/pipelines.md).
 SENSORGRID_GEO_FETCH_TIMEOUT = envint("SENSORGRID_GEO_FETCH_TIMEOUT", 60)
 SENSORGRID_GEO_FETCH_MAX_BYTES = envint("SENSORGRID_GEO_FETCH_MAX_BYTES", 50 * 1024 * 1024)

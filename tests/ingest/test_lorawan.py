@@ -222,7 +222,7 @@ def test_ttn_uplink_becomes_one_message_with_radio_metadata():
     messages, refusals = decode("ttn", document)
     assert refusals == ()
     radio = (
-        Radio("gw-rooftop", -68.0, 9.2, 868_100_000, 9, 1834, TS),
+        Radio("gw-rooftop", -68.0, 9.2, 868_100_000, 9, 1834, TS, gateway_position=(47.0, 8.0)),
         Radio("gw-cellar", -117.5, -7.25, 868_100_000, 9, 1834, TS),  # channel_rssi
     )
     assert messages == (
@@ -302,7 +302,18 @@ def test_chirpstack_v4_up_event_becomes_one_message():
         message.raw,
         also=("garden-sensor",),
         frame=FramePayload(1, bytes([0x15, 0x02, 0x64])),
-        radio=(Radio("0016c001f153a14c", -36.0, 10.5, 867_100_000, 7, 10, ts),),
+        radio=(
+            Radio(
+                "0016c001f153a14c",
+                -36.0,
+                10.5,
+                867_100_000,
+                7,
+                10,
+                ts,
+                gateway_position=(52.3, 4.9),
+            ),
+        ),
     )
 
 
@@ -328,7 +339,10 @@ def test_chirpstack_v3_legacy_marshaler():
     assert message.values == (("temperature", 25), ("humiditysensor", 32), ("1", 25))
     assert message.frame == FramePayload(5, bytes([0x15, 0x02, 0x64]))
     # EU868 DR5 is SF7.
-    assert message.radio == (Radio("0303030303030303", -57.0, 10.0, 868_100_000, 7, 10, ts),)
+    gateway_position = (52.3740364, 4.9144401)
+    assert message.radio == (
+        Radio("0303030303030303", -57.0, 10.0, 868_100_000, 7, 10, ts, gateway_position),
+    )
 
 
 def test_chirpstack_v3_json_marshaler_with_base64_euis():

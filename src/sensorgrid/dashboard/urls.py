@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from sensorgrid.dashboard import alert_pages, fleet, token_pages, views
+from sensorgrid.dashboard import alert_pages, fleet, gateway_pages, token_pages, views
 from sensorgrid.dashboard.lists import urls as list_urls
 from sensorgrid.dashboard.manage import urls as manage_urls
 from sensorgrid.dashboard.node_pages import urls as node_urls
@@ -15,6 +15,7 @@ urlpatterns = [
     path("rooms/<int:pk>/", views.room_page, name="room"),
     path("public/", views.public_page, name="public"),
     path("fleet/", fleet.fleet_page, name="fleet"),
+    path("gateways/<int:pk>/", gateway_pages.gateway_page, name="gateway"),
     path("alerts/", alert_pages.alerts_page, name="alerts"),
     path("alerts/<int:pk>/row/", alert_pages.alert_row, name="alert-row"),
     path("alerts/<int:pk>/acknowledge/", alert_pages.acknowledge, name="alert-acknowledge"),

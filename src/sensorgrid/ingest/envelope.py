@@ -63,6 +63,9 @@ class Radio:
 
     Stored as a ``telemetry.Reception`` for the node the message resolves to. ``ts``
     None means the message's time; every field but the gateway may be unknown.
+    ``gateway_position`` is where the network server says the gateway stands (kept as
+    the gateway's last known position, ``telemetry.Gateway``); ``position`` is where the
+    device was when it sent the uplink, if the message says (the coverage map).
     """
 
     gateway: str
@@ -72,6 +75,8 @@ class Radio:
     spreading_factor: int | None = None
     frame_counter: int | None = None
     ts: datetime | None = None
+    gateway_position: tuple[float, float] | None = None  # (latitude, longitude)
+    position: tuple[float, float] | None = None  # (latitude, longitude)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from sensorgrid import storable
 from sensorgrid.ingest.envelope import Radio
 from sensorgrid.ingest.validate import Row
+from sensorgrid.telemetry import gateways
 from sensorgrid.telemetry.models import Reception, Resolution
 
 
@@ -48,12 +49,24 @@ class ReceptionRow:
     node_id: int
     ts: datetime
     radio: Radio
+    organization_id: int
 
 
 def write_receptions(rows: Sequence[ReceptionRow]) -> None:
-    """Insert the receptions not stored yet (ON CONFLICT DO NOTHING / INSERT OR IGNORE)."""
+    """Insert the receptions not stored yet (ON CONFLICT DO NOTHING / INSERT OR IGNORE).
+
+    Once the batch commits, its gateways' last reception and position are upserted
+    (``telemetry.gateways``: one statement per batch, outside the batch's locks).
+    """
     if rows:
         Reception.objects.bulk_create((_reception(row) for row in rows), ignore_conflicts=True)
+        heard = [_heard(row) for row in rows]
+        transaction.on_commit(lambda: gateways.record(heard))
+
+
+def _heard(row: ReceptionRow) -> gateways.Heard:
+    gateway = storable.escaped(row.radio.gateway)[:100]
+    return gateways.Heard(row.organization_id, gateway, row.ts, row.radio.gateway_position)
 
 
 def _reception(row: ReceptionRow) -> Reception:
@@ -69,6 +82,8 @@ def _reception(row: ReceptionRow) -> Reception:
         frequency=_within(radio.frequency, 1, 10**10),
         spreading_factor=_within(radio.spreading_factor, 5, 12),
         frame_counter=_within(radio.frame_counter, 0, 2**32 - 1),
+        latitude=radio.position[0] if radio.position else None,
+        longitude=radio.position[1] if radio.position else None,
     )
 
 

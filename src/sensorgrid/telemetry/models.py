@@ -105,6 +105,11 @@ class Reception(models.Model):
     frequency = models.BigIntegerField(null=True, blank=True, help_text="Hz")
     spreading_factor = models.PositiveSmallIntegerField(null=True, blank=True)
     frame_counter = models.BigIntegerField(null=True, blank=True, help_text="FCnt")
+    # Where the device was when it sent the uplink, if the message said (TTS
+    # ``locations``, decoded latitude/longitude): the coverage map uses it, else the
+    # node's installation (telemetry.coverage).
+    latitude = models.FloatField(null=True, blank=True, help_text="The device's, if known.")
+    longitude = models.FloatField(null=True, blank=True, help_text="The device's, if known.")
 
     objects = ReceptionQuerySet.as_manager()
 
@@ -118,6 +123,44 @@ class Reception(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway_id} heard node {self.node_id} {self.ts:%Y-%m-%d %H:%M:%S}"
+
+
+class GatewayQuerySet(TenantQuerySet):
+    """Members only: radio diagnostics are not published by public installations."""
+
+
+class Gateway(models.Model):
+    """A LoRaWAN gateway as one organization's receptions know it.
+
+    One row per organization and gateway id: the same gateway heard by two
+    organizations' nodes is two rows, so neither learns about the other's devices.
+    Kept by the ingest after each batch commits (``telemetry.gateways.record``):
+    first and last reception and the last position the network server reported.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    gateway_id = models.CharField(max_length=100, help_text="The network server's gateway id.")
+    name = models.CharField(max_length=200, blank=True)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    located_at = models.DateTimeField(
+        null=True, blank=True, help_text="Time of the reception that reported the position."
+    )
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    objects = GatewayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen", "gateway_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "gateway_id"], name="gateway_organization_id"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.gateway_id
 
 
 class Reason(models.TextChoices):

@@ -24,6 +24,7 @@ node model's codec. Each ``rxInfo`` entry is a reception.
 """
 
 import json
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -189,6 +190,7 @@ def _radio(
         spreading_factor=spreading_factor,
         frame_counter=counter,
         ts=ts,
+        gateway_position=lorawan.position(rx.get("location")),
     )
 
 
@@ -202,12 +204,19 @@ def _message(
     document: dict[str, Any],
     radio: list[Radio],
 ) -> Message:
-    """An uplink's message: the server's decoded values, else the frame for the codec."""
+    """An uplink's message: the server's decoded values, else the frame for the codec.
+
+    Its decoded ``latitude``/``longitude``, if any, is where the device was: each
+    reception carries it for the coverage map."""
+    values = lorawan.formatter_values(decoded)
+    located = lorawan.uplink_position(values)
+    if located is not None:
+        radio = [replace(r, position=located) for r in radio]
     return Message(
         index,
         device,
         ts,
-        lorawan.formatter_values(decoded),
+        values,
         raw,
         also=also,
         frame=_frame(document, "data"),

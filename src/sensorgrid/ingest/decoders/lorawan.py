@@ -265,3 +265,30 @@ def spreading_factor_of_data_rate(data_rate: object, frequency: int | None) -> i
     if 902_000_000 <= frequency <= 928_000_000:
         return None
     return 12 - index
+
+
+def position(value: object) -> tuple[float, float] | None:
+    """``(latitude, longitude)`` of a ``{"latitude": …, "longitude": …}`` object (a
+    gateway's ``location`` in TTS ``rx_metadata`` and ChirpStack ``rxInfo``, an entry of
+    TTS ``locations``), None if absent or impossible. (0, 0) is the "no fix" of many
+    GPS modules and gateways without a configured position: unknown, not the Gulf of Guinea.
+    """
+    latitude, longitude = real(dig(value, "latitude")), real(dig(value, "longitude"))
+    if latitude is None or longitude is None or (latitude == 0 and longitude == 0):
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return latitude, longitude
+
+
+def uplink_position(
+    values: tuple[tuple[str, object], ...], *locations: object
+) -> tuple[float, float] | None:
+    """Where the device was when it sent the uplink: the first of ``locations`` that is a
+    position, else the ``latitude`` and ``longitude`` the network server decoded."""
+    for location in locations:
+        found = position(location)
+        if found is not None:
+            return found
+    decoded = dict(values)
+    return position({"latitude": decoded.get("latitude"), "longitude": decoded.get("longitude")})

@@ -16,7 +16,9 @@ webhook's uplink message (docs/lorawan.md)::
 The device is the node of the sender's organization whose device id is the DevEUI (in
 any case), else the one whose device id is the stack's ``device_id``. Values come
 from ``decoded_payload`` (see ``decoders.lorawan``); the frame ``frm_payload`` is
-passed on for the node model's codec. Each ``rx_metadata`` entry is a reception.
+passed on for the node model's codec. Each ``rx_metadata`` entry is a reception, with
+the gateway's ``location`` if it has one; the uplink's ``locations`` (or the decoded
+``latitude``/``longitude``) say where the device was (docs/lorawan.md, "Radio view").
 Other application messages (join accepts, downlink events, locations) carry
 nothing to store and are skipped. The Things Stack leaves out fields that are
 zero, so a missing ``f_cnt`` or ``f_port`` is unknown rather than an error.
@@ -133,6 +135,11 @@ def _message(index: int, document: object, raw: Raw, named: str) -> Message | No
         lorawan.dig(settings, "data_rate", "lora", "spreading_factor")
     )
     counter = lorawan.integer(uplink.get("f_cnt"))
+    values = lorawan.formatter_values(uplink.get("decoded_payload"))
+    locations = uplink.get("locations")
+    located = lorawan.uplink_position(
+        values, *(_located(locations) if isinstance(locations, dict) else ())
+    )
     radio = []
     metadata = uplink.get("rx_metadata")
     for rx in metadata if isinstance(metadata, list) else ():
@@ -148,18 +155,25 @@ def _message(index: int, document: object, raw: Raw, named: str) -> Message | No
                     spreading_factor=spreading_factor,
                     frame_counter=counter,
                     ts=ts,
+                    gateway_position=lorawan.position(rx.get("location")),
+                    position=located,
                 )
             )
     return Message(
         index,
         device,
         ts,
-        lorawan.formatter_values(uplink.get("decoded_payload")),
+        values,
         raw,
         also=also,
         frame=frame,
         radio=tuple(radio),
     )
+
+
+def _located(locations: dict[str, Any]) -> list[object]:
+    """The uplink's ``locations``, the device's own fix (``frm-payload``) first."""
+    return [locations.get("frm-payload"), *locations.values()]
 
 
 def _device_ids(ids: dict[str, Any], named: str) -> tuple[str, tuple[str, ...]]:

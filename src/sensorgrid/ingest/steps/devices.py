@@ -172,5 +172,5 @@ def _receptions(
     for radio in message.radio:
         ts = radio.ts or message.ts or received_at
         if timestamp_problem(ts, now) is None:
-            receptions.append(ReceptionRow(node.id, ts, radio))
+            receptions.append(ReceptionRow(node.id, ts, radio, node.organization_id))
     return receptions

@@ -100,24 +100,26 @@ function overlay(map, layer) {
   return group;
 }
 
-export async function addLayerSwitcher(map) {
-  let answer;
+// extra: overlays made elsewhere ({name, group}: the radio layers, radio-layers.js),
+// listed after the open-data layers, off until switched on.
+export async function addLayerSwitcher(map, extra = []) {
+  let layers = [];
   try {
     const response = await fetch("/api/geo/", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!response.ok) return null;
-    answer = await response.json();
+    if (response.ok) layers = (await response.json()).layers || [];
   } catch {
-    return null; // the map still works without its open-data layers
+    // the map still works without its open-data layers
   }
-  if (!answer.layers || !answer.layers.length) return null;
+  if (!layers.length && !extra.length) return null;
   const control = new TextLayers(null, null, { collapsed: false, position: "topright" });
-  for (const layer of answer.layers) {
+  for (const layer of layers) {
     const group = overlay(map, layer);
     control.addOverlay(group, layer.name);
     // style.shown: switched on when the map opens (the demo's sample layer); else off.
     if (layer.style && layer.style.shown === true) group.addTo(map);
   }
-  addTimeSlider(map);
+  for (const { name, group } of extra) control.addOverlay(group, name);
+  if (layers.length) addTimeSlider(map);
   return control.addTo(map);
 }
 

@@ -7,6 +7,7 @@ import * as L from "./vendor/leaflet-src.esm.js";
 import Supercluster from "./vendor/supercluster.js";
 import { addBasemap } from "./basemap.js";
 import { addLayerSwitcher } from "./layers.js";
+import { radioOverlays } from "./radio-layers.js";
 import { Live, readJson } from "./live.js";
 import { apply, co2Level, formatTs, formatValue, state } from "./tiles.js";
 
@@ -123,7 +124,8 @@ const placed = config.sites.filter((s) => s.lat != null && s.lon != null);
 const map = L.map(element, { minZoom: 2, maxZoom: 19, zoomSnap: 0.5 });
 addBasemap(map, config);
 L.control.scale({ metric: true, imperial: false }).addTo(map);
-addLayerSwitcher(map);
+// The open-data layers and, for organizations with LoRaWAN gateways, the radio layers.
+radioOverlays(map, element).then((extra) => addLayerSwitcher(map, extra));
 
 // Clustering (supercluster): the sites are indexed once, and only the clusters and sites
 // of the visible area at the current zoom are markers. Thousands of sites stay smooth:

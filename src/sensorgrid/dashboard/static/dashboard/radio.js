@@ -37,3 +37,48 @@ new ResizeObserver(() => {
   if (Math.abs(plot.width - width) > 1) plot.setSize({ width, height: 260 });
 }).observe(figure);
 figure.dataset.drawn = "true";
+
+// RSSI, SNR and spreading factor per gateway over time: one chart each, one series per
+// gateway (the page's per_gateway data). Each gateway's line joins its own receptions
+// (spanGaps); the colours are told apart by dashes too, and the legend names them.
+const PALETTE = ["#0b5cad", "#b35900", "#2e7d32", "#8e24aa", "#c62828", "#00838f", "#5d4037", "#455a64"];
+const DASHES = [[], [6, 4], [2, 3], [10, 3, 2, 3]];
+const perGateway = data.per_gateway || { times: [], gateways: [] };
+const units = { rssi: "dBm", snr: "dB", sf: "" };
+
+for (const chart of document.querySelectorAll(".radio-gateway-charts figure[data-quantity]")) {
+  const key = chart.dataset.quantity;
+  const box = chart.querySelector(".plot");
+  const few = perGateway.times.length < 150;
+  const series = [{ value: (u, v) => (v == null ? "–" : formatInstant(v, zone)) }];
+  perGateway.gateways.forEach((gateway, i) => {
+    series.push({
+      label: gateway.id,
+      stroke: PALETTE[i % PALETTE.length],
+      dash: DASHES[Math.floor(i / 2) % DASHES.length],
+      width: 2,
+      spanGaps: true,
+      points: { show: few },
+      value: key === "sf" ? (u, v) => (v == null ? "–" : `SF${v}`) : number(units[key]),
+    });
+  });
+  const columns = [perGateway.times, ...perGateway.gateways.map((g) => g[key])];
+  const gatewayPlot = new uPlot(
+    {
+      width: Math.max(box.clientWidth, 280),
+      height: 220,
+      tzDate: zoned(zone),
+      scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) } },
+      series,
+      axes: [timeAxis(zone, chart), { label: chart.dataset.label, size: 60 }],
+    },
+    columns,
+    box,
+  );
+  new ResizeObserver(() => {
+    const width = Math.max(box.clientWidth, 280);
+    if (Math.abs(gatewayPlot.width - width) > 1) gatewayPlot.setSize({ width, height: 220 });
+  }).observe(chart);
+  chart.dataset.series = String(perGateway.gateways.length);
+  chart.dataset.drawn = "true";
+}
