@@ -295,3 +295,18 @@ def test_the_page_imports_an_exported_file(world, client):
     bad.name = "x.json"
     refused = client.post("/boards/import/", {"organization": world.org_a.pk, "file": bad})
     assert refused.status_code == 302 and "error=" in refused["Location"]
+
+
+def test_the_demo_has_an_example_dashboard_per_organization_once(db, client):
+    from sensorgrid.boards.demo import example_boards
+    from sensorgrid.inventory import demo
+
+    demo.load()
+    made = example_boards()
+    assert example_boards() == made and Board.objects.count() == 2
+    assert sorted(b.organization.slug for b in made) == ["harbour-offices", "riverside-school"]
+    school = next(b for b in made if b.organization.slug == "riverside-school")
+    kinds = {p["type"] for p in school.layout["panels"]}
+    assert kinds == {"timeseries", "stat", "table", "map", "alerts"}
+    client.force_login(school.organization.memberships.get(role="owner").user)
+    assert client.get(f"/boards/{school.pk}/").status_code == 200

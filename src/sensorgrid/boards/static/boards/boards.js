@@ -286,7 +286,10 @@ function mount(panel) {
   const body = element("div", { class: "panel-body" });
   el.append(heading, body);
   const view = { panel, el, body, heading };
-  if (editable) el.append(tools(view));
+  if (editable) {
+    el.append(tools(view));
+    dragToMove(view);
+  }
   board.views.set(panel.id, view);
   place(view);
   grid.append(el);
@@ -310,15 +313,16 @@ function changed() {
   subscribeAll();
 }
 
+// [accessible name, what the button shows, the change]
 const MOVES = [
-  ["Move left", (p) => (p.x = Math.max(0, p.x - 1))],
-  ["Move right", (p) => (p.x = Math.min(COLUMNS - p.w, p.x + 1))],
-  ["Move up", (p) => (p.y = Math.max(0, p.y - 1))],
-  ["Move down", (p) => (p.y = Math.min(500, p.y + 1))],
-  ["Narrower", (p) => (p.w = Math.max(1, p.w - 1))],
-  ["Wider", (p) => (p.w = Math.min(COLUMNS - p.x, p.w + 1))],
-  ["Shorter", (p) => (p.h = Math.max(1, p.h - 1))],
-  ["Taller", (p) => (p.h = Math.min(12, p.h + 1))],
+  ["Move left", "←", (p) => (p.x = Math.max(0, p.x - 1))],
+  ["Move right", "→", (p) => (p.x = Math.min(COLUMNS - p.w, p.x + 1))],
+  ["Move up", "↑", (p) => (p.y = Math.max(0, p.y - 1))],
+  ["Move down", "↓", (p) => (p.y = Math.min(500, p.y + 1))],
+  ["Narrower", "−w", (p) => (p.w = Math.max(1, p.w - 1))],
+  ["Wider", "+w", (p) => (p.w = Math.min(COLUMNS - p.x, p.w + 1))],
+  ["Shorter", "−h", (p) => (p.h = Math.max(1, p.h - 1))],
+  ["Taller", "+h", (p) => (p.h = Math.min(12, p.h + 1))],
 ];
 
 function tools(view) {
@@ -326,8 +330,8 @@ function tools(view) {
   const configure = element("button", { type: "button", "aria-label": `Configure ${panelTitle(view.panel)}` }, "Configure");
   configure.addEventListener("click", () => openDialog(view));
   box.append(configure);
-  for (const [label, move] of MOVES) {
-    const button = element("button", { type: "button", "aria-label": `${label}: ${panelTitle(view.panel)}`, "data-move": label }, label);
+  for (const [label, symbol, move] of MOVES) {
+    const button = element("button", { type: "button", "aria-label": `${label}: ${panelTitle(view.panel)}`, title: label, "data-move": label }, symbol);
     button.addEventListener("click", () => {
       move(view.panel);
       place(view);
@@ -336,7 +340,7 @@ function tools(view) {
     });
     box.append(button);
   }
-  const remove = element("button", { type: "button", "aria-label": `Remove ${panelTitle(view.panel)}` }, "Remove");
+  const remove = element("button", { type: "button", "aria-label": `Remove ${panelTitle(view.panel)}`, title: "Remove" }, "✕");
   remove.addEventListener("click", () => {
     board.layout.panels = board.layout.panels.filter((p) => p !== view.panel);
     view.el.remove();
@@ -345,7 +349,6 @@ function tools(view) {
     changed();
   });
   box.append(remove);
-  dragToMove(view);
   return box;
 }
 
@@ -357,7 +360,8 @@ function dragToMove(view) {
     view.el.classList.add("dragging");
     const rect = grid.getBoundingClientRect();
     const column = rect.width / COLUMNS;
-    const row = parseFloat(getComputedStyle(grid).gridAutoRows) + parseFloat(getComputedStyle(grid).rowGap || 0);
+    // a row is at least 5rem high (boards.css), plus the gap
+    const row = 5 * parseFloat(getComputedStyle(document.documentElement).fontSize) + (parseFloat(getComputedStyle(grid).rowGap) || 0);
     const startX = event.clientX;
     const startY = event.clientY;
     const { x, y } = view.panel;
@@ -465,6 +469,7 @@ function applyDialog() {
   }
   editing.heading.textContent = panelTitle(p);
   editing.el.setAttribute("aria-label", panelTitle(p));
+  editing.el.querySelector(".panel-tools").replaceWith(tools(editing)); // buttons named after the title
   load(editing);
   changed();
   return true;

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from sensorgrid.alerts import demo as alerts_demo
+from sensorgrid.boards import demo as boards_demo
 from sensorgrid.geo import demo as geo_demo
 from sensorgrid.inventory import demo
 from sensorgrid.observability import logs, multiprocess
@@ -87,6 +88,7 @@ class Command(BaseCommand):
             )
         call_command("migrate", interactive=False, verbosity=0)
         summary = demo.load(password)
+        boards_demo.example_boards()  # an example dashboard per organization
         alerts_demo.example_rule()
         layer = geo_demo.sample_layer()  # the map's open-data layer, from a bundled file
         if not broker.port_free(host, port):

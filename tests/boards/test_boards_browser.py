@@ -1,0 +1,126 @@
+"""Dashboards in Chromium against `sensorgrid serve` on demo data: an owner creates a
+board, adds, configures, moves and resizes panels, saves; a live value reaches a panel
+without reload; a public share opened in a fresh anonymous context shows only public
+data; revoked, it is a 404; another organization's owner gets a 404.
+
+Needs Debian's /usr/bin/chromium and the built assets (`make assets`).
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer
+
+VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
+ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
+    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    server = SensorGridServer(tmp_path_factory.mktemp("boards")).start()
+    server.credentials = {}
+    for device_id, value in (("demo-co2-001", 555), ("demo-co2-002", 812)):
+        node = server.node("alice", device_id)
+        server.credentials[device_id] = server.credential("alice", node["id"])
+        server.ingest(
+            server.credentials[device_id], {"device": device_id, "values": {"co2": value}}
+        )
+    yield server
+    server.stop()
+
+
+def signed_in(browser, server, user):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(f"{server.base}/login/?next=/boards/")
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server.base}/boards/")
+    return context, page
+
+
+def add_stat(page, device: str, title: str):
+    page.get_by_label("Panel type").select_option("stat")
+    page.get_by_role("button", name="Add panel").click()
+    dialog = page.locator("#panel-dialog")
+    dialog.get_by_label("Title").fill(title)
+    dialog.get_by_label("Devices").select_option(label=device)
+    dialog.get_by_label("Quantities").select_option("co2")
+    dialog.get_by_label("Thresholds").fill("800 warning, 1400 critical")
+    dialog.get_by_role("button", name="Apply").click()
+    return page.locator(f'section.board-panel[aria-label="{title}"]')
+
+
+def test_an_owner_builds_a_live_board_and_shares_public_data_only(browser, server):
+    context, page = signed_in(browser, server, "alice")
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.get_by_label("Name").fill("Classroom air")
+    page.get_by_role("button", name="Create dashboard").click()
+    page.wait_for_url(re.compile(r".*/boards/\d+/$"))
+    board_url = page.url
+
+    private = add_stat(page, "Classroom 2 monitor", "Room 2 CO2")
+    value = private.locator("[data-stat]")
+    value.filter(has_text="812").wait_for()
+    assert value.get_attribute("data-level") == "warning"
+    public = add_stat(page, "Classroom 1 monitor", "Room 1 CO2")
+    public.locator("[data-stat]").filter(has_text="555").wait_for()
+
+    # move and resize with the panel's buttons, then save and reload
+    before = {k: int(private.get_attribute(f"data-{k}")) for k in "xywh"}
+    private.get_by_role("button", name="Wider: Room 2 CO2").click()
+    private.get_by_role("button", name="Taller: Room 2 CO2").click()
+    private.get_by_role("button", name="Move right: Room 2 CO2").click()
+    page.get_by_role("button", name="Save dashboard").click()
+    page.locator("#save-state[data-saved=true]").wait_for()
+    page.reload()
+    private = page.locator('section.board-panel[aria-label="Room 2 CO2"]')
+    after = {k: int(private.get_attribute(f"data-{k}")) for k in "xywh"}
+    assert after == {**before, "x": before["x"] + 1, "w": before["w"] + 1, "h": before["h"] + 1}
+
+    # a live value arrives without reload
+    page.locator("#live-state[data-state=connected]").wait_for()
+    private.locator("[data-stat]").filter(has_text="812").wait_for()
+    server.ingest(
+        server.credentials["demo-co2-002"], {"device": "demo-co2-002", "values": {"co2": 1501}}
+    )
+    private.locator("[data-stat][data-level=critical]").filter(has_text="1501").wait_for()
+
+    # a public share: the public node's value, nothing of the private one
+    page.get_by_label("Show").select_option("public")
+    page.get_by_role("button", name="Create share link").click()
+    link = page.locator("[data-share-link]").get_attribute("href")
+    anonymous = browser.new_context()
+    shared = anonymous.new_page()
+    shared.goto(server.base + link)
+    shared.locator('section[aria-label="Room 1 CO2"] [data-stat]').filter(has_text="555").wait_for()
+    private_shared = shared.locator('section[aria-label="Room 2 CO2"]')
+    private_shared.locator("[data-loaded=true], .stat-value").first.wait_for()
+    assert "1501" not in shared.content() and "812" not in shared.content()
+    assert shared.get_by_role("button", name="Add panel").count() == 0
+
+    # revoked: the link is a 404
+    page.reload()
+    page.get_by_role("button", name=re.compile("Revoke the link")).click()
+    page.get_by_text("revoked").wait_for()
+    assert anonymous.new_page().goto(server.base + link).status == 404
+    anonymous.close()
+
+    # another organization's owner: 404
+    other, other_page = signed_in(browser, server, "charlie")
+    assert other_page.goto(board_url).status == 404
+    other.close()
+    assert errors == []
+    context.close()
