@@ -22,7 +22,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.conf import settings  # noqa: E402
 from django.db import close_old_connections  # noqa: E402
 
-from sensorgrid.live import status_follower  # noqa: E402
+from sensorgrid.live import outlier_follower, status_follower  # noqa: E402
 from sensorgrid.live.publish import publisher  # noqa: E402
 from sensorgrid.live.routing import websocket_urlpatterns  # noqa: E402
 from sensorgrid.runtime.http import OneHopASGIHandler  # noqa: E402
@@ -52,6 +52,7 @@ class Lifespan:
         self.ingester: Ingester | None = None
         self.thread: threading.Thread | None = None
         self.follower: asyncio.Task | None = None
+        self.outliers: asyncio.Task | None = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "lifespan":
@@ -76,6 +77,8 @@ class Lifespan:
         publisher.attach(asyncio.get_running_loop())
         if isinstance(get_channel_layer(), InMemoryChannelLayer):
             self.follower = asyncio.create_task(status_follower.follow())
+            # Scores come from the worker: another process (live.outlier_follower).
+            self.outliers = asyncio.create_task(outlier_follower.follow())
         if settings.SENSORGRID_SERVE_INGEST:
             self.ingester = await sync_to_async(_build_ingester, thread_sensitive=False)()
             self.thread = threading.Thread(target=self.ingester.run, name="ingest", daemon=True)
@@ -88,8 +91,9 @@ class Lifespan:
             await asyncio.to_thread(self.thread.join, INGEST_STOP_SECONDS)
             if self.thread.is_alive():
                 log.warning("the ingest thread did not stop within %ss", INGEST_STOP_SECONDS)
-        if self.follower is not None:
-            self.follower.cancel()
+        for task in (self.follower, self.outliers):
+            if task is not None:
+                task.cancel()
         publisher.detach(asyncio.get_running_loop())
 
 

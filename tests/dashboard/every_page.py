@@ -34,6 +34,7 @@ OBJECT_OF_PATH = {
     "alerts/rules": "rule",
     "alerts": "alert",
     "dead-letters": "dead_letter",
+    "outliers": "outlier_score",
 }
 # Pages of the layout outside the dashboard's namespace: the status page and a 404.
 OTHER_PAGES = ["/status/", "/no-such-page/"]
@@ -45,8 +46,9 @@ NOBODY = 2_147_483_000
 
 def build() -> dict:
     """Run inside the server's process (`sensorgrid shell`): the objects the demo data
-    lacks (alert, rule, channel, ingest key, node model, invitation, dead letter) in
-    alice's organization, and the primary key (or token) of one object of each kind."""
+    lacks (alert, rule, channel, ingest key, node model, invitation, dead letter, a
+    scored picture) in alice's organization, and the primary key (or token) of one
+    object of each kind."""
     from django.utils import timezone
 
     from sensorgrid.alerts.models import Alert, AlertRule, Channel, ChannelKind, Severity
@@ -116,6 +118,7 @@ def build() -> dict:
         node=node,
     )
     return {
+        "outlier_score": scored_picture(node, now),
         "node": node.pk,
         "site": installation.room.site_id,
         "room": installation.room_id,
@@ -131,6 +134,50 @@ def build() -> dict:
         "alert": alert.pk,
         "dead_letter": letter.pk,
     }
+
+
+def scored_picture(node, now) -> int:
+    """A picture of ``node``, its thumbnail and an outlier score with its reconstruction
+    (objects in the images store, rows as the outliers app writes them): the id of the
+    score, so the outlier page and the Images tab show a card with every part."""
+    import hashlib
+    import io
+
+    from PIL import Image as Pillow
+
+    from sensorgrid.images import storage
+    from sensorgrid.images.models import Image
+    from sensorgrid.outliers.models import OutlierModel, OutlierScore
+
+    def encoded(size, fmt: str) -> bytes:
+        buffer = io.BytesIO()
+        mode, color = ("L", 120) if fmt == "PNG" else ("RGB", (90, 120, 160))
+        Pillow.new(mode, size, color).save(buffer, fmt)
+        return buffer.getvalue()
+
+    original = encoded((160, 120), "JPEG")
+    digest = hashlib.sha256(original).hexdigest()
+    key = storage.base_key(node.pk, "camera", now, digest) + ".jpg"
+    storage.save(key, original, "image/jpeg")
+    thumbnail = storage.derived_key(key, "thumb", "image/webp")
+    storage.save(thumbnail, encoded((160, 120), "WEBP"), "image/webp")
+    image = Image.objects.create(
+        node=node, name="camera", ts=now, received_at=now, content_type="image/jpeg",
+        size=len(original), width=160, height=120, sha256=digest, key=key,
+        thumbnail_key=thumbnail,
+    )  # fmt: skip
+    model = OutlierModel.objects.create(
+        node=node, name="camera", version=1, pictures=72, first_ts=now, last_ts=now, size=32,
+        quantile=0.99, margin=1.5, threshold=0.0004, training_error_mean=0.0001,
+        training_error_max=0.0003, archive_key="", archive_sha256="",
+    )  # fmt: skip
+    reconstruction = storage.derived_key(key, f"reconstruction-m{model.pk}", "image/png")
+    storage.save(reconstruction, encoded((32, 32), "PNG"), "image/png")
+    score = OutlierScore.objects.create(
+        image=image, model=model, node=node, name="camera", ts=now, score=0.0081,
+        threshold=0.0004, is_outlier=True, reconstruction_key=reconstruction,
+    )  # fmt: skip
+    return score.pk
 
 
 def build_in(environment: dict) -> dict:

@@ -1,5 +1,6 @@
 """Scores in the API: ?outlier= on the pictures, scores over time, reconstructions,
-model versions and acknowledging, behind the pictures' walls."""
+model versions and acknowledging, for members only (also of a public installation's
+pictures: the pictures are public, what the organization's model says of them is not)."""
 
 import pytest
 
@@ -34,6 +35,16 @@ def test_pictures_filter_on_their_verdict_and_carry_their_score(world, client_fo
     assert [p["id"] for p in passed] == [normal.image_id]  # unscored pictures match neither
     bad = alice.get(f"/api/v1/nodes/{node.pk}/images/?outlier=maybe")
     assert bad.status_code == 400 and "outlier" in bad.json()
+    # The pictures are public (a public installation), their verdicts are not.
+    for stranger in (None, world.charlie):
+        public = client_for(stranger).get(f"/api/v1/nodes/{node.pk}/images/").json()["results"]
+        assert outlier.image_id in [p["id"] for p in public]
+        assert all(p["outlier"] is None for p in public)
+        asked = client_for(stranger).get(f"/api/v1/nodes/{node.pk}/images/?outlier=true")
+        assert asked.status_code == 400 and "outlier" in asked.json()
+    detail = client_for(None).get(f"/api/v1/images/{outlier.image_id}/").json()
+    assert detail["outlier"] is None
+    assert alice.get(f"/api/v1/images/{outlier.image_id}/").json()["outlier"]["is_outlier"]
 
 
 def test_scores_over_time_follow_the_pictures_walls(world, client_for, scored):
@@ -44,8 +55,10 @@ def test_scores_over_time_follow_the_pictures_walls(world, client_for, scored):
     assert rows[0]["is_outlier"] and rows[0]["threshold"] == pytest.approx(outlier.threshold)
     only = client_for(world.alice).get(url, {"outlier": "true", "version": 1}).json()
     assert [r["id"] for r in only["results"]] == [outlier.pk]
-    # Public pictures' scores are public, like the pictures; another node is missing.
-    assert len(client_for(None).get(url).json()["results"]) == 2
+    # Scores are for members, also of a public installation's pictures; inspectors too.
+    assert len(client_for(world.bob).get(url).json()["results"]) == 2
+    assert client_for(None).get(url).status_code == 404
+    assert client_for(world.charlie).get(url).status_code == 404
     assert (
         client_for(None).get(f"/api/v1/nodes/{world.node_a.pk}/outlier-scores/").status_code == 404
     )
@@ -65,6 +78,8 @@ def test_the_reconstruction_is_a_png_behind_the_same_walls(world, client_for, sc
     assert answer.status_code == 200 and answer["Content-Type"] == "image/png"
     assert b"".join(answer.streaming_content).startswith(b"\x89PNG")
     assert answer["X-Content-Type-Options"] == "nosniff"
+    for stranger in (None, world.charlie):  # the picture is public, its reconstruction not
+        assert client_for(stranger).get(url).status_code == 404
     assert (
         client_for(world.charlie).get("/api/v1/outlier-scores/999999/reconstruction/").status_code
         == 404

@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth
 from django.urls import path
 
-from sensorgrid.dashboard import alert_pages, fleet, gateway_pages, token_pages, views
+from sensorgrid.dashboard import (
+    alert_pages,
+    fleet,
+    gateway_pages,
+    outlier_pages,
+    token_pages,
+    views,
+)
 from sensorgrid.dashboard.lists import urls as list_urls
 from sensorgrid.dashboard.manage import urls as manage_urls
 from sensorgrid.dashboard.node_pages import urls as node_urls
@@ -22,6 +29,7 @@ urlpatterns = [
     path("alerts/rules/", alert_pages.rules_page, name="rules"),
     path("alerts/rules/new/", alert_pages.rule_new_page, name="rule-new"),
     path("alerts/rules/<int:pk>/", alert_pages.rule_page, name="rule"),
+    *outlier_pages.urlpatterns,
     path("account/tokens/", token_pages.tokens_page, name="tokens"),
     *list_urls.urlpatterns,
     *manage_urls.urlpatterns,

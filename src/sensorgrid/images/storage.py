@@ -66,6 +66,14 @@ def open_chunks(key: str, chunk_size: int = 64 * 1024) -> Iterator[bytes]:
             yield chunk
 
 
+def sha256(key: str) -> str:
+    """Hex sha256 of the object's bytes as stored, read in chunks; FileNotFoundError if gone."""
+    digest = hashlib.sha256()
+    for chunk in open_chunks(key):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
 def read(key: str) -> bytes:
     with store().open(key, "rb") as handle:
         return handle.read()

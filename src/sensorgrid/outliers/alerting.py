@@ -10,6 +10,11 @@ watch nodes (no quantity), in any of the usual scopes. Parameters:
 Stepped by ``service.score_image`` inside the transaction that stores a score: an
 outlier opens an alert for the rule and node (or updates the open one), normal pictures
 resolve it. Alerts, deliveries (the outbox) and the live event are the alerts app's own.
+
+Acknowledging an outlier (the outlier page, the API) acknowledges the open alert it is
+part of (``acknowledge_alerts``): the alert is "these pictures are unusual", so having
+looked at one of them is having looked at the alert. Later outliers update the same
+alert; they stay to be acknowledged on their own.
 """
 
 from __future__ import annotations
@@ -22,6 +27,25 @@ from sensorgrid.alerts.rules.base import Kind, Memory, ParamError, no_unknown, n
 from sensorgrid.alerts.scope import index
 
 KEY = "image_outlier"
+
+
+def acknowledge_alerts(score, user, now: datetime) -> list[Alert]:
+    """Acknowledge the open ``image_outlier`` alerts of ``score``'s node that this
+    outlier is part of (its time within the alert's [started_at, last_ts]); returns
+    those acknowledged now."""
+    candidates = Alert.objects.open().filter(
+        node_id=score.node_id,
+        rule__kind=KEY,
+        acknowledged_at__isnull=True,
+        started_at__lte=score.ts,
+        last_ts__gte=score.ts,
+    )
+    done = []
+    for alert in candidates.select_related("rule"):
+        names = (alert.rule.params or {}).get("names") or []
+        if (not names or score.name in names) and evaluate.acknowledge(alert, user, now):
+            done.append(alert)
+    return done
 
 
 class ImageOutlier(Kind):

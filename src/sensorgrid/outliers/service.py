@@ -198,10 +198,16 @@ def score_image(image_id: int, model: OutlierModel | None = None) -> OutlierScor
 
 
 def acknowledge(score: OutlierScore, user, now: datetime) -> bool:
-    """Mark an outlier seen (once). Returns whether it changed."""
-    changed = OutlierScore.objects.filter(pk=score.pk, acknowledged_at__isnull=True).update(
-        acknowledged_at=now, acknowledged_by=user
-    )
-    if changed:
-        score.refresh_from_db()
+    """Mark an outlier seen (once), and the open alert it is part of (``alerting``).
+    Returns whether the score changed."""
+    from sensorgrid.outliers import alerting
+
+    with transaction.atomic():
+        changed = OutlierScore.objects.filter(pk=score.pk, acknowledged_at__isnull=True).update(
+            acknowledged_at=now, acknowledged_by=user
+        )
+        if changed:
+            score.refresh_from_db()
+            if score.is_outlier:
+                alerting.acknowledge_alerts(score, user, now)
     return bool(changed)

@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from sensorgrid.images.api import hooks
 from sensorgrid.images.models import Image
+from sensorgrid.inventory.models import Node
+from sensorgrid.tenancy.scoping import Action
 
 
 class ImageListSerializer(serializers.ListSerializer):
@@ -15,11 +17,26 @@ class ImageListSerializer(serializers.ListSerializer):
     def to_representation(self, data):  # type: ignore[no-untyped-def]
         images = list(data.all() if hasattr(data, "all") else data)
         rows = super().to_representation(images)
-        for key, field in hooks.fields():
-            values = field(images)
+        registered = hooks.fields()
+        members: set[int] = set()
+        if any(field.members_only for _key, field in registered):
+            request = self.context.get("request")
+            user = getattr(request, "user", None)
+            members = member_nodes(user, {image.node_id for image in images})
+        for key, field in registered:
+            shown = [i for i in images if not field.members_only or i.node_id in members]
+            values = field.values(shown) if shown else {}
             for image, row in zip(images, rows, strict=True):
                 row[key] = values.get(image.pk)
         return rows
+
+
+def member_nodes(user, node_ids: set[int]) -> set[int]:  # type: ignore[no-untyped-def]
+    """Those of ``node_ids`` whose organization ``user`` belongs to (all: a superuser)."""
+    if user is None or not node_ids:
+        return set()
+    members = Node.objects.for_user(user, Action.VIEW).filter(pk__in=node_ids)
+    return set(members.values_list("pk", flat=True))
 
 
 class ImageSerializer(serializers.ModelSerializer):

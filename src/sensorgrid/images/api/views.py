@@ -30,12 +30,17 @@ INSTANT = "ISO 8601 (no offset = UTC; encode + as %2B) or epoch seconds"
 SANDBOX = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
 
 
+def member_of(user, node_pk: int) -> bool:  # type: ignore[no-untyped-def]
+    """Whether ``user`` belongs to the node's organization (or sees everything)."""
+    return Node.objects.for_user(user, Action.VIEW).filter(pk=node_pk).exists()
+
+
 def readable_images(user, node_pk: int):  # type: ignore[no-untyped-def]
     """The node's pictures ``user`` may see; 404 unless ``user`` may see some of the
     node's data at all (a member, or the node was ever publicly installed)."""
     if node_pk > MAX_ID:
         raise NotFound()
-    member = Node.objects.for_user(user, Action.VIEW).filter(pk=node_pk).exists()
+    member = member_of(user, node_pk)
     if not member and not Installation.objects.filter(node_id=node_pk, is_public=True).exists():
         raise NotFound()
     images = Image.objects.filter(node_id=node_pk)
@@ -91,6 +96,9 @@ class NodeImagesView(generics.ListAPIView):
         for key, hook in hooks.filters():
             raw = query.get(key)
             if raw is None or raw == "":
+                continue
+            if hook.members_only and not member_of(self.request.user, self.kwargs["pk"]):
+                errors[key] = "Only members of the node's organization may filter on this."
                 continue
             try:
                 images = hook.apply(images, raw)

@@ -1,6 +1,8 @@
 """The outliers app's additions to the images API: ``?outlier=`` and each picture's score.
 
-A picture's verdict is that of the newest model version that scored it.
+A picture's verdict is that of the newest model version that scored it. Both are for
+members of the node's organization only (``members_only``), also on a public
+installation's pictures: scores and reconstructions are never public (docs/images.md).
 """
 
 from collections.abc import Sequence
@@ -9,7 +11,7 @@ from typing import Any
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 
-from sensorgrid.images.api.hooks import FIELDS, FILTERS, ImageFilter
+from sensorgrid.images.api.hooks import FIELDS, FILTERS, ImageField, ImageFilter
 from sensorgrid.outliers.models import OutlierScore
 
 TRUE, FALSE = ("true", "1"), ("false", "0")
@@ -60,7 +62,8 @@ def register() -> None:
             filter_outliers,
             "true: only pictures the outlier model flagged; false: only those it passed "
             "(the verdict of the newest model version that scored each picture; unscored "
-            "pictures match neither).",
+            "pictures match neither). Members of the node's organization only.",
+            members_only=True,
         ),
     )
-    FIELDS.add("outlier", outlier_fields)
+    FIELDS.add("outlier", ImageField(outlier_fields, members_only=True))

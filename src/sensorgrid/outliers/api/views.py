@@ -1,8 +1,9 @@
 """Scores over time, model versions, reconstructions and acknowledgement (docs/images.md).
 
-Scores have the walls of their pictures (``images.api.views.readable_images``): members
-see all, everybody else only the scores of pictures taken during a public installation.
-Model versions and acknowledging are for members (acknowledging: owners, as alerts).
+Scores, reconstructions and model versions are for members of the node's organization
+only, also for pictures a public installation publishes (the live ``outlier`` frames
+are too): a verdict says what the organization's model thinks, not what the camera saw.
+Anybody else gets the 404 of a missing node. Acknowledging is for owners, as alerts.
 """
 
 from django.http import FileResponse
@@ -18,7 +19,7 @@ from rest_framework.views import APIView
 
 from sensorgrid.api.schema import VALIDATION_ERROR, ErrorSerializer
 from sensorgrid.images import storage
-from sensorgrid.images.api.views import INSTANT, SANDBOX, readable_images
+from sensorgrid.images.api.views import INSTANT, SANDBOX
 from sensorgrid.inventory.models import Node
 from sensorgrid.outliers import service
 from sensorgrid.outliers.api.hooks import FALSE, TRUE
@@ -64,8 +65,8 @@ class NodeScoresView(generics.ListAPIView):
         summary="Outlier scores of a node's pictures",
         description="The scores over time (newest first) in [from, to), optionally of one "
         "image name, only outliers (`outlier=true`) and of one model version (default: "
-        "every version; retraining keeps the older versions' scores). Walls of the "
-        "pictures. Paged. See docs/images.md.",
+        "every version; retraining keeps the older versions' scores). Members of the "
+        "node's organization only. Paged. See docs/images.md.",
         parameters=[
             OpenApiParameter("id", int, OpenApiParameter.PATH, description="The node's id."),
             OpenApiParameter("name", str, description="Only pictures of this name."),
@@ -81,8 +82,8 @@ class NodeScoresView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        images = readable_images(self.request.user, self.kwargs["pk"])
-        scores = OutlierScore.objects.filter(image__in=images).select_related("model")
+        node = member_node(self.request, self.kwargs["pk"])
+        scores = OutlierScore.objects.filter(node=node).select_related("model")
         query = self.request.query_params
         errors: dict[str, str] = {}
         start, end = instant(query, "from", errors), instant(query, "to", errors)
@@ -138,10 +139,16 @@ class NodeModelsView(APIView):
 
 
 def visible_score(request: Request, pk: int) -> OutlierScore:
+    """Score ``pk`` if the user is a member of its node's organization, else 404."""
     if pk > MAX_ID:
         raise NotFound()
-    score = OutlierScore.objects.select_related("model", "image").filter(pk=pk).first()
-    if score is None or not readable_images(request.user, score.node_id).filter(pk=score.image_id):
+    score = (
+        OutlierScore.objects.for_user(request.user, Action.VIEW)
+        .select_related("model", "image")
+        .filter(pk=pk)
+        .first()
+    )
+    if score is None:
         raise NotFound()
     return score
 
@@ -150,7 +157,7 @@ class ReconstructionView(APIView):
     @extend_schema(
         summary="A score's reconstruction",
         description="What the model made of the picture: a grayscale PNG (the model's "
-        "32×32 input size, shown larger). Walls of the picture.",
+        "32×32 input size, shown larger). Members of the node's organization only.",
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="image/png"),
             404: ErrorSerializer,
@@ -174,7 +181,8 @@ class AcknowledgeView(APIView):
     @extend_schema(
         summary="Acknowledge an outlier",
         description="Records that someone looked at this scored picture (once: later "
-        "calls keep the first). Owners of the node's organization.",
+        "calls keep the first), and acknowledges the open `image_outlier` alert of the "
+        "node that this outlier belongs to. Owners of the node's organization.",
         request=None,
         responses={200: ScoreSerializer, 403: ErrorSerializer, 404: ErrorSerializer},
         tags=["images"],
