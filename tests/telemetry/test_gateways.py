@@ -219,3 +219,29 @@ def test_radio_tab_has_one_series_per_gateway(world, browser_client, lora_node):
         ("gw-1", [-100.0, None]),
     ]
     assert 'id="radio-rssi-chart"' in response.content.decode()
+
+
+def test_the_demo_simulators_gateways_stand_where_they_say(
+    world, django_capture_on_commit_callbacks
+):
+    """`sensorgrid demo`'s LoRaWAN sensors: their gateways appear on the map."""
+    from sensorgrid.ingest import pipeline
+    from sensorgrid.ingest.envelope import Envelope
+    from sensorgrid.simulator import profiles
+    from sensorgrid.simulator.backfill import ROUTES
+    from sensorgrid.simulator.profiles.lorawan import GATEWAY_LOCATIONS
+    from sensorgrid.simulator.registration import register
+    from sensorgrid.simulator.run import Schedule, devices, history
+
+    profile = profiles.get("lorawan")
+    register(profile, devices(profile, 3, 1), "org-a")
+    end = datetime.now(UTC)
+    with django_capture_on_commit_callbacks(execute=True):
+        for _, _, sent in history(
+            profile, Schedule(0.01, 3), devices(profile, 3, 1), end - timedelta(hours=1), end
+        ):
+            match = ROUTES.match(sent.topic)
+            envelope = Envelope(match.route.source, sent.topic, sent.payload, sent.ts)
+            pipeline.ingest(envelope, match.route.decoder)
+    placed = {g.gateway_id: (g.latitude, g.longitude) for g in Gateway.objects.all()}
+    assert placed == GATEWAY_LOCATIONS

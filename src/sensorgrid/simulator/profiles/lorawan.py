@@ -32,6 +32,13 @@ APPLICATION = "sensorgrid"
 TENANT = "demo"
 FREQUENCIES = [868_100_000, 868_300_000, 868_500_000, 867_100_000, 867_300_000, 867_500_000]
 GATEWAYS = ["sim-gw-school", "sim-gw-townhall", "sim-gw-harbour"]
+#: Where the simulated gateways stand (near the demo's sites in Munich): The Things Stack
+#: reports a gateway's location with each reception, and the map's gateway layer shows it.
+GATEWAY_LOCATIONS = {
+    "sim-gw-school": (48.1342, 11.5790),
+    "sim-gw-townhall": (48.1374, 11.5755),
+    "sim-gw-harbour": (48.1432, 11.5570),
+}
 
 
 def lpp(values: dict[str, float]) -> bytes:
@@ -96,6 +103,10 @@ class LoRaWan(Profile):
             metadata.append(
                 {
                     "gateway_ids": {"gateway_id": gateway},
+                    "location": dict(
+                        zip(("latitude", "longitude"), GATEWAY_LOCATIONS[gateway], strict=True),
+                        source="SOURCE_REGISTRY",
+                    ),
                     "time": device_time(ts),
                     "rssi": round(rssi),
                     "channel_rssi": round(rssi),
