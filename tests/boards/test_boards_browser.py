@@ -124,3 +124,38 @@ def test_an_owner_builds_a_live_board_and_shares_public_data_only(browser, serve
     other.close()
     assert errors == []
     context.close()
+
+
+def test_every_panel_type_draws_what_the_member_apis_give(browser, server):
+    found = server.node("alice", "demo-co2-002")
+    node = found["id"]
+    other = server.node("alice", "demo-co2-001")["id"]
+    at = {"x": 0, "w": 6, "h": 3}
+    panels = [
+        {"id": "c", "type": "timeseries", "y": 0, **at, "bucket": "raw",
+         "series": [{"node": node, "quantity": "co2"}, {"node": other, "quantity": "co2"}]},
+        {"id": "t", "type": "table", "y": 3, **at, "nodes": [node, other], "quantities": ["co2"]},
+        {"id": "m", "type": "map", "y": 6, **at, "nodes": [node, other]},
+        {"id": "a", "type": "alerts", "y": 9, **at, "state": "all"},
+        {"id": "i", "type": "image", "y": 12, **at, "node": node, "name": "camera"},
+    ]  # fmt: skip
+    body = {
+        "organization": found["organization"],
+        "name": "Every panel",
+        "layout": {"range": "1h", "panels": panels},
+    }
+    board = server.call("/api/v1/boards/", body, token=server.token("alice"))
+    context, page = signed_in(browser, server, "bob")  # the inspector reads it
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{server.base}/boards/{board['id']}/")
+    for panel in ("c", "t", "m", "a", "i"):
+        page.locator(f'[data-panel="{panel}"][data-loaded="true"]').wait_for()
+    assert int(page.locator('[data-panel="c"]').get_attribute("data-points")) >= 2
+    assert page.locator('[data-panel="c"] canvas').count() == 1
+    assert page.locator('[data-panel="t"] td').all_inner_texts()[:2] != ["–", "–"]
+    assert page.locator('[data-panel="m"]').get_attribute("data-markers") == "2"
+    assert "No picture yet." in page.locator('[data-panel="i"]').inner_text()
+    assert page.get_by_role("button", name="Add panel").count() == 0
+    assert errors == []
+    context.close()

@@ -26,6 +26,8 @@ OBJECT_OF_PATH = {
     "installations": "installation",
     "organizations": "organization",
     "members": "member",
+    "boards": "board",
+    "boards/shared": "board_share_token",
     "invitations": "invitation",
     "invite": "invitation_token",
     "ingest-keys": "ingest_key",
@@ -127,6 +129,7 @@ def build() -> dict:
         "member": Membership.objects.get(organization=organization, user__username="bob").pk,
         "invitation": invitation.pk,
         "invitation_token": token,
+        **example_board(organization, node),
         "ingest_key": key.pk,
         "node_model": model.pk,
         "channel": channel.pk,
@@ -216,14 +219,26 @@ class Pages:
 
 
 def routes(objects: dict) -> list[Route]:
-    """The dashboard namespace's routes, with paths filled from the data set."""
-    _prefix, dashboard = get_resolver().namespace_dict["dashboard"]
+    """The page namespaces' routes (the dashboard's, the dashboards' at /boards/), with
+    paths filled from the data set."""
     found = []
-    for pattern in dashboard.url_patterns:
+    for namespace in PAGE_NAMESPACES:
+        found += namespace_routes(namespace, objects)
+    return found + [Route(path, path, path) for path in OTHER_PAGES]
+
+
+#: URL namespaces whose routes are pages (sensorgrid/urls.py includes them).
+PAGE_NAMESPACES = ["dashboard", "boards"]
+
+
+def namespace_routes(namespace: str, objects: dict) -> list[Route]:
+    prefix, resolver = get_resolver().namespace_dict[namespace]
+    found = []
+    for pattern in resolver.url_patterns:
         assert isinstance(pattern, URLPattern), f"a nested include: {pattern}"
-        route = str(pattern.pattern)
+        route = prefix + str(pattern.pattern)
         parameters = PARAMETER.findall(route)
-        name = f"dashboard:{pattern.name}"
+        name = f"{namespace}:{pattern.name}"
         if not parameters:
             found.append(Route(name, route, reverse(name)))
             continue
@@ -232,7 +247,7 @@ def routes(objects: dict) -> list[Route]:
             found.append(Route(name, route, reverse(name, kwargs={parameters[0]: objects[kind]})))
         else:
             found.append(Route(name, route, None))
-    return found + [Route(path, path, path) for path in OTHER_PAGES]
+    return found
 
 
 def visit(request, base: str, objects: dict) -> Pages:
@@ -263,3 +278,30 @@ def visit(request, base: str, objects: dict) -> Pages:
         else:
             pages.not_documents.append(route.name)
     return pages
+
+
+def example_board(organization, node) -> dict:
+    """A dashboard of every panel type on ``node`` and a public share link of it: the
+    board's id and the link's token (the shared page is checked as anybody sees it)."""
+    from sensorgrid.boards import layout
+    from sensorgrid.boards.models import Board, BoardShare, ShareMode
+
+    at = {"x": 0, "w": 6, "h": 3}
+    panels = [
+        {"id": "c", "type": "timeseries", "y": 0, **at,
+         "series": [{"node": node.pk, "quantity": "co2"}]},
+        {"id": "s", "type": "stat", "y": 3, **at, "node": node.pk, "quantity": "co2", "gauge": True,
+         "min": 400, "max": 2000, "thresholds": [{"value": 1000, "color": "warning"}]},
+        {"id": "t", "type": "table", "y": 6, **at, "nodes": [node.pk]},
+        {"id": "m", "type": "map", "y": 9, **at},
+        {"id": "a", "type": "alerts", "y": 12, **at, "state": "all"},
+        {"id": "i", "type": "image", "y": 15, **at, "node": node.pk, "name": "camera"},
+    ]  # fmt: skip
+    board = Board.objects.create(
+        organization=organization, name="Classroom overview", slug="classroom-overview",
+        layout=layout.validate({"panels": panels}, organization.pk),
+    )  # fmt: skip
+    share = BoardShare(board=board, mode=ShareMode.PUBLIC)
+    token = share.issue()
+    share.save()
+    return {"board": board.pk, "board_share_token": token}

@@ -325,13 +325,22 @@ const MOVES = [
   ["Taller", "+h", (p) => (p.h = Math.min(12, p.h + 1))],
 ];
 
+// A button showing a symbol, named in words for assistive technology (the symbol is
+// hidden from it, so the name is the words alone) and in a tooltip.
+function shortButton(symbol, name, tip) {
+  const button = element("button", { type: "button", title: tip });
+  button.append(element("span", { "aria-hidden": "true" }, symbol), element("span", { class: "visually-hidden" }, name));
+  return button;
+}
+
 function tools(view) {
   const box = element("div", { class: "panel-tools", role: "group", "aria-label": `Edit ${panelTitle(view.panel)}` });
   const configure = element("button", { type: "button", "aria-label": `Configure ${panelTitle(view.panel)}` }, "Configure");
   configure.addEventListener("click", () => openDialog(view));
   box.append(configure);
   for (const [label, symbol, move] of MOVES) {
-    const button = element("button", { type: "button", "aria-label": `${label}: ${panelTitle(view.panel)}`, title: label, "data-move": label }, symbol);
+    const button = shortButton(symbol, `${label}: ${panelTitle(view.panel)}`, label);
+    button.dataset.move = label;
     button.addEventListener("click", () => {
       move(view.panel);
       place(view);
@@ -340,7 +349,7 @@ function tools(view) {
     });
     box.append(button);
   }
-  const remove = element("button", { type: "button", "aria-label": `Remove ${panelTitle(view.panel)}`, title: "Remove" }, "✕");
+  const remove = shortButton("✕", `Remove ${panelTitle(view.panel)}`, "Remove");
   remove.addEventListener("click", () => {
     board.layout.panels = board.layout.panels.filter((p) => p !== view.panel);
     view.el.remove();
