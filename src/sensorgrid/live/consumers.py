@@ -21,9 +21,9 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from sensorgrid.isotime import epoch_iso
-from sensorgrid.live import latest, permissions, visibility
+from sensorgrid.live import fanout, latest, permissions, visibility
 from sensorgrid.live.client_queue import ClientQueue
-from sensorgrid.live.publish import group, publisher, user_group
+from sensorgrid.live.publish import publisher, user_group
 from sensorgrid.tenancy.scoping import Action, organization_ids
 
 log = logging.getLogger(__name__)
@@ -53,11 +53,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.revoked = False
         if self.session_key is not None:
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        # Node groups are joined once per process, by the hub, which hands this
+        # connection the messages of the nodes it follows (on_delta, on_message).
+        self.hub = fanout.hub(self.channel_layer)
         self.queue = ClientQueue(
-            self.send_json,
-            self.too_slow,
-            settings.SENSORGRID_LIVE_MAX_RATE,
-            settings.SENSORGRID_LIVE_MAX_PENDING,
+            self.send_text, self.too_slow, settings.SENSORGRID_LIVE_MAX_PENDING
         )
         await self.accept()
         self.rechecking = asyncio.ensure_future(self._recheck_periodically())
@@ -71,7 +71,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "queue"):
             self.queue.close()
             for node_id in list(self.following):
-                await self.channel_layer.group_discard(group(node_id), self.channel_name)
+                await self.hub.unfollow(node_id, self)
             self.following.clear()
             if self.session_key is not None:
                 await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
@@ -123,7 +123,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def follow(self, nodes: list[int], since: dict[int, float]) -> None:
         for node_id in nodes:
             if not self.following[node_id]:
-                await self.channel_layer.group_add(group(node_id), self.channel_name)
+                await self.hub.follow(node_id, self)
             self.following[node_id] += 1
             if node_id in since:
                 self.since[node_id] = since[node_id]
@@ -137,7 +137,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 del self.following[node_id]
                 self.since.pop(node_id, None)
                 self.queue.forget(node_id, unsent=revoked)
-                await self.channel_layer.group_discard(group(node_id), self.channel_name)
+                await self.hub.unfollow(node_id, self)
 
     # Permission changes: a message to the user's group, and a periodic re-check.
 
@@ -209,39 +209,49 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.subscriptions.clear()
         await self.close(code=REVOKED, reason=reason)
 
-    # Messages from the publisher (sensorgrid.live.publish) to the node groups.
+    # Messages from the publisher (sensorgrid.live.publish) to the node groups, handed
+    # over by the hub (sensorgrid.live.fanout) for the nodes this connection follows.
 
-    async def live_delta(self, message: dict) -> None:
-        node_id = message["node"]
-        if node_id in self.following:
-            values = message["values"]
-            since = self.since.get(node_id)
-            if since is not None:
-                values = latest.clip(values, since)
-            if values:
-                self.queue.delta(node_id, values)
+    async def send_text(self, text: str) -> None:
+        await self.send(text_data=text)
 
-    async def live_status(self, message: dict) -> None:
-        if message["node"] in self.following:
-            frame = {
-                "type": "status",
-                "node": message["node"],
-                "status": message["status"],
-                "since": epoch_iso(message["since"]),
-            }
-            self.queue.put(frame, live=True)
+    def on_delta(self, delta: fanout.Delta) -> None:
+        node_id = delta.node
+        if node_id not in self.following:
+            return
+        since = self.since.get(node_id)
+        if since is not None:
+            values = latest.clip(delta.values, since)
+            if len(values) != len(delta.values):  # this client's own, clipped values
+                if values:
+                    self.queue.delta(node_id, None, values)
+                return
+        self.queue.delta(node_id, delta)
 
-    async def live_alert(self, message: dict) -> None:
-        member = message["organization"] in self.members_of
-        if message["node"] in self.following and member:
+    def on_message(self, message: dict) -> None:
+        """Any other node-group message ``{"type": "live.<kind>"}``: ``live_<kind>``."""
+        handler = getattr(self, message["type"].replace(".", "_"), None)
+        if handler is not None and message["node"] in self.following:
+            handler(message)
+
+    def live_status(self, message: dict) -> None:
+        frame = {
+            "type": "status",
+            "node": message["node"],
+            "status": message["status"],
+            "since": epoch_iso(message["since"]),
+        }
+        self.queue.put(frame, live=True)
+
+    def live_alert(self, message: dict) -> None:
+        if message["organization"] in self.members_of:
             self.queue.put(
                 {"type": "alert", "node": message["node"], "alert": message["alert"]}, live=True
             )
 
-    async def live_outlier(self, message: dict) -> None:
+    def live_outlier(self, message: dict) -> None:
         # Verdicts are for members, like alerts (a public picture's score is not public).
-        member = message["organization"] in self.members_of
-        if message["node"] in self.following and member:
+        if message["organization"] in self.members_of:
             self.queue.put(
                 {"type": "outlier", "node": message["node"], "outlier": message["score"]},
                 live=True,
