@@ -150,6 +150,18 @@ def drain(
         poll.close()
 
 
+def drop_session(port: int, client_id: str) -> None:
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    time.sleep(0.3)
+    client.disconnect()
+    client.loop_stop()
+
+
 def fixtures(url: str) -> list[str]:
     os.environ["SENSORGRID_DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
@@ -158,14 +170,20 @@ def fixtures(url: str) -> list[str]:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
-    from sensorgrid.inventory.models import Node
+    from sensorgrid.inventory.models import Node, NodeStatus
     from sensorgrid.tenancy.models import Organization
 
     call_command("migrate", verbosity=0)
     org = Organization.objects.create(name="Bench", slug="bench")
     devices = [f"n{i:04d}" for i in range(1, NODES + 1)]
-    Node.objects.bulk_create(Node(organization=org, device_id=d) for d in devices)
+    # Devices that have been delivering (steady state): none is revived by the run.
+    seen = timezone.now()
+    Node.objects.bulk_create(
+        Node(organization=org, device_id=d, status=NodeStatus.ALIVE, last_seen=seen)
+        for d in devices
+    )
     connection.close()
     return devices
 
@@ -187,6 +205,15 @@ def main() -> None:
     parser.add_argument("--reference", default=str(ROOT.parent / "shared" / "bench"))
     parser.add_argument(
         "--only", default="reference,ingest_1,ingest_2", help="comma-separated consumers"
+    )
+    parser.add_argument(
+        "--ingest-env", action="append", default=[], help="KEY=VALUE for sensorgrid ingest"
+    )
+    parser.add_argument(
+        "--compare-env",
+        action="append",
+        default=[],
+        help="KEY=VALUE: run sensorgrid ingest again with it (ingest_1_compared, …)",
     )
     args = parser.parse_args()
     only = set(args.only.split(","))
@@ -252,20 +279,32 @@ def main() -> None:
                     "--client-id",
                     f"ref-two-{i}",
                     "--shared-group",
-                    "ref",
+                    "ref-group",
                     "--idle-exit",
                     "1",
                 ]
                 for i in range(2)
             ],
         }
+        if args.compare_env:  # the same runs again with other settings, in the same run
+            # (client ids and group of their own: the first runs' sessions stay subscribed)
+            runs |= {
+                f"{name}_compared": [
+                    [arg.replace("ref-", "cmp-") if arg.startswith("ref-") else arg for arg in c]
+                    for c in commands
+                ]
+                for name, commands in runs.items()
+            }
         messages = sensorgrid_messages(base_messages)
         for name, commands in runs.items():
-            if name not in only:
+            if name.removesuffix("_compared") not in only:
                 continue
             recreate(admin, run_db, template)
             dsn = f"{args.server}/{run_db}"
             sg_env = {**env, "SENSORGRID_DATABASE_URL": dsn}
+            sg_env.update(item.split("=", 1) for item in args.ingest_env)
+            if name.endswith("_compared"):
+                sg_env.update(item.split("=", 1) for item in args.compare_env)
             for command in commands:  # the persistent sessions exist before the backlog
                 subprocess.run(command, env=sg_env, check=True, capture_output=True)
             published = publish(Broker("127.0.0.1", port), messages, window=10_000)
@@ -273,6 +312,8 @@ def main() -> None:
             results[name] = drain(
                 commands, sg_env, dsn, "telemetry_sample", 3 * args.messages, broker.pid
             )
+            for command in commands:  # no later backlog is queued for these sessions
+                drop_session(port, command[command.index("--client-id") + 1])
     finally:
         broker.terminate()
         broker.wait(timeout=10)
@@ -281,6 +322,8 @@ def main() -> None:
         "messages": args.messages,
         "readings_per_message": 3,
         "nodes": NODES,
+        "ingest_env": args.ingest_env,
+        "compare_env": args.compare_env,
         "loadavg_before": [round(x, 2) for x in load0],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
@@ -288,7 +331,7 @@ def main() -> None:
         out[name] = {**r, "msg_per_s": round(r["msg_per_s"])}
     ref = results.get("reference")
     if ref:
-        for name in ("ingest_1", "ingest_2"):
+        for name in ("ingest_1", "ingest_2", "ingest_1_compared", "ingest_2_compared"):
             if name in results:
                 out[f"{name}_vs_reference"] = round(
                     results[name]["msg_per_s"] / ref["msg_per_s"], 2
