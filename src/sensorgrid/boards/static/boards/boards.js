@@ -46,6 +46,17 @@ function fromSeconds() {
   return Math.floor(Date.now() / 1000 - RANGE_SECONDS[board.layout.range || "24h"]);
 }
 
+// Panels naming the same device share one read of its latest values per (re)load.
+const latestReads = new Map();
+function latestOf(node) {
+  const read = latestReads.get(node);
+  if (read && Date.now() - read.at < 2000) return read.answer;
+  const answer = getJson(`/api/v1/nodes/${node}/latest/`);
+  latestReads.set(node, { at: Date.now(), answer });
+  answer.catch(() => latestReads.delete(node));
+  return answer;
+}
+
 const memberSource = {
   async series(panel) {
     const byNode = new Map();
@@ -65,7 +76,7 @@ const memberSource = {
   async latest(panel) {
     const nodes = panel.node ? [panel.node] : panel.nodes || [];
     const keys = panel.quantity ? [panel.quantity] : panel.quantities || [];
-    const answers = await Promise.all(nodes.map((node) => getJson(`/api/v1/nodes/${node}/latest/`)));
+    const answers = await Promise.all(nodes.map(latestOf));
     const values = answers.flatMap((body) => body.values.map((v) => ({ ...v, node: body.node })));
     return { values: values.filter((v) => !keys.length || keys.includes(v.quantity)) };
   },
