@@ -55,6 +55,8 @@ SHARED_MODELS = [
         60,
     ),
     ("SensorGrid", "Bus Tracker", Protocol.MQTT, "", ["speed", "heading", "battery"], 30),
+    # pictures, no values: its outlier model is the outliers app's (sensorgrid.outliers.demo)
+    ("SensorGrid", "Camera", Protocol.MQTT, "", [], 600),
 ]
 
 # The sites lie in Munich's old town, where the simulated buses drive
@@ -174,6 +176,7 @@ NODES = [
         "Roof terrace",
         False,
     ),
+    ("demo-cam-101", "harbour-offices", "Camera", "Roof camera", "Roof terrace", False),
     *[
         (bus, "harbour-offices", "Bus Tracker", f"Bus {n}", "Fleet on the road", False)
         for n, bus in enumerate(BUSES, start=1)

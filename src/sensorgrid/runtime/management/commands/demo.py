@@ -27,6 +27,8 @@ SIMULATORS = (
     ("offices", "room", "harbour-offices", 2, ("demo-co2-101", "demo-co2-102")),
     ("kpi", "kpi", "harbour-offices", 1, ("demo-kpi-101",)),
     ("buses", "vehicle", "harbour-offices", 1, tuple(demo.BUSES)),
+    # pictures with injected anomalies; its first model learns normal ones only
+    ("cameras", "camera", "harbour-offices", 1, ("demo-cam-101",)),
 )
 
 
@@ -163,6 +165,8 @@ class Command(BaseCommand):
                     organization,
                     "--queue",
                     str(settings.VAR_DIR / f"simulator-{name}.sqlite3"),
+                    # the camera's first model: a normal day, not what it sends
+                    *(["--outlier-model"] if profile == "camera" else []),
                     environment=simulator_login,
                 )
                 settling.append((simulator, "connected to"))
@@ -236,6 +240,8 @@ class Command(BaseCommand):
                     f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up as "
                     "node-<id> with the node's credential: docs/devices.md)",
                     f"  map layer  {self._layer_line(layer)}",
+                    f"  outliers   {url}/outliers/   (charlie: the roof camera's pictures, "
+                    "scored live)",
                     f"  data       {settings.VAR_DIR}",
                     "  Ctrl-C stops everything; the data stays for the next run.",
                 ]

@@ -2,11 +2,13 @@ import logging
 import re
 import signal
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from sensorgrid.env import ConfigurationError
 from sensorgrid.ingest.mqtt.broker import from_settings
@@ -81,6 +83,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--queue-limit", type=int, default=10_000, help="messages per device")
         parser.add_argument("--backfill", default="", help="history to write first: 30d, 12h …")
+        parser.add_argument(
+            "--outlier-model",
+            action="store_true",
+            help="camera with --register: a node without an outlier model gets one trained "
+            "on a rendered normal day (no anomalies), beside sending (docs/images.md)",
+        )
 
     def handle(self, *args, **options):
         profile = profiles.get(options["profile"])
@@ -99,6 +107,8 @@ class Command(BaseCommand):
             )
         if options["register"] and not options["organization"]:
             raise CommandError("--register needs --organization <slug>")
+        if options["outlier_model"] and not (options["register"] and profile.key == "camera"):
+            raise CommandError("--outlier-model is for --profile camera with --register")
         if options["transport"] == "http" and not (options["register"] or options["credential"]):
             raise CommandError("--transport http needs --credential (an ingest key) or --register")
         if options["queue_limit"] < 1:
@@ -155,6 +165,11 @@ class Command(BaseCommand):
                 return
         transport = self._transport(options, profile, nodes, broker)
         simulator = Simulator(profile, device_list, schedule, queue, transport, kinds)
+        if options["outlier_model"]:
+            # Beside sending, not before: a few seconds to a minute on a busy machine.
+            threading.Thread(
+                target=self._outlier_models, args=(device_list, nodes), daemon=True
+            ).start()
         previous = {
             signum: signal.signal(signum, lambda *_: simulator.stop())
             for signum in (signal.SIGTERM, signal.SIGINT)
@@ -169,6 +184,21 @@ class Command(BaseCommand):
             f"{transport.published} acknowledged, {queue.pending()} queued, "
             f"{queue.dropped()} dropped (queue {queue_path})"
         )
+
+    def _outlier_models(self, device_list, nodes) -> None:
+        from sensorgrid.simulator import normal_day
+
+        try:
+            for device in device_list:
+                model = normal_day.first_model(nodes[device.device_id], device.seed, device.index)
+                self.stdout.write(
+                    f"outlier model: {device.device_id} version {model.version}, trained on "
+                    f"{model.pictures} normal pictures"
+                )
+        except Exception as exc:  # the pictures still go out, unscored
+            self.stderr.write(f"outlier model not trained: {exc}")
+        finally:
+            connection.close()
 
     def _broker(self, options):
         try:
