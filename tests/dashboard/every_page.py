@@ -21,6 +21,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 # The path in front of a route's parameter -> the object of build() that fills it.
 OBJECT_OF_PATH = {
     "nodes": "node",
+    "gateways": "gateway",
     "sites": "site",
     "rooms": "room",
     "installations": "installation",
@@ -136,6 +137,7 @@ def build() -> dict:
         "rule": rule.pk,
         "alert": alert.pk,
         "dead_letter": letter.pk,
+        "gateway": heard_gateway(node, now),
     }
 
 
@@ -195,6 +197,31 @@ def build_in(environment: dict) -> dict:
         text=True,
     )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def heard_gateway(node, now) -> int:
+    """A LoRaWAN gateway of the node's organization that heard it twice, and a second
+    one once (as the ingest keeps them): the id of the first, for its page; the node's
+    Radio tab then shows its per-gateway charts."""
+    from datetime import timedelta
+
+    from sensorgrid.telemetry.models import Gateway, Reception
+
+    heard = [(20, "gw-hall", -97.0), (10, "gw-hall", -95.0), (10, "gw-roof", -110.0)]
+    for minutes, gateway_id, rssi in heard:
+        Reception.objects.create(
+            node=node, ts=now - timedelta(minutes=minutes), gateway_id=gateway_id, rssi=rssi,
+            snr=4.5, spreading_factor=9, frequency=868_100_000, frame_counter=minutes,
+        )  # fmt: skip
+    Gateway.objects.create(
+        organization=node.organization, gateway_id="gw-roof", first_seen=now, last_seen=now
+    )
+    gateway = Gateway.objects.create(
+        organization=node.organization, gateway_id="gw-hall", latitude=48.1374,
+        longitude=11.5755, located_at=now, first_seen=now - timedelta(minutes=20),
+        last_seen=now - timedelta(minutes=10),
+    )  # fmt: skip
+    return gateway.pk
 
 
 @dataclass
