@@ -6,10 +6,13 @@ HTTP endpoint's throughput. PostgreSQL, own Mosquitto, the filesystem store.
 
 MQTT: the backlog is published while no consumer runs (the broker keeps it in the
 persistent session), then one `sensorgrid ingest` process drains it; pictures/s from
-its first to its last stored picture, and its peak memory (VmHWM) for each
-``--inflight`` (SENSORGRID_MQTT_INFLIGHT: how many unacknowledged pictures it takes
-from the broker at once, its bounded queue). HTTP: POST /api/v1/ingest/images/ through
-Django's test client in this process (no network), pictures/s. Prints one JSON line.
+its first to its last stored picture, and its memory for each ``--inflight``
+(SENSORGRID_MQTT_INFLIGHT: how many unacknowledged pictures it takes from the broker at
+once, its bounded queue): the kernel's peak (VmHWM) and the largest resident size
+sampled every 0.5 s (VmRSS), against the baseline of the same process started with
+nothing to drain (the run that creates its session, same settings). HTTP: POST
+/api/v1/ingest/images/ through Django's test client in this process (no network),
+pictures/s. Prints one JSON line.
 """
 
 import argparse
@@ -21,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from subprocess import DEVNULL
 
 from common import recreate_database, setup_django, start_mosquitto
 
@@ -41,15 +45,31 @@ def pictures(count: int = 20, size: tuple[int, int] = (420, 320)) -> list[bytes]
     return out
 
 
-def peak_rss_mb(pid: int) -> float:
+def memory_mb(pid: int, field: str = "VmHWM") -> float:
+    """The process's peak (VmHWM) or current (VmRSS) resident memory, MB; 0 once gone."""
     try:
         status = Path(f"/proc/{pid}/status").read_text()
     except OSError:
         return 0.0
     for line in status.splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def watch(process: subprocess.Popen, every: float = 0.05, on_tick=None) -> dict:
+    """Until ``process`` exits: its VmHWM, and the largest VmRSS sampled every 0.5 s."""
+    peak = sampled = 0.0
+    next_sample = time.monotonic()
+    while process.poll() is None:
+        peak = max(peak, memory_mb(process.pid))
+        if time.monotonic() >= next_sample:
+            sampled = max(sampled, memory_mb(process.pid, "VmRSS"))
+            next_sample += 0.5
+        if on_tick is not None:
+            on_tick()
+        time.sleep(every)
+    return {"peak_rss_mb": round(peak, 1), "sampled_rss_max_mb": round(sampled, 1)}
 
 
 def drain_mqtt(
@@ -75,7 +95,8 @@ def drain_mqtt(
         "3",
     ]
     run_env = {**env, "SENSORGRID_MQTT_INFLIGHT": str(inflight)}
-    subprocess.run(command, env=run_env, check=True, capture_output=True)  # the session
+    # The session, and the baseline: the same process with nothing to drain.
+    idle = watch(subprocess.Popen(command, env=run_env, stdout=DEVNULL, stderr=DEVNULL))
     messages = (
         (f"sensorgrid/{devices[n % DEVICES]}/image/cam", blobs[n % len(blobs)])
         for n in range(count)
@@ -85,23 +106,25 @@ def drain_mqtt(
         command, env=run_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     first = last = None
-    peak = 0.0
-    while process.poll() is None:
-        peak = max(peak, peak_rss_mb(process.pid))
+
+    def progress() -> None:
+        nonlocal first, last
         stored = Image.objects.count()
         now = time.monotonic()
         if stored and first is None:
             first = now
         if stored >= count and last is None:
             last = now
-        time.sleep(0.05)
+
+    memory = watch(process, on_tick=progress)
     stored = Image.objects.count()
     elapsed = (last or time.monotonic()) - (first or time.monotonic())
     return {
         "published": sent,
         "stored": stored,
         "pictures_per_s": round(stored / elapsed, 1) if elapsed > 0 else None,
-        "peak_rss_mb": round(peak, 1),
+        **memory,
+        "idle_peak_rss_mb": idle["peak_rss_mb"],
     }
 
 
