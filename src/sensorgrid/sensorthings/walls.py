@@ -136,6 +136,18 @@ def _public_observations(now: datetime) -> Q:
     return Q(thing_id__in=nodes) & exact
 
 
+def member_ids(user) -> frozenset[int]:
+    """The ids of the organizations ``user`` is a member of (``organization_ids``), read
+    once per request: kept on the user object, which authentication loads anew for every
+    request (a membership removed is seen by the next request)."""
+    cached = getattr(user, "_sta_member_ids", None)
+    if cached is None:
+        cached = frozenset(organization_ids(user).ids)
+        if user is not None:
+            user._sta_member_ids = cached
+    return cached
+
+
 def observations_q(user, now: datetime | None = None) -> Q | None:
     """The Observations wall as a filter on ``ObservationRow`` and ``SampleRow`` alike
     (None: no filter, a superuser): the user's organizations and the public periods as
@@ -145,7 +157,7 @@ def observations_q(user, now: datetime | None = None) -> Q | None:
     if sees_everything(user):
         return None
     now = now or timezone.now()
-    members = sorted(organization_ids(user).ids)
+    members = sorted(member_ids(user))
     public = _public_periods(now)
     if public is None:
         return Q(organization_id__in=members) if members else Q(pk__in=[])
