@@ -5,6 +5,7 @@
 - docs/img/devices.png  the device list
 - docs/img/node.png     a classroom monitor's History tab (the last hour's chart)
 - docs/img/fleet.png    the fleet view: charlie's buses moving, one bus's speed chart
+- docs/img/radio.png    the LoRaWAN sensor's Radio tab: signal per gateway over time
 
 Starts `sensorgrid demo` (embedded broker, simulators) on a new data directory and a
 free port, waits until every room tile of alice is live (as tests/runtime/test_demo.py
@@ -123,6 +124,17 @@ def photograph(base: str) -> list[Path]:
         page.wait_for_function("() => Number(document.getElementById('chart').dataset.points) > 5")
         time.sleep(1)
         shots.append(OUT / "node.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+
+        # The LoRaWAN sensor's Radio tab: RSSI, SNR and spreading factor per gateway.
+        page.goto(f"{base}/nodes/")
+        page.get_by_role("link", name="Hall LoRaWAN sensor").first.click()
+        page.get_by_role("navigation", name="Pages of this node").get_by_role(
+            "link", name="Radio", exact=True
+        ).click()
+        page.wait_for_selector("#radio-rssi-chart[data-drawn='true']")
+        time.sleep(1)
+        shots.append(OUT / "radio.png")
         page.screenshot(path=str(shots[-1]), full_page=True)
 
         # The fleet: charlie's buses on the move, the first one's speed chart.

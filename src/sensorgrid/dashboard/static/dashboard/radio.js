@@ -70,7 +70,8 @@ for (const chart of document.querySelectorAll(".radio-gateway-charts figure[data
       tzDate: zoned(zone),
       scales: { x: { time: true, range: (u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) } },
       series,
-      axes: [timeAxis(zone, chart), { label: chart.dataset.label, size: 60 }],
+      // A spreading factor is a whole number: no 8.25 on its axis.
+      axes: [timeAxis(zone, chart), { label: chart.dataset.label, size: 60, ...(key === "sf" ? { incrs: [1, 2] } : {}) }],
     },
     columns,
     box,
