@@ -191,7 +191,9 @@ SENSORGRID_MQTT_SESSION_EXPIRY = envint("SENSORGRID_MQTT_SESSION_EXPIRY", 7 * 86
 SENSORGRID_MQTT_SHARED_GROUP = env("SENSORGRID_MQTT_SHARED_GROUP", "")
 # Messages held unacknowledged in one process at most (MQTT 5 receive maximum).
 SENSORGRID_MQTT_INFLIGHT = envint("SENSORGRID_MQTT_INFLIGHT", 10_000)
-SENSORGRID_MQTT_BATCH_SIZE = envint("SENSORGRID_MQTT_BATCH_SIZE", 2_000)
+# 5,000: a backlog drains in fewer, larger transactions; each batch costs a rollup, latest
+# value and last_seen write per node and quantity it holds (docs/performance.md, issue 24).
+SENSORGRID_MQTT_BATCH_SIZE = envint("SENSORGRID_MQTT_BATCH_SIZE", 5_000)
 SENSORGRID_MQTT_BATCH_MS = envint("SENSORGRID_MQTT_BATCH_MS", 200)
 # "pattern=decoder" pairs replacing the built-in routes; admin rows come first anyway.
 SENSORGRID_MQTT_ROUTES = envlist("SENSORGRID_MQTT_ROUTES", [])
