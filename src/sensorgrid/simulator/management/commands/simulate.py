@@ -1,4 +1,6 @@
+import contextlib
 import logging
+import os
 import re
 import signal
 import sqlite3
@@ -188,6 +190,10 @@ class Command(BaseCommand):
     def _outlier_models(self, device_list, nodes) -> None:
         from sensorgrid.simulator import normal_day
 
+        with contextlib.suppress(OSError):
+            # Background work: this thread (Linux: nice is per thread) yields the CPU to
+            # the sending and, in the demo, to the server starting beside it.
+            os.nice(10)
         try:
             for device in device_list:
                 model = normal_day.first_model(nodes[device.device_id], device.seed, device.index)
