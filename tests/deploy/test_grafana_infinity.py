@@ -83,8 +83,19 @@ def test_the_data_source_is_infinity_with_the_token_header():
     assert source["type"] == "yesoreyeram-infinity-datasource"
     assert source["jsonData"]["httpHeaderName1"] == "Authorization"
     assert source["secureJsonData"]["httpHeaderValue1"] == "Token ${SENSORGRID_API_TOKEN}"
-    # a base URL: Infinity then needs no allowedHosts list and prefixes every panel's path
+    # a base URL: Infinity prefixes every panel's path with it
     assert urlsplit(source["url"]).scheme == "http"
+
+
+def test_the_token_is_sent_to_the_sensorgrid_web_service_only():
+    """Infinity attaches the header only to a URL starting with an allowed host (its
+    allowedHosts check is a prefix match): that list is SensorGrid's URL, and it covers
+    every request the dashboard makes."""
+    source = datasource()
+    allowed = source["jsonData"].get("allowedHosts")
+    assert allowed == [source["url"]]
+    for request in recorded()["requests"]:
+        assert any(request["url"].startswith(host) for host in allowed), request["url"]
 
 
 def test_the_dashboard_makes_exactly_the_recorded_requests():
