@@ -6,7 +6,9 @@ data; revoked, it is a 404; another organization's owner gets a 404.
 Needs Debian's /usr/bin/chromium and the built assets (`make assets`).
 """
 
+import json
 import re
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -48,6 +50,20 @@ def signed_in(browser, server, user):
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{server.base}/boards/")
     return context, page
+
+
+def rename(server, node: int, alias: str) -> None:
+    request = urllib.request.Request(
+        f"{server.base}/api/v1/nodes/{node}/",
+        data=json.dumps({"alias": alias}).encode(),
+        headers={
+            "Content-Type": "application/json",
+            "Authorization": f"Token {server.token('alice')}",
+        },
+        method="PATCH",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
 
 
 def add_stat(page, device: str, title: str):
@@ -145,6 +161,9 @@ def test_every_panel_type_draws_what_the_member_apis_give(browser, server):
         "layout": {"range": "1h", "panels": panels},
     }
     board = server.call("/api/v1/boards/", body, token=server.token("alice"))
+    # an alias is free text: the map's tooltip shows it as text, never as markup
+    alias = "<img src=x data-pwn=1>"
+    rename(server, node, alias)
     context, page = signed_in(browser, server, "bob")  # the inspector reads it
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -155,6 +174,11 @@ def test_every_panel_type_draws_what_the_member_apis_give(browser, server):
     assert page.locator('[data-panel="c"] canvas').count() == 1
     assert page.locator('[data-panel="t"] td').all_inner_texts()[:2] != ["–", "–"]
     assert page.locator('[data-panel="m"]').get_attribute("data-markers") == "2"
+    for marker in page.locator('[data-panel="m"] path.leaflet-interactive').all():
+        marker.dispatch_event("mouseover")
+    page.locator('[data-panel="m"] .leaflet-tooltip').filter(has_text=alias).first.wait_for()
+    assert page.locator("[data-pwn]").count() == 0
+    rename(server, node, found["alias"])
     assert "No picture yet." in page.locator('[data-panel="i"]').inner_text()
     assert page.get_by_role("button", name="Add panel").count() == 0
     assert errors == []

@@ -240,8 +240,9 @@ function drawMap(view, data) {
   const features = data.features || [];
   view.el.dataset.markers = String(features.length);
   for (const f of features) {
+    // Leaflet parses a string tooltip as HTML: names and aliases go in as a text node.
     L.circleMarker([f.lat, f.lon], { radius: 7, color: "#0b5cad", fillOpacity: 0.8 })
-      .bindTooltip(`${labelOf(f.node, f.label)} · ${f.room}, ${f.site}`)
+      .bindTooltip(element("span", {}, `${labelOf(f.node, f.label)} · ${f.room}, ${f.site}`))
       .addTo(view.markers);
   }
   if (features.length) view.map.fitBounds(features.map((f) => [f.lat, f.lon]), { maxZoom: 16, padding: [20, 20] });
