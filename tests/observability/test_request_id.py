@@ -1,5 +1,6 @@
 """X-Request-ID: kept when sane, made up otherwise, returned on every response."""
 
+import logging
 import re
 
 import pytest
@@ -36,3 +37,16 @@ def test_the_asgi_path_echoes_the_id():
     response = async_to_sync(AsyncClient().get)("/healthz", headers={"X-Request-ID": "asgi-1"})
     assert response.status_code == 200
     assert response["X-Request-ID"] == "asgi-1"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/boards/shared/{}/", "/api/v1/shared-boards/{}/", "/api/v1/shared-boards/{}/panels/p1/"],
+)
+def test_a_share_token_in_the_path_is_logged_by_its_prefix_only(db, client, caplog, path):
+    token = "Abcd1234SecretPartOfTheShareToken"
+    with caplog.at_level(logging.INFO, logger="sensorgrid.http"):
+        client.get(path.format(token))
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "sensorgrid.http"]
+    assert "SecretPart" not in line
+    assert path.format("Abcd1234…") in line

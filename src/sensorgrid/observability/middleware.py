@@ -39,6 +39,21 @@ def _printable(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
+def _logged_path(request: HttpRequest) -> str:
+    """The path as logged: a secret in it (a URL argument named ``token`` or ``*_token``,
+    e.g. a share link's) is cut to its first 8 characters, as the API shows tokens."""
+    match = getattr(request, "resolver_match", None)
+    secrets = {
+        value
+        for name, value in (match.kwargs.items() if match else ())
+        if (name == "token" or name.endswith("_token")) and isinstance(value, str) and value
+    }
+    if not secrets:
+        return _printable(request.path)
+    parts = request.path.split("/")
+    return _printable("/".join(f"{p[:8]}…" if p in secrets else p for p in parts))
+
+
 class RequestMiddleware:
     sync_capable = True
     async_capable = True
@@ -87,7 +102,7 @@ class RequestMiddleware:
         log.info(
             "%s %s %s %.1fms",
             method,
-            _printable(request.path),
+            _logged_path(request),
             response.status_code,
             seconds * 1000,
             extra={
