@@ -102,3 +102,10 @@ def test_the_json_field_validator_refuses_nul_given_by_other_means():
     with pytest.raises(ValidationError, match=r"at to\.0"):
         storable_json({"to": ["a\x00@example.com"]})
     storable_json({"to": ["a@example.com"]})  # clean: no exception
+
+
+def test_json_nested_deeper_than_python_recurses_is_400_not_500(world, client_for):
+    body = "[" * 100_000 + "]" * 100_000
+    response = client_for(world.alice).post("/api/v1/sites/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "JSON parse error - nested too deeply."}

@@ -75,7 +75,10 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser, refusing strings (and keys) with NUL or lone surrogates."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:  # json.loads of "[" x 100,000
+            raise ParseError("JSON parse error - nested too deeply.") from None
         try:
             found = storable.find_in_json(data)
         except RecursionError:
