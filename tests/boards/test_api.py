@@ -211,6 +211,29 @@ def test_an_organization_share_shows_the_board_until_revoked(world, client_for):
     assert anonymous.get("/boards/shared/not-a-token/").status_code == 404
 
 
+def test_a_share_link_ends_when_its_creator_is_no_longer_an_owner(world, client_for):
+    from sensorgrid.tenancy.models import Membership, Role
+
+    board = make_board(world, [stat(world.node_a)])
+    link = share(client_for(world.alice), board, "organization")
+    anonymous = client_for(None)
+    urls = (
+        link["url"],
+        f"/api/v1/shared-boards/{link['token']}/",
+        f"/api/v1/shared-boards/{link['token']}/panels/s1/",
+    )
+    assert [anonymous.get(url).status_code for url in urls] == [200, 200, 200]
+    membership = Membership.objects.get(user=world.alice, organization=world.org_a)
+    membership.role = Role.INSPECTOR  # demoted
+    membership.save()
+    assert [anonymous.get(url).status_code for url in urls] == [404, 404, 404]
+    membership.role = Role.OWNER
+    membership.save()
+    assert anonymous.get(link["url"]).status_code == 200
+    membership.delete()  # removed from the organization
+    assert [anonymous.get(url).status_code for url in urls] == [404, 404, 404]
+
+
 def test_a_public_share_shows_only_public_data(world, client_for):
     record(world.node_a, 900.0)  # private installation
     record(world.public_node, 450.0)  # public installation

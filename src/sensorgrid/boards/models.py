@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 
 from sensorgrid.tenancy.models import Organization
-from sensorgrid.tenancy.scoping import TenantQuerySet
+from sensorgrid.tenancy.scoping import Action, TenantQuerySet, organization_ids
 
 
 class BoardQuerySet(TenantQuerySet):
@@ -57,10 +57,17 @@ class BoardShareQuerySet(TenantQuerySet):
         return self.filter(revoked_at__isnull=True)
 
     def by_token(self, token: str) -> "BoardShare | None":
-        """The share whose link holds ``token``, if not revoked (its board's walls apply)."""
+        """The share whose link holds ``token``, if not revoked and its creator may still
+        share the board (an owner of its organization, as to create it); its walls apply."""
         if not token or len(token) > 100:
             return None
-        return self.live().select_related("board").filter(digest=digest_of(token)).first()
+        found = self.live().select_related("board", "created_by").filter(digest=digest_of(token))
+        share = found.first()
+        if share is None or share.created_by is None:
+            return None
+        if share.board.organization_id not in organization_ids(share.created_by, Action.CHANGE):
+            return None  # removed, demoted or deactivated since: the link ends with the role
+        return share
 
 
 def digest_of(token: str) -> str:
