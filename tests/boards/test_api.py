@@ -234,6 +234,18 @@ def test_a_share_link_ends_when_its_creator_is_no_longer_an_owner(world, client_
     assert [anonymous.get(url).status_code for url in urls] == [404, 404, 404]
 
 
+def test_a_share_link_reads_at_most_the_longest_range_back(world, client_for):
+    record(world.node_a, 4242.0, ago=timedelta(days=400))
+    record(world.node_a, 812.0)
+    board = make_board(world, [chart(world.node_a)])
+    link = share(client_for(world.alice), board, "organization")
+    base = f"/api/v1/shared-boards/{link['token']}/panels/p1/"
+    for asked in ("0", "1970-01-01T00:00:00Z"):
+        answer = client_for(None).get(base, {"from": asked})
+        assert answer.status_code == 200, answer.content
+        assert [p["value"] for p in answer.json()["series"][0]["points"]] == [812.0]
+
+
 def test_a_public_share_shows_only_public_data(world, client_for):
     record(world.node_a, 900.0)  # private installation
     record(world.public_node, 450.0)  # public installation

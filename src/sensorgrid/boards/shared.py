@@ -61,6 +61,8 @@ class Reader:
     def panel(self, panel: dict, start: datetime | None, end: datetime | None) -> dict:
         end = min(end or self.now, self.now)
         start = start or end - timedelta(seconds=RANGES.get(self.board.layout.get("range"), 86400))
+        # a link shows at most the longest range the board offers, whatever ``from`` asks
+        start = max(start, end - timedelta(seconds=max(RANGES.values())))
         kind = panel.get("type")
         if kind == "timeseries":
             return self.series(panel, start, end)
