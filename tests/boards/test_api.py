@@ -329,7 +329,15 @@ def test_the_page_imports_an_exported_file(world, client):
     bad = io.BytesIO(b"not json")
     bad.name = "x.json"
     refused = client.post("/boards/import/", {"organization": world.org_a.pk, "file": bad})
-    assert refused.status_code == 302 and "error=" in refused["Location"]
+    assert refused.status_code == 302 and refused["Location"] == "/boards/"
+    assert "Not saved" in client.get("/boards/").content.decode()  # once, from the session
+    assert "Not saved" not in client.get("/boards/").content.decode()
+
+
+def test_the_list_page_shows_no_text_given_in_its_address(world, client):
+    client.force_login(world.alice)
+    page = client.get("/boards/", {"error": "Your session expired, call +1 555 0100"})
+    assert page.status_code == 200 and "555 0100" not in page.content.decode()
 
 
 def test_the_demo_has_an_example_dashboard_per_organization_once(db, client):

@@ -6,6 +6,7 @@ page reads /api/v1/shared-boards/<token>/ instead (docs/dashboard.md, Dashboards
 import json
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -49,7 +50,6 @@ def board_list(request):
         {
             "boards": boards,
             "organizations": _owned(request.user),
-            "error": request.GET.get("error"),
         },
     )
 
@@ -80,7 +80,8 @@ def board_new(request):
     try:
         board = _create(request, data)
     except ValidationError as error:
-        return redirect(f"{reverse('boards:list')}?error={_refused(error)}")
+        messages.error(request, f"Not saved: {_refused(error)}")
+        return redirect("boards:list")
     return redirect("boards:board", pk=board.pk)
 
 
@@ -100,7 +101,8 @@ def board_import(request):
         document = {**document, "organization": request.POST.get("organization", "")}
         board = _create(request, document)
     except ValidationError as error:
-        return redirect(f"{reverse('boards:list')}?error={_refused(error)}")
+        messages.error(request, f"Not saved: {_refused(error)}")
+        return redirect("boards:list")
     return redirect("boards:board", pk=board.pk)
 
 
