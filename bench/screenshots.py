@@ -6,6 +6,8 @@
 - docs/img/node.png     a classroom monitor's History tab (the last hour's chart)
 - docs/img/fleet.png    the fleet view: charlie's buses moving, one bus's speed chart
 - docs/img/radio.png    the LoRaWAN sensor's Radio tab: signal per gateway over time
+- docs/img/board.png    alice's example dashboard ("Overview"): every panel drawn
+- docs/img/outliers.png charlie's outlier page: the roof camera's scored pictures
 
 Starts `sensorgrid demo` (embedded broker, simulators) on a new data directory and a
 free port, waits until every room tile of alice is live (as tests/runtime/test_demo.py
@@ -137,6 +139,18 @@ def photograph(base: str) -> list[Path]:
         shots.append(OUT / "radio.png")
         page.screenshot(path=str(shots[-1]), full_page=True)
 
+        # Alice's example dashboard: every panel drawn from the demo's data.
+        page.goto(f"{base}/boards/")
+        page.get_by_role("link", name="Overview").first.click()
+        page.wait_for_selector('#live-state[data-state="connected"]')
+        page.wait_for_function(
+            "() => { const all = document.querySelectorAll('section.board-panel');"
+            " return all.length > 0 && [...all].every(p => p.dataset.loaded === 'true'); }"
+        )
+        time.sleep(1)
+        shots.append(OUT / "board.png")
+        page.screenshot(path=str(shots[-1]), full_page=True)
+
         # The fleet: charlie's buses on the move, the first one's speed chart.
         fleet = browser.new_page(viewport={"width": 1200, "height": 800})
         fleet.goto(f"{base}/login/?next=/fleet/")
@@ -152,6 +166,16 @@ def photograph(base: str) -> list[Path]:
         time.sleep(5)  # a few live moves
         shots.append(OUT / "fleet.png")
         fleet.screenshot(path=str(shots[-1]), full_page=True)
+
+        # Charlie's outlier page: the roof camera's pictures, scored by the demo's model.
+        fleet.goto(f"{base}/outliers/")
+        fleet.wait_for_selector('#live-state[data-state="connected"]')
+        fleet.wait_for_function(
+            "() => document.querySelectorAll('[data-outlier-list] > li').length >= 2"
+        )
+        time.sleep(1)
+        shots.append(OUT / "outliers.png")
+        fleet.screenshot(path=str(shots[-1]))  # the first rows: the page holds 50
         browser.close()
     return shots
 
