@@ -351,5 +351,10 @@ def test_the_demo_has_an_example_dashboard_per_organization_once(db, client):
     school = next(b for b in made if b.organization.slug == "riverside-school")
     kinds = {p["type"] for p in school.layout["panels"]}
     assert kinds == {"timeseries", "stat", "table", "map", "alerts"}
+    # the harbour's roof camera: its latest picture in an image panel
+    harbour = next(b for b in made if b.organization.slug == "harbour-offices")
+    camera = next(p for p in harbour.layout["panels"] if p["type"] == "image")
+    assert camera["name"] == "camera"
+    assert harbour.organization.nodes.get(pk=camera["node"]).device_id == "demo-cam-101"
     client.force_login(school.organization.memberships.get(role="owner").user)
     assert client.get(f"/boards/{school.pk}/").status_code == 200

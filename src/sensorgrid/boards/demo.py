@@ -1,5 +1,5 @@
 """The demo's example dashboard of each organization (``sensorgrid demo``): the devices the
-simulators feed, in every panel type but pictures (the demo has no camera)."""
+simulators feed, in every panel type (pictures where the organization has a camera)."""
 
 from django.db import transaction
 
@@ -43,6 +43,12 @@ def _panels(nodes: dict[str, int]) -> list[dict]:
             {"id": "speed", "type": "timeseries", "title": "Bus speed", "x": 0, "y": 7, "w": 6,
              "h": 4, "series": [{"node": n, "quantity": "speed"} for n in buses[:4]],
              "bucket": "5m", "agg": "avg"}
+        )  # fmt: skip
+    cameras = [nodes[d] for d in nodes if d.startswith("demo-cam-")]
+    if cameras:
+        panels.append(
+            {"id": "camera", "type": "image", "title": "Roof camera", "x": 6, "y": 8, "w": 6,
+             "h": 4, "node": cameras[0], "name": "camera"}
         )  # fmt: skip
     panels.append(
         {"id": "map", "type": "map", "title": "Where", "x": 6, "y": 4, "w": 6, "h": 4, "nodes": []}
