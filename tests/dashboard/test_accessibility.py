@@ -11,23 +11,16 @@ The pages' CSP allows no injected script: the contexts bypass it to load axe.
 Needs Debian's /usr/bin/chromium (.ci/run installs it) and `make assets` (npm ci).
 """
 
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 
 from tests.dashboard import every_page
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.marks import BROWSER
 
-VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
 AXE = every_page.REPOSITORY / "node_modules/axe-core/axe.min.js"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
-    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
+    *BROWSER,
     pytest.mark.skipif(not AXE.exists(), reason="axe-core not installed: run `make assets`"),
 ]
 PHONE = {"width": 390, "height": 844}

@@ -13,15 +13,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer
-from tests.dashboard.test_browser import ON_POSTGRES, VENDOR
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.marks import BROWSER
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
-    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
-]
+pytestmark = BROWSER
 
 ZONE = "Europe/Berlin"
 DAY = 86400

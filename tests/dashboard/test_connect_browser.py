@@ -16,24 +16,15 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.marks import BROWSER
 from tests.servers import Mosquitto
 from tests.support.dynsec_broker import DynsecMosquitto
 
-VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
-    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
-]
+pytestmark = BROWSER
 PHONE = {"width": 390, "height": 844}
 
 

@@ -8,22 +8,13 @@ Needs Debian's /usr/bin/chromium (.ci/run installs it) and the built assets (`ma
 
 import contextlib
 import urllib.error
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.marks import BROWSER
 
-VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
-    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
-]
+pytestmark = BROWSER
 PHONE = {"width": 390, "height": 844}
 
 

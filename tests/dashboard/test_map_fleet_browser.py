@@ -13,24 +13,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
 from sensorgrid.simulator import profiles
 from sensorgrid.simulator.run import devices
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.marks import BROWSER
 
-VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/basemap.json"
 AXE = Path(__file__).resolve().parents[2] / "node_modules/axe-core/axe.min.js"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 BUSES = ["demo-bus-01", "demo-bus-02", "demo-bus-03"]
 ONLINE_SECONDS = 3
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
-    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
-]
+pytestmark = BROWSER
 
 # 2,000 sites of one node each around Munich, for a user of their own (mapper): one in
 # ten dead, one open alert.

@@ -13,18 +13,14 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from sensorgrid.extras import installed
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer
-
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.marks import BROWSER
 
 pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
+    *BROWSER,
     pytest.mark.skipif(not installed("sklearn"), reason="needs the outliers extra"),
 ]
 #: seconds a score may take from the post to the page (worker, then the follower)

@@ -11,22 +11,13 @@ Needs Debian's /usr/bin/chromium (.ci/run installs it) and the built assets (`ma
 import json
 import urllib.request
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from tests.dashboard.liveserver import CHROMIUM, PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.marks import BROWSER
 
-VENDOR = Path(settings.BASE_DIR) / "dashboard/static/dashboard/vendor/uPlot.esm.js"
-ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(ON_POSTGRES, reason="one server on SQLite demo data: the SQLite pass"),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin"),
-    pytest.mark.skipif(not VENDOR.exists(), reason="assets not built: run `make assets`"),
-]
+pytestmark = BROWSER
 LORA_NODE = "70b3d57ed0000001"  # the demo's "Hall LoRaWAN sensor" (riverside-school)
 #: gateway id, its position, the RSSI it hears the sensor with
 GATEWAYS = [
