@@ -14,8 +14,10 @@ NAME = re.compile(r"SENSORGRID_\w+")
 
 #: Names in the docs that are not variables of settings.py, each with the reason.
 NOT_SETTINGS: dict[str, str] = {
-    # None today. A prefix that stands for a family of names (written `SENSORGRID_X_*`)
-    # or a variable read by another program belongs here, with why.
+    # A prefix that stands for a family of names (written `SENSORGRID_X_*`) or a variable
+    # read by another program belongs here, with why.
+    "SENSORGRID_API_TOKEN": "Grafana's, not SensorGrid's: its provisioned Infinity data "
+    "source sends it (deploy/grafana, docs/grafana.md)",
 }
 
 

@@ -15,6 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from sensorgrid.api.schema import VALIDATION_ERROR
 from sensorgrid.boards import layout
 from sensorgrid.boards.api.serializers import (
     BoardExportSerializer,
@@ -163,7 +164,8 @@ class SharedPanelView(APIView):
             OpenApiParameter("from", str, description="ISO 8601 or epoch seconds."),
             OpenApiParameter("to", str, description="ISO 8601 or epoch seconds; default now."),
         ],
-        responses=OpenApiTypes.OBJECT,
+        # 400: a from/to that is no time (or holds a NUL): the offending parameter named
+        responses={200: OpenApiTypes.OBJECT, 400: VALIDATION_ERROR},
     )
     def get(self, request, token: str, panel: str):
         share = shared_board(token)
