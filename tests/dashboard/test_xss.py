@@ -206,6 +206,22 @@ invitation, token = invitations.issue(org, "carol@example.org", Role.INSPECTOR, 
 silent = Node.objects.create(organization=org, device_id="xss-silent", alias="Silent " + P)
 User.objects.create_superuser("xss-operator", "op@example.org", PASSWORD)
 installation = Installation.objects.get(node=node, end__isnull=True)
+# The radio view's gateway (its id and name come from the network server), a scored
+# picture for the outlier page, a dashboard with a poisoned name and panel titles and
+# its public share link.
+from sensorgrid.boards.models import Board
+from sensorgrid.telemetry.models import Gateway
+from tests.dashboard.every_page import example_board, scored_picture
+gateway = Gateway.objects.create(organization=org, gateway_id="gw " + P, name="Gateway " + P,
+                                 latitude=site.latitude, longitude=site.longitude,
+                                 located_at=now, first_seen=now, last_seen=now)
+score = scored_picture(node, now)
+boards = example_board(org, node)
+board = Board.objects.get(pk=boards["board"])
+board.name = "Board " + P
+board.layout = {**board.layout, "panels": [{**panel, "title": "Panel " + P}
+                                           for panel in board.layout["panels"]]}
+board.save()
 # Keyed as tests/dashboard/every_page.py fills routes (OBJECT_OF_PATH), plus the rest.
 print(json.dumps({"node": node.pk, "site": site.pk, "room": room.pk, "rule": rule.pk,
                   "alert": alert.pk, "channel": channel.pk, "layer": layer.pk,
@@ -214,7 +230,8 @@ print(json.dumps({"node": node.pk, "site": site.pk, "room": room.pk, "rule": rul
                   "member": Membership.objects.filter(organization=org).first().pk,
                   "ingest_key": key.pk, "invitation": invitation.pk,
                   "invitation_token": token, "silent": silent.pk,
-                  "feature": Feature.objects.get(layer=layer).pk}))
+                  "feature": Feature.objects.get(layer=layer).pk, "gateway": gateway.pk,
+                  "outlier_score": score, **boards}))
 """
 
 # Reports every CSP violation the page sees, before any page script runs.
