@@ -5,10 +5,13 @@ pytest-django's live_server speaks WSGI only, so the WebSocket needs `sensorgrid
 in a process of its own, on a database of its own in a temporary directory.
 """
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +20,9 @@ from pathlib import Path
 from tests.servers import free_port, wait_for_port
 
 PASSWORD = "demo-password"
+# Migrated demo databases by environment (apart from the directory): the first server of a
+# test run runs `migrate` and `loaddemo` (~15 s of CPU), the next ones copy its files.
+_TEMPLATES: dict[str, Path] = {}
 # Debian's Chromium (.ci/run installs it); Playwright drives it, it downloads no browser.
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -41,17 +47,34 @@ class SensorGridServer:
         self.worker: subprocess.Popen | None = None
         self.tokens: dict[str, str] = {}
 
-    def manage(self, *args: str) -> None:
+    def manage(self, *args: str, directory: Path | None = None) -> None:
+        environment = self.environment
+        if directory is not None:
+            environment = {**environment, "SENSORGRID_VAR_DIR": str(directory)}
         subprocess.run(
             [sys.executable, "-m", "sensorgrid", *args],
-            env=self.environment,
+            env=environment,
             check=True,
             capture_output=True,
         )
 
+    def load_demo(self) -> None:
+        """This server's directory holds the migrated demo database: copied from the
+        template made for the same environment, made first if there is none yet."""
+        key = json.dumps(
+            sorted(item for item in self.environment.items() if item[0] != "SENSORGRID_VAR_DIR")
+        )
+        template = _TEMPLATES.get(key)
+        if template is None:
+            template = Path(tempfile.mkdtemp(prefix="sensorgrid-demo-"))
+            atexit.register(shutil.rmtree, template, ignore_errors=True)
+            self.manage("migrate", "--no-input", directory=template)
+            self.manage("loaddemo", directory=template)
+            _TEMPLATES[key] = template
+        shutil.copytree(template, self.directory, dirs_exist_ok=True)
+
     def start(self) -> "SensorGridServer":
-        self.manage("migrate", "--no-input")
-        self.manage("loaddemo")
+        self.load_demo()
         self.log = (self.directory / "serve.log").open("w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sensorgrid", "serve", "--port", str(self.port)],
