@@ -53,6 +53,7 @@ class Lifespan:
         self.thread: threading.Thread | None = None
         self.follower: asyncio.Task | None = None
         self.outliers: asyncio.Task | None = None
+        self.sta_mqtt = None  # the SensorThings MQTT endpoint (SENSORGRID_STA_MQTT_PORT)
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "lifespan":
@@ -84,8 +85,18 @@ class Lifespan:
             self.thread = threading.Thread(target=self.ingester.run, name="ingest", daemon=True)
             self.thread.start()
             log.info("MQTT ingest runs in this web process (SENSORGRID_SERVE_INGEST)")
+        if settings.SENSORGRID_STA_MQTT_PORT:
+            from sensorgrid.sensorthings.mqtt import link_base
+            from sensorgrid.sensorthings.mqtt.server import Server
+
+            self.sta_mqtt = Server(
+                settings.SENSORGRID_STA_MQTT_HOST, settings.SENSORGRID_STA_MQTT_PORT, link_base()
+            )
+            await self.sta_mqtt.start()
 
     async def shutdown(self) -> None:
+        if self.sta_mqtt is not None:
+            await self.sta_mqtt.stop()
         if self.ingester is not None and self.thread is not None:
             self.ingester.stop()
             await asyncio.to_thread(self.thread.join, INGEST_STOP_SECONDS)

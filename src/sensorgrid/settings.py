@@ -241,6 +241,11 @@ SENSORGRID_SERVE_MAX_CONNECTIONS = envint("SENSORGRID_SERVE_MAX_CONNECTIONS", 10
 # `sensorgrid serve` also runs the MQTT ingest service in its process (embedded setups);
 # `serve --ingest` sets it for its own process before the ASGI app starts.
 SENSORGRID_SERVE_INGEST = envbool("SENSORGRID_SERVE_INGEST", False)
+# The SensorThings MQTT endpoint of `sensorgrid serve` (docs/sensorthings.md): 0 = off.
+SENSORGRID_STA_MQTT_PORT = envint("SENSORGRID_STA_MQTT_PORT", 0)
+SENSORGRID_STA_MQTT_HOST = env("SENSORGRID_STA_MQTT_HOST", "127.0.0.1")
+# The endpoint as clients reach it (comma-separated; default mqtt://<web host>:<port>).
+SENSORGRID_STA_MQTT_URL = env("SENSORGRID_STA_MQTT_URL", "")
 # Observability (docs/operations.md). Shared directory of the multiprocess metrics
 # of this host's processes; empty: each process keeps its metrics in memory.
 SENSORGRID_METRICS_DIR = env("SENSORGRID_METRICS_DIR") or env("PROMETHEUS_MULTIPROC_DIR")
@@ -323,6 +328,8 @@ AFTER_COMMIT_CONSUMERS: dict[str, list[tuple[str, str]]] = {
         # last and after the ack. A lost run misses stepping the rules for one batch; the
         # series' next value is judged as usual.
         ("sensorgrid.alerts.evaluate.after_ingest", "after-ack"),
+        # Ids only, to a thread; the SensorThings MQTT subscribers (sensorthings/mqtt).
+        ("sensorgrid.sensorthings.mqtt.feed.after_ingest", "after-ack"),
     ],
     "sensorgrid.fidelity.events.StatusChanged": [
         ("sensorgrid.live.publish.status_changed", "after-ack"),

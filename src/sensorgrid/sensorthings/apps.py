@@ -13,3 +13,11 @@ class SensorThingsConfig(AppConfig):
         # The STA rows of quantities, node models, sites, installations and nodes follow
         # their edits at once (mirror.py).
         mirror.connect()
+        from django.db.models.signals import post_save
+
+        from sensorgrid.sensorthings.models import Datastream, Observation
+        from sensorgrid.sensorthings.mqtt import feed
+
+        # New entities for the MQTT subscribers (sensorthings/mqtt/feed.py).
+        post_save.connect(feed.observation_saved, sender=Observation, dispatch_uid="sta-mqtt-obs")
+        post_save.connect(feed.datastream_saved, sender=Datastream, dispatch_uid="sta-mqtt-ds")

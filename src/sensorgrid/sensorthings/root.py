@@ -61,7 +61,13 @@ def conformance() -> list[str]:
 
 def document(base: str) -> dict:
     """The service document; ``base`` is the absolute URL of ``/sta/v1.1/``."""
+    from sensorgrid.sensorthings import mqtt
+
+    extension = mqtt.server_settings(base)  # the MQTT extension, when it is served
     return {
         "value": [{"name": name, "url": f"{base}{name}"} for name in ENTITY_SETS],
-        "serverSettings": {"conformance": conformance()},
+        "serverSettings": {
+            "conformance": conformance() + extension["conformance"],
+            **extension["settings"],
+        },
     }

@@ -1,0 +1,167 @@
+"""What each subscription hears of a batch of new entities: read through the REST
+endpoint's own code, as its user, at delivery time.
+
+For every (user, topic) that some connection subscribed to, the topic's resource path is
+resolved for that user (``read.resolve``: the walls, at this moment) and the new
+entities are read from it with ``read.collection_response`` and the topic's ``$select``:
+so each message is exactly the entity ``GET /sta/v1.1/Observations(id)?$select=…``
+answers that user now, and a subscriber hears only what that GET would show him: an
+entity of another organization, of a Datastream moved away since the SUBSCRIBE, or
+outside a public installation's period is not there. The user is loaded afresh for each
+batch (memberships, ``is_active``).
+
+Synchronous, database work: the server runs it in a thread of its own.
+"""
+
+import logging
+import operator
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from functools import reduce
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Q
+
+from sensorgrid.sensorthings import ids, mirror, read
+from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.models import Datastream, Store
+from sensorgrid.sensorthings.mqtt.feed import from_micros
+from sensorgrid.sensorthings.mqtt.topics import Topic
+from sensorgrid.sensorthings.views import dumps
+
+log = logging.getLogger(__name__)
+
+#: entities read per statement at most (a bigger batch is read in parts)
+PART = 1_000
+
+
+@dataclass
+class State:
+    """What the server remembers between batches: the newest Datastream announced."""
+
+    last_datastream: int | None = None
+
+
+@dataclass
+class News:
+    """The new entities of a batch, as filters on each set's rows."""
+
+    observations: list[Q] = field(default_factory=list)
+    datastreams: list[int] = field(default_factory=list)
+    #: Datastreams that have new Observations (to skip other Datastreams' topics)
+    touched: set[int] = field(default_factory=set)
+
+    def parts(self, entity_set: str) -> list[Q]:
+        if entity_set == "Observations":
+            found = self.observations
+            return [_any(found[n : n + PART]) for n in range(0, len(found), PART)]
+        if entity_set == "Datastreams" and self.datastreams:
+            found_ids = self.datastreams
+            return [Q(pk__in=found_ids[n : n + PART]) for n in range(0, len(found_ids), PART)]
+        return []
+
+
+def _any(filters: list[Q]) -> Q:
+    return reduce(operator.or_, filters)
+
+
+def start_state() -> State:
+    newest = Datastream.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return State(last_datastream=newest or 0)
+
+
+def news(message: dict[str, Any], state: State) -> News:
+    """The new entities ``message`` (feed.py) names, found in the database."""
+    out = News()
+    samples = message.get("samples") or []
+    if samples or message.get("datastreams"):
+        # A series that started with this batch becomes its Datastream now (as the first
+        # REST request after it would make it).
+        mirror.ensure()
+    if samples:
+        series: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for node_id, quantity_id, us in samples:
+            series[(node_id, quantity_id)].append(us)
+        node_ids = {n for n, _ in series}
+        datastream_of = {
+            (n, q): pk
+            for pk, n, q in Datastream.objects.filter(
+                store=Store.SAMPLES, node_id__in=node_ids
+            ).values_list("pk", "node_id", "quantity_id")
+        }
+        for (node_id, quantity_id), times in series.items():
+            pk = datastream_of.get((node_id, quantity_id))
+            if pk is None or pk > ids.MAX_DATASTREAM_ID:
+                continue
+            out.touched.add(pk)
+            moments = sorted({from_micros(us) for us in times})
+            out.observations.append(
+                Q(
+                    datastream_id=pk,
+                    node_id=node_id,
+                    quantity_id=quantity_id,
+                    phenomenon_time__in=moments,
+                )
+            )
+    by_datastream: dict[int, list[int]] = defaultdict(list)
+    for datastream_id, observation_id in message.get("observations") or []:
+        by_datastream[datastream_id].append(observation_id)
+    for datastream_id, observation_ids in by_datastream.items():
+        out.touched.add(datastream_id)
+        out.observations.append(
+            Q(datastream_id=datastream_id, observation_id__in=sorted(set(observation_ids)))
+        )
+    if state.last_datastream is not None:
+        fresh = list(
+            Datastream.objects.filter(pk__gt=state.last_datastream)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if fresh:
+            state.last_datastream = fresh[-1]
+        out.datastreams = sorted(set(fresh) | set(message.get("datastreams") or []))
+    else:
+        out.datastreams = sorted(set(message.get("datastreams") or []))
+    return out
+
+
+def load_user(user_id: int | None):
+    """The user as he is now (None: the public); None if he is gone or inactive."""
+    if user_id is None:
+        return AnonymousUser()
+    return get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+
+
+def _skip(topic: Topic, found: News) -> bool:
+    """True when the topic's Datastream has nothing new (no query needed)."""
+    first = topic.path.segments[0]
+    if topic.entity_set.name != "Observations" or first.key is None:
+        return False
+    if first.entity_set.name == "Datastreams" and len(topic.path.segments) == 2:
+        return first.key not in found.touched
+    return False
+
+
+def render(topic: Topic, user, found: News, base: str) -> list[bytes]:
+    """The messages ``user`` gets on ``topic`` for ``found``: one JSON entity each."""
+    parts = found.parts(topic.entity_set.name)
+    if not parts or _skip(topic, found):
+        return []
+    try:
+        resolved = read.resolve(topic.path, user)
+    except StaError:
+        return []  # the path's entities are gone or hidden from him now
+    messages = []
+    for part in parts:
+        qs = resolved.queryset.filter(part)
+        options = replace(topic.options, top=read.MAX_TOP, skip=0, count=False)
+        ctx = read.Context(base=base, user=user, path=str(topic.path))
+        try:
+            body = read.collection_response(qs, topic.entity_set, options, ctx)
+        except StaError as exc:
+            log.warning("sensorthings mqtt: cannot render %s: %s", topic.text, exc.message)
+            continue
+        messages += [dumps(entity) for entity in body["value"]]
+    return messages

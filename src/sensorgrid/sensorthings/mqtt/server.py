@@ -1,0 +1,500 @@
+"""The SensorThings MQTT endpoint: a small MQTT 3.1.1 server for STA clients.
+
+Why not the device broker (Mosquitto, or amqtt in the demo): a broker sends one message
+to every subscriber of a topic, and its ACLs decide per topic. STA topics are the same
+for everybody (``v1.1/Observations``) while what each subscriber may read is not (the
+organization walls, public periods), and the message itself depends on the topic's
+``$select``. So SensorGrid answers these topics itself, per connection, as FROST-Server
+does with its own broker; devices keep publishing to the device broker.
+
+What it speaks (MQTT 3.1.1 and 3.1): CONNECT (username + an API token as password, or
+no username: the public), SUBSCRIBE / UNSUBSCRIBE to STA topics (``topics.py``; refused
+ones get the failure code 0x80), PUBLISH of Observations (MQTT Create, QoS 0 and 1),
+PINGREQ, DISCONNECT. Messages go out with QoS 0. Not kept: sessions (every session is
+clean; a client that reconnects subscribes again and reads what it missed through the
+REST API), retained messages, wills (never published). QoS 2 publishes close the
+connection.
+
+Delivery (``deliver.py``): new entities arrive from ``feed.py``; for each (user, topic)
+subscribed, they are read through the REST code as that user, at that moment.
+A revoked or expired token, or a deactivated user, closes the user's connections
+within ``REVALIDATE_SECONDS``.
+"""
+
+import asyncio
+import logging
+import struct
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.db import close_old_connections
+from django.db.models import Q
+from django.utils import timezone
+
+from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.mqtt import create, deliver, topics
+from sensorgrid.sensorthings.mqtt.feed import GROUP, MESSAGE_TYPE, feed
+
+log = logging.getLogger(__name__)
+
+REVALIDATE_SECONDS = 5.0
+#: seconds a new connection has to send its CONNECT
+CONNECT_SECONDS = 10.0
+#: the largest packet accepted (an Observation published for MQTT Create)
+MAX_PACKET = 256 * 1024
+#: topics one connection may subscribe to at most
+MAX_SUBSCRIPTIONS = 100
+#: bytes waiting to be sent to a client at most; a slower one is disconnected
+MAX_BUFFER = 4 * 1024 * 1024
+
+# CONNACK return codes (MQTT 3.1.1 §3.2.2.3)
+ACCEPTED, BAD_PROTOCOL, BAD_CLIENT_ID, BAD_CREDENTIALS, NOT_AUTHORIZED = 0, 1, 2, 4, 5
+SUBSCRIBE_FAILURE = 0x80
+
+
+class ProtocolError(Exception):
+    """The client broke the protocol: the connection is closed."""
+
+
+@dataclass(eq=False)
+class Session:
+    writer: asyncio.StreamWriter
+    client_id: str
+    user_id: int | None  #: None: the public
+    token_id: int | None
+    username: str
+    keep_alive: int = 0
+    subscriptions: dict[str, topics.Topic] = field(default_factory=dict)
+    closed: bool = False
+
+    def send(self, packet: bytes) -> None:
+        if self.closed:
+            return
+        transport = self.writer.transport
+        if transport.is_closing():
+            self.closed = True
+            return
+        if transport.get_write_buffer_size() > MAX_BUFFER:
+            log.warning("sensorthings mqtt: %s is too slow; disconnected", self.describe())
+            self.close()
+            return
+        self.writer.write(packet)
+
+    def close(self) -> None:
+        self.closed = True
+        self.writer.close()
+
+    def describe(self) -> str:
+        return f"{self.username or 'anonymous'} ({self.client_id!r})"
+
+
+# --- packets ---------------------------------------------------------------------------
+
+
+def _length(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n % 128, n // 128
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _string(text: str) -> bytes:
+    data = text.encode()
+    return struct.pack("!H", len(data)) + data
+
+
+def packet(kind: int, body: bytes) -> bytes:
+    return bytes([kind]) + _length(len(body)) + body
+
+
+def publish_packet(topic: str, payload: bytes) -> bytes:
+    return packet(0x30, _string(topic) + payload)
+
+
+async def read_packet(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    first = (await reader.readexactly(1))[0]
+    length, multiplier = 0, 1
+    for _ in range(4):
+        byte = (await reader.readexactly(1))[0]
+        length += (byte & 0x7F) * multiplier
+        if not byte & 0x80:
+            break
+        multiplier *= 128
+    else:
+        raise ProtocolError("malformed remaining length")
+    if length > MAX_PACKET:
+        raise ProtocolError(f"packet of {length} bytes (at most {MAX_PACKET})")
+    return first, await reader.readexactly(length)
+
+
+class Body:
+    """Reads the fields of a packet's body."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.at = data, 0
+
+    def take(self, n: int) -> bytes:
+        if self.at + n > len(self.data):
+            raise ProtocolError("packet too short")
+        out = self.data[self.at : self.at + n]
+        self.at += n
+        return out
+
+    def u8(self) -> int:
+        return self.take(1)[0]
+
+    def u16(self) -> int:
+        return int(struct.unpack("!H", self.take(2))[0])
+
+    def binary(self) -> bytes:
+        return self.take(self.u16())
+
+    def string(self) -> str:
+        try:
+            text = self.binary().decode("utf-8")
+        except UnicodeDecodeError:
+            raise ProtocolError("a string is not UTF-8") from None
+        if "\x00" in text:
+            raise ProtocolError("a string holds U+0000")
+        return text
+
+    def rest(self) -> bytes:
+        return self.take(len(self.data) - self.at)
+
+    @property
+    def left(self) -> int:
+        return len(self.data) - self.at
+
+
+# --- database work (in the server's own thread) ---------------------------------------------
+
+
+def _authenticate(
+    username: str | None, password: bytes | None
+) -> tuple[int | None, int | None] | None:
+    """(user id, token id) of a client; (None, None) for the public; None: refused.
+
+    Only API tokens are passwords here: an account password would bypass the login
+    lockout (django-axes counts web logins) and cost the hasher's time per CONNECT."""
+    from sensorgrid.accounts.models import ApiToken
+
+    if not username:
+        return (None, None) if password is None else None
+    try:
+        key = (password or b"").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    token = ApiToken.objects.find(key) if key else None
+    if token is None or token.user.get_username() != username or not token.user.is_active:
+        return None
+    token.touch()
+    return token.user_id, token.pk
+
+
+def _live_tokens(token_ids: set[int]) -> set[int]:
+    from sensorgrid.accounts.models import ApiToken
+
+    alive = ApiToken.objects.filter(pk__in=token_ids, user__is_active=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    return set(alive.values_list("pk", flat=True))
+
+
+def _subscribe(user_id: int | None, text: str) -> topics.Topic | str:
+    """The topic, or why it is refused (a missing and a hidden path alike)."""
+    from sensorgrid.sensorthings import read
+
+    try:
+        topic = topics.parse(text)
+        user = deliver.load_user(user_id)
+        if user is None:
+            return "the user is inactive"
+        read.resolve(topic.path, user)
+    except StaError as exc:
+        return exc.message
+    return topic
+
+
+def _create(user_id: int | None, topic: topics.Topic, payload: bytes) -> str:
+    from django.db import DatabaseError
+
+    user = deliver.load_user(user_id)
+    try:
+        key = create.create(user, topic, payload)
+    except StaError as exc:
+        return f"refused ({exc.status}): {exc.message}"
+    except DatabaseError:
+        log.exception("sensorthings mqtt: creating on %s failed", topic.text)
+        return "refused: a database error"
+    return f"created Observation {key}"
+
+
+def _render(
+    message: dict[str, Any], wanted: dict[tuple[int | None, str], topics.Topic], state, base: str
+) -> dict[tuple[int | None, str], list[bytes]]:
+    found = deliver.news(message, state)
+    out: dict[tuple[int | None, str], list[bytes]] = {}
+    users: dict[int | None, Any] = {}
+    for (user_id, text), topic in wanted.items():
+        if user_id not in users:
+            users[user_id] = deliver.load_user(user_id)
+        user = users[user_id]
+        if user is None:
+            continue
+        messages = deliver.render(topic, user, found, base)
+        if messages:
+            out[(user_id, text)] = messages
+    return out
+
+
+def _in_thread(function, *arguments):
+    try:
+        return function(*arguments)
+    finally:
+        close_old_connections()
+
+
+# --- the server -------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, host: str, port: int, base: str) -> None:
+        self.host, self.port, self.base = host, port, base
+        self.sessions: set[Session] = set()
+        self._db = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt")
+        self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: asyncio.AbstractServer | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._state: Any = None
+
+    async def _db_call(self, function, *arguments):
+        assert self._loop is not None
+        return await self._loop.run_in_executor(self._db, _in_thread, function, *arguments)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._state = await self._db_call(deliver.start_state)
+        self._server = await asyncio.start_server(
+            self._client, self.host, self.port, reuse_port=True, limit=MAX_PACKET
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._tasks.append(asyncio.create_task(self._deliver_loop()))
+        self._tasks.append(asyncio.create_task(self._revalidate_loop()))
+        if isinstance(get_channel_layer(), InMemoryChannelLayer):
+            feed.local = self
+        else:
+            self._tasks.append(asyncio.create_task(self._listen()))
+        log.info("SensorThings MQTT on mqtt://%s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if feed.local is self:
+            feed.local = None
+        for task in self._tasks:
+            task.cancel()
+        if self._server is not None:
+            self._server.close()
+        for session in list(self.sessions):
+            session.close()
+        self._db.shutdown(wait=False)
+
+    # -- new entities ---------------------------------------------------------------------------
+
+    def offer(self, message: dict[str, Any]) -> None:
+        """A feed message (any thread)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._queue.put_nowait, message)
+
+    async def _listen(self) -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(GROUP, channel)
+        try:
+            while True:
+                message = await layer.receive(channel)
+                if message.get("type") == MESSAGE_TYPE:
+                    self._queue.put_nowait(message)
+        finally:
+            await layer.group_discard(GROUP, channel)
+
+    async def _deliver_loop(self) -> None:
+        while True:
+            message = await self._queue.get()
+            while not self._queue.empty():  # merge what waits: one read per topic
+                more = self._queue.get_nowait()
+                for name in ("samples", "observations", "datastreams"):
+                    message[name] = list(message.get(name) or []) + list(more.get(name) or [])
+            wanted = {
+                (session.user_id, text): topic
+                for session in self.sessions
+                if not session.closed
+                for text, topic in session.subscriptions.items()
+            }
+            try:
+                rendered = await self._db_call(_render, message, wanted, self._state, self.base)
+            except Exception:
+                log.exception("sensorthings mqtt: delivering new entities failed")
+                continue
+            for session in list(self.sessions):
+                for text in list(session.subscriptions):
+                    for payload in rendered.get((session.user_id, text), ()):
+                        session.send(publish_packet(text, payload))
+
+    async def _revalidate_loop(self) -> None:
+        while True:
+            await asyncio.sleep(REVALIDATE_SECONDS)
+            await self.revalidate()
+
+    async def revalidate(self) -> None:
+        """Close the connections whose token was revoked or expired, or whose user was
+        deactivated."""
+        tokens = {s.token_id for s in self.sessions if s.token_id is not None}
+        if not tokens:
+            return
+        try:
+            alive = await self._db_call(_live_tokens, tokens)
+        except Exception:
+            log.exception("sensorthings mqtt: cannot check tokens")
+            return
+        for session in list(self.sessions):
+            if session.token_id is not None and session.token_id not in alive:
+                log.info(
+                    "sensorthings mqtt: %s: token no longer valid; disconnected", session.describe()
+                )
+                session.close()
+
+    # -- one connection -------------------------------------------------------------------------
+
+    async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = None
+        try:
+            session = await asyncio.wait_for(self._connect(reader, writer), CONNECT_SECONDS)
+            if session is None:
+                return
+            await self._serve(session, reader)
+        except (ProtocolError, asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
+            if not isinstance(exc, asyncio.IncompleteReadError):
+                log.info(
+                    "sensorthings mqtt: closed %s: %s",
+                    session.describe() if session else "a client",
+                    exc,
+                )
+        finally:
+            if session is not None:
+                session.closed = True
+                self.sessions.discard(session)
+            writer.close()
+
+    async def _connect(self, reader, writer) -> Session | None:
+        kind, data = await read_packet(reader)
+        if kind != 0x10:
+            raise ProtocolError("the first packet is no CONNECT")
+        body = Body(data)
+        protocol, level = body.string(), body.u8()
+        if (protocol, level) not in (("MQTT", 4), ("MQIsdp", 3)):
+            writer.write(packet(0x20, bytes([0, BAD_PROTOCOL])))
+            return None
+        flags, keep_alive = body.u8(), body.u16()
+        if flags & 0x01:
+            raise ProtocolError("reserved CONNECT flag set")
+        client_id = body.string()
+        if flags & 0x04:  # a will: read, never published
+            body.string()
+            body.binary()
+        username = body.string() if flags & 0x80 else None
+        password = body.binary() if flags & 0x40 else None
+        if not client_id and not flags & 0x02:
+            writer.write(packet(0x20, bytes([0, BAD_CLIENT_ID])))
+            return None
+        who = await self._db_call(_authenticate, username, password)
+        if who is None:
+            log.warning(
+                "sensorthings mqtt: refused %s: bad username or token", username or "anonymous"
+            )
+            writer.write(packet(0x20, bytes([0, BAD_CREDENTIALS])))
+            return None
+        user_id, token_id = who
+        client_id = client_id or f"auto-{id(writer):x}"
+        # A client id is its user's: the same user connecting again replaces his old
+        # connection (MQTT), another user cannot throw him out with the same id.
+        for old in list(self.sessions):
+            if old.client_id == client_id and old.user_id == user_id and user_id is not None:
+                old.close()
+                self.sessions.discard(old)
+        session = Session(writer, client_id, user_id, token_id, username or "", keep_alive)
+        self.sessions.add(session)
+        writer.write(packet(0x20, bytes([0, ACCEPTED])))
+        return session
+
+    async def _serve(self, session: Session, reader: asyncio.StreamReader) -> None:
+        timeout = session.keep_alive * 1.5 if session.keep_alive else None
+        while not session.closed:
+            kind, data = await asyncio.wait_for(read_packet(reader), timeout)
+            command = kind & 0xF0
+            if command == 0x80:  # SUBSCRIBE
+                await self._on_subscribe(session, Body(data))
+            elif command == 0xA0:  # UNSUBSCRIBE
+                body = Body(data)
+                packet_id = body.u16()
+                while body.left:
+                    session.subscriptions.pop(body.string(), None)
+                session.send(packet(0xB0, struct.pack("!H", packet_id)))
+            elif command == 0x30:  # PUBLISH
+                await self._on_publish(session, kind, Body(data))
+            elif command == 0xC0:  # PINGREQ
+                session.send(packet(0xD0, b""))
+            elif command == 0xE0:  # DISCONNECT
+                return
+            elif command == 0x40:  # PUBACK (we send QoS 0 only)
+                continue
+            else:
+                raise ProtocolError(f"unexpected packet type {kind >> 4}")
+
+    async def _on_subscribe(self, session: Session, body: Body) -> None:
+        packet_id = body.u16()
+        codes = []
+        while body.left:
+            text, _qos = body.string(), body.u8()
+            if text in session.subscriptions:
+                codes.append(0)
+                continue
+            if len(session.subscriptions) >= MAX_SUBSCRIPTIONS:
+                codes.append(SUBSCRIBE_FAILURE)
+                continue
+            topic = await self._db_call(_subscribe, session.user_id, text)
+            if isinstance(topic, str):
+                log.info(
+                    "sensorthings mqtt: %s may not subscribe to %r: %s",
+                    session.describe(),
+                    text,
+                    topic,
+                )
+                codes.append(SUBSCRIBE_FAILURE)
+            else:
+                session.subscriptions[text] = topic
+                codes.append(0)  # granted: QoS 0
+        if not codes:
+            raise ProtocolError("SUBSCRIBE without topics")
+        session.send(packet(0x90, struct.pack("!H", packet_id) + bytes(codes)))
+
+    async def _on_publish(self, session: Session, kind: int, body: Body) -> None:
+        qos = (kind >> 1) & 0x03
+        text = body.string()
+        if qos == 3 or qos == 2:
+            raise ProtocolError("QoS 2 publishes are not taken")
+        packet_id = body.u16() if qos else None
+        payload = body.rest()
+        try:
+            topic = topics.parse(text, publish=True)
+        except StaError as exc:
+            outcome = f"refused: {exc.message}"
+        else:
+            outcome = await self._db_call(_create, session.user_id, topic, payload)
+        log.info("sensorthings mqtt: %s published to %r: %s", session.describe(), text, outcome)
+        if packet_id is not None:
+            session.send(packet(0x40, struct.pack("!H", packet_id)))

@@ -1,0 +1,272 @@
+"""The SensorThings MQTT extension (OGC 18-088 §14) with a real paho subscriber against
+the real server (sensorthings/mqtt/server.py) on a free port: what each user hears of
+values ingested through the pipeline, REST POSTs and MQTT Create, through the walls.
+"""
+
+import asyncio
+import json
+import queue
+import threading
+import time
+from datetime import timedelta
+
+import paho.mqtt.client as paho
+import pytest
+from django.utils import timezone
+
+from sensorgrid.accounts.models import ApiToken
+from sensorgrid.sensorthings.mqtt import server as server_module
+from sensorgrid.sensorthings.mqtt.server import Server
+from sensorgrid.sensorthings.write import samples
+
+BASE = "http://testserver/sta/v1.1/"
+BAD_LOGIN = "Bad user name or password"  # CONNACK 4
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture
+def endpoint(monkeypatch):
+    monkeypatch.setattr(server_module, "REVALIDATE_SECONDS", 0.2)
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = Server("127.0.0.1", 0, BASE)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    yield server
+    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+class Subscriber:
+    """A paho client that records CONNACK, SUBACKs, messages and its disconnection."""
+
+    def __init__(self, port: int, username: str | None = None, password: str | None = None):
+        self.messages: queue.Queue = queue.Queue()
+        self.connack: queue.Queue = queue.Queue()
+        self.subacks: queue.Queue = queue.Queue()
+        self.disconnected = threading.Event()
+        client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+        if username is not None:
+            client.username_pw_set(username, password)
+        client.on_connect = lambda c, u, f, reason, p: self.connack.put(reason)
+        client.on_subscribe = lambda c, u, mid, reasons, p: self.subacks.put(reasons)
+        client.on_message = lambda c, u, m: self.messages.put((m.topic, json.loads(m.payload)))
+        client.on_disconnect = lambda c, u, f, reason, p: self.disconnected.set()
+        client.connect("127.0.0.1", port, keepalive=30)
+        client.loop_start()
+        self.client = client
+        self.reason = self.connack.get(timeout=10)
+
+    def subscribe(self, *topics: str) -> list[bool]:
+        """Subscribe; whether each topic was granted."""
+        self.client.subscribe([(t, 1) for t in topics])
+        return [not reason.is_failure for reason in self.subacks.get(timeout=10)]
+
+    def received(self, count: int, timeout: float = 10) -> list[tuple[str, dict]]:
+        out = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            out.append(self.messages.get(timeout=max(deadline - time.monotonic(), 0.01)))
+        return out
+
+    def silent(self, seconds: float = 1.0) -> bool:
+        time.sleep(seconds)
+        return self.messages.empty()
+
+    def close(self):
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@pytest.fixture
+def connect(endpoint):
+    made = []
+
+    def make(user=None, password=None) -> Subscriber:
+        if user is not None and password is None:
+            _, password = ApiToken.objects.issue(user, "mqtt")
+        subscriber = Subscriber(endpoint.port, user.username if user else None, password)
+        made.append(subscriber)
+        return subscriber
+
+    yield make
+    for subscriber in made:
+        subscriber.close()
+
+
+def ingest(node, quantity, value, minutes_ago=1):
+    """One value through the ingest pipeline (what HTTP and MQTT ingest run)."""
+    ts = (timezone.now() - timedelta(minutes=minutes_ago)).replace(microsecond=0)
+    samples.ingest(node, quantity, ts, value, "test")
+    return ts
+
+
+def test_each_user_hears_exactly_what_get_shows_him(world, sta, connect, client_for):
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    alice, charlie, public = connect(world.alice), connect(world.charlie), connect()
+    assert alice.reason == 0 and charlie.reason == 0 and public.reason == 0
+    mine = f"v1.1/Datastreams({ds_a.pk})/Observations"
+    assert alice.subscribe(mine, "v1.1/Observations") == [True, True]
+    # Another organization's Datastream is refused as a missing one is.
+    assert charlie.subscribe(mine, "v1.1/Datastreams(999999)/Observations") == [False, False]
+    assert charlie.subscribe("v1.1/Observations") == [True]
+    assert public.subscribe(mine, "v1.1/Observations") == [False, True]
+
+    ingest(world.node_a, sta.co2, 420)
+    ingest(world.node_b, sta.co2, 620)
+    ingest(world.public_node, sta.co2, 520)
+
+    heard = alice.received(3)  # hers twice (both topics), the public node's once
+    assert sorted((t, m["result"]) for t, m in heard) == [
+        (mine, 420),
+        ("v1.1/Observations", 420),
+        ("v1.1/Observations", 520),
+    ]
+    for _, message in heard:  # the very entity GET answers
+        got = client_for(world.alice).get(message["@iot.selfLink"].replace("http://testserver", ""))
+        assert got.status_code == 200 and got.json() == message
+    # Charlie: his own and, as everybody, the public installation's (not alice's 420).
+    assert sorted(m["result"] for _, m in charlie.received(2)) == [520, 620]
+    assert [m["result"] for _, m in public.received(1)] == [520]
+    assert alice.silent() and charlie.silent(0.1) and public.silent(0.1)
+
+
+def test_select_in_the_topic_and_rest_posts_reach_subscribers(world, sta, connect, client_for):
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    alice = connect(world.alice)
+    topic = f"v1.1/Datastreams({ds_a.pk})/Observations?$select=result,phenomenonTime"
+    text = f"v1.1/Datastreams({sta.text_stream.pk})/Observations"
+    assert alice.subscribe(topic, text) == [True, True]
+    when = (timezone.now() - timedelta(minutes=2)).replace(microsecond=0)
+    api = client_for(world.alice)
+    for datastream, result in ((ds_a, 430), (sta.text_stream, {"sky": "blue"})):
+        answer = api.post(
+            "/sta/v1.1/Observations",
+            {
+                "result": result,
+                "phenomenonTime": when.isoformat(),
+                "Datastream": {"@iot.id": datastream.pk},
+            },
+            format="json",
+        )
+        assert answer.status_code == 201, answer.content
+    heard = dict(alice.received(2))
+    assert heard[topic] == {
+        "result": 430,
+        "phenomenonTime": when.isoformat().replace("+00:00", "Z"),
+    }
+    assert heard[text]["result"] == {"sky": "blue"}
+    assert (
+        heard[text]
+        == client_for(world.alice)
+        .get(heard[text]["@iot.selfLink"].replace("http://testserver", ""))
+        .json()
+    )
+
+
+@pytest.mark.parametrize(
+    "topic",
+    [
+        "v1.1/#",
+        "#",
+        "v1.1/+/Observations",
+        "+/Observations",
+        "$SYS/#",
+        "v1.1/Things",
+        "v1.1/Observations?$filter=result gt 1",
+        "v1.1/Observations(1)",
+        "Observations",
+        "v1.1/Datastreams(1)/Observations/$ref",
+    ],
+)
+def test_wildcards_and_other_topics_are_refused(world, sta, connect, topic):
+    assert connect(world.alice).subscribe(topic) == [False]
+
+
+def test_wrong_token_and_password_are_refused(world, connect):
+    assert connect(world.alice, "sg_not-a-token").reason == BAD_LOGIN
+    _, charlies = ApiToken.objects.issue(world.charlie, "x")
+    assert connect(world.alice, charlies).reason == BAD_LOGIN  # another user's token
+    assert connect(world.alice, "alice-password").reason == BAD_LOGIN  # passwords are not taken
+
+
+def test_a_revoked_token_disconnects_the_subscriber(world, sta, connect):
+    token, key = ApiToken.objects.issue(world.alice, "mqtt")
+    alice = connect(world.alice, key)
+    assert alice.subscribe("v1.1/Observations") == [True]
+    token.delete()
+    assert alice.disconnected.wait(5)
+    assert connect(world.alice, key).reason == BAD_LOGIN
+
+
+def test_a_datastream_moved_to_another_organization_goes_quiet(world, sta, connect):
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    alice, charlie = connect(world.alice), connect(world.charlie)
+    assert alice.subscribe(f"v1.1/Datastreams({ds_a.pk})/Observations", "v1.1/Observations")
+    assert charlie.subscribe("v1.1/Observations") == [True]
+    world.node_a.organization = world.org_b
+    world.node_a.save()
+    ingest(world.node_a, sta.co2, 440)
+    assert [m["result"] for _, m in charlie.received(1)] == [440]
+    assert alice.silent()
+
+
+def test_mqtt_create_by_an_owner_and_not_by_an_inspector(world, sta, connect, client_for):
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    topic = f"v1.1/Datastreams({ds_a.pk})/Observations"
+    alice, bob = connect(world.alice), connect(world.bob)
+    assert alice.subscribe(topic) == [True]
+    when = (timezone.now() - timedelta(minutes=3)).replace(microsecond=0)
+    body = {"result": 450, "phenomenonTime": when.isoformat()}
+    bob.client.publish(topic, json.dumps(body), qos=1).wait_for_publish(5)
+    assert alice.silent()
+    alice.client.publish(topic, json.dumps(body), qos=1).wait_for_publish(5)
+    ((_, created),) = alice.received(1)
+    assert created["result"] == 450
+    count = client_for(world.alice).get(f"/sta/v1.1/{topic[5:]}?$filter=result eq 450&$count=true")
+    assert count.json()["@iot.count"] == 1
+    # v1.1/Observations with the Datastream in the body; anonymous may not.
+    body2 = {
+        "result": 451,
+        "phenomenonTime": (when + timedelta(seconds=1)).isoformat(),
+        "Datastream": {"@iot.id": ds_a.pk},
+    }
+    connect().client.publish("v1.1/Observations", json.dumps(body2), qos=1).wait_for_publish(5)
+    assert alice.silent()
+    alice.client.publish("v1.1/Observations", json.dumps(body2), qos=1).wait_for_publish(5)
+    assert [m["result"] for _, m in alice.received(1)] == [451]
+
+
+def test_new_datastreams_of_a_thing(world, sta, connect, client_for):
+    alice, charlie = connect(world.alice), connect(world.charlie)
+    topic = f"v1.1/Things({world.node_a.pk})/Datastreams"
+    assert alice.subscribe(topic) == [True]
+    assert charlie.subscribe(topic) == [False]
+    answer = client_for(world.alice).post(
+        f"/sta/v1.1/Things({world.node_a.pk})/Datastreams",
+        {
+            "name": "wind",
+            "description": "wind speed",
+            "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+            "unitOfMeasurement": {"name": "m/s", "symbol": "m/s", "definition": ""},
+            "Sensor": {"@iot.id": sta.text_stream.sensor_id},
+            "ObservedProperty": {"@iot.id": sta.text_stream.observed_property_id},
+        },
+        format="json",
+    )
+    assert answer.status_code == 201, answer.content
+    ((_, heard),) = alice.received(1)
+    assert heard == answer.json()
+
+
+def test_the_service_document_declares_the_extension_with_its_endpoint(settings, client):
+    settings.SENSORGRID_STA_MQTT_PORT = 1884
+    document = client.get("/sta/v1.1/").json()["serverSettings"]
+    receive = (
+        "http://www.opengis.net/spec/iot_sensing/1.1/req/receive-updates-via-mqtt/receive-updates"
+    )
+    assert receive in document["conformance"]
+    assert document[receive] == {"endpoints": ["mqtt://testserver:1884"]}
+    settings.SENSORGRID_STA_MQTT_PORT = 0
+    assert receive not in client.get("/sta/v1.1/").json()["serverSettings"]["conformance"]
