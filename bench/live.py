@@ -22,6 +22,7 @@ sends) took: when they spike, the machine is short of CPU. Prints one JSON line.
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import random
@@ -54,6 +55,125 @@ def nodes_of_client(index: int, per_client: int, nodes: list[int], hot: int = 0)
 # -- the client process ---------------------------------------------------------------
 
 
+class RawClient(asyncio.Protocol):
+    """``--light-clients``: a WebSocket client in a few lines of asyncio, without the
+    ``websockets`` library's per-message machinery (a future and a task wake-up per
+    frame): on two cores the clients share the CPU with the server they measure, so the
+    cheaper they are the less they delay it. Handshake, masked text frames out,
+    unmasked text frames in; no pings (browsers send none), no extensions."""
+
+    def __init__(self, on_frame) -> None:
+        self.on_frame = on_frame  # (payload bytes, receipt epoch s)
+        self.buffer = b""
+        self.upgraded = asyncio.get_running_loop().create_future()
+        self.closed = asyncio.get_running_loop().create_future()
+        self.close_code: int | None = None
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def handshake(self, host: str, path: str, origin: str) -> None:
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.transport.write(
+            f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+            f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n".encode()
+        )
+
+    def send_text(self, text: str) -> None:
+        payload, mask = text.encode(), os.urandom(4)
+        size = len(payload)
+        header = (
+            bytes((0x81, 0x80 | size)) if size < 126 else bytes((0x81, 0xFE)) + size.to_bytes(2)
+        )
+        masked = (
+            int.from_bytes(payload) ^ int.from_bytes((mask * (size // 4 + 1))[:size])
+        ).to_bytes(size)
+        self.transport.write(header + mask + masked)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        buffer = self.buffer + data
+        if not self.upgraded.done():
+            head, found, buffer = buffer.partition(b"\r\n\r\n")
+            if not found:
+                self.buffer = head
+                return
+            if not head.startswith(b"HTTP/1.1 101"):
+                self.upgraded.set_exception(ConnectionError(head.split(b"\r\n")[0].decode()))
+                self.transport.close()
+                return
+            self.upgraded.set_result(None)
+        start, end = 0, len(buffer)
+        while end - start >= 2:
+            opcode, size = buffer[start] & 0x0F, buffer[start + 1] & 0x7F
+            at = start + 2
+            if size == 126:
+                if end - at < 2:
+                    break
+                size, at = int.from_bytes(buffer[at : at + 2]), at + 2
+            elif size == 127:
+                if end - at < 8:
+                    break
+                size, at = int.from_bytes(buffer[at : at + 8]), at + 8
+            if end - at < size:
+                break
+            payload = buffer[at : at + size]
+            start = at + size
+            if opcode == 1:
+                self.on_frame(payload, now)
+            elif opcode == 8:  # close
+                self.close_code = int.from_bytes(payload[:2]) if len(payload) >= 2 else 1005
+                self.transport.close()
+            elif opcode == 9:  # ping: pong (the server's keepalive)
+                mask = os.urandom(4)
+                pong = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                self.transport.write(bytes((0x8A, 0x80 | len(payload))) + mask + pong)
+        self.buffer = buffer[start:]
+
+    def connection_lost(self, exc) -> None:
+        if not self.upgraded.done():
+            self.upgraded.set_exception(exc or ConnectionError("closed"))
+        if not self.closed.done():
+            self.closed.set_result(self.close_code)
+
+
+async def light_session(args, nodes, index: int, opened: asyncio.Event, go: asyncio.Event, note):
+    """One ``RawClient`` following its nodes; ``note(node, ts, at)`` per delta after ``go``.
+    Returns the close code the server sent (None if the bench ended the connection)."""
+    loop = asyncio.get_running_loop()
+    mine = nodes_of_client(index, args.per_client, nodes, args.hot_nodes)
+    answered = 0
+    setup = asyncio.Event()
+
+    def on_frame(payload: bytes, at: float) -> None:
+        nonlocal answered
+        frame = json.loads(payload)
+        kind = frame["type"]
+        if kind == "delta":
+            if go.is_set():
+                note(frame["node"], frame["ts"], at)
+        elif kind in ("subscribed", "snapshot") and not setup.is_set():
+            answered += 1
+            if answered >= 2 * len(mine):
+                setup.set()
+
+    transport, client = await loop.create_connection(
+        lambda: RawClient(on_frame), "127.0.0.1", args.port
+    )
+    try:
+        client.handshake(f"127.0.0.1:{args.port}", "/ws/live/", f"http://127.0.0.1:{args.port}")
+        await client.upgraded
+        for node in mine:
+            client.send_text(json.dumps({"subscribe": {"node": node}}))
+        await setup.wait()
+        opened.set()
+        return await client.closed
+    finally:
+        transport.close()
+
+
 async def websocket_clients(args, nodes: list[int]) -> dict:
     """Clients ``--first`` … ``--first + --clients - 1`` (one of several such processes)."""
     import websockets
@@ -79,8 +199,23 @@ async def websocket_clients(args, nodes: list[int]) -> dict:
         except Exception as exc:
             failed.append(repr(exc))
 
+    def note(node: int, ts: str, at: float) -> None:
+        receipts.append((node, ts, at))
+
     async def session(index: int, opened: asyncio.Event) -> None:
         nonlocal closed_slow, ready
+        if args.light_clients:
+            light_opened = asyncio.Event()
+            waiting = asyncio.create_task(light_session(args, nodes, index, light_opened, go, note))
+            await asyncio.wait(
+                [waiting, asyncio.create_task(light_opened.wait())], return_when="FIRST_COMPLETED"
+            )
+            if light_opened.is_set():
+                ready += 1
+                opened.set()
+            code = await waiting
+            closed_slow += code == 4001
+            return
         url = f"ws://127.0.0.1:{args.port}/ws/live/"
         async with websockets.connect(
             url,
@@ -411,6 +546,7 @@ def phase(role, args, env, nodes, token, committer, work, clients: int, server) 
             token,
             "--out",
             str(out),
+            *(["--light-clients"] if args.light_clients else []),
         ]
         process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         children.append((process, out))
@@ -504,6 +640,19 @@ def main() -> None:
         action="store_true",
         help="publish over MQTT through a real `sensorgrid ingest` (device publish → frame)",
     )
+    parser.add_argument(
+        "--light-clients",
+        action="store_true",
+        help="a minimal asyncio WebSocket client instead of the websockets library "
+        "(cheaper per frame: the clients share the two cores with the server)",
+    )
+    parser.add_argument(
+        "--ingest-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --e2e: environment of the ingest process (e.g. SENSORGRID_MQTT_BATCH_MS=50)",
+    )
     # for the client processes
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--first", type=int, default=0, help="index of the first client")
@@ -554,7 +703,11 @@ def main() -> None:
                 "--broker",
                 f"mqtt://127.0.0.1:{broker_port}",
             ],
-            env={**env, "SENSORGRID_MQTT_ROUTES": "sensorgrid/{device}/up=json"},
+            env={
+                **env,
+                "SENSORGRID_MQTT_ROUTES": "sensorgrid/{device}/up=json",
+                **dict(pair.split("=", 1) for pair in args.ingest_env),
+            },
             stdout=(work / "ingest.log").open("w"),
             stderr=subprocess.STDOUT,
         )
@@ -643,6 +796,8 @@ def main() -> None:
                 else 0,
                 "max_rate_per_node_s": 4,
                 "nodes_per_client": args.per_client + (1 if args.hot_nodes else 0),
+                "client": "light (asyncio protocol)" if args.light_clients else "websockets",
+                "ingest_env": args.ingest_env if args.e2e else None,
                 "websocket": ws,
                 "baseline_websocket": baseline,
                 "polling": poll

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from sensorgrid.isotime import epoch_iso
 from sensorgrid.live import fanout, latest, permissions, visibility
-from sensorgrid.live.client_queue import ClientQueue
+from sensorgrid.live.client_queue import FRAMES_EXTENSION, ClientQueue
 from sensorgrid.live.publish import publisher, user_group
 from sensorgrid.tenancy.scoping import Action, organization_ids
 
@@ -56,8 +56,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Node groups are joined once per process, by the hub, which hands this
         # connection the messages of the nodes it follows (on_delta, on_message).
         self.hub = fanout.hub(self.channel_layer)
+        # `sensorgrid serve` writes frames to the socket itself (sensorgrid.runtime.websocket).
+        writer = self.scope.get("extensions", {}).get(FRAMES_EXTENSION)
         self.queue = ClientQueue(
-            self.send_text, self.too_slow, settings.SENSORGRID_LIVE_MAX_PENDING
+            self.send_text, self.too_slow, settings.SENSORGRID_LIVE_MAX_PENDING, writer
         )
         await self.accept()
         self.rechecking = asyncio.ensure_future(self._recheck_periodically())

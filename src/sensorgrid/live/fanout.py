@@ -6,6 +6,8 @@ connection follows a node, and leaves them when the last one stops. A message is
 decoded and rate-limited once per process, and a delta is encoded to JSON once per
 process: every connection following the node gets the same text, unless its own rules
 (a public installation's period, ``since``) clip the values, when it builds its own.
+Served by ``sensorgrid serve`` the text is framed once too (``text_frame``): the same
+WebSocket frame's bytes are written to every follower's socket (client_queue).
 Before, every connection joined every group itself, so each message was queued,
 decoded and dispatched once per connection and encoded once per frame (1,000 clients
 following a node meant 1,000 of each).
@@ -25,6 +27,7 @@ import json
 import logging
 import math
 import re
+import struct
 from typing import Any, Protocol
 
 from channels.layers import InMemoryChannelLayer
@@ -47,17 +50,38 @@ _HUB_CHANNEL = re.compile(r"live\.hub\.")
 class Delta:
     """A node's new values as sent to every follower; the JSON text is made once."""
 
-    __slots__ = ("_text", "node", "values")
+    __slots__ = ("_frame", "_text", "node", "values")
 
     def __init__(self, node: int, values: Values) -> None:
         self.node = node
         self.values = values
         self._text: str | None = None
+        self._frame: bytes | None = None
 
     def text(self) -> str:
         if self._text is None:
             self._text = json.dumps(delta_frame(self.node, self.values))
         return self._text
+
+    def frame(self) -> bytes:
+        """The text as a WebSocket frame, made once for every follower."""
+        if self._frame is None:
+            self._frame = text_frame(self.text())
+        return self._frame
+
+
+def text_frame(text: str) -> bytes:
+    """``text`` as one WebSocket text frame from a server (RFC 6455, 5.2): final,
+    unmasked, no extension. Such a frame's bytes are the same on every connection."""
+    payload = text.encode()
+    size = len(payload)
+    if size < 126:
+        header = struct.pack("!BB", 0x81, size)
+    elif size < 1 << 16:
+        header = struct.pack("!BBH", 0x81, 126, size)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, size)
+    return header + payload
 
 
 def delta_frame(node_id: int, values: Values) -> dict[str, Any]:

@@ -39,6 +39,13 @@ class Command(BaseCommand):
             # Header/body read timeouts and a connection cap (SENSORGRID_SERVE_*): uvicorn
             # has none of its own. A string: each worker process imports it.
             http="sensorgrid.runtime.limits:LimitedHttpToolsProtocol",
+            # uvicorn's WebSocket protocol that lets a live delta's frame be written to
+            # its followers' sockets as made once (docs/performance.md, Live push).
+            ws="sensorgrid.runtime.websocket:LiveWebSocketProtocol",
+            # Live frames are small JSON: compressing each one for each browser (its own
+            # zlib stream per connection) costs CPU and memory per client for little,
+            # and a compressed frame could not be shared between connections.
+            ws_per_message_deflate=False,
             # Our logging (text or JSON lines, docs/operations.md) for everything;
             # the request middleware writes the access log, with the request id.
             log_config=None,
