@@ -10,8 +10,9 @@ Mosquitto and Redis on free ports, `sensorgrid ingest`, `sensorgrid worker` and
 `sensorgrid serve`. A publisher process sends ``--rate`` QoS 1 messages a second (3
 readings each, stamped with the time of publishing) from ``--devices`` simulated
 devices, each in turn (a device every devices/rate seconds). ``--clients`` WebSocket
-clients, in ``--client-procs`` processes, together subscribe to every device (each to
-devices/clients of them) and note each delta's arrival.
+clients, in ``--client-procs`` processes, together follow every device: each subscribes
+to its own room, where devices/clients of them are installed (a dashboard page follows
+a room or a site: one subscription), and notes each delta's arrival.
 
 Reported (one JSON line):
 
@@ -93,7 +94,7 @@ async def websocket_clients(args) -> dict:
     """Clients ``--first`` … of ``--clients``; each subscribes to its share of nodes."""
     import websockets
 
-    nodes = json.loads(Path(args.nodes_file).read_text())
+    rooms = json.loads(Path(args.nodes_file).read_text())["rooms"]
     latencies = array.array("f")  # ms, publish → receipt
     received: dict[int, int] = {}  # node → deltas
     newest: dict[int, str] = {}  # node → newest delta ts
@@ -107,7 +108,6 @@ async def websocket_clients(args) -> dict:
 
     async def session(index: int) -> None:
         nonlocal ready, repeated, closed
-        mine = nodes[index :: args.total_clients]
         url = f"ws://127.0.0.1:{args.port}/ws/live/"
         async with websockets.connect(
             url,
@@ -117,12 +117,12 @@ async def websocket_clients(args) -> dict:
             ping_interval=None,
             open_timeout=60,
         ) as ws:
-            for node in mine:
-                await ws.send(json.dumps({"subscribe": {"node": node}}))
-            answered = 0
-            while answered < 2 * len(mine):  # subscribed + snapshot each
-                frame = json.loads(await ws.recv())
-                answered += frame["type"] in ("subscribed", "snapshot")
+            await ws.send(json.dumps({"subscribe": {"room": rooms[index]}}))
+            subscribed = json.loads(await ws.recv())
+            assert subscribed["type"] == "subscribed", subscribed
+            snapshots = 0
+            while snapshots < len(subscribed["nodes"]):  # a snapshot of each node
+                snapshots += json.loads(await ws.recv())["type"] == "snapshot"
             ready += 1
             try:
                 async for raw in ws:
@@ -175,13 +175,15 @@ def client_process(args) -> None:
 # -- the bench process --------------------------------------------------------------------
 
 
-def fixtures(devices: int) -> list[int]:
+def fixtures(devices: int, clients: int) -> tuple[list[int], list[int]]:
+    """Nodes, and one room per client where every clients-th node is installed."""
     from sensorgrid.inventory.models import Installation, Node, Room, Site
     from sensorgrid.telemetry import partitions
     from sensorgrid.tenancy.models import Organization
 
     org = Organization.objects.create(name="Soak", slug="soak")
-    room = Room.objects.create(site=Site.objects.create(organization=org, name="Site"), name="R")
+    site = Site.objects.create(organization=org, name="Site")
+    rooms = [Room.objects.create(site=site, name=f"R{k}").pk for k in range(max(1, clients))]
     Node.objects.bulk_create(
         (Node(organization=org, device_id=f"soak-{i:05d}") for i in range(devices)),
         batch_size=2000,
@@ -190,11 +192,14 @@ def fixtures(devices: int) -> list[int]:
     start = datetime.now(UTC) - timedelta(days=1)
     # public, so that anonymous WebSocket clients may follow them (as a public display)
     Installation.objects.bulk_create(
-        (Installation(node_id=pk, room=room, start=start, is_public=True) for pk in nodes),
+        (
+            Installation(node_id=pk, room_id=rooms[n % len(rooms)], start=start, is_public=True)
+            for n, pk in enumerate(nodes)
+        ),
         batch_size=2000,
     )
     partitions.ensure()
-    return nodes
+    return nodes, rooms
 
 
 def start_redis(directory: Path) -> tuple[subprocess.Popen, int]:
@@ -376,8 +381,8 @@ def main() -> None:
     from common import setup_django
 
     setup_django(args.database)
-    nodes = fixtures(args.devices)
-    (work / "nodes.json").write_text(json.dumps(nodes))
+    nodes, rooms = fixtures(args.devices, args.clients)
+    (work / "nodes.json").write_text(json.dumps({"nodes": nodes, "rooms": rooms}))
     broker, mqtt_port = start_mosquitto(work / "mosquitto")
     metrics_port, web_port = free_port(), free_port()
     env = {**os.environ, "SENSORGRID_DATABASE_URL": args.database}
