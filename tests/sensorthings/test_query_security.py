@@ -244,3 +244,36 @@ def test_a_hidden_feature_of_interest_is_null(world, secret, client_for):
     not_null = {"$filter": "FeatureOfInterest/name ne null", "$select": "id"}
     assert secret not in ids(get(client_for(None), "Observations", **not_null))
     assert secret in ids(get(client_for(world.alice), "Observations", **not_null))
+
+
+def test_a_hidden_feature_of_interest_is_no_pivot_to_its_observations(
+    world, sta, secret, client_for
+):
+    """Attack: the public Observation ``secret`` has alice's private FeatureOfInterest;
+    a second public Observation has it too. charlie cannot read that FeatureOfInterest,
+    but ``FeatureOfInterest/Observations/id eq <secret>`` crossed it to its (visible)
+    Observations: it told him that the hidden entity exists and which public
+    Observations were measured at the same hidden place."""
+    alice = client_for(world.alice)
+    feature = get(alice, f"Observations({secret})/FeatureOfInterest").json()["@iot.id"]
+    public = sta.datastream(world.public_node, sta.co2)
+    response = alice.post(
+        ROOT + "Observations",
+        {
+            "phenomenonTime": "2026-03-02T01:00:00Z",
+            "result": 8,
+            "Datastream": {"@iot.id": public.pk},
+            "FeatureOfInterest": {"@iot.id": feature},
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    sibling = response.json()["@iot.id"]
+    pivot = {"$filter": f"FeatureOfInterest/Observations/id eq {secret}"}
+    assert set(ids(get(alice, "Observations", **pivot))) == {secret, sibling}
+    for reader in (client_for(None), client_for(world.charlie)):
+        assert get(reader, f"Observations({sibling})").status_code == 200
+        assert ids(get(reader, "Observations", **pivot)) == []
+        # its negation is true for both, as for Observations without a FeatureOfInterest
+        negated = ids(get(reader, "Observations", **{"$filter": f"not ({pivot['$filter']})"}))
+        assert {secret, sibling} <= set(negated)

@@ -711,7 +711,11 @@ def _exists(node: ast.Expr, es: EntitySet, found: tuple[ManyHop, tuple[str, ...]
         back = relation.related_query_name()
     outer = OuterRef(hop.prefix[:-2] if hop.prefix else "pk")
     inner = _rows(target).filter(predicate(_strip(node, len(key)), target), **{back: outer})
-    return Q(Exists(inner))
+    # The to-one hops before the to-many one must be visible too: through a hidden
+    # FeatureOfInterest (``FeatureOfInterest/Observations/…``) a reader would learn that
+    # it exists and which visible Observations share it.
+    walls = _walls(ast.Path(key), es)
+    return Q(Exists(inner)) if walls is None else walls & Q(Exists(inner))
 
 
 def _atom(node: ast.Expr, es: EntitySet) -> Q:
