@@ -112,9 +112,10 @@ def drain(
         ).fetchall()
         return [pid for (pid,) in rows]
 
+    logs = [tempfile.TemporaryFile(mode="w+") for _ in commands]  # noqa: SIM115 (closed below)
     processes = [
-        subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        for c in commands
+        subprocess.Popen(c, env=env, stdout=subprocess.DEVNULL, stderr=log, text=True)
+        for c, log in zip(commands, logs, strict=True)
     ]
 
     def groups() -> dict[str, list[int]]:
@@ -140,7 +141,9 @@ def drain(
                     "cores": {g: round(s / elapsed, 2) for g, s in cpu.items()},
                 }
             time.sleep(0.02)
-        raise RuntimeError(f"only {stored} of {target} rows after {timeout}s")
+        raise RuntimeError(
+            f"only {stored} of {target} rows after {timeout}s{_exits(processes, logs)}"
+        )
     finally:
         for process in processes:
             try:
@@ -148,6 +151,18 @@ def drain(
             except subprocess.TimeoutExpired:
                 process.kill()
         poll.close()
+        for log in logs:
+            log.close()
+
+
+def _exits(processes: list[subprocess.Popen], logs: list) -> str:
+    """How each consumer ended (or that it still runs) and the end of its stderr."""
+    told = []
+    for process, log in zip(processes, logs, strict=True):
+        log.seek(0)
+        tail = log.read()[-2000:]
+        told.append(f"\n--- {' '.join(process.args[3:])}: exit {process.poll()}\n{tail}")
+    return "".join(told)
 
 
 def drop_session(port: int, client_id: str) -> None:
@@ -272,7 +287,7 @@ def main() -> None:
             f"mqtt://127.0.0.1:{port}",
         ]
         runs = {
-            "ingest_1": [[*ingest, "--client-id", "ref-one", "--idle-exit", "1"]],
+            "ingest_1": [[*ingest, "--client-id", "ref-one", "--idle-exit", "5"]],
             "ingest_2": [
                 [
                     *ingest,
@@ -281,7 +296,7 @@ def main() -> None:
                     "--shared-group",
                     "ref-group",
                     "--idle-exit",
-                    "1",
+                    "5",
                 ]
                 for i in range(2)
             ],
