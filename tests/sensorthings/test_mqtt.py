@@ -8,6 +8,7 @@ import json
 import queue
 import threading
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import paho.mqtt.client as paho
@@ -16,26 +17,37 @@ from django.utils import timezone
 
 from sensorgrid.accounts.models import ApiToken
 from sensorgrid.sensorthings.mqtt import server as server_module
+from sensorgrid.sensorthings.mqtt.feed import feed
 from sensorgrid.sensorthings.mqtt.server import Server
 from sensorgrid.sensorthings.write import samples
+from tests.servers import Redis
 
 BASE = "http://testserver/sta/v1.1/"
 BAD_LOGIN = "Bad user name or password"  # CONNACK 4
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-@pytest.fixture
-def endpoint(monkeypatch):
-    monkeypatch.setattr(server_module, "REVALIDATE_SECONDS", 0.2)
+@contextmanager
+def running_server():
+    """The MQTT server on a free port, in an event loop of its own (as in serve)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     server = Server("127.0.0.1", 0, BASE)
     asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(5)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+@pytest.fixture
+def endpoint(monkeypatch):
+    monkeypatch.setattr(server_module, "REVALIDATE_SECONDS", 0.2)
+    with running_server() as server:
+        yield server
 
 
 class Subscriber:
@@ -270,3 +282,50 @@ def test_the_service_document_declares_the_extension_with_its_endpoint(settings,
     assert document[receive] == {"endpoints": ["mqtt://testserver:1884"]}
     settings.SENSORGRID_STA_MQTT_PORT = 0
     assert receive not in client.get("/sta/v1.1/").json()["serverSettings"]["conformance"]
+
+
+@pytest.fixture
+def redis_layer(settings):
+    """The production channel layer (Redis Pub/Sub) on a throwaway redis-server."""
+    redis = Redis().start()
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [redis.url], "prefix": "test-sta-mqtt"},
+        }
+    }
+    yield redis
+    redis.stop()
+
+
+def test_through_redis_as_from_an_ingest_process(world, sta, redis_layer):
+    """With Redis, the feed publishes to the group every web process's server joins (here
+    the same process, but only through Redis: no server is registered locally)."""
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    with running_server() as server:
+        assert feed.local is None
+        _, key = ApiToken.objects.issue(world.alice, "mqtt")
+        alice = Subscriber(server.port, "alice", key)
+        try:
+            assert alice.subscribe(f"v1.1/Datastreams({ds_a.pk})/Observations") == [True]
+            time.sleep(0.5)  # the server's group subscription is made in its loop
+            ingest(world.node_a, sta.co2, 460)
+            assert [m["result"] for _, m in alice.received(1)] == [460]
+        finally:
+            alice.close()
+
+
+def test_a_new_series_is_announced_as_a_new_datastream(world, sta, connect, client_for):
+    from sensorgrid.inventory.models import Quantity
+
+    alice, charlie = connect(world.alice), connect(world.charlie)
+    assert alice.subscribe(f"v1.1/Things({world.node_a.pk})/Datastreams") == [True]
+    assert charlie.subscribe("v1.1/Datastreams") == [True]
+    ingest(world.node_a, Quantity.objects.get(key="humidity"), 41)
+    ((_, heard),) = alice.received(1)
+    api = client_for(world.alice)
+    got = api.get(heard["@iot.selfLink"].replace("http://testserver", ""))
+    assert got.status_code == 200 and got.json() == heard
+    link = heard["ObservedProperty@iot.navigationLink"].replace("http://testserver", "")
+    assert api.get(link).json()["definition"].endswith("/humidity")
+    assert charlie.silent()

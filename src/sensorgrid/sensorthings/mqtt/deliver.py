@@ -39,7 +39,8 @@ PART = 1_000
 
 @dataclass
 class State:
-    """What the server remembers between batches: the newest Datastream announced."""
+    """What the server remembers between batches: the newest Datastream announced
+    (None while nobody subscribes)."""
 
     last_datastream: int | None = None
 
@@ -135,13 +136,16 @@ def load_user(user_id: int | None):
 
 
 def _skip(topic: Topic, found: News) -> bool:
-    """True when the topic's Datastream has nothing new (no query needed)."""
-    first = topic.path.segments[0]
-    if topic.entity_set.name != "Observations" or first.key is None:
+    """True when the topic's path goes through a Datastream that has no new
+    Observations (``Things(1)/Datastreams(2)/Observations``): no query needed."""
+    if topic.entity_set.name != "Observations":
         return False
-    if first.entity_set.name == "Datastreams" and len(topic.path.segments) == 2:
-        return first.key not in found.touched
-    return False
+    return any(
+        segment.entity_set.name == "Datastreams"
+        and segment.key is not None
+        and segment.key not in found.touched
+        for segment in topic.path.segments
+    )
 
 
 def render(topic: Topic, user, found: News, base: str) -> list[bytes]:

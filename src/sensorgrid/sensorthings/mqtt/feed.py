@@ -93,12 +93,14 @@ class Feed:
         self._kick()
 
     def listening(self) -> bool:
-        """Whether anybody can hear: a shared (Redis) layer, or a server in this process."""
+        """Whether anybody can hear: a shared (Redis) layer, or a server in this process
+        with a subscriber."""
         layer = get_channel_layer()
         if layer is None:
             return False
         if isinstance(layer, InMemoryChannelLayer):
-            return self.local is not None
+            local = self.local
+            return local is not None and local.wants()
         return True
 
     def _kick(self) -> None:

@@ -45,12 +45,14 @@ CONNECT_SECONDS = 10.0
 #: the largest packet accepted (an Observation published for MQTT Create)
 MAX_PACKET = 256 * 1024
 #: topics one connection may subscribe to at most
-MAX_SUBSCRIPTIONS = 100
+MAX_SUBSCRIPTIONS = 50
+#: connections at most (per process); a CONNECT beyond gets "server unavailable"
+MAX_CONNECTIONS = 1000
 #: bytes waiting to be sent to a client at most; a slower one is disconnected
 MAX_BUFFER = 4 * 1024 * 1024
 
 # CONNACK return codes (MQTT 3.1.1 §3.2.2.3)
-ACCEPTED, BAD_PROTOCOL, BAD_CLIENT_ID, BAD_CREDENTIALS, NOT_AUTHORIZED = 0, 1, 2, 4, 5
+ACCEPTED, BAD_PROTOCOL, BAD_CLIENT_ID, UNAVAILABLE, BAD_CREDENTIALS = 0, 1, 2, 3, 4
 SUBSCRIBE_FAILURE = 0x80
 
 
@@ -266,15 +268,20 @@ class Server:
         self.host, self.port, self.base = host, port, base
         self.sessions: set[Session] = set()
         self._db = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt")
+        # MQTT Create writes in a thread of its own: a busy publisher does not hold up
+        # deliveries and logins.
+        self._writes = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt-create")
         self._queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._tasks: list[asyncio.Task] = []
         self._state: Any = None
 
-    async def _db_call(self, function, *arguments):
+    async def _db_call(self, function, *arguments, executor=None):
         assert self._loop is not None
-        return await self._loop.run_in_executor(self._db, _in_thread, function, *arguments)
+        return await self._loop.run_in_executor(
+            executor or self._db, _in_thread, function, *arguments
+        )
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -291,6 +298,14 @@ class Server:
             self._tasks.append(asyncio.create_task(self._listen()))
         log.info("SensorThings MQTT on mqtt://%s:%s", self.host, self.port)
 
+    def wants(self) -> bool:
+        """Whether any connection subscribed to something (else nothing is read). Asked
+        from other threads (feed.py): a set changing meanwhile counts as yes."""
+        try:
+            return any(session.subscriptions for session in list(self.sessions))
+        except RuntimeError:
+            return True
+
     async def stop(self) -> None:
         if feed.local is self:
             feed.local = None
@@ -301,6 +316,7 @@ class Server:
         for session in list(self.sessions):
             session.close()
         self._db.shutdown(wait=False)
+        self._writes.shutdown(wait=False)
 
     # -- new entities ---------------------------------------------------------------------------
 
@@ -335,6 +351,11 @@ class Server:
                 if not session.closed
                 for text, topic in session.subscriptions.items()
             }
+            if not wanted:
+                # Nobody to tell: no reads. Datastreams made meanwhile are not announced to
+                # the next subscriber (the newest is read again at his SUBSCRIBE).
+                self._state.last_datastream = None
+                continue
             try:
                 rendered = await self._db_call(_render, message, wanted, self._state, self.base)
             except Exception:
@@ -384,6 +405,8 @@ class Server:
                     session.describe() if session else "a client",
                     exc,
                 )
+        except Exception:  # a bug or a database outage: this connection only
+            log.exception("sensorthings mqtt: connection failed")
         finally:
             if session is not None:
                 session.closed = True
@@ -419,6 +442,10 @@ class Server:
             writer.write(packet(0x20, bytes([0, BAD_CREDENTIALS])))
             return None
         user_id, token_id = who
+        if len(self.sessions) >= MAX_CONNECTIONS:
+            log.warning("sensorthings mqtt: %d connections; refused one more", len(self.sessions))
+            writer.write(packet(0x20, bytes([0, UNAVAILABLE])))
+            return None
         client_id = client_id or f"auto-{id(writer):x}"
         # A client id is its user's: the same user connecting again replaces his old
         # connection (MQTT), another user cannot throw him out with the same id.
@@ -476,6 +503,8 @@ class Server:
                 )
                 codes.append(SUBSCRIBE_FAILURE)
             else:
+                if self._state.last_datastream is None:
+                    self._state = await self._db_call(deliver.start_state)
                 session.subscriptions[text] = topic
                 codes.append(0)  # granted: QoS 0
         if not codes:
@@ -494,7 +523,9 @@ class Server:
         except StaError as exc:
             outcome = f"refused: {exc.message}"
         else:
-            outcome = await self._db_call(_create, session.user_id, topic, payload)
+            outcome = await self._db_call(
+                _create, session.user_id, topic, payload, executor=self._writes
+            )
         log.info("sensorthings mqtt: %s published to %r: %s", session.describe(), text, outcome)
         if packet_id is not None:
             session.send(packet(0x40, struct.pack("!H", packet_id)))

@@ -130,14 +130,22 @@ class Command(BaseCommand):
         # checks the password (docs/devices.md, "The demo's broker").
         environment["SENSORGRID_MQTT_CLIENT_ID"] = f"sensorgrid-demo-ingest-{secrets.token_hex(6)}"
         web = ["serve", "--host", host, "--port", str(port)]
+        # SensorThings MQTT subscribers (docs/sensorthings.md) on a port of the web process.
+        sta_port = 1884 if broker.port_free(host, 1884) else broker.free_port(host)
+        self.sta_mqtt_url = f"mqtt://{host}:{sta_port}"
+        sta = {
+            "SENSORGRID_STA_MQTT_PORT": str(sta_port),
+            "SENSORGRID_STA_MQTT_HOST": host,
+            "SENSORGRID_BASE_URL": settings.SENSORGRID_BASE_URL or f"http://{host}:{port}",
+        }
         if settings.REDIS_URL:
             # Production shape: ingest in its own process; live values travel via Redis.
             ingest = supervisor.start("ingest", "ingest", environment=environment)
-            supervisor.start("web", *web)
+            supervisor.start("web", *web, environment=sta)
         else:
             # The in-memory channel layer reaches one process only: ingest runs inside
             # the web process, so committed samples reach the browsers live.
-            ingest = supervisor.start("web", *web, "--ingest", environment=environment)
+            ingest = supervisor.start("web", *web, "--ingest", environment={**environment, **sta})
         if not ingest.wait_for("subscribing to", timeout=60):
             supervisor.stop()
             raise CommandError(f"the ingest service could not subscribe at {broker_url}")
@@ -239,6 +247,9 @@ class Command(BaseCommand):
                     f"  database   {database['ENGINE'].rsplit('.', 1)[-1]}: {database['NAME']}",
                     f"  MQTT       {broker_url}  (publish to sensorgrid/<device>/up as "
                     "node-<id> with the node's credential: docs/devices.md)",
+                    f"  STA MQTT   {getattr(self, 'sta_mqtt_url', 'off')}  (SensorThings: "
+                    "subscribe to v1.1/Observations as a user, an API token as password: "
+                    "docs/sensorthings.md)",
                     f"  map layer  {self._layer_line(layer)}",
                     f"  outliers   {url}/outliers/   (charlie: the roof camera's pictures, "
                     "scored live)",
