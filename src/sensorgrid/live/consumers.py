@@ -222,7 +222,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if node_id not in self.following:
             return
         since = self.since.get(node_id)
-        if since is not None:
+        if since is not None and since > delta.oldest:  # some values are older: clip
             values = latest.clip(delta.values, since)
             if len(values) != len(delta.values):  # this client's own, clipped values
                 if values:

@@ -50,11 +50,14 @@ _HUB_CHANNEL = re.compile(r"live\.hub\.")
 class Delta:
     """A node's new values as sent to every follower; the JSON text is made once."""
 
-    __slots__ = ("_frame", "_text", "node", "values")
+    __slots__ = ("_frame", "_text", "node", "oldest", "values")
 
     def __init__(self, node: int, values: Values) -> None:
         self.node = node
         self.values = values
+        #: the oldest value's ts: a follower whose clip (``since``) is not after it
+        #: shares the frame without looking at each value
+        self.oldest = min((ts for ts, _ in values.values()), default=math.inf)
         self._text: str | None = None
         self._frame: bytes | None = None
 
