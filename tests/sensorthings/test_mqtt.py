@@ -329,3 +329,26 @@ def test_a_new_series_is_announced_as_a_new_datastream(world, sta, connect, clie
     link = heard["ObservedProperty@iot.navigationLink"].replace("http://testserver", "")
     assert api.get(link).json()["definition"].endswith("/humidity")
     assert charlie.silent()
+
+
+def test_create_observations_of_both_stores_are_announced(world, sta, connect, client_for):
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    alice = connect(world.alice)
+    assert alice.subscribe("v1.1/Observations?$select=result") == [True]
+    when = (timezone.now() - timedelta(minutes=5)).replace(microsecond=0)
+    times = [(when + timedelta(seconds=n)).isoformat() for n in range(2)]
+    answer = client_for(world.alice).post(
+        "/sta/v1.1/CreateObservations",
+        [
+            {
+                "Datastream": {"@iot.id": datastream.pk},
+                "components": ["phenomenonTime", "result"],
+                "dataArray": [[times[0], first], [times[1], second]],
+            }
+            for datastream, first, second in ((ds_a, 470, 471), (sta.text_stream, "a", "b"))
+        ],
+        format="json",
+    )
+    assert answer.status_code == 201, answer.content
+    heard = sorted(str(m["result"]) for _, m in alice.received(4))
+    assert heard == ["470", "471", "a", "b"]

@@ -84,6 +84,9 @@ def _create_rows(
     )
     for (position, _, _, _), observation in zip(parsed, made, strict=True):
         created[position] = ids.encode_observation(datastream.pk, observation.pk)
+    from sensorgrid.sensorthings.mqtt import feed  # MQTT subscribers: no post_save in bulk
+
+    feed.observations_created(made)
     return created
 
 
