@@ -22,7 +22,18 @@ from sensorgrid.ingest.steps.work import Batch, Item, Outcome, Pending, Rejectio
 from sensorgrid.observability import metrics
 from sensorgrid.telemetry.models import DeadLetter
 
-__all__ = ["STEPS", "Batch", "Outcome", "Rejection", "ingest", "ingest_many", "keep"]
+__all__ = [
+    "STEPS",
+    "Batch",
+    "Outcome",
+    "Rejection",
+    "decode_more",
+    "decoding",
+    "ingest",
+    "ingest_decoded",
+    "ingest_many",
+    "keep",
+]
 
 Step = Callable[[Work], None]
 
@@ -59,13 +70,42 @@ def ingest_many(
     if own is not None:  # a decoder of payloads that are not values (pictures)
         return own
     work = Work(
-        decoder,
-        [Item(envelope) for envelope in envelopes],
-        timezone.now(),
-        keep_dead_letters,
-        quantities=cache.directory.quantities(),
+        decoder, [Item(envelope) for envelope in envelopes], timezone.now(), keep_dead_letters
     )
-    for step in STEPS:
+    return _run(work, STEPS)
+
+
+def decoding(decoder: str) -> Work | None:
+    """A batch to decode envelope by envelope (``decode_more``), whose other steps run
+    later (``ingest_decoded``).
+
+    Decoding reads nothing but the envelopes (no database, no cache), so ``sensorgrid
+    ingest`` decodes the next batch in a thread of its own, as its messages arrive,
+    while the one before commits. None for a decoder that stores its batches itself
+    (pictures): those run in ``ingest_many``.
+    """
+    if type(decoders.get(decoder)).ingest_many is not decoders.Decoder.ingest_many:
+        return None
+    return Work(decoder, [], timezone.now())
+
+
+def decode_more(work: Work, envelopes: Sequence[Envelope]) -> None:
+    """Add envelopes to a ``decoding`` batch and decode them."""
+    start = len(work.items)
+    work.items.extend(Item(envelope) for envelope in envelopes)
+    decode.decode(work, start)
+
+
+def ingest_decoded(work: Work) -> Batch:
+    """The steps after decoding, for a ``decoded`` batch (once: the steps change it)."""
+    work.now = timezone.now()  # the time validation compares with is the write's
+    assert STEPS[0] is decode.decode
+    return _run(work, STEPS[1:])
+
+
+def _run(work: Work, steps: Sequence[Step]) -> Batch:
+    work.quantities = cache.directory.quantities()
+    for step in steps:
         step(work)
     return _batch(work)
 

@@ -132,6 +132,29 @@ def test_batches_are_cut_by_size(world, mosquitto):
     assert last - first == timedelta(minutes=13)
 
 
+def test_a_backlog_of_many_batches_is_stored_once_with_its_refusals(world, mosquitto):
+    # The next batch is decoded while the one before commits: batches of 8 from a
+    # backlog of 60, refusals among them, all stored once and all acknowledged.
+    device, topic = world.node_a.device_id, f"sensorgrid/{world.node_a.device_id}/up"
+    messages = [reading(device, n / 60, 400 + n) for n in range(1, 58)]
+    messages.insert(13, (topic, b"not json"))
+    messages.insert(29, ("sensorgrid/nobody/up", {"values": {"co2": 1}}))
+    messages.insert(47, ("broken/x", b"\x00\x01"))
+    with running(mosquitto.url, client_id="many-batches"):
+        pass  # the persistent session: what follows waits in it as one backlog
+    assert send(mosquitto.url, messages) == 60
+    with running(mosquitto.url, client_id="many-batches", batch_size=8) as ingester:
+        eventually(lambda: ingester.stored_messages == 60, what="the backlog handled")
+    assert [value for _, value in samples(world.node_a)] == [400 + n for n in range(57, 0, -1)]
+    reasons = sorted(DeadLetter.objects.values_list("reason", flat=True))
+    assert reasons == ["decoder-error", "malformed", "unknown-device"]
+    with running(mosquitto.url, client_id="many-batches") as again:
+        send(mosquitto.url, [reading(device, 0, 1000)])  # after anything left unacknowledged
+        eventually(lambda: again.stored_messages >= 1, what="the next message")
+    assert again.stored_messages == 1  # nothing of the backlog came back
+    assert len(samples(world.node_a)) == 58
+
+
 def metric(port: int, line_start: str) -> float:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
         text = response.read().decode()

@@ -6,6 +6,13 @@ runs them through the ingest pipeline in one transaction, and acknowledges them
 only after the commit. While the database is down the batch is retried with
 backoff and nothing is acknowledged: the broker keeps the messages in the session
 and stops sending once ``inflight`` are unacknowledged, so memory stays flat.
+
+While a batch commits, a second thread takes the next one off the queue and decodes
+its messages as they arrive (``Ahead``): decoding is the pipeline's first step and
+reads nothing but the payloads, so it runs while this thread waits on the database.
+The next batch closes when it is full, or once ``batch_seconds`` have passed since its
+first message and the batch before has been acknowledged; the steps after decoding,
+the transaction and the ack stay in this thread, in order.
 """
 
 import gc
@@ -15,6 +22,8 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -28,6 +37,7 @@ from sensorgrid.ingest.mqtt import metrics
 from sensorgrid.ingest.mqtt.client import Connection, Received
 from sensorgrid.ingest.mqtt.config import Options
 from sensorgrid.ingest.mqtt.routes import RouteTable
+from sensorgrid.ingest.steps.work import Work
 from sensorgrid.telemetry.models import Reason
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,19 @@ UNROUTED = "unrouted"
 
 class Stopped(Exception):
     """The service was asked to stop while a batch could not be committed."""
+
+
+@dataclass
+class Ahead:
+    """A batch taken off the queue with its messages decoded (module docstring)."""
+
+    batch: list[Received] = field(default_factory=list)
+    #: per (decoder, source): the deliveries, their envelopes and route patterns, and
+    #: the batch being decoded (None for a decoder that stores its batches itself)
+    groups: dict[tuple[str, str], tuple[list[tuple[Received, Envelope, str]], Work | None]] = field(
+        default_factory=dict
+    )
+    unrouted: list[Received] = field(default_factory=list)
 
 
 class Ingester:
@@ -54,6 +77,10 @@ class Ingester:
         self.stopping = threading.Event()
         self.connection = connection_class(options, table.subscriptions(), self.queue.put)
         self.stored_messages = 0
+        #: this thread waits for the next batch: it may close (``_gather``)
+        self._wanted = threading.Event()
+        self._closing = threading.Event()
+        self._ahead: Ahead | None = None  # the batch ``_write`` takes decoded, once
 
     def run(self, idle_exit: float | None = None) -> None:
         """Work until ``stop()`` (or until idle for ``idle_exit`` seconds once subscribed)."""
@@ -65,12 +92,20 @@ class Ingester:
         gc.freeze()
         self.connection.start()
         idle_since = time.monotonic()
+        decoder = ThreadPoolExecutor(1, thread_name_prefix="ingest-decode")
+        upcoming: Future[Ahead] | None = None
         try:
             while not self.stopping.is_set():
-                batch = self._collect()
+                self._wanted.set()
+                ahead = upcoming.result() if upcoming is not None else self._gather()
+                self._wanted.clear()
+                # the next batch is taken and decoded while this one commits
+                upcoming = decoder.submit(self._gather)
+                batch = ahead.batch
                 metrics.QUEUE_DEPTH.set(self.queue.qsize())
                 metrics.CONNECTED.set(self.connection.connected.is_set())
                 if batch:
+                    self._ahead = ahead
                     self._commit_and_ack(batch)
                     idle_since = time.monotonic()
                 elif (
@@ -83,6 +118,10 @@ class Ingester:
         except Stopped as exc:
             log.warning("%s", exc)
         finally:
+            # A batch taken but not committed stays unacknowledged: the broker resends it.
+            self._closing.set()
+            decoder.shutdown(wait=True)
+            self._ahead = None
             self.connection.stop()
             connection.close()  # the database's: this thread's work is done
             log.info("stopped after storing %d messages", self.stored_messages)
@@ -91,27 +130,75 @@ class Ingester:
         """Finish and acknowledge the current batch, then leave (safe from a signal handler)."""
         self.stopping.set()
 
-    def _collect(self) -> list[Received]:
+    def _gather(self) -> Ahead:
+        """The next batch, decoded: up to ``batch_size`` messages, closed ``batch_seconds``
+        after its first once this thread wants it (module docstring)."""
+        ahead = Ahead()
         try:
             first = self.queue.get(timeout=0.25)
         except queue.Empty:
-            return []
-        batch = [first]
+            return ahead
+        arrived = [first]
         deadline = time.monotonic() + self.options.batch_seconds
-        while len(batch) < self.options.batch_size and not self.stopping.is_set():
-            try:
-                batch.append(self.queue.get_nowait())
-                continue
-            except queue.Empty:
-                pass
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+        room = self.options.batch_size - 1
+        while room > 0 and not (self.stopping.is_set() or self._closing.is_set()):
+            while room > 0:  # whatever is there, decoded at once
+                try:
+                    arrived.append(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+                room -= 1
+            self._decode(ahead, arrived)
+            arrived = []
+            if room <= 0:
                 break
-            try:
-                batch.append(self.queue.get(timeout=min(remaining, 0.05)))
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 and self._wanted.is_set():
+                break
+            try:  # past the deadline, look often whether the batch is wanted
+                arrived.append(self.queue.get(timeout=min(max(remaining, 0.005), 0.05)))
+                room -= 1
             except queue.Empty:
                 continue
-        return batch
+        self._decode(ahead, arrived)
+        return ahead
+
+    def _decode(self, ahead: Ahead, deliveries: list[Received]) -> None:
+        """Route and decode deliveries into ``ahead`` (no database: module docstring)."""
+        if not deliveries:
+            return
+        ahead.batch.extend(deliveries)
+        added: dict[tuple[str, str], list[Envelope]] = defaultdict(list)
+        for delivery in deliveries:
+            routed = self._envelope(delivery)
+            if routed is None:
+                ahead.unrouted.append(delivery)
+                continue
+            key, envelope, pattern = routed
+            group = ahead.groups.get(key)
+            if group is None:
+                group = ahead.groups[key] = ([], pipeline.decoding(key[0]))
+            group[0].append((delivery, envelope, pattern))
+            added[key].append(envelope)
+        for key, envelopes in added.items():
+            work = ahead.groups[key][1]
+            if work is not None:
+                pipeline.decode_more(work, envelopes)
+
+    def _envelope(self, delivery: Received) -> tuple[tuple[str, str], Envelope, str] | None:
+        match = self.table.match(delivery.topic)
+        if match is None:
+            return None
+        route = match.route
+        envelope = Envelope(
+            source=route.source,
+            topic=delivery.topic,
+            payload=delivery.payload,
+            received_at=delivery.received_at,
+            device=match.device,
+            authority=route.authority,  # a route bound to an organization (issue 16)
+        )
+        return (route.decoder, route.source), envelope, route.pattern
 
     def _commit_and_ack(self, batch: list[Received]) -> None:
         started = time.monotonic()
@@ -192,28 +279,26 @@ class Ingester:
         return Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}"
 
     def _write(self, batch: Sequence[Received]) -> None:
-        groups: dict[tuple[str, str], list[tuple[Received, Envelope, str]]] = defaultdict(list)
-        unrouted = []
-        for delivery in batch:
-            match = self.table.match(delivery.topic)
-            if match is None:
-                unrouted.append(delivery)
-                continue
-            route = match.route
-            envelope = Envelope(
-                source=route.source,
-                topic=delivery.topic,
-                payload=delivery.payload,
-                received_at=delivery.received_at,
-                device=match.device,
-                authority=route.authority,  # a route bound to an organization (issue 16)
-            )
-            groups[route.decoder, route.source].append((delivery, envelope, route.pattern))
+        ahead, self._ahead = self._ahead, None
+        if ahead is None or ahead.batch is not batch:
+            # a retry or a half of a split batch: the steps changed what was decoded
+            ahead = Ahead()
+            for delivery in batch:
+                routed = self._envelope(delivery)
+                if routed is None:
+                    ahead.unrouted.append(delivery)
+                    continue
+                key, envelope, pattern = routed
+                ahead.groups.setdefault(key, ([], None))[0].append((delivery, envelope, pattern))
         counts: dict[tuple[str, str], int] = defaultdict(int)
         inserted = duplicates = 0
+        unrouted = ahead.unrouted
         with transaction.atomic():
-            for (decoder, _source), items in groups.items():
-                result = pipeline.ingest_many([envelope for _, envelope, _ in items], decoder)
+            for (decoder, _source), (items, work) in ahead.groups.items():
+                if work is not None:
+                    result = pipeline.ingest_decoded(work)
+                else:
+                    result = pipeline.ingest_many([envelope for _, envelope, _ in items], decoder)
                 inserted += result.inserted
                 duplicates += result.duplicates
                 for (_, _, pattern), outcome in zip(items, result.outcomes, strict=True):

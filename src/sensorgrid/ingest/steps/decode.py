@@ -11,10 +11,13 @@ from sensorgrid.telemetry.models import Reason
 log = logging.getLogger(__name__)
 
 
-def decode(work: Work) -> None:
-    """Decode every envelope; never raises: a decoder's failure refuses its envelope."""
+def decode(work: Work, start: int = 0) -> None:
+    """Decode every envelope (from position ``start``, those before it decoded already:
+    ``pipeline.decoded`` of a batch still growing); never raises: a decoder's failure
+    refuses its envelope."""
     decoder = decoders.get(work.decoder)
-    for position, item in enumerate(work.items):
+    for position in range(start, len(work.items)):
+        item = work.items[position]
         try:
             decoded = decoder.decode(item.envelope)
         except DecodeError as exc:

@@ -82,13 +82,16 @@ def _refuse_other_devices_on_a_devices_topic(work: Work) -> None:
             continue
         if envelope.authority is not None and envelope.authority.node_id is not None:
             continue
+        message = candidate.message
+        if message.device == envelope.device and not message.also:
+            continue  # the usual message: it resolves by the topic's id, to the named node
         named, _ = node_of(envelope.device, work.nodes, envelope.authority, envelope.device)
         if named is None:
             continue
-        device, node, _ = _resolve(candidate.message, work.nodes, envelope)
+        device, node, _ = _resolve(message, work.nodes, envelope)
         if node is not None and node.id != named.id:
             item.refused = Rejection(
-                candidate.message.index,
+                message.index,
                 Reason.FORBIDDEN_DEVICE,
                 f"the payload names device {device!r} on the topic of {envelope.device!r}",
             )
