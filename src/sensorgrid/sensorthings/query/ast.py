@@ -40,6 +40,18 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
+class Lambda:
+    """OData's lambda operators: ``Datastreams/any(d: d/name eq 'x')`` (``all``): some
+    (every) entity the to-many path ``nav`` reaches passes ``cond``, where paths that
+    start with ``var`` are that entity's and the others the outer entity's."""
+
+    op: str  # "any" | "all"
+    nav: Path
+    var: str
+    cond: Expr
+
+
+@dataclass(frozen=True, slots=True)
 class Not:
     operand: Expr
 
@@ -111,4 +123,6 @@ def paths_of(expr: Expr | None) -> list[Path]:
         return [p for a in expr.args for p in paths_of(a)]
     if isinstance(expr, Not):
         return paths_of(expr.operand)
+    if isinstance(expr, Lambda):
+        return []  # checked where it is translated: its paths are relative to its variable
     return paths_of(expr.left) + paths_of(expr.right)

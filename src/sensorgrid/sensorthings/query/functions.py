@@ -52,6 +52,14 @@ ARITY: dict[str, tuple[int, int]] = {
     "now": (0, 0),
     "mindatetime": (0, 0),
     "maxdatetime": (0, 0),
+    # temporal relations of instants and intervals (FROST-Server's extension)
+    "before": (2, 2),
+    "after": (2, 2),
+    "meets": (2, 2),
+    "during": (2, 2),
+    "overlaps": (2, 2),
+    "starts": (2, 2),
+    "finishes": (2, 2),
     # math
     "round": (1, 1),
     "floor": (1, 1),
@@ -87,6 +95,8 @@ _JSON_KINDS: dict[str, models.Field[Any, Any]] = {
     "number": models.FloatField(),
     "string": models.TextField(),
     "bool": models.BooleanField(),
+    # two JSON values compared with each other: any scalar as its JSON text
+    "scalar": models.TextField(),
 }
 
 
@@ -122,6 +132,7 @@ class JsonValue(models.Func):
             "number": ("'number'", "::double precision"),
             "string": ("'string', 'number'", ""),
             "bool": ("'boolean'", "::boolean"),
+            "scalar": ("'string', 'number', 'boolean'", ""),
         }[self.kind]
         sql = f"CASE WHEN jsonb_typeof({doc}) IN ({jtypes}) THEN ({doc} #>> '{{}}'){cast} END"
         return sql, [*doc_params, *doc_params]
@@ -138,6 +149,13 @@ class JsonValue(models.Func):
                 f"WHEN {jtype} IN ('integer', 'real') THEN CAST({value} AS TEXT) END"
             )
             return sql, both + both
+        if self.kind == "scalar":
+            sql = (
+                f"CASE WHEN {jtype} = 'text' THEN {value} "
+                f"WHEN {jtype} IN ('integer', 'real') THEN CAST({value} AS TEXT) "
+                f"WHEN {jtype} IN ('true', 'false') THEN {jtype} END"
+            )
+            return sql, both + both + both
         types = {"number": "'integer', 'real'", "bool": "'true', 'false'"}[self.kind]
         return f"CASE WHEN {jtype} IN ({types}) THEN {value} END", both
 

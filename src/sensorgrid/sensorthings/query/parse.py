@@ -46,7 +46,7 @@ start_expand: expand
         | "(" expr ")"
 
 call: FUNC "(" [expr ("," expr)*] ")"
-path: segment ("/" segment)*
+path: segment ("/" segment)* ["/" FUNC "(" NAME ":" expr ")"]
 segment: (NAME | IOTID) INDEX*
 
 literal: STRING      -> string
@@ -217,8 +217,15 @@ class _ToAst(Transformer[Token, Any]):
         # properties/list[1] → ("properties", "list", "[1]")
         return ["id" if token.type == "IOTID" else str(token), *map(str, indexes)]
 
-    def path(self, *segments: list[str]) -> ast.Path:
-        return ast.Path(tuple(part for segment in segments for part in segment))
+    def path(self, *items: Any) -> ast.Expr:
+        *segments, func, var, cond = items
+        path = ast.Path(tuple(part for segment in segments for part in segment))
+        if func is None:
+            return path
+        op = str(func).lower()
+        if op not in ("any", "all"):
+            raise _Bad(f"'{path}/{func}(…)': only the lambda operators any and all go there")
+        return ast.Lambda(op, path, str(var), cond)
 
     def string(self, token: Token) -> ast.Literal:
         return ast.Literal("string", token[1:-1].replace("''", "'"))
@@ -270,6 +277,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.OrderKey(expr, direction is not None and direction.lower() == "desc")
 
     def select(self, *paths: ast.Path) -> tuple[ast.Path, ...]:
+        for path in paths:
+            if not isinstance(path, ast.Path):
+                raise _Bad("$select takes property paths, not any() or all()")
         return paths
 
     # $expand
@@ -409,6 +419,8 @@ def _depth(expr: ast.Expr) -> int:
             stack.extend((a, depth + 1) for a in node.args)
         elif isinstance(node, ast.Not):
             stack.append((node.operand, depth + 1))
+        elif isinstance(node, ast.Lambda):
+            stack += [(node.nav, depth + 1), (node.cond, depth + 1)]
         elif isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
             stack += [(node.left, depth + 1), (node.right, depth + 1)]
     return deepest
@@ -432,6 +444,8 @@ def _shallow(option: str, expr: ast.Expr) -> ast.Expr:
             stack.extend(node.args)
         elif isinstance(node, ast.Not):
             stack.append(node.operand)
+        elif isinstance(node, ast.Lambda):
+            stack += [node.nav, node.cond]
         elif isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
             stack += [node.left, node.right]
     if nodes > MAX_NODES:
