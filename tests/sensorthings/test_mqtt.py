@@ -352,3 +352,27 @@ def test_create_observations_of_both_stores_are_announced(world, sta, connect, c
     assert answer.status_code == 201, answer.content
     heard = sorted(str(m["result"]) for _, m in alice.received(4))
     assert heard == ["470", "471", "a", "b"]
+
+
+def test_malformed_clients_are_closed_and_mqtt5_is_refused(endpoint):
+    import socket
+
+    def exchange(data: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", endpoint.port), timeout=5) as sock:
+            sock.sendall(data)
+            chunks = []
+            while chunk := sock.recv(1024):  # until the server closes
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+    def connect_packet(protocol: bytes, level: int) -> bytes:
+        body = len(protocol).to_bytes(2, "big") + protocol + bytes([level, 0x02, 0, 30])
+        body += (0).to_bytes(2, "big")  # empty client id, clean session
+        return bytes([0x10, len(body)]) + body
+
+    assert exchange(connect_packet(b"MQTT", 5)) == bytes([0x20, 2, 0, 1])  # bad protocol
+    assert exchange(bytes([0x82, 5, 0, 1, 0, 0, 0])) == b""  # SUBSCRIBE before CONNECT
+    assert exchange(bytes([0x10, 0xFF, 0xFF, 0xFF, 0x7F])) == b""  # a 256 MB packet
+    assert exchange(connect_packet(b"MQTT", 4) + bytes([0x62, 2, 0, 1])) == bytes(
+        [0x20, 2, 0, 0]  # accepted; then a QoS 2 PUBREL closes it
+    )

@@ -46,6 +46,8 @@ CONNECT_SECONDS = 10.0
 MAX_PACKET = 256 * 1024
 #: topics one connection may subscribe to at most
 MAX_SUBSCRIPTIONS = 50
+#: new entities of one kind read in one round at most (more waiting: the newest)
+MAX_BATCH = 50_000
 #: connections at most (per process); a CONNECT beyond gets "server unavailable"
 MAX_CONNECTIONS = 1000
 #: bytes waiting to be sent to a client at most; a slower one is disconnected
@@ -345,6 +347,16 @@ class Server:
                 more = self._queue.get_nowait()
                 for name in ("samples", "observations", "datastreams"):
                     message[name] = list(message.get(name) or []) + list(more.get(name) or [])
+            for name in ("samples", "observations"):
+                # What arrived while the last batch was read: bounded, the newest kept.
+                waiting = message.get(name) or []
+                if len(waiting) > MAX_BATCH:
+                    log.warning(
+                        "sensorthings mqtt: %d new %s not announced (too many at once)",
+                        len(waiting) - MAX_BATCH,
+                        name,
+                    )
+                    message[name] = waiting[-MAX_BATCH:]
             wanted = {
                 (session.user_id, text): topic
                 for session in self.sessions
@@ -398,13 +410,11 @@ class Server:
             if session is None:
                 return
             await self._serve(session, reader)
-        except (ProtocolError, asyncio.IncompleteReadError, ConnectionError, TimeoutError) as exc:
-            if not isinstance(exc, asyncio.IncompleteReadError):
-                log.info(
-                    "sensorthings mqtt: closed %s: %s",
-                    session.describe() if session else "a client",
-                    exc,
-                )
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the client went away
+        except (ProtocolError, TimeoutError) as exc:
+            who = session.describe() if session else "a client"
+            log.info("sensorthings mqtt: closed %s: %s", who, exc or "no packet in time")
         except Exception:  # a bug or a database outage: this connection only
             log.exception("sensorthings mqtt: connection failed")
         finally:
