@@ -74,6 +74,18 @@ def test_a_node_credential_writes_lines_without_a_device_tag_for_its_node(world,
     assert samples(world.node_a) == [("co2", 600), ("co2", 601)]
 
 
+def test_lines_without_a_device_tag_follow_a_renamed_node(world, node_credential):
+    # The node's device id is remembered with its credential (no query per request);
+    # renaming the node must not send the next lines to the old id.
+    assert write(f"air co2=600 {NS}", node_credential).status_code == 204
+    world.node_a.device_id = "renamed-a"
+    world.node_a.save(update_fields=["device_id"])
+    response = write(f"air co2=601 {NS + 10**9}", node_credential)
+    assert response.status_code == 204, response.content
+    assert samples(world.node_a) == [("co2", 600), ("co2", 601)]
+    assert not DeadLetter.objects.exists()
+
+
 def test_a_node_credential_naming_another_node_stores_nothing_403(world, node_credential):
     body = f"air co2=600 {NS}\nair,device={world.public_node.device_id} co2=1 {NS}"
     response = write(body, node_credential)

@@ -29,6 +29,8 @@ class Device:
     authority: Authority
     credential_digest: str
     is_authenticated: bool = True
+    #: a node credential's device id ("" for an ingest key), as of the credential's lookup
+    device_id: str = ""
 
 
 class IngestCredentialAuthentication(authentication.BaseAuthentication):
@@ -61,16 +63,18 @@ def device_of(credential: str) -> Device:
         raise exceptions.PermissionDenied(SUSPENDED)
     if trusted.key_id is not None:
         _note_use(trusted.key_id)
-    return Device(trusted.authority, digest)
+    return Device(trusted.authority, digest, device_id=trusted.device_id)
 
 
 def _look_up(digest: str) -> credential_cache.Trusted:
     fields = ("id", "organization_id", "organization__suspended_at")
-    node = Node.objects.filter(credential_digest=digest).values(*fields).first()
+    node = Node.objects.filter(credential_digest=digest).values(*fields, "device_id").first()
     if node is not None:
         authority = Authority(node["organization_id"], node["id"], "node", node["id"])
         trusted = credential_cache.Trusted(
-            authority, suspended=node["organization__suspended_at"] is not None
+            authority,
+            suspended=node["organization__suspended_at"] is not None,
+            device_id=node["device_id"],
         )
     else:
         key = IngestKey.objects.filter(digest=digest).values(*fields).first()

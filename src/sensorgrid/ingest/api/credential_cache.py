@@ -27,6 +27,9 @@ class Trusted:
     key_id: int | None = None
     #: its organization is suspended (tenancy): the request is refused
     suspended: bool = False
+    #: a node credential's node's device id ("" for an ingest key): the device of
+    #: InfluxDB lines without a device tag, known without a query per request
+    device_id: str = ""
 
 
 class _Cache:
