@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 
 from sensorgrid.ingest.decoders.base import Decoder
+from sensorgrid.ingest.envelope import Decoded, Message
 from sensorgrid.ingest.models import MqttRoute
 from sensorgrid.mqtt import fastpath
 from sensorgrid.telemetry.models import DeadLetter, Sample
@@ -25,11 +26,21 @@ class Exploding(Decoder):
         raise RuntimeError("decoder bug")
 
 
+class Misshapen(Decoder):
+    """A decoder with a bug the pipeline's first step trips over: values not pairs."""
+
+    key = "test_misshapen"
+
+    def decode(self, envelope):
+        return Decoded((Message(0, envelope.device, None, (("co2",),), envelope.payload),))
+
+
 @pytest.fixture(autouse=True)
 def routes(settings):
     settings.SENSORGRID_MQTT_ROUTES = [
         "sensorgrid/{device}/up=json",
         "broken/{device}=test_exploding",
+        "misshapen/{device}=test_misshapen",
     ]
 
 
@@ -153,6 +164,20 @@ def test_a_backlog_of_many_batches_is_stored_once_with_its_refusals(world, mosqu
         eventually(lambda: again.stored_messages >= 1, what="the next message")
     assert again.stored_messages == 1  # nothing of the backlog came back
     assert len(samples(world.node_a)) == 58
+
+
+def test_a_bug_met_while_decoding_ahead_costs_its_message_only(world, mosquitto):
+    device = world.node_a.device_id
+    messages = [reading(device, n / 60, 500 + n) for n in range(1, 20)]
+    messages.insert(9, (f"misshapen/{device}", b"\x01"))
+    with running(mosquitto.url, client_id="misshapen"):
+        pass
+    assert send(mosquitto.url, messages) == 20
+    with running(mosquitto.url, client_id="misshapen", batch_size=5) as ingester:
+        eventually(lambda: ingester.stored_messages == 20, what="all handled")
+    assert len(samples(world.node_a)) == 19
+    letter = DeadLetter.objects.get()
+    assert letter.reason == "decoder-error" and bytes(letter.payload) == b"\x01"
 
 
 def metric(port: int, line_start: str) -> float:

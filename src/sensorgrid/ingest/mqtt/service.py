@@ -181,9 +181,15 @@ class Ingester:
             group[0].append((delivery, envelope, pattern))
             added[key].append(envelope)
         for key, envelopes in added.items():
-            work = ahead.groups[key][1]
-            if work is not None:
+            items, work = ahead.groups[key]
+            if work is None:
+                continue
+            try:
                 pipeline.decode_more(work, envelopes)
+            except Exception:  # a bug: the main thread runs the group's whole pipeline,
+                # whose failure splits the batch and keeps the culprit (``_store``)
+                log.warning("decoding ahead failed; the batch is decoded again", exc_info=True)
+                ahead.groups[key] = (items, None)
 
     def _envelope(self, delivery: Received) -> tuple[tuple[str, str], Envelope, str] | None:
         match = self.table.match(delivery.topic)
