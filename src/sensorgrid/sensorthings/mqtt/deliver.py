@@ -77,21 +77,16 @@ def news(message: dict[str, Any], state: State) -> News:
     """The new entities ``message`` (feed.py) names, found in the database."""
     out = News()
     samples = message.get("samples") or []
-    if samples or message.get("datastreams"):
-        # A series that started with this batch becomes its Datastream now (as the first
-        # REST request after it would make it).
-        mirror.ensure()
     if samples:
         series: dict[tuple[int, int], list[int]] = defaultdict(list)
         for node_id, quantity_id, us in samples:
             series[(node_id, quantity_id)].append(us)
-        node_ids = {n for n, _ in series}
-        datastream_of = {
-            (n, q): pk
-            for pk, n, q in Datastream.objects.filter(
-                store=Store.SAMPLES, node_id__in=node_ids
-            ).values_list("pk", "node_id", "quantity_id")
-        }
+        datastream_of = _datastreams_of(series)
+        if series.keys() - datastream_of.keys():
+            # A series that started with this batch becomes its Datastream now (as the
+            # first REST request after it would make it).
+            mirror.ensure()
+            datastream_of = _datastreams_of(series)
         for (node_id, quantity_id), times in series.items():
             pk = datastream_of.get((node_id, quantity_id))
             if pk is None or pk > ids.MAX_DATASTREAM_ID:
@@ -126,6 +121,15 @@ def news(message: dict[str, Any], state: State) -> News:
     else:
         out.datastreams = sorted(set(message.get("datastreams") or []))
     return out
+
+
+def _datastreams_of(series) -> dict[tuple[int, int], int]:
+    """(node, quantity) → its samples Datastream, for the series named."""
+    node_ids = {n for n, _ in series}
+    rows = Datastream.objects.filter(store=Store.SAMPLES, node_id__in=node_ids).values_list(
+        "pk", "node_id", "quantity_id"
+    )
+    return {(n, q): pk for pk, n, q in rows}
 
 
 def load_user(user_id: int | None):
