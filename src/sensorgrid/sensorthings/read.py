@@ -47,7 +47,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, models, transaction
 from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When, Window
 from django.db.models.expressions import OrderBy, RawSQL
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Greatest, Least, RowNumber
 from django.http import QueryDict
 
 from sensorgrid.sensorthings import ids, observations, serialize, walls
@@ -485,7 +485,7 @@ def _datastream_times(wanted, user) -> dict[str, Any]:
             )
             picked[0] = picked[0].filter(phenomenon_time__in=details.values("ts"))
         return Case(
-            When(store=Store.SAMPLES, then=_first(picked[0], order)),
+            When(store=Store.SAMPLES, then=_first_sample(picked[0], order, only is None)),
             default=_first(picked[1], order),
         )
 
@@ -522,6 +522,18 @@ def fetch(qs: models.QuerySet) -> list[Any]:
 def _first(qs: models.QuerySet, order: str) -> Subquery:
     column = order.lstrip("-")
     return Subquery(qs.order_by(order).values(column)[:1])
+
+
+def _first_sample(qs: models.QuerySet, order: str, by_time: bool) -> Any:
+    """``_first`` of a series' samples; by their time on a partitioned table, the first of
+    the partitions (read in order, stopping at the first holding rows) and the first of
+    the default partition (``observations.by_partitions``): one or a few index descents
+    per series instead of one per partition."""
+    split = observations.by_partitions() if by_time else None
+    if split is None:
+        return _first(qs, order)
+    pick = Greatest if order.startswith("-") else Least
+    return pick(*(_first(qs.filter(condition), order) for condition in split))
 
 
 # --- resolving a path ----------------------------------------------------------------------
@@ -717,6 +729,8 @@ def collection_response(
         # after a cursor: from the Datastream of its id on
         first = after[0] >> ids.SHIFT if after else None
         rows = _by_datastreams(qs, terms[0].descending, limit + 1, first)
+    elif qs.model is sta_models.SampleRow:  # one series: partition after partition
+        rows = observations.window(qs, options.skip, options.skip + limit + 1)
     else:
         rows = fetch(qs[options.skip : options.skip + limit + 1])
     more = len(rows) > limit
@@ -1005,8 +1019,12 @@ def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) 
         else:
             inner = base.filter(node_id__isnull=True, datastream_id=RawSQL("_sta_p.id", []))
             columns = "id"
-        window = inner.order_by(*terms)[options.skip : options.skip + top + 1]
-        sql, params = window.query.sql_with_params()
+        ordered = inner.order_by(*terms)
+        start, stop = options.skip, options.skip + top + 1
+        if store == Store.SAMPLES:  # partition after partition when ordered by time
+            sql, params = observations.window_sql(ordered, start, stop)
+        else:
+            sql, params = ordered[start:stop].query.sql_with_params()
         unnest = ", ".join(["%s::bigint[]"] * len(arrays))
         statement = (
             f"SELECT _sta_lat.* FROM unnest({unnest}) WITH ORDINALITY AS _sta_p({columns}, n) "
