@@ -1,6 +1,7 @@
 """The fast read paths keep every answer (read.py, observations.py, walls.member_ids):
 ``/Observations`` in id order read a few Datastreams at a time, one Datastream's
-Observations without the two-store view's wall, memberships read once per request."""
+Observations without the two-store view's wall, memberships read once per request, the
+mirror's probe prepared once per connection."""
 
 from urllib.parse import urlsplit
 
@@ -8,8 +9,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from sensorgrid.sensorthings import ids
+from sensorgrid.inventory.models import Quantity
+from sensorgrid.sensorthings import ids, mirror
 from sensorgrid.sensorthings.models import Datastream
+from tests.sensorthings.conftest import MARCH, write_samples
 
 ROOT = "/sta/v1.1/"
 
@@ -99,3 +102,26 @@ def test_a_removed_member_loses_access_at_once(client_for, sta, world):
     # what he still sees of org A is only what everybody sees
     public = get(client_for(None), "Observations", {"$count": "true"})["@iot.count"]
     assert get(bob, "Observations", {"$count": "true"})["@iot.count"] == public
+
+
+def test_the_mirror_probe_is_one_prepared_statement_that_sees_new_series(world, sta):
+    """``mirror.missing()`` runs on every request: on PostgreSQL as a statement prepared
+    on the connection (planned a few times, then reused; it was planned anew on every
+    request), one statement per call as before, and it still finds a series that
+    ingestion starts after the statement was prepared."""
+    humidity = Quantity.objects.get(key="humidity")
+    mirror.ensure()
+    with CaptureQueriesContext(connection) as statements:
+        assert mirror.missing() == set()
+        assert mirror.missing() == set()
+    sqls = [q["sql"] for q in statements.captured_queries]
+    assert len(sqls) == 2, sqls
+    if connection.vendor == "postgresql":
+        assert all("EXECUTE sensorgrid_sta_missing(" in sql for sql in sqls), sqls
+    series = Datastream.objects.filter(node=world.node_b, quantity=humidity, store="samples")
+    assert not series.exists()
+    write_samples((world.node_b, humidity, MARCH, 40.0))
+    assert "series" in mirror.missing()
+    mirror.ensure()
+    assert series.exists()
+    assert mirror.missing() == set()
