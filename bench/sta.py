@@ -132,6 +132,7 @@ def main() -> None:
     from sensorgrid.sensorthings.models import Datastream
 
     world = seed(args.things, args.observations, args.other)
+    load_before = [round(x, 1) for x in os.getloadavg()]
     alice = Client(HTTP_AUTHORIZATION=f"Token {world['alice']}", HTTP_HOST="localhost")
     root = Client(HTTP_AUTHORIZATION=f"Token {world['root']}", HTTP_HOST="localhost")
     stream = (
@@ -270,6 +271,9 @@ def main() -> None:
                 "observations": world["samples"],
                 "per_datastream": world["per_series"],
                 "seed_s": world["seed_s"],
+                # the machine's load average (1, 5, 15 min) before and after the requests
+                "load_before": load_before,
+                "load_after": [round(x, 1) for x in os.getloadavg()],
                 **results,
             }
         )
