@@ -213,6 +213,43 @@ async def test_malformed_frames_get_an_error_and_the_connection_stays_open(world
 
 
 @run
+async def test_requests_sent_at_once_are_answered_in_order(world):
+    # Each is handled in a task of its own while the connection goes on reading.
+    client = await connect(world.alice)
+    await client.send_json_to({"subscribe": {"node": world.node_a.pk}})
+    await client.send_to(text_data="not json")
+    await client.send_json_to({"subscribe": {"room": world.public_room.pk}})
+    await client.send_json_to({"unsubscribe": {"node": world.node_a.pk}})
+    await client.send_json_to({"subscribe": {"node": world.node_b.pk}})
+    frames = [await client.receive_json_from(timeout=3) for _ in range(6)]
+    assert [(f["type"], f.get("subscription"), f.get("node")) for f in frames] == [
+        ("subscribed", {"node": world.node_a.pk}, None),
+        ("snapshot", None, world.node_a.pk),
+        ("error", None, None),
+        ("subscribed", {"room": world.public_room.pk}, None),
+        ("snapshot", None, world.public_node.pk),
+        ("error", {"node": world.node_b.pk}, None),  # another organization's: not found
+    ]
+    await ingest(world.node_a, co2=500)
+    await ingest(world.public_node, co2=600)
+    assert (await next_delta(client))["node"] == world.public_node.pk  # node_a was left
+    await client.disconnect()
+
+
+@run
+async def test_a_client_gone_with_subscriptions_waiting_leaves_nothing_followed(world):
+    from sensorgrid.live import fanout
+
+    client = await connect(world.alice)
+    for _ in range(20):
+        await client.send_json_to({"subscribe": {"node": world.node_a.pk}})
+        await client.send_json_to({"subscribe": {"room": world.public_room.pk}})
+    await client.disconnect(timeout=10)  # the one request being handled finishes
+    hub = fanout.hub(get_channel_layer())
+    assert not hub.followers.get(world.node_a.pk) and not hub.followers.get(world.public_node.pk)
+
+
+@run
 async def test_fast_updates_are_coalesced_per_node_and_the_last_value_wins(world, settings):
     settings.SENSORGRID_LIVE_MAX_RATE = 2  # one delta per node every 0.5 s
     client = await connect(world.alice)

@@ -32,6 +32,10 @@ TOO_SLOW = 4001
 REVOKED = 4003  # the session that authenticated the connection ended
 SHAPE = 'expected {"subscribe": {…}} or {"unsubscribe": {…}}'
 SUBSCRIPTION = "expected exactly one of node, site, room, organization, installation with an id"
+NOT_JSON = "frames must be JSON text objects"
+#: requests (subscribe, unsubscribe) of a connection waiting to be handled while it goes
+#: on reading; beyond, it reads no further frame until one is handled
+MAX_WAITING_REQUESTS = 100
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
@@ -51,6 +55,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Subscribing and re-checking both change the subscriptions, across awaits.
         self.lock = asyncio.Lock()
         self.revoked = False
+        self.gone = False  # disconnected: requests still waiting are not handled
+        self.requests: set[asyncio.Future] = set()
         if self.session_key is not None:
             await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         # Node groups are joined once per process, by the hub, which hands this
@@ -65,6 +71,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.rechecking = asyncio.ensure_future(self._recheck_periodically())
 
     async def disconnect(self, code) -> None:
+        self.gone = True
+        waiting = getattr(self, "requests", ())
+        if waiting:  # none follows anything more, the one being handled finishes
+            await asyncio.gather(*waiting, return_exceptions=True)
         if getattr(self, "counted", False):
             publisher.listening(-1)
             self.counted = False
@@ -83,12 +93,34 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             content = json.loads(text_data) if text_data is not None else None
         except ValueError:
             content = None
-        if content is None:
-            self.queue.put({"type": "error", "error": "frames must be JSON text objects"})
-            return
         await self.receive_json(content)
 
     async def receive_json(self, content, **kwargs) -> None:
+        """Handle a request in a task of its own, in order (``self.lock``), so that the
+        connection goes on reading meanwhile: uvicorn reads no further frame while the
+        application handles one, so a burst of subscriptions, each waiting its turn in
+        Channels' one database thread, held up the client's pong to the server's
+        keepalive ping (1011 after 20 s: clients connecting at once under load)."""
+        if len(self.requests) >= MAX_WAITING_REQUESTS:
+            await self._request(content)  # a flood: read no further until handled
+            return
+        task = asyncio.ensure_future(self._request(content))
+        self.requests.add(task)
+        task.add_done_callback(self.requests.discard)
+
+    async def _request(self, content) -> None:
+        try:
+            async with self.lock:
+                if not (self.revoked or self.gone):
+                    await self._handle(content)
+        except Exception:
+            log.exception("live request failed")
+            await self.close(code=1011)
+
+    async def _handle(self, content) -> None:
+        if content is None:
+            self.queue.put({"type": "error", "error": NOT_JSON})
+            return
         if not isinstance(content, dict) or len(content) != 1:
             self.queue.put({"type": "error", "error": SHAPE})
             return
@@ -100,13 +132,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if key is None:
             self.queue.put({"type": "error", "subscription": subscription, "error": SUBSCRIPTION})
             return
-        async with self.lock:
-            if self.revoked:
-                return
-            if action == "subscribe":
-                await self.subscribe(key)
-            else:
-                await self.release(self.subscriptions.pop(key, []))
+        if action == "subscribe":
+            await self.subscribe(key)
+        else:
+            await self.release(self.subscriptions.pop(key, []))
 
     async def subscribe(self, key: tuple[str, int]) -> None:
         kind, pk = key
