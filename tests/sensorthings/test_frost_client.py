@@ -137,3 +137,109 @@ def test_frost_client_as_the_other_organization_and_with_a_wrong_password(server
     with pytest.raises(requests.HTTPError) as unauthorized:
         wrong.things().query().list()
     assert unauthorized.value.response.status_code == 401
+
+
+def test_frost_client_queries_expands_data_arrays_and_iterates(server):
+    """The client's other ways in (its README): $expand into nested entities, $select,
+    $filter with functions and lambdas, Observations created as a DataArray
+    (CreateObservations), and iteration that follows @iot.nextLink page by page."""
+    from frost_sta_client.model.ext.data_array_document import DataArrayDocument
+    from frost_sta_client.model.ext.data_array_value import DataArrayValue
+
+    sta = service(server)
+    thing = fsc.Thing(name="Client query station", description="expand and filter")
+    thing.locations = [
+        fsc.Location(
+            name="Pier",
+            description="the pier",
+            encoding_type="application/geo+json",
+            location=geojson.Point((8.0, 51.0)),
+        )
+    ]
+    thing.datastreams = [
+        fsc.Datastream(
+            name="Pier water level",
+            description="water level",
+            observation_type="http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+            unit_of_measurement=fsc.UnitOfMeasurement(name="metre", symbol="m", definition="m"),
+            sensor=fsc.Sensor(
+                name="Gauge", description="g", encoding_type="text/plain", metadata="m"
+            ),
+            observed_property=fsc.ObservedProperty(
+                name="Pier water level", definition="https://example.org/level", description="l"
+            ),
+        )
+    ]
+    sta.create(thing)
+    stream = sta.things().find(thing.id).get_datastreams().query().list().entities[0]
+
+    # 30 Observations in one CreateObservations request, the DataArray way of the README
+    dav = DataArrayValue()
+    dav.datastream = fsc.Datastream(id=stream.id)
+    dav.components = {DataArrayValue.Property.PHENOMENON_TIME, DataArrayValue.Property.RESULT}
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    for i in range(30):
+        dav.add_observation(
+            fsc.Observation(
+                phenomenon_time=(start + timedelta(minutes=i)).isoformat(),
+                result=i,
+                datastream=fsc.Datastream(id=stream.id),
+            )
+        )
+    document = DataArrayDocument()
+    document.add_data_array_value(dav)
+    created = sta.observations().create(document)
+    assert len(created) == 30 and all(o.self_link.startswith(server.base) for o in created)
+
+    # paging: the EntityList iterator follows @iot.nextLink; each page is 7 long
+    pages = stream.get_observations().query().top(7).orderby("phenomenonTime", "asc").list()
+    assert len(pages.entities) == 7 and pages.next_link
+    assert [o.result for o in pages] == list(range(30))
+
+    # $filter with functions and a lambda, $select, $count
+    found = (
+        sta.things()
+        .query()
+        .filter(
+            "startswith(name, 'Client query') and "
+            "Datastreams/any(d: d/ObservedProperty/name eq 'Pier water level')"
+        )
+        .select("name", "id")
+        .count()
+        .list()
+    )
+    assert [t.name for t in found] == ["Client query station"] and found.count == 1
+    late = (
+        stream.get_observations()
+        .query()
+        .filter("phenomenonTime ge 2026-01-05T00:20:00Z and result mod 2 eq 0")
+        .list()
+    )
+    assert sorted(o.result for o in late) == [20, 22, 24, 26, 28]
+
+    # $expand into nested entities, with the nested options the client passes through
+    expanded = (
+        sta.things()
+        .query()
+        .filter(f"id eq {thing.id}")
+        .expand(
+            "Locations,Datastreams($select=name,id;"
+            "$expand=Observations($orderby=phenomenonTime desc;$top=2))"
+        )
+        .list()
+        .entities[0]
+    )
+    assert [loc.name for loc in expanded.locations] == ["Pier"]
+    (ds,) = expanded.datastreams
+    assert ds.name == "Pier water level"
+    assert [o.result for o in ds.observations] == [29, 28]
+
+    # the Datastream's time spans follow its Observations; observedArea its features
+    times = sta.datastreams().find(stream.id)
+    assert str(times.phenomenon_time).startswith("2026-01-05T00:00:00")
+    assert requests.get(
+        f"{server.base}/sta/v1.1/Datastreams({stream.id})/observedArea",
+        auth=("alice", PASSWORD),
+        timeout=10,
+    ).json() == {"observedArea": {"type": "Point", "coordinates": [8.0, 51.0]}}
+    sta.delete(expanded)

@@ -378,7 +378,7 @@ def test_patch_changes_what_it_names_and_put_resets_the_rest(world):
     update("Things", node, {"name": "Put", "description": "Again"}, user=world.alice, replace=True)
     node.refresh_from_db()
     row = m.Thing.objects.get(node=node)
-    assert row.properties == {} and row.description == "Again"
+    assert row.properties is None and row.description == "Again"
     with pytest.raises(StaError) as missing:
         update("Things", node, {"description": "no name"}, user=world.alice, replace=True)
     assert missing.value.status == 400 and "'name'" in missing.value.message

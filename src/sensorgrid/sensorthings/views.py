@@ -403,17 +403,18 @@ def _link(request, identity, resource: paths.ResourcePath, ctx) -> HttpResponse:
     if segment.key is not None:
         raise bad_request("POST or PUT a $ref to the navigation, not to one of its members.")
     body = _body(request)
-    if not isinstance(body, dict) or set(body) - {"@iot.id", "@iot.selfLink"} or not body:
+    if not isinstance(body, dict) or set(body) - {"@iot.id", "@iot.selfLink", "@id"} or not body:
         raise bad_request('A $ref body is {"@iot.id": <id>} or {"@iot.selfLink": <url>}.')
     key = body.get("@iot.id")
-    if key is None:
-        key = _id_from_link(str(body.get("@iot.selfLink")), segment.entity_set.name, ctx.base)
+    if key is None:  # a link: STA's @iot.selfLink or OData 4.01's @id (FROST's tests)
+        link = body.get("@iot.selfLink", body.get("@id"))
+        key = _id_from_link(str(link), segment.entity_set.name, ctx.base)
     if not isinstance(key, int) or isinstance(key, bool):
         raise bad_request("@iot.id is an integer.")
     target_path = paths.ResourcePath((paths.Segment(segment.entity_set, key),))
     target = read.resolve(target_path, ctx.user).instance
     _writer("link")(parent.entity_set, parent.instance, navigation.name, target, user=identity.user)
-    return HttpResponse(status=204 if request.method == "PUT" else 200)
+    return HttpResponse(status=204)  # OData: a $ref written answers No Content
 
 
 def _id_from_link(link: str, set_name: str, base: str) -> int:

@@ -125,7 +125,7 @@ class Writer:
 
     def _Things(self, body: dict[str, Any]) -> Node:
         node = Node(organization_id=self.organization_id, device_id=new_device_id(), metadata={})
-        row = sta.Thing(description="", properties={})
+        row = sta.Thing(description="", properties=None)  # absent: null (204), as FROST
         targets = {"*": node, "description": row, "properties": row}
         entities.assign("Things", targets, _defaults(body), creating=True, replace=False)
         node.save()

@@ -61,6 +61,7 @@ def _create_rows(
             continue
         parsed.append((position, fields, feature, value))
     created: list[int | None] = [None] * len(rows)
+    observations.extend_observed_area(datastream, [feature for _, _, feature, _ in parsed])
     if datastream.store == sta.Store.SAMPLES:
         node, quantity = datastream.node, datastream.quantity
         assert quantity is not None

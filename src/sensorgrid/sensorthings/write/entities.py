@@ -50,7 +50,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "Things": (
         Field("name", "alias", _text(200), True),
         Field("description", "description", _text(), default=str),
-        Field("properties", "properties", _OBJECT, default=dict),
+        Field("properties", "properties", _OBJECT),
     ),
     "Locations": (
         Field("name", "name", _text(200), True),
@@ -143,8 +143,6 @@ def assign(
             parsed = None if value is None else field.parse(field.name, value)
             if field.attr is None:
                 continue
-            if field.attr == "properties" and entity_set == "Things" and parsed is None:
-                parsed = {}
             _set(targets, field.attr, parsed)
             done.add(field.name)
         elif field.required and (creating or replace):

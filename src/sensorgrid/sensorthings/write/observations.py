@@ -13,6 +13,7 @@ current Location (made once per Location, then reused); a Thing without a Locati
 cannot take such an Observation (400, as FROST-Server).
 """
 
+import json
 import math
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from sensorgrid.inventory.models import Installation, Node
 from sensorgrid.sensorthings import ids
 from sensorgrid.sensorthings import models as sta
 from sensorgrid.sensorthings.errors import StaError
+from sensorgrid.sensorthings.query import functions as sf
 from sensorgrid.sensorthings.write import entities, samples
 from sensorgrid.sensorthings.write import values as v
 from sensorgrid.telemetry.models import Sample
@@ -99,6 +101,7 @@ def store(
     datastream: sta.Datastream, fields: Fields, feature: sta.FeatureOfInterest
 ) -> sta.ObservationRow:
     """Write one Observation into its Datastream's store; the row as the view has it."""
+    extend_observed_area(datastream, [feature])
     if datastream.store == sta.Store.SAMPLES:
         assert datastream.quantity_id is not None
         value = number(datastream, fields.result)
@@ -136,6 +139,33 @@ def store(
     )
     ids.encode_observation(datastream.pk, observation.pk)
     return row(datastream, fields, feature, observation=observation)
+
+
+def extend_observed_area(
+    datastream: sta.Datastream, features: list[sta.FeatureOfInterest | None]
+) -> None:
+    """A Datastream's observedArea is the convex hull of its Observations' features of
+    interest (as FROST-Server keeps it): widened when a new Observation's feature lies
+    outside it (one UPDATE then; none for the usual feature already inside). Without the
+    geo extra (shapely) it is left as it is."""
+    if not any(f is not None and isinstance(f.feature, dict) for f in features):
+        return
+    try:
+        area = sf.stored_geometry(datastream.observed_area)
+    except StaError:  # 501: shapely is not installed
+        return
+    grown = area
+    for feature in {f.pk: f for f in features if f is not None}.values():
+        geometry = sf.stored_geometry(feature.feature)
+        if geometry is None or (grown is not None and grown.covers(geometry)):
+            continue
+        grown = geometry if grown is None else grown.union(geometry).convex_hull
+    if grown is None or grown is area:
+        return
+    from shapely.geometry import mapping
+
+    datastream.observed_area = json.loads(json.dumps(mapping(grown)))  # tuples → lists
+    sta.Datastream.objects.filter(pk=datastream.pk).update(observed_area=datastream.observed_area)
 
 
 def number(datastream: sta.Datastream, result: Any) -> float:

@@ -248,7 +248,7 @@ def apply_json_patch(
     with transaction.atomic():
         current = document(target, instance)
         try:
-            patched = jsonpatch.JsonPatch(operations).apply(current)
+            patched = jsonpatch.JsonPatch(operations).apply(_objects_below(current, operations))
         except (
             jsonpatch.JsonPatchException,
             jsonpointer.JsonPointerException,
@@ -268,6 +268,19 @@ def apply_json_patch(
 
 
 _MISSING = object()
+
+
+def _objects_below(current: dict[str, Any], operations: list[Any]) -> dict[str, Any]:
+    """``current`` with an empty object for a null ``properties`` (or ``parameters``…) an
+    operation writes below (``add /properties/a`` on an entity that has none yet)."""
+    out = dict(current)
+    for operation in operations:
+        path = operation.get("path") if isinstance(operation, dict) else None
+        if isinstance(path, str) and path.count("/") >= 2:
+            key = path.split("/")[1]
+            if key in out and out[key] is None:
+                out[key] = {}
+    return out
 
 
 def document(target: EntitySet, instance: models.Model) -> dict[str, Any]:
@@ -297,7 +310,7 @@ def document(target: EntitySet, instance: models.Model) -> dict[str, Any]:
             continue
         if target.name == "Things" and field.attr in ("description", "properties"):
             row = sta.Thing.objects.filter(node_id=fresh.pk).first()
-            empty = "" if field.attr == "description" else {}
+            empty = "" if field.attr == "description" else None
             doc[field.name] = getattr(row, field.attr) if row else empty
         elif target.name == "Things" and field.attr == "alias":
             doc[field.name] = getattr(fresh, "alias", "") or f"Thing {fresh.pk}"
