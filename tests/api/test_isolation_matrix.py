@@ -29,6 +29,9 @@ class Resource:
     # public through its public installation; nodes never are).
     parent_public: Any = lambda w, o: o.organization_id == w.org_a.pk
     deleted: int = 204  # what a permitted DELETE answers
+    # Created by operators only, refused (403) to everybody else before the body is read:
+    # memberships (owners invite; nobody is made a member without accepting).
+    operators_create: bool = False
 
 
 RESOURCES = [
@@ -38,6 +41,7 @@ RESOURCES = [
         (),
         {"role": "owner"},
         lambda w, o: {"organization": o.organization_id, "user": "dave", "role": "inspector"},
+        operators_create=True,
     ),
     Resource(
         "site",
@@ -170,12 +174,19 @@ def organization_of(obj) -> int:
 
 
 def expected(
-    method: str, who: str, public: bool, parent_public: bool = False, deleted: int = 204
+    method: str,
+    who: str,
+    public: bool,
+    parent_public: bool = False,
+    deleted: int = 204,
+    operators_create: bool = False,
 ) -> int:
     if method == "GET":
         return 200 if who in ("superuser", "owner", "inspector") or public else 404
     if who == "anonymous":
         return 401
+    if method == "POST" and operators_create:
+        return 201 if who == "superuser" else 403
     ok = {"PATCH": 200, "DELETE": deleted, "POST": 201}[method]
     if who in ("superuser", "owner"):
         return ok
@@ -233,7 +244,14 @@ def test_wall(world, client_for, resource, attr, persona, method):
     else:
         payload = resource.create(world, obj)
         response = client.post(reverse(f"{resource.basename}-list"), payload, format="json")
-    want = expected(method, who, public, resource.parent_public(world, obj), resource.deleted)
+    want = expected(
+        method,
+        who,
+        public,
+        resource.parent_public(world, obj),
+        resource.deleted,
+        resource.operators_create,
+    )
     assert response.status_code == want, (who, response.content[:300])
     assert_no_leak(world, persona, response)
     if response.status_code >= 400:
@@ -404,6 +422,7 @@ EXEMPT = {
 FOREIGN = {
     "organization": lambda w, x: w.org_b,
     "membership": lambda w, x: Membership.objects.get(user=w.charlie),
+    "invitation": lambda w, x: x["invitation_b"],
     "site": lambda w, x: w.site_b,
     "room": lambda w, x: w.room_b,
     "nodemodel": lambda w, x: x["model_b"],
@@ -442,6 +461,7 @@ def foreign_objects(world, settings, tmp_path):
     from sensorgrid.boards.models import Board, BoardShare
     from sensorgrid.ingest.models import IngestKey
     from sensorgrid.telemetry.models import DeadLetter
+    from sensorgrid.tenancy.invitations import issue
     from tests import factories as f
     from tests.alerts.test_api import alert_of
 
@@ -460,12 +480,14 @@ def foreign_objects(world, settings, tmp_path):
         received_at="2026-01-01T00:00:00Z", source="http", topic="t", decoder="json",
         payload=b"{}", reason="unknown-device", device_id="secretX-orphan", **extra,
     )  # fmt: skip
+    invitation, _token = issue(world.org_b, "secretB@example.org", "owner", world.charlie)
     board = Board.objects.create(organization=world.org_b, name="secretB board", slug="b")
     share = BoardShare(board=board, mode="organization")
     share.issue()
     share.save()
     return {
         "board_b": board,
+        "invitation_b": invitation,
         "share_b": share,
         "image_b": _picture_of(world.node_b, settings, tmp_path),
         "model_b": f.NodeModelFactory(organization=world.org_b, name="secretB model"),

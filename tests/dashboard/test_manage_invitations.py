@@ -210,7 +210,7 @@ def test_the_new_account_form_checks_username_and_password(world, alice):
 
 def test_the_demo_prints_the_link_when_mail_goes_to_files(world, alice, settings, caplog):
     settings.SENSORGRID_EMAIL_BACKEND = "file"
-    with caplog.at_level("INFO", logger="sensorgrid.dashboard.manage.invitations"):
+    with caplog.at_level("INFO", logger="sensorgrid.tenancy.invitations"):
         invite(alice, world.org_a, "carol@example.org")
     path = link_in_last_mail("carol@example.org")
     assert f"http://testserver{path}" in caplog.text

@@ -87,10 +87,10 @@ def test_admin_index_lists_the_inventory_for_staff_without_django_permissions(ad
 # -- memberships in the admin: by username, never of oneself ------------------------------
 
 
-def test_an_owner_adds_a_member_by_username_in_the_admin(world, admin_as):
+def test_an_operator_adds_a_member_by_username_in_the_admin(world, admin_as):
     from sensorgrid.tenancy.models import Membership
 
-    response = admin_as("alice").post(
+    response = admin_as("root").post(
         "/admin/tenancy/membership/add/",
         {"user": "dave", "organization": world.org_a.pk, "role": "inspector"},
     )

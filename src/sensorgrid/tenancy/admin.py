@@ -64,6 +64,10 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 SELF_GRANT = "Nobody grants themselves a role: another owner (or an operator) must do it."
+DIRECT_MEMBERSHIP = (
+    "Nobody is made a member without accepting: invite by e-mail from the organization's "
+    "page in the dashboard. Only operators add, hand over or move memberships here."
+)
 LAST_OWNER = "An organization needs at least one owner; appoint another owner first."
 
 
@@ -71,7 +75,10 @@ class MembershipForm(forms.ModelForm):
     """A member is named by exact username, as in the API.
 
     Staff cannot browse the user list (no autocomplete over every account), and nobody
-    but a superuser creates or changes a membership of himself.
+    but a superuser creates or changes a membership of himself. Owners who are staff
+    change a member's role only: adding somebody, handing a membership to another user or
+    moving it to another organization is an operator's (superuser's) action, as in the
+    API; owners invite (the member must accept).
     """
 
     user = forms.ModelChoiceField(
@@ -90,11 +97,19 @@ class MembershipForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:  # the text box shows the username, not the id
             self.initial["user"] = self.instance.user.username
+        actor = getattr(self, "actor", None)
+        if actor is not None and not actor.is_superuser:
+            # Posted values are ignored: the member and the organization stay as they are.
+            for name in ("user", "organization"):
+                if name in self.fields:
+                    self.fields[name].disabled = True
 
     def clean(self):
         data = super().clean()
         actor = getattr(self, "actor", None)
         if actor is not None and not actor.is_superuser:
+            if not self.instance.pk:  # has_add_permission refuses first; never by a form
+                raise ValidationError(DIRECT_MEMBERSHIP)
             members = {data.get("user"), self.instance.user if self.instance.pk else None}
             if actor in members:
                 raise ValidationError(SELF_GRANT)
@@ -160,6 +175,10 @@ class MembershipInline(admin.TabularInline):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form = type("ActorMembershipForm", (formset.form,), {"actor": request.user})
         return formset
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        # Owners invite (the person must accept); operators add directly.
+        return request.user.is_active and request.user.is_superuser
 
 
 class ReadOnlyTenantAdmin(TenantAdmin):
@@ -229,6 +248,10 @@ class MembershipAdmin(TenantAdmin):
     list_display = ["user", "organization", "role", "created_at"]
     list_filter = ["role"]
     search_fields = ["user__username", "organization__name"]
+
+    def has_add_permission(self, request) -> bool:
+        # Owners invite (the person must accept); operators add directly.
+        return request.user.is_active and request.user.is_superuser
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -1,4 +1,5 @@
-"""Invitations into an organization: issue, mail, find, accept (once, before expiry).
+"""Invitations into an organization: find and accept (once, before expiry); issuing
+and mailing are ``tenancy.invitations`` (the API invites too), re-exported here.
 
 The link carries a random token (256 bits); only its digest is stored, so the table
 opens nothing. Accepting locks the invitation row, so the same link clicked twice at
@@ -6,77 +7,19 @@ once makes one membership, and checks that the invited address is the accepting
 account's: a link forwarded to (or stolen by) somebody else's account is refused.
 """
 
-import logging
-from datetime import timedelta
-
-from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from sensorgrid.inventory import credentials
-from sensorgrid.tenancy.models import Invitation, Membership, Organization, Role, User
-
-log = logging.getLogger(__name__)
-
-TOKEN_PREFIX = "sgi_"
+from sensorgrid.tenancy.invitations import TOKEN_PREFIX as TOKEN_PREFIX
+from sensorgrid.tenancy.invitations import digest
+from sensorgrid.tenancy.invitations import issue as issue
+from sensorgrid.tenancy.invitations import link as link
+from sensorgrid.tenancy.invitations import mail as mail
+from sensorgrid.tenancy.models import Invitation, Membership, User
 
 
 class InvitationUnusable(Exception):
     """The link is unknown, used or expired (the page does not say which)."""
-
-
-def issue(organization: Organization, email: str, role: str, by: User) -> tuple[Invitation, str]:
-    """A new invitation and its token (never stored). Earlier pending invitations of the
-    same address into the same organization stop working: the newest link is the one."""
-    token = credentials.new_credential(prefix=TOKEN_PREFIX)
-    hours = settings.SENSORGRID_INVITATION_TTL_HOURS
-    with transaction.atomic():
-        Invitation.objects.pending().filter(organization=organization, email__iexact=email).delete()
-        invitation = Invitation.objects.create(
-            organization=organization,
-            email=email,
-            role=role,
-            digest=credentials.digest(token),
-            invited_by=by,
-            expires_at=timezone.now() + timedelta(hours=hours),
-        )
-    return invitation, token
-
-
-def link(request, token: str) -> str:
-    """The link in the mail: under SENSORGRID_BASE_URL when set (behind a proxy the
-    request's own host may be an internal one), else the host the owner used."""
-    path = reverse("dashboard:invitation", args=[token])
-    base = settings.SENSORGRID_BASE_URL.rstrip("/")
-    return f"{base}{path}" if base else request.build_absolute_uri(path)
-
-
-def mail(request, invitation: Invitation, token: str) -> str:
-    """Send the invitation through the configured e-mail backend; returns the link."""
-    url = link(request, token)
-    inviter = invitation.invited_by
-    who = (inviter.get_full_name() or inviter.username) if inviter else "An owner"
-    role = Role(invitation.role).label
-    send_mail(
-        subject=f"Invitation to {invitation.organization.name} on SensorGrid",
-        message=(
-            f"{who} invites you to join {invitation.organization.name} on SensorGrid "
-            f"as {role}.\n\n"
-            f"Open this link to accept (it works once, until "
-            f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n\n"
-            "Without an account you choose a username and a password there; with one, "
-            "you sign in with it. If you did not expect this, ignore this mail.\n"
-        ),
-        from_email=None,
-        recipient_list=[invitation.email],
-    )
-    if settings.SENSORGRID_EMAIL_BACKEND == "file":
-        # The demo (mail written to files): say where to click. Never for SMTP, where
-        # the link is a secret of the recipient.
-        log.info("invitation of %s to %s: %s", invitation.email, invitation.organization, url)
-    return url
 
 
 def find(token: str) -> Invitation:
@@ -84,7 +27,7 @@ def find(token: str) -> Invitation:
     invitation = (
         Invitation.objects.pending()
         .select_related("organization", "invited_by")
-        .filter(digest=credentials.digest(token))
+        .filter(digest=digest(token))
         .first()
     )
     if invitation is None:
@@ -108,10 +51,7 @@ def accept(token: str, user: User) -> Membership:
     """
     with transaction.atomic():
         invitation = (
-            Invitation.objects.pending()
-            .select_for_update()
-            .filter(digest=credentials.digest(token))
-            .first()
+            Invitation.objects.pending().select_for_update().filter(digest=digest(token)).first()
         )
         if invitation is None:
             raise InvitationUnusable

@@ -3,7 +3,7 @@ from django.utils import timezone
 from rest_framework import exceptions, serializers
 
 from sensorgrid.tenancy.fields import ScopedPrimaryKeyRelatedField
-from sensorgrid.tenancy.models import Membership, Organization, Role, User
+from sensorgrid.tenancy.models import Invitation, Membership, Organization, Role, User
 
 SUSPEND_OPERATORS_ONLY = "Only operators (superusers) suspend or unsuspend an organization."
 
@@ -70,11 +70,16 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 
 class MembershipSerializer(serializers.ModelSerializer):
-    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all())
+    organization = ScopedPrimaryKeyRelatedField(
+        queryset=Organization.objects.all(),
+        help_text="The organization. Only operators (superusers) move a membership to "
+        "another one: the member agreed to this one.",
+    )
     user = serializers.SlugRelatedField(
         slug_field="username",
         queryset=User.objects.filter(is_active=True),
-        help_text="Username of the member.",
+        help_text="Username of the member. Only operators (superusers) create memberships "
+        "or hand one to another user; owners invite by e-mail (`/api/v1/invitations/`).",
     )
 
     class Meta:
@@ -98,6 +103,39 @@ class MembershipSerializer(serializers.ModelSerializer):
         if duplicate.exists():
             raise serializers.ValidationError({"user": f"{user} is already a member."})
         return attrs
+
+
+ALREADY_MEMBER = "Somebody with this address is a member already."
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    """A pending invitation. Creating one mails its link to ``email``; the person joins
+    only by accepting it (signed in with that address, or creating an account)."""
+
+    organization = ScopedPrimaryKeyRelatedField(queryset=Organization.objects.all())
+    email = serializers.EmailField(
+        help_text="Where the link is sent; only an account with this address can accept. "
+        "The answer is the same whether such an account exists or not."
+    )
+    invited_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Username of the owner who invited."
+    )
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "organization", "email", "role", "invited_by", "created_at", "expires_at"]
+        read_only_fields = ["created_at", "expires_at"]
+
+    def validate(self, attrs):
+        # As the dashboard's invite form: members are not invited again. Only the
+        # organization's owners get here (its field accepts what the user may change),
+        # and they see their members anyway.
+        email = attrs["email"].strip()
+        if Membership.objects.filter(
+            organization=attrs["organization"], user__email__iexact=email
+        ).exists():
+            raise serializers.ValidationError({"email": [ALREADY_MEMBER]})
+        return {**attrs, "email": email}
 
 
 def ensure_other_owner(membership: Membership) -> None:

@@ -5,5 +5,6 @@ from sensorgrid.tenancy.api import views
 router = SimpleRouter()
 router.register("organizations", views.OrganizationViewSet, basename="organization")
 router.register("memberships", views.MembershipViewSet, basename="membership")
+router.register("invitations", views.InvitationViewSet, basename="invitation")
 
 urlpatterns = router.urls

@@ -1,0 +1,85 @@
+"""Issuing and mailing invitations into an organization: the only way an owner brings
+somebody in (the dashboard's invite form and ``POST /api/v1/invitations/``).
+
+Nobody becomes a member without consent: an owner names an e-mail address, the link
+goes there, and only the account with that address joins, by accepting
+(``dashboard.manage.invitations``). The answer to the owner is the same whether an
+account with the address exists or not, so inviting reveals no account.
+
+The link carries a random token (256 bits); only its SHA-256 digest is stored (as for
+API tokens), so a copy of the table opens nothing.
+"""
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from sensorgrid.tenancy.models import Invitation, Organization, Role, User
+
+log = logging.getLogger(__name__)
+
+TOKEN_PREFIX = "sgi_"
+
+
+def digest(token: str) -> str:
+    """What is stored of a token: its SHA-256 (the token is random, no salt needed)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(organization: Organization, email: str, role: str, by: User) -> tuple[Invitation, str]:
+    """A new invitation and its token (never stored). Earlier pending invitations of the
+    same address into the same organization stop working: the newest link is the one."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    hours = settings.SENSORGRID_INVITATION_TTL_HOURS
+    with transaction.atomic():
+        Invitation.objects.pending().filter(organization=organization, email__iexact=email).delete()
+        invitation = Invitation.objects.create(
+            organization=organization,
+            email=email,
+            role=role,
+            digest=digest(token),
+            invited_by=by,
+            expires_at=timezone.now() + timedelta(hours=hours),
+        )
+    return invitation, token
+
+
+def link(request, token: str) -> str:
+    """The link in the mail: under SENSORGRID_BASE_URL when set (behind a proxy the
+    request's own host may be an internal one), else the host the owner used."""
+    path = reverse("dashboard:invitation", args=[token])
+    base = settings.SENSORGRID_BASE_URL.rstrip("/")
+    return f"{base}{path}" if base else request.build_absolute_uri(path)
+
+
+def mail(request, invitation: Invitation, token: str) -> str:
+    """Send the invitation through the configured e-mail backend; returns the link."""
+    url = link(request, token)
+    inviter = invitation.invited_by
+    who = (inviter.get_full_name() or inviter.username) if inviter else "An owner"
+    role = Role(invitation.role).label
+    send_mail(
+        subject=f"Invitation to {invitation.organization.name} on SensorGrid",
+        message=(
+            f"{who} invites you to join {invitation.organization.name} on SensorGrid "
+            f"as {role}.\n\n"
+            f"Open this link to accept (it works once, until "
+            f"{invitation.expires_at:%Y-%m-%d %H:%M} UTC):\n\n{url}\n\n"
+            "Without an account you choose a username and a password there; with one, "
+            "you sign in with it. If you did not expect this, ignore this mail.\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+    if settings.SENSORGRID_EMAIL_BACKEND == "file":
+        # The demo (mail written to files): say where to click. Never for SMTP, where
+        # the link is a secret of the recipient.
+        log.info("invitation of %s to %s: %s", invitation.email, invitation.organization, url)
+    return url
