@@ -376,3 +376,17 @@ def test_malformed_clients_are_closed_and_mqtt5_is_refused(endpoint):
     assert exchange(connect_packet(b"MQTT", 4) + bytes([0x62, 2, 0, 1])) == bytes(
         [0x20, 2, 0, 0]  # accepted; then a QoS 2 PUBREL closes it
     )
+
+
+def test_the_public_hears_a_public_node_only_within_its_public_period(world, sta, connect):
+    from tests.sensorthings.conftest import BEFORE_PUBLIC
+
+    alice, public = connect(world.alice), connect()
+    topic = f"v1.1/Datastreams({sta.datastream(world.public_node, sta.co2).pk})/Observations"
+    assert alice.subscribe(topic) == [True] and public.subscribe(topic) == [True]
+    # Before the public installation began (2026-01-01): its organization's only.
+    samples.ingest(world.public_node, sta.co2, BEFORE_PUBLIC.replace(hour=13), 530, "test")
+    assert [m["result"] for _, m in alice.received(1)] == [530]
+    assert public.silent()
+    ingest(world.public_node, sta.co2, 531)
+    assert [m["result"] for _, m in public.received(1)] == [531]
