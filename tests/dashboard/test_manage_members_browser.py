@@ -132,3 +132,38 @@ def test_bob_the_inspector_sees_the_members_without_forms(server, new_page):
     assert bob.get_by_role("button", name="Send invitation").count() == 0
     fits_the_screen(bob)
     assert bob.problems == []
+
+
+def organization_names(page, server) -> list[str]:
+    page.goto(f"{server.base}/organizations/")
+    return page.locator("table.organizations td:first-child a").all_inner_texts()
+
+
+def test_an_existing_user_joins_only_when_he_accepts(server, new_page):
+    """alice invites charlie's address as owner: charlie is no member until he signs in
+    from the link and presses Join (security review: owners made any user a member)."""
+    alice = new_page()
+    sign_in(alice, server, "alice")
+    alice.locator("table.organizations a").first.click()
+    organization = alice.get_by_role("heading", level=1).inner_text()
+    alice.get_by_label("E-mail address").fill("charlie@example.org")
+    alice.get_by_label("Role", exact=True).select_option("owner")
+    alice.get_by_role("button", name="Send invitation").click()
+    assert "Invitation sent to charlie@example.org" in alice.locator(".messages").inner_text()
+    assert not alice.locator('[data-member="charlie"]').count()  # pending, not a member
+
+    charlie = new_page()
+    sign_in(charlie, server, "charlie")
+    before = organization_names(charlie, server)
+    assert organization not in before
+    charlie.goto(mailed_link(server, "charlie@example.org"))
+    assert charlie.get_by_role("heading", level=1).inner_text() == f"Join {organization}"
+    fits_the_screen(charlie)
+    assert organization_names(charlie, server) == before  # opening the link joins nothing
+    charlie.goto(mailed_link(server, "charlie@example.org"))
+    charlie.get_by_role("button", name=f"Join {organization}").click()
+    charlie.wait_for_url(f"{server.base}/sites/")
+    assert sorted(organization_names(charlie, server)) == sorted([*before, organization])
+    alice.reload()
+    assert alice.locator('[data-member="charlie"]').is_visible()
+    assert alice.problems == [] and charlie.problems == []
