@@ -232,7 +232,11 @@ def test_frost_client_queries_expands_data_arrays_and_iterates(server):
     assert [loc.name for loc in expanded.locations] == ["Pier"]
     (ds,) = expanded.datastreams
     assert ds.name == "Pier water level"
-    assert [o.result for o in ds.observations] == [29, 28]
+    # the expanded page; iterating it would follow Observations@iot.nextLink to the rest
+    assert [o.result for o in ds.observations.entities] == [29, 28]
+    assert ds.observations.next_link and [o.result for o in ds.observations] == list(
+        range(29, -1, -1)
+    )
 
     # the Datastream's time spans follow its Observations; observedArea its features
     times = sta.datastreams().find(stream.id)
