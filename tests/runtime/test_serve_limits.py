@@ -47,7 +47,7 @@ def var_dir(tmp_path_factory):
 
 
 @contextmanager
-def serving(var_dir, **variables):
+def serving(var_dir, *arguments: str, **variables):
     port = free_port()
     environment = {
         **os.environ,
@@ -61,7 +61,7 @@ def serving(var_dir, **variables):
     log_path = var_dir / f"serve-{port}.log"
     with log_path.open("w") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "sensorgrid", "serve", "--port", str(port)],
+            [sys.executable, "-m", "sensorgrid", "serve", "--port", str(port), *arguments],
             env=environment,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -78,9 +78,17 @@ def serving(var_dir, **variables):
                 server.wait()
 
 
-def healthz(port: int) -> int:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+def healthz(port: int, timeout: float = 5) -> int:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=timeout) as response:
         return response.status
+
+
+def test_several_worker_processes_start_and_answer(var_dir):
+    # Each worker of --workers N is a fresh interpreter that imports the WebSocket
+    # protocol class before the application (a worker that failed there left the
+    # port open with nobody answering).
+    with serving(var_dir, "--workers", "2") as port:
+        assert healthz(port, timeout=90) == 200
 
 
 def closed_by_server(sock: socket.socket, within: float) -> bytes | None:

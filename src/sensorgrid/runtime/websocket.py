@@ -18,10 +18,19 @@ while the transport is paused (its buffer above the high-water mark), and the qu
 then waits on ``writable``.
 """
 
+import os
+
+import django
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.protocol import State
 
-from sensorgrid.live.client_queue import FRAMES_EXTENSION
+# uvicorn imports this class before the application in each worker process of
+# ``serve --workers N`` (a fresh interpreter): Django must be set up before the import
+# below reaches models, as sensorgrid.asgi does for itself.
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
+django.setup(set_prefix=False)
+
+from sensorgrid.live.client_queue import FRAMES_EXTENSION  # noqa: E402
 
 
 class FrameWriter:
