@@ -16,6 +16,7 @@ import pytest
 from django.utils import timezone
 
 from sensorgrid.accounts.models import ApiToken
+from sensorgrid.sensorthings import mirror
 from sensorgrid.sensorthings.mqtt import server as server_module
 from sensorgrid.sensorthings.mqtt.feed import feed
 from sensorgrid.sensorthings.mqtt.server import Server
@@ -381,6 +382,8 @@ def test_malformed_clients_are_closed_and_mqtt5_is_refused(endpoint):
 def test_the_public_hears_a_public_node_only_within_its_public_period(world, sta, connect):
     from tests.sensorthings.conftest import BEFORE_PUBLIC
 
+    ingest(world.public_node, sta.co2, 529, minutes_ago=10)  # its series' Datastream
+    mirror.ensure()
     alice, public = connect(world.alice), connect()
     topic = f"v1.1/Datastreams({sta.datastream(world.public_node, sta.co2).pk})/Observations"
     assert alice.subscribe(topic) == [True] and public.subscribe(topic) == [True]

@@ -395,7 +395,9 @@ class Server:
             log.exception("sensorthings mqtt: cannot check tokens")
             return
         for session in list(self.sessions):
-            if session.token_id is not None and session.token_id not in alive:
+            # Only tokens that were asked about: a client that logged in while the query
+            # ran is not in ``tokens`` (closing it was a race the tests caught).
+            if session.token_id in tokens and session.token_id not in alive:
                 log.info(
                     "sensorthings mqtt: %s: token no longer valid; disconnected", session.describe()
                 )
