@@ -24,12 +24,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
 
-from sensorgrid.sensorthings import ids, mirror, read
+from sensorgrid.sensorthings import ids, mirror, read, walls
 from sensorgrid.sensorthings.errors import StaError
 from sensorgrid.sensorthings.models import Datastream, Store
 from sensorgrid.sensorthings.mqtt.feed import from_micros
 from sensorgrid.sensorthings.mqtt.topics import Topic
 from sensorgrid.sensorthings.views import dumps
+from sensorgrid.tenancy.scoping import sees_everything
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,17 @@ def load_user(user_id: int | None):
     if user_id is None:
         return AnonymousUser()
     return get_user_model()._default_manager.filter(pk=user_id, is_active=True).first()
+
+
+def wall_key(user) -> tuple:
+    """What decides what ``user`` reads: everything (a superuser), or the organizations he
+    is a member of (his role does not change a read) beside the public's share; two users
+    with the same key get the same answer to every GET."""
+    if sees_everything(user):
+        return ("everything",)
+    if not user.is_authenticated:
+        return ("public",)
+    return ("members", walls.member_ids(user))
 
 
 def _skip(topic: Topic, found: News) -> bool:
