@@ -15,6 +15,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from tests.servers import free_port, wait_for_port
@@ -82,7 +83,11 @@ class SensorGridServer:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for_port(self.port, timeout=30)
+        # generous: a loaded machine (CI runs two test passes side by side) starts it slowly
+        try:
+            wait_for_port(self.port, timeout=120)
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the server said:\n{self.output()}") from None
         return self
 
     def start_worker(self) -> subprocess.Popen:
@@ -169,6 +174,47 @@ class SensorGridServer:
                 return sock.recv(200).startswith(b"HTTP/1.1 101")
         except OSError:
             return False
+
+
+def watched_page(context):
+    """A new page of the browser ``context`` that collects its script errors and the
+    Content Security Policy's refusals in ``page.problems``."""
+    page = context.new_page()
+    page.problems = []
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page.on(
+        "console",
+        lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return page
+
+
+def log_in(page, base: str, user: str, path: str = "/") -> None:
+    """Log ``user`` in through the login form, which then opens ``path``."""
+    page.goto(f"{base}/login/?next={path}")
+    page.get_by_label("Username").fill(user)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}{path}")
+
+
+@contextmanager
+def signing_in(browser, server: SensorGridServer, **context_options):
+    """``sign_in(user, path)`` opens a page in a browser context of its own, logged in
+    as ``user`` on ``path``; at the end no page may have had a problem (watched_page)."""
+    contexts = []
+
+    def sign_in(user: str, path: str = "/"):
+        context = browser.new_context(**context_options)
+        contexts.append(context)
+        page = watched_page(context)
+        log_in(page, server.base, user, path)
+        return page
+
+    yield sign_in
+    for context in contexts:
+        assert [page.problems for page in context.pages] == [[]] * len(context.pages)
+        context.close()
 
 
 def wait_until(predicate, timeout: float = 10, interval: float = 0.1):

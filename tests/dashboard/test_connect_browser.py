@@ -19,7 +19,13 @@ import sys
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import (
+    PASSWORD,
+    SensorGridServer,
+    log_in,
+    wait_until,
+    watched_page,
+)
 from tests.dashboard.marks import BROWSER
 from tests.servers import Mosquitto
 from tests.support.dynsec_broker import DynsecMosquitto
@@ -53,18 +59,8 @@ def server(tmp_path_factory, mosquitto):
 @pytest.fixture
 def alice(browser, server):
     context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
-    page.on(
-        "console",
-        lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.goto(f"{server.base}/login/?next=/sites/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server.base}/sites/")
+    page = watched_page(context)
+    log_in(page, server.base, "alice", "/sites/")
     yield page
     context.close()
 

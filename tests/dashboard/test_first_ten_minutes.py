@@ -19,7 +19,12 @@ import subprocess
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import (
+    PASSWORD,
+    SensorGridServer,
+    wait_until,
+    watched_page,
+)
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -51,14 +56,7 @@ def new_page(browser, server):
         context = browser.new_context(viewport=PHONE)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base)
         contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        return page
+        return watched_page(context)
 
     yield open_page
     for context in contexts:

@@ -11,7 +11,7 @@ import urllib.error
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import SensorGridServer, log_in, watched_page
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -41,18 +41,8 @@ def server(tmp_path_factory):
 @pytest.fixture
 def phone(browser, server):
     context = browser.new_context(viewport=PHONE)
-    page = context.new_page()
-    page.problems = []
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
-    page.on(
-        "console",
-        lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.goto(f"{server.base}/login/?next=/nodes/")
-    page.get_by_label("Username").fill("alice")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server.base}/nodes/")
+    page = watched_page(context)
+    log_in(page, server.base, "alice", "/nodes/")
     yield page
     assert page.problems == []
     context.close()

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import SensorGridServer, log_in, watched_page
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -33,18 +33,8 @@ def phone(browser, server):
         context = browser.new_context(viewport=PHONE)
         context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.base)
         contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{server.base}/login/?next=/sites/")
-        page.get_by_label("Username").fill(user)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{server.base}/sites/")
+        page = watched_page(context)
+        log_in(page, server.base, user, "/sites/")
         return page
 
     yield sign_in

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.dashboard import every_page
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import SensorGridServer, log_in, watched_page
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -40,18 +40,8 @@ def phone(browser, server):
     def sign_in(user: str):
         context = browser.new_context(viewport=PHONE)
         contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{server.base}/login/?next=/organizations/")
-        page.get_by_label("Username").fill(user)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{server.base}/organizations/")
+        page = watched_page(context)
+        log_in(page, server.base, user, "/organizations/")
         return page
 
     yield sign_in

@@ -9,7 +9,7 @@ Needs Debian's /usr/bin/chromium (.ci/run installs it) and the built assets (`ma
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import SensorGridServer, signing_in
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -81,29 +81,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def sign_in(browser, server):
-    contexts = []
-
-    def make(user: str, path: str):
-        context = browser.new_context(viewport=PHONE, color_scheme="dark")
-        contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{server.base}/login/?next={path}")
-        page.get_by_label("Username").fill(user)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()
-        return page
-
-    yield make
-    for context in contexts:
-        assert all(page.problems == [] for page in context.pages)
-        context.close()
+    with signing_in(browser, server, viewport=PHONE, color_scheme="dark") as sign_in:
+        yield sign_in
 
 
 def open_tab(page, label: str) -> None:

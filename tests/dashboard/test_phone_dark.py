@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import SensorGridServer, log_in, watched_page
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -44,18 +44,8 @@ def phone(browser, server):
     def sign_in(user: str, scheme: str = "light", path: str = "/"):
         context = browser.new_context(viewport=PHONE, color_scheme=scheme)
         contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{server.base}/login/?next={path}")
-        page.get_by_label("Username").fill(user)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_url(f"{server.base}{path}")
+        page = watched_page(context)
+        log_in(page, server.base, user, path)
         return page
 
     yield sign_in

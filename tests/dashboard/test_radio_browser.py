@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer
+from tests.dashboard.liveserver import SensorGridServer, signing_in
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -101,29 +101,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def sign_in(browser, server):
-    contexts = []
-
-    def make(user: str, path: str):
-        context = browser.new_context(viewport={"width": 1200, "height": 900})
-        contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        page.goto(f"{server.base}/login/?next={path}")
-        page.get_by_label("Username").fill(user)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        page.wait_for_load_state()
-        return page
-
-    yield make
-    for context in contexts:
-        assert all(page.problems == [] for page in context.pages)
-        context.close()
+    with signing_in(browser, server, viewport={"width": 1200, "height": 900}) as sign_in:
+        yield sign_in
 
 
 def test_radio_tab_charts_each_gateway_and_links_its_page(server, sign_in):
