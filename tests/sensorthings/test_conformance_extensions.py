@@ -212,13 +212,13 @@ def test_create_observations_into_another_organization_is_an_error_row(alice, ch
 
 def test_a_json_batch_runs_each_request_and_references_new_entities(alice, streams):
     conformance = alice.get(ROOT + "/").body["serverSettings"]["conformance"]
-    # JSON batches as FROST's extension; OGC's batch class (OData multipart/mixed) is not
-    # declared, since FROST's BatchTests 01-05 would then send multipart bodies.
+    # JSON batches as FROST's extension, beside OGC's batch class (OData multipart/mixed,
+    # test_frost_batch_multipart.py)
     assert (
         "https://fraunhoferiosb.github.io/FROST-Server/extensions/JsonBatchRequest.html"
         in conformance
     )
-    assert not _declared(alice, "batch-request")
+    assert _declared(alice, "batch-request")
     thing, _, _ = streams
     observed_property = alice.get("ObservedProperties").value[-1]["@iot.id"]
     answer = alice.post(

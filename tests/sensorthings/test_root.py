@@ -50,8 +50,11 @@ def test_conformance_names_the_core_and_only_what_is_installed(db, monkeypatch):
     # a prefix would switch on every create-update-delete test (JSON-PATCH, manual
     # HistoricalLocations…): each class is named exactly
     assert spec + "create-update-delete" not in classes
-    # JSON batches (FROST's extension) only: OData's multipart batch class is not declared
-    assert spec + "batch-request/batch-request" not in classes
+    # $batch in both forms: OData 4.0's multipart (the spec's class) and FROST's JSON one
+    assert spec + "batch-request/batch-request" in classes
+    assert "https://fraunhoferiosb.github.io/FROST-Server/extensions/JsonBatchRequest.html" in (
+        classes
+    )
     monkeypatch.setattr(root, "has_module", lambda name: False)
     monkeypatch.setattr(root, "has_json_patch", lambda: False)
     bare = Client().get("/sta/v1.1/").json()["serverSettings"]["conformance"]

@@ -25,11 +25,13 @@ CORE = [
 #: Optional classes, declared only when the module implementing them is installed.
 OPTIONAL = {
     "sensorgrid.sensorthings.write.dataarray": [SPEC + "data-array/data-array"],
-    # JSON batches only (FROST's extension): the spec's class is OData's multipart/mixed
-    # batch, which this service does not take, and declaring it would promise it.
+    # $batch in its two forms: FROST's extension is the JSON batch of OData 4.01; the
+    # spec's class is OData 4.0's multipart/mixed batch (write/multipart.py, which runs
+    # on the JSON form's executor, so it is declared only beside it).
     "sensorgrid.sensorthings.write.batch": [
         "https://fraunhoferiosb.github.io/FROST-Server/extensions/JsonBatchRequest.html",
     ],
+    "sensorgrid.sensorthings.write.multipart": [SPEC + "batch-request/batch-request"],
 }
 JSON_PATCH = SPEC + "create-update-delete/update-entity-jsonpatch"
 

@@ -1,5 +1,7 @@
-"""``POST $batch`` in the JSON format of OData 4.01 (FROST-Server's JsonBatchRequest
-extension, which STA 1.1 clients use).
+"""``POST $batch``: the executor both batch forms share, and the JSON form of OData 4.01
+(FROST-Server's JsonBatchRequest extension, which STA 1.1 clients use). The
+``multipart/mixed`` form of OData 4.0 (STA 1.1 section 11.2) is read and written by
+``multipart.py`` and runs through the same ``execute``.
 
 ``{"requests": [{"id", "method", "url", "body", "atomicityGroup", "dependsOn",
 "headers"}]}`` → ``{"responses": [{"id", "status", "body", "location"}]}``, in order
@@ -10,7 +12,8 @@ extension, which STA 1.1 clients use).
   its own).
 - Consecutive requests of one ``atomicityGroup`` are a change set: one transaction. If
   one of them fails, all of its changes are rolled back: the failed request answers with
-  its error, the others of the group with 424 (Failed Dependency).
+  its error, the others of the group with 424 (Failed Dependency) in the JSON form (the
+  multipart form answers the failed request alone, as OData 4.0 says).
 - A created entity is referenced by later requests as ``$<id of the POST>``: at the
   start of a ``url`` (``$sensor1/Datastreams``) and as ``{"@iot.id": "$sensor1"}`` in a
   body.
@@ -26,6 +29,7 @@ extension, which STA 1.1 clients use).
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -34,12 +38,15 @@ from django.db import transaction
 from sensorgrid.sensorthings.errors import StaError
 
 #: ``dispatch(method, url, body, headers) -> (status, headers, body)``: one sub-request.
+#: ``body`` goes in parsed (JSON) or as bytes (sent as they are); the answer's body comes
+#: back parsed or as bytes (with its ``Content-Type`` among the headers).
 Dispatch = Callable[[str, str, Any, dict[str, str]], tuple[int, dict[str, str], Any]]
 
 METHODS = {"get", "post", "patch", "put", "delete"}
 MAX_REQUESTS = 1000
 #: Set on a sub-request: the batch action refuses it (a batch never runs a batch).
 BATCH_MARK = "_sta_batch_sub_request"
+JSON_TYPE = "application/json"
 _ENTITY = re.compile(r"([A-Za-z]+\(\d+\))/?$")
 
 
@@ -47,26 +54,81 @@ class _Failed(Exception):
     """Rolls a change set back."""
 
 
+@dataclass
+class Result:
+    """The answer to one request of a batch, whichever form the batch came in."""
+
+    id: str
+    method: str
+    status: int
+    location: str | None = None
+    #: The body of a read or an error (FROST's parts carry none for a write): parsed
+    #: JSON, or None when it is not JSON (``content`` holds it as sent).
+    body: Any = None
+    content: bytes = b""
+    content_type: str = ""
+
+    def json(self) -> dict[str, Any]:
+        """FROST-Server's part of a JSON batch: id, status, location; a body for reads and
+        errors only (its test suite compares the parts exactly, and a Jackson reader
+        refuses other keys such as atomicityGroup)."""
+        part: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.location:
+            part["location"] = self.location
+        if self.body is not None:
+            part["body"] = self.body
+        return part
+
+
+@dataclass
+class Unit:
+    """A request on its own, or a change set (an atomicity group) run as one transaction."""
+
+    group: str | None
+    requests: list[dict[str, Any]]
+    results: list[Result] = field(default_factory=list)
+    #: The request that failed a change set: all of its changes were rolled back.
+    failure: Result | None = None
+
+
 def process(document: object, *, user: Any, dispatch: Dispatch) -> dict[str, Any]:
     """Run a JSON batch; the response document (``user`` is for the record: ``dispatch``
     runs each request as that user)."""
-    requests = _requests(document)
     responses: list[dict[str, Any]] = []
+    for unit in execute(_requests(document), dispatch):
+        if unit.failure is None:
+            responses.extend(result.json() for result in unit.results)
+            continue
+        for request in unit.requests:
+            if request["id"] == unit.failure.id:
+                responses.append(unit.failure.json())
+            else:
+                message = "Another request of its atomicity group failed."
+                responses.append(_error(request, 424, message).json())
+    return {"responses": responses}
+
+
+def execute(requests: list[dict[str, Any]], dispatch: Dispatch) -> list[Unit]:
+    """Run checked requests in order (the JSON form's and the multipart form's alike):
+    consecutive requests of one ``atomicityGroup`` are one change set."""
+    units: list[Unit] = []
     created: dict[str, str] = {}  # request id → "Things(5)"
     failed: set[str] = set()
     index = 0
     while index < len(requests):
         group = requests[index].get("atomicityGroup")
         if group is None:
-            responses.append(_run(requests[index], dispatch, created, failed))
+            unit = Unit(None, [requests[index]])
+            unit.results.append(_run(requests[index], dispatch, created, failed))
+            units.append(unit)
             index += 1
             continue
         members = []
         while index < len(requests) and requests[index].get("atomicityGroup") == group:
             members.append(requests[index])
             index += 1
-        responses.extend(_change_set(members, dispatch, created, failed))
-    return {"responses": responses}
+        units.append(_change_set(Unit(group, members), dispatch, created, failed))
+    return units
 
 
 def _requests(document: object) -> list[dict[str, Any]]:
@@ -102,44 +164,36 @@ def _requests(document: object) -> list[dict[str, Any]]:
     return requests
 
 
-def _change_set(
-    members: list[dict[str, Any]], dispatch: Dispatch, created: dict[str, str], failed: set[str]
-) -> list[dict[str, Any]]:
-    responses: list[dict[str, Any]] = []
+def _change_set(unit: Unit, dispatch: Dispatch, created: dict[str, str], failed: set[str]) -> Unit:
     made: list[str] = []
     try:
         with transaction.atomic():
-            for request in members:
-                response = _run(request, dispatch, created, failed)
-                responses.append(response)
-                if response["status"] >= 400:
+            for request in unit.requests:
+                result = _run(request, dispatch, created, failed)
+                unit.results.append(result)
+                if result.status >= 400:
                     raise _Failed
                 if request["id"] in created:
                     made.append(request["id"])
     except _Failed:
         for request_id in made:  # rolled back: nothing to reference any more
             created.pop(request_id, None)
-        failing = responses[-1]
-        out = []
-        for request in members:
-            failed.add(request["id"])
-            if request["id"] == failing["id"]:
-                out.append(failing)
-            else:
-                out.append(_error(request, 424, "Another request of its atomicity group failed."))
-        return out
-    return responses
+        unit.failure = unit.results[-1]
+        failed.update(request["id"] for request in unit.requests)
+    return unit
 
 
 def _run(
     request: dict[str, Any], dispatch: Dispatch, created: dict[str, str], failed: set[str]
-) -> dict[str, Any]:
+) -> Result:
     for dependency in request.get("dependsOn", []):
         if dependency in failed:
             failed.add(request["id"])
             return _error(request, 424, f"It depends on request {dependency!r}, which failed.")
     try:
-        url = _url(request["url"], created)
+        if "refused" in request:  # found wrong while the batch was read (multipart form)
+            raise StaError(*request["refused"])
+        url = _url(request["url"], created) if not _is_batch(request["url"]) else "$batch"
         if _is_batch(url):
             raise StaError(400, "A batch cannot contain a batch.")
         body = _body(request.get("body"), created)
@@ -149,33 +203,38 @@ def _run(
     except RecursionError:
         failed.add(request["id"])
         return _error(request, 400, "The body is nested too deeply.")
+    method = request["method"].upper()
     headers = {str(k): str(v) for k, v in request.get("headers", {}).items()}
-    status, response_headers, response_body = dispatch(
-        request["method"].upper(), url, body, headers
-    )
-    # FROST-Server's parts: id, status, location; a body for reads and errors only (its
-    # test suite compares the parts exactly, and a Jackson reader refuses other keys)
-    response: dict[str, Any] = {"id": request["id"], "status": status}
-    location = {k.lower(): v for k, v in response_headers.items()}.get("location")
-    if location:
-        response["location"] = location
-        found = _ENTITY.search(location)
+    status, response_headers, response_body = dispatch(method, url, body, headers)
+    named = {k.lower(): v for k, v in response_headers.items()}
+    result = Result(request["id"], method, status, location=named.get("location") or None)
+    if result.location:
+        found = _ENTITY.search(result.location)
         if found and status == 201:
             created[request["id"]] = found.group(1)
-    if response_body is not None and (request["method"].upper() == "GET" or status >= 300):
-        response["body"] = response_body
+    if response_body is not None and (method == "GET" or status >= 300):
+        if isinstance(response_body, bytes):
+            result.content = response_body
+            result.content_type = named.get("content-type", "")
+            if result.content_type.startswith(JSON_TYPE) and response_body:
+                result.body = json.loads(response_body)
+        else:
+            result.body = response_body
+            result.content = _dumps(response_body)
+            result.content_type = JSON_TYPE
     if status >= 400:
         failed.add(request["id"])
-    return response
+    return result
 
 
 def _url(url: str, created: dict[str, str]) -> str:
     url = url.strip()
-    if url.startswith("$"):
-        name, _, rest = url[1:].partition("/")
+    if url.startswith("$"):  # $name[/path][?query]
+        path, mark, query = url.partition("?")
+        name, _, rest = path[1:].partition("/")
         if name not in created:
             raise StaError(400, f"url: ${name} names no entity created earlier in this batch.")
-        return created[name] + (f"/{rest}" if rest else "")
+        return created[name] + (f"/{rest}" if rest else "") + mark + query
     return url.lstrip("/")
 
 
@@ -186,7 +245,19 @@ def _is_batch(url: str) -> bool:
 
 
 def _body(body: Any, created: dict[str, str]) -> Any:
-    """``{"@iot.id": "$name"}`` → the id of the entity request ``name`` created."""
+    """``{"@iot.id": "$name"}`` → the id of the entity request ``name`` created. A body
+    given as bytes (a part of a multipart batch) is only rewritten when it is JSON and
+    names an entity so; otherwise it goes to the request as sent, whose own checks
+    answer what is wrong with it."""
+    if isinstance(body, bytes):
+        if b'"$' not in body:
+            return body
+        try:
+            parsed = json.loads(body)
+        except ValueError:
+            return body
+        replaced = _body(parsed, created)
+        return body if replaced == parsed else json.dumps(replaced).encode()
     if isinstance(body, list):
         return [_body(item, created) for item in body]
     if not isinstance(body, dict):
@@ -205,24 +276,44 @@ def _body(body: Any, created: dict[str, str]) -> Any:
     return out
 
 
-def _error(request: dict[str, Any], status: int, message: str) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "id": request["id"],
-        "status": status,
-        "body": {"code": status, "type": "error", "message": message},
-    }
-    return response
+def _error(request: dict[str, Any], status: int, message: str) -> Result:
+    body = {"code": status, "type": "error", "message": message}
+    method = str(request.get("method", "")).upper()
+    return Result(
+        request["id"], method, status, body=body, content=_dumps(body), content_type=JSON_TYPE
+    )
+
+
+def _dumps(body: Any) -> bytes:
+    from sensorgrid.sensorthings.views import dumps
+
+    return dumps(body)
 
 
 def handle(request: Any, *, identity: Any, base: str) -> Any:
     """``POST $batch`` (the views' action entry): each sub-request goes through the
-    service view itself, with the batch request's own credentials, host and cookies."""
+    service view itself, with the batch request's own credentials, host and cookies.
+    A JSON body is FROST's JSON batch; a ``multipart/mixed`` one is OData 4.0's
+    (``multipart.py``); both run through ``execute``."""
     from sensorgrid.sensorthings import read, views
+    from sensorgrid.sensorthings.write import multipart
     from sensorgrid.sensorthings.write.dataarray import http_body
 
     if getattr(request, BATCH_MARK, False):  # however the url was spelt
         raise StaError(400, "A batch cannot contain a batch.")
-    document = http_body(request)
+    content_type = (request.content_type or "").lower()
+    requests = document = None
+    if content_type == multipart.MULTIPART:
+        requests = multipart.requests(request.META.get("CONTENT_TYPE", ""), request.body)
+    elif content_type == JSON_TYPE:
+        document = http_body(request)
+    else:
+        raise StaError(
+            400,
+            "Send a batch as application/json (FROST-Server's JSON batch) or as "
+            "multipart/mixed; boundary=… (OData 4.0), not "
+            f"{request.content_type or 'without a Content-Type'}.",
+        )
     root = request.path[: -len("$batch")] if request.path.endswith("$batch") else request.path
 
     def dispatch(
@@ -234,15 +325,11 @@ def handle(request: Any, *, identity: Any, base: str) -> Any:
             message = "The body is nested too deeply."
             return 400, {}, {"code": 400, "type": "error", "message": message}
         response = views.service(sub, url.partition("?")[0])
-        content = response.content
-        parsed = (
-            json.loads(content)
-            if content and response.get("Content-Type", "").startswith("application/json")
-            else None
-        )
-        return response.status_code, {k: v for k, v in response.items()}, parsed
+        return response.status_code, {k: v for k, v in response.items()}, response.content
 
     with read.shared_budget():  # the responses of a batch are one response
+        if requests is not None:
+            return multipart.response(execute(requests, dispatch))
         result = process(document, user=identity.user, dispatch=dispatch)
     return views.json_response(result)
 
@@ -262,12 +349,16 @@ def _sub_request(
         if key.startswith("HTTP_")
         or key in ("SERVER_NAME", "SERVER_PORT", "REMOTE_ADDR", "wsgi.url_scheme")
     }
-    sub.META["HTTP_CONTENT_TYPE"] = sub.META["CONTENT_TYPE"] = headers.get(
-        "Content-Type", headers.get("content-type", "application/json")
-    )
+    named = {key.lower(): value for key, value in headers.items()}
+    sub.META["HTTP_CONTENT_TYPE"] = sub.META["CONTENT_TYPE"] = named.get("content-type", JSON_TYPE)
     sub.META["REQUEST_METHOD"] = method
     sub.META["QUERY_STRING"] = query
-    raw = b"" if body is None else json.dumps(body).encode()
+    if body is None:
+        raw = b""
+    elif isinstance(body, bytes):
+        raw = body
+    else:
+        raw = json.dumps(body).encode()
     sub.META["CONTENT_LENGTH"] = str(len(raw))
     sub._body = raw  # type: ignore[attr-defined]
     sub._set_content_type_params(sub.META)  # type: ignore[attr-defined]
