@@ -217,7 +217,7 @@ class _ToAst(Transformer[Token, Any]):
         # properties/list[1] → ("properties", "list", "[1]")
         return ["id" if token.type == "IOTID" else str(token), *map(str, indexes)]
 
-    def path(self, *items: Any) -> ast.Expr:
+    def path(self, *items: Any) -> ast.Expr | ast.Lambda:
         *segments, func, var, cond = items
         path = ast.Path(tuple(part for segment in segments for part in segment))
         if func is None:

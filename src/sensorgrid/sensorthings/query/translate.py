@@ -459,7 +459,7 @@ def _datastream_time(name: str, prefix: str, text: str) -> Typed:
         .order_by()
         .values("datastream_id")
     )
-    field = models.DateTimeField()
+    field: models.DateTimeField = models.DateTimeField()
 
     def one(aggregate: Any) -> Subquery:
         return Subquery(rows.annotate(v=aggregate).values("v")[:1], output_field=field)
@@ -531,7 +531,7 @@ def _arith(node: ast.Arith, es: EntitySet) -> Typed:
                 a, b = shift(start.value, right.expr.value), shift(end.value, right.expr.value)
             except OverflowError:
                 raise StaError(400, f"{text} is out of the range of dates.") from None
-            field = models.DateTimeField()
+            field: models.DateTimeField = models.DateTimeField()
             return Typed("interval", Value(a, field), end=Value(b, field), text=text)
         return Typed(
             "interval",
