@@ -630,3 +630,41 @@ def test_broken_bodies_are_a_400_never_a_server_error(alice, things):
     for body in bodies:
         response = _post(alice, body)
         assert response.status_code in (200, 400), (body, response.content[:300])
+
+
+def test_reading_garbled_batches_raises_nothing_but_a_400():
+    """The reader alone (no database): thousands of mutated bodies, odd Content-Types and
+    nesting deeper than Python recurses are a batch or a 400, never another exception."""
+    from sensorgrid.sensorthings.errors import StaError
+    from sensorgrid.sensorthings.write import multipart
+
+    valid = _batch(
+        _part("GET Things(1)"),
+        _change_set("c", _part("POST Things", "1", '{"name": "x"}')),
+    ).encode()
+    rng = random.Random(7)
+    alphabet = b'-\r\n:;$(){}" bc\x00\xc3\xa9\xff=/'
+    types = ["multipart/mixed; boundary=b", 'multipart/mixed; boundary="b"', "multipart/mixed"]
+    bodies = []
+    for _ in range(3000):
+        data = bytearray(valid)
+        for _ in range(rng.randint(1, 6)):
+            at = rng.randrange(len(data) + 1)
+            if rng.random() < 0.5:
+                data[at:at] = bytes([rng.choice(alphabet)])
+            else:
+                del data[at : at + rng.randint(1, 10)]
+        bodies.append((rng.choice(types), bytes(data)))
+    nested = b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (d, d + 1)
+        for d in range(1500)
+    )
+    bodies.append(("multipart/mixed; boundary=b0", nested))
+    read = 0
+    for content_type, body in bodies:
+        try:
+            multipart.requests(content_type, body)
+            read += 1
+        except StaError as exc:
+            assert exc.status == 400 and exc.message
+    assert 0 < read < len(bodies)

@@ -146,7 +146,7 @@ def _change_set(part: Any, where: str) -> list[Any]:
 def _request(
     part: Any, where: str, content_ids: set[str], *, in_change_set: bool
 ) -> dict[str, Any]:
-    content_id = (part.get("Content-ID") or "").strip() or None
+    content_id = str(part.get("Content-ID") or "").strip() or None
     if content_id is None and in_change_set:
         raise _refuse(
             f"{where} has no Content-ID: each request of a change set carries one, "
