@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import django
 
@@ -53,7 +53,8 @@ class Lifespan:
         self.thread: threading.Thread | None = None
         self.follower: asyncio.Task | None = None
         self.outliers: asyncio.Task | None = None
-        self.sta_mqtt = None  # the SensorThings MQTT endpoint (SENSORGRID_STA_MQTT_PORT)
+        # the SensorThings MQTT endpoint (SENSORGRID_STA_MQTT_PORT)
+        self.sta_mqtt: Any = None
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "lifespan":

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 from collections import Counter
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -63,7 +64,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # connection the messages of the nodes it follows (on_delta, on_message).
         self.hub = fanout.hub(self.channel_layer)
         # `sensorgrid serve` writes frames to the socket itself (sensorgrid.runtime.websocket).
-        writer = self.scope.get("extensions", {}).get(FRAMES_EXTENSION)
+        extensions: dict[str, Any] = self.scope.get("extensions") or {}
+        writer = extensions.get(FRAMES_EXTENSION)
         self.queue = ClientQueue(
             self.send_text, self.too_slow, settings.SENSORGRID_LIVE_MAX_PENDING, writer
         )

@@ -523,7 +523,9 @@ def _prepared_statement(sql: str, params: list, at: list[int]) -> str | None:
         return None
     text = [pieces[0]]
     for i, (param, piece) in enumerate(zip(params, pieces[1:], strict=True)):
-        text.append("$1::timestamptz" if i in at else connection.ops.compose_sql("%s", [param]))
+        # compose_sql: PostgreSQL's operations only (checked above)
+        literal = connection.ops.compose_sql("%s", [param])  # type: ignore[attr-defined]
+        text.append("$1::timestamptz" if i in at else literal)
         text.append(piece)
     return f"PREPARE {_PREPARED_NAME} AS {''.join(text)}"
 

@@ -159,8 +159,8 @@ def _time_first(qs: QuerySet) -> OrderBy | None:
     if isinstance(first, str):
         first = OrderBy(F(first.lstrip("-")), descending=first.startswith("-"))
     expression = getattr(first, "expression", None)
-    if isinstance(expression, F) and expression.name == "phenomenon_time":
-        return first
+    if isinstance(first, OrderBy) and isinstance(expression, F):
+        return first if expression.name == "phenomenon_time" else None
     return None
 
 
@@ -173,8 +173,10 @@ def window_sql(qs: QuerySet, start: int, stop: int) -> tuple[str, list[Any]]:
     split = by_partitions()
     first = _time_first(qs)
     if split is None or first is None or qs.model is not SampleRow:
-        return qs[start:stop].query.sql_with_params()
-    parts, params = [], []
+        sql, plain = qs[start:stop].query.sql_with_params()
+        return sql, list(plain)
+    parts: list[str] = []
+    params: list[Any] = []
     for condition in split:
         sql, p = qs.filter(condition)[:stop].query.sql_with_params()
         parts.append(f"({sql})")

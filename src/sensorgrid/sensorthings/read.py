@@ -1036,7 +1036,8 @@ def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) 
         if store == Store.SAMPLES:  # partition after partition when ordered by time
             sql, params = observations.window_sql(ordered, start, stop)
         else:
-            sql, params = ordered[start:stop].query.sql_with_params()
+            sql, plain = ordered[start:stop].query.sql_with_params()
+            params = list(plain)
         unnest = ", ".join(["%s::bigint[]"] * len(arrays))
         statement = (
             f"SELECT _sta_lat.* FROM unnest({unnest}) WITH ORDINALITY AS _sta_p({columns}, n) "

@@ -78,11 +78,12 @@ class Feed:
         if not self.listening():
             return
         with self._lock:
-            for bucket, items in (
+            buckets: tuple[tuple[list[Any], Any], ...] = (
                 (self._samples, samples),
                 (self._observations, observations),
                 (self._datastreams, datastreams),
-            ):
+            )
+            for bucket, items in buckets:
                 room = self._room()
                 if len(items) > room:
                     self.dropped += len(items) - room

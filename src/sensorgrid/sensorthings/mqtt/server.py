@@ -335,6 +335,7 @@ class Server:
 
     async def _listen(self) -> None:
         layer = get_channel_layer()
+        assert layer is not None  # settings.CHANNEL_LAYERS always names one
         channel = await layer.new_channel()
         await layer.group_add(GROUP, channel)
         try:
