@@ -34,6 +34,7 @@ def test_the_setting_names_every_consumer_of_a_batch_in_order():
         "sensorgrid.live.publish.after_ingest",
         "sensorgrid.health.ingest_rate.after_ingest",
         "sensorgrid.alerts.evaluate.after_ingest",
+        "sensorgrid.sensorthings.mqtt.feed.after_ingest",
     ]
 
 
