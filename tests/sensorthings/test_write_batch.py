@@ -264,3 +264,17 @@ def test_create_observations_refuses_a_malformed_body_whole(world, sta):
     except StaError as exc:
         assert exc.status == 403
     assert Node.objects.filter(pk=world.node_a.pk).exists()
+
+
+def test_a_json_request_cannot_bring_the_multipart_readers_refusal(world, sta):
+    """The multipart reader hands a refusal on as an exception in the request; keys a
+    JSON request brings along are ignored, whatever their name."""
+    document = {
+        "requests": [
+            {"id": "1", "method": "get", "url": f"Things({world.node_a.pk})", "refused": 5},
+            {"id": "2", "method": "get", "url": "Things(1)", "refused": [500, "x"]},
+        ]
+    }
+    answer = batch.process(document, user=world.alice, dispatch=router(world, world.alice))
+    assert answer["responses"][0]["status"] == 200
+    assert answer["responses"][1]["status"] != 500

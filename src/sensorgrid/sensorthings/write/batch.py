@@ -191,8 +191,9 @@ def _run(
             failed.add(request["id"])
             return _error(request, 424, f"It depends on request {dependency!r}, which failed.")
     try:
-        if "refused" in request:  # found wrong while the batch was read (multipart form)
-            raise StaError(*request["refused"])
+        refused = request.get("refused")
+        if isinstance(refused, StaError):  # found while the batch was read (multipart)
+            raise refused
         url = _url(request["url"], created) if not _is_batch(request["url"]) else "$batch"
         if _is_batch(url):
             raise StaError(400, "A batch cannot contain a batch.")

@@ -173,8 +173,8 @@ def _request(
         "body": body if method != "get" else None,
         "headers": headers,
     }
-    if refused:
-        request["refused"] = refused
+    if refused:  # an exception, which no JSON batch can bring along
+        request["refused"] = StaError(*refused)
     return request
 
 
