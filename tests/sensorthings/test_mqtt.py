@@ -393,3 +393,32 @@ def test_the_public_hears_a_public_node_only_within_its_public_period(world, sta
     assert public.silent()
     ingest(world.public_node, sta.co2, 531)
     assert [m["result"] for _, m in public.received(1)] == [531]
+
+
+def test_the_public_cannot_take_the_places_of_signed_in_users(world, connect, monkeypatch):
+    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 4)
+    monkeypatch.setattr(server_module, "MAX_ANONYMOUS", 2)
+    public = [connect().reason for _ in range(3)]
+    assert [reason.is_failure for reason in public] == [False, False, True]
+    assert str(public[2]) == "Server unavailable"
+    assert not connect(world.alice).reason.is_failure
+    assert not connect(world.bob).reason.is_failure
+
+
+def test_silent_sockets_and_clients_that_never_ping_are_closed(endpoint, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(server_module, "MAX_CONNECTING", 3)
+    monkeypatch.setattr(server_module, "MAX_KEEP_ALIVE", 1)
+    silent = [socket.create_connection(("127.0.0.1", endpoint.port)) for _ in range(3)]
+    # the fourth socket that sends nothing is closed at once, unread
+    with socket.create_connection(("127.0.0.1", endpoint.port), timeout=5) as flood:
+        assert flood.recv(16) == b""
+    for sock in silent:
+        sock.close()
+    # a client asking for no keep-alive (0) is closed when silent for 1.5 × MAX_KEEP_ALIVE
+    body = (4).to_bytes(2, "big") + b"MQTT" + bytes([4, 0x02, 0, 0]) + (0).to_bytes(2, "big")
+    with socket.create_connection(("127.0.0.1", endpoint.port), timeout=10) as idle:
+        idle.sendall(bytes([0x10, len(body)]) + body)
+        assert idle.recv(4) == bytes([0x20, 2, 0, 0])  # accepted
+        assert idle.recv(16) == b""  # then closed by the server, well before the timeout

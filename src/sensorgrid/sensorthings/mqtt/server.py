@@ -50,6 +50,13 @@ MAX_SUBSCRIPTIONS = 50
 MAX_BATCH = 50_000
 #: connections at most (per process); a CONNECT beyond gets "server unavailable"
 MAX_CONNECTIONS = 1000
+#: of those, the public's (no username) at most: signed-in users always find room
+MAX_ANONYMOUS = MAX_CONNECTIONS // 2
+#: sockets that have not sent their CONNECT yet, at most; more are closed unread
+MAX_CONNECTING = 100
+#: a client's keep-alive (seconds) counts as this when it asks for none (0) or a longer
+#: one: a connection silent for 1.5 times as long is closed (as Mosquitto's max_keepalive)
+MAX_KEEP_ALIVE = 600
 #: bytes waiting to be sent to a client at most; a slower one is disconnected
 MAX_BUFFER = 4 * 1024 * 1024
 
@@ -274,6 +281,7 @@ class Server:
     def __init__(self, host: str, port: int, base: str) -> None:
         self.host, self.port, self.base = host, port, base
         self.sessions: set[Session] = set()
+        self.connecting = 0  # sockets waiting for their CONNECT
         self._db = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt")
         # MQTT Create writes in a thread of its own: a busy publisher does not hold up
         # deliveries and logins.
@@ -412,9 +420,16 @@ class Server:
     # -- one connection -------------------------------------------------------------------------
 
     async def _client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.connecting >= MAX_CONNECTING:  # a flood of silent sockets: no waiting
+            writer.close()
+            return
         session = None
+        self.connecting += 1
         try:
-            session = await asyncio.wait_for(self._connect(reader, writer), CONNECT_SECONDS)
+            try:
+                session = await asyncio.wait_for(self._connect(reader, writer), CONNECT_SECONDS)
+            finally:
+                self.connecting -= 1
             if session is None:
                 return
             await self._serve(session, reader)
@@ -460,7 +475,8 @@ class Server:
             writer.write(packet(0x20, bytes([0, BAD_CREDENTIALS])))
             return None
         user_id, token_id = who
-        if len(self.sessions) >= MAX_CONNECTIONS:
+        public = sum(1 for session in self.sessions if session.user_id is None)
+        if len(self.sessions) >= MAX_CONNECTIONS or (user_id is None and public >= MAX_ANONYMOUS):
             log.warning("sensorthings mqtt: %d connections; refused one more", len(self.sessions))
             writer.write(packet(0x20, bytes([0, UNAVAILABLE])))
             return None
@@ -477,7 +493,7 @@ class Server:
         return session
 
     async def _serve(self, session: Session, reader: asyncio.StreamReader) -> None:
-        timeout = session.keep_alive * 1.5 if session.keep_alive else None
+        timeout = min(session.keep_alive or MAX_KEEP_ALIVE, MAX_KEEP_ALIVE) * 1.5
         while not session.closed:
             kind, data = await asyncio.wait_for(read_packet(reader), timeout)
             command = kind & 0xF0
