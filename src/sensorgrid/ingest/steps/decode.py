@@ -20,6 +20,11 @@ def decode(work: Work, start: int = 0) -> None:
         item = work.items[position]
         try:
             decoded = decoder.decode(item.envelope)
+            # A message with an id no database can store (NUL…) is refused here, alone: it
+            # must reach neither the node lookup nor the writer, where it would fail the
+            # batch. Checked inside the try: a decoder whose messages are misshapen (values
+            # that are no pairs) has a bug like one that raises.
+            checked = [(message, unstorable(message)) for message in decoded.messages]
         except DecodeError as exc:
             item.refused = Rejection(0, exc.reason, exc.detail)
             continue
@@ -30,10 +35,7 @@ def decode(work: Work, start: int = 0) -> None:
             item.refused = Rejection(0, Reason.DECODER_ERROR, f"{type(exc).__name__}: {exc}")
             continue
         item.refusals.extend(decoded.refusals)
-        # A message with an id no database can store (NUL…) is refused here, alone: it
-        # must reach neither the node lookup nor the writer, where it would fail the batch.
-        for message in decoded.messages:
-            problem = unstorable(message)
+        for message, problem in checked:
             if problem is None:
                 work.candidates.append(Candidate(position, message))
             else:
