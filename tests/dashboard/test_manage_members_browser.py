@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from tests.dashboard.liveserver import PASSWORD, SensorGridServer, wait_until
+from tests.dashboard.liveserver import SensorGridServer, log_in, wait_until, watched_page
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
@@ -35,14 +35,7 @@ def new_page(browser):
     def open_page():
         context = browser.new_context(viewport=PHONE)
         contexts.append(context)
-        page = context.new_page()
-        page.problems = []
-        page.on("pageerror", lambda error: page.problems.append(str(error)))
-        page.on(
-            "console",
-            lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
-        )
-        return page
+        return watched_page(context)
 
     yield open_page
     for context in contexts:
@@ -50,11 +43,7 @@ def new_page(browser):
 
 
 def sign_in(page, server, user: str) -> None:
-    page.goto(f"{server.base}/login/?next=/organizations/")
-    page.get_by_label("Username").fill(user)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server.base}/organizations/")
+    log_in(page, server.base, user, "/organizations/")
 
 
 def fits_the_screen(page) -> None:
