@@ -528,8 +528,8 @@ REST_FRAMEWORK = {
     # Input hygiene: JSON bodies with NUL or lone surrogates are a 400 (sensorgrid.api.hygiene).
     "DEFAULT_PARSER_CLASSES": [
         "sensorgrid.api.hygiene.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "sensorgrid.api.hygiene.FormParser",
+        "sensorgrid.api.hygiene.MultiPartParser",
     ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

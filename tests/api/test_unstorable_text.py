@@ -109,3 +109,20 @@ def test_json_nested_deeper_than_python_recurses_is_400_not_500(world, client_fo
     response = client_for(world.alice).post("/api/v1/sites/", body, content_type="application/json")
     assert response.status_code == 400
     assert response.json() == {"detail": "JSON parse error - nested too deeply."}
+
+
+def test_a_nul_in_a_multipart_or_form_field_is_400_naming_the_field(world, client_for):
+    # schemathesis found it on PostgreSQL: the multipart field reached the lookup of a
+    # forwarder's quantities by key (a related field, which DRF does not check for NUL)
+    client = client_for(world.alice)
+    body = {"organization": world.org_a.pk, "name": "f", "quantities": ["co\x002"]}
+    response = client.post("/api/v1/forwarders/", body, format="multipart")
+    assert response.status_code == 400
+    assert response.json() == {"quantities": [NUL]}
+    response = client.post(
+        "/api/v1/forwarders/",
+        "name=f&quantities=co%002",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert response.json() == {"quantities": [NUL]}

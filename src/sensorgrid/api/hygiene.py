@@ -6,7 +6,9 @@ A NUL character (``%00``) in a path or query parameter, or a NUL or lone surroga
 admin page has to remember:
 
 - ``UnstorableTextMiddleware``: the path and the query string of every request;
-- ``JSONParser``: every JSON body the API parses (``REST_FRAMEWORK``'s parser).
+- ``JSONParser``: every JSON body the API parses (``REST_FRAMEWORK``'s parser);
+  ``FormParser`` and ``MultiPartParser`` likewise for form fields (a multipart field with
+  a NUL reached a related field's lookup and ended in a 500 on PostgreSQL).
 
 API answers name the parameter the way DRF's own validation does
 (``{"quantity": ["Null characters are not allowed."]}``); other pages get a plain 400.
@@ -90,6 +92,34 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(f"{message} (at {where or 'the top level'})")
         field, _, inner = where.partition(".")
         raise ValidationError({field: [f"{message} (at {where})" if inner else message]})
+
+
+def _refuse_unstorable_fields(data) -> None:
+    """A 400 naming the first form field whose name or a value holds NUL or a lone
+    surrogate (files are bytes, not checked)."""
+    for name, values in data.lists():
+        for text in (name, *values):
+            found = storable.message(text) if isinstance(text, str) else None
+            if found is not None:
+                raise ValidationError({name: [found]})
+
+
+class FormParser(parsers.FormParser):
+    """DRF's form parser, refusing fields with NUL or lone surrogates."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        _refuse_unstorable_fields(data)
+        return data
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """DRF's multipart parser, refusing fields with NUL or lone surrogates."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        _refuse_unstorable_fields(parsed.data)
+        return parsed
 
 
 def storable_json(value) -> None:
