@@ -21,6 +21,8 @@ from pathlib import Path
 from tests.servers import free_port, wait_for_port
 
 PASSWORD = "demo-password"
+#: a phone's viewport (the dashboard must not scroll sideways on it)
+PHONE = {"width": 390, "height": 844}
 # Migrated demo databases by environment (apart from the directory): the first server of a
 # test run runs `migrate` and `loaddemo` (~15 s of CPU), the next ones copy its files.
 _TEMPLATES: dict[str, Path] = {}
@@ -187,6 +189,14 @@ def watched_page(context):
         lambda m: page.problems.append(m.text) if "Content Security Policy" in m.text else None,
     )
     return page
+
+
+def fits_the_screen(page) -> None:
+    """The page, once loaded, is no wider than a phone: no sideways scrolling. Waits for the
+    load first: right after a click that navigates, the new document may have no root yet."""
+    page.wait_for_load_state()
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
 
 
 def log_in(page, base: str, user: str, path: str = "/") -> None:

@@ -21,7 +21,9 @@ import pytest
 
 from tests.dashboard.liveserver import (
     PASSWORD,
+    PHONE,
     SensorGridServer,
+    fits_the_screen,
     log_in,
     wait_until,
     watched_page,
@@ -31,7 +33,6 @@ from tests.servers import Mosquitto
 from tests.support.dynsec_broker import DynsecMosquitto
 
 pytestmark = BROWSER
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -84,11 +85,6 @@ def shell(line: str) -> subprocess.CompletedProcess:
 def turns_green(page) -> str:
     page.wait_for_selector('#connect-status[data-state="received"]', timeout=15_000)
     return page.locator("#connect-status").inner_text()
-
-
-def fits_the_screen(page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
 
 
 @pytest.mark.skipif(not shutil.which("curl"), reason="needs curl")

@@ -11,11 +11,16 @@ import urllib.error
 
 import pytest
 
-from tests.dashboard.liveserver import SensorGridServer, log_in, watched_page
+from tests.dashboard.liveserver import (
+    PHONE,
+    SensorGridServer,
+    fits_the_screen,
+    log_in,
+    watched_page,
+)
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -46,11 +51,6 @@ def phone(browser, server):
     yield page
     assert page.problems == []
     context.close()
-
-
-def fits_the_screen(page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
 
 
 def row_names(page) -> list[str]:

@@ -17,11 +17,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.dashboard import every_page
-from tests.dashboard.liveserver import SensorGridServer, log_in, watched_page
+from tests.dashboard.liveserver import (
+    PHONE,
+    SensorGridServer,
+    fits_the_screen,
+    log_in,
+    watched_page,
+)
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +52,6 @@ def phone(browser, server):
     yield sign_in
     for context in contexts:
         context.close()
-
-
-def fits_the_screen(page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
 
 
 def heading(page) -> str:

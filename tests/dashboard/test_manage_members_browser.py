@@ -12,11 +12,17 @@ import re
 
 import pytest
 
-from tests.dashboard.liveserver import SensorGridServer, log_in, wait_until, watched_page
+from tests.dashboard.liveserver import (
+    PHONE,
+    SensorGridServer,
+    fits_the_screen,
+    log_in,
+    wait_until,
+    watched_page,
+)
 from tests.dashboard.marks import BROWSER
 
 pytestmark = BROWSER
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +50,6 @@ def new_page(browser):
 
 def sign_in(page, server, user: str) -> None:
     log_in(page, server.base, user, "/organizations/")
-
-
-def fits_the_screen(page) -> None:
-    width = page.evaluate("() => document.documentElement.scrollWidth")
-    assert width <= PHONE["width"], f"{page.url} scrolls sideways: {width}px"
 
 
 def mailed_link(server, to: str) -> str:
