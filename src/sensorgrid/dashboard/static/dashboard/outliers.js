@@ -12,12 +12,28 @@ const live = new Live();
 const requests = new Map(); // score id → number of the newest request (older answers lose)
 let counter = 0;
 
+// Where the server puts a card: by the picture's taken time, newest first, then by id
+// (outlier_pages.py orders by -ts, -pk). Scores arrive in the order the worker finished
+// them, which is not the order the pictures were taken in.
+function key(card) {
+  const taken = card.querySelector("time[datetime]");
+  return [taken ? Date.parse(taken.getAttribute("datetime")) : 0, Number(card.dataset.score)];
+}
+
+function newer(a, b) {
+  return a[0] !== b[0] ? a[0] > b[0] : a[1] > b[1];
+}
+
 function place(card) {
   const existing = list.querySelector(`li[data-score="${card.dataset.score}"]`);
   if (existing) {
     existing.replaceWith(card);
   } else {
-    list.prepend(card); // newest first
+    const mine = key(card);
+    const after = [...list.querySelectorAll(":scope > li[data-score]")].find((other) =>
+      newer(mine, key(other)),
+    );
+    list.insertBefore(card, after ?? null);
     card.classList.add("fresh");
   }
   if (empty) empty.hidden = list.children.length > 0;
