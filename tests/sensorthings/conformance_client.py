@@ -239,3 +239,68 @@ def same_instant(a: str, b: str) -> bool:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
     return parse(a) == parse(b)
+
+
+def json_batch(thing: int) -> dict:
+    """FROST's JSON batch (BatchTests, test 6): a GET of ``thing``'s name, a POST of a new
+    Thing and a PATCH renaming ``thing`` to "Json Patched" in one atomicity group, and a
+    GET of ``Things(null)``, which fails alone; ids "0" to "3"."""
+    return {
+        "requests": [
+            {"id": "0", "method": "get", "url": f"Things({thing})?$select=name"},
+            {
+                "id": "1",
+                "atomicityGroup": "group1",
+                "method": "post",
+                "url": "Things",
+                "body": {"name": "New", "description": "Thing"},
+            },
+            {
+                "id": "2",
+                "atomicityGroup": "group1",
+                "method": "patch",
+                "url": f"Things({thing})",
+                "body": {"name": "Json Patched"},
+            },
+            {"id": "3", "method": "get", "url": "Things(null)"},
+        ]
+    }
+
+
+def json_batch_referencing(thing: int, observed_property: int) -> dict:
+    """FROST's JSON change set (BatchTests, test 7): a Sensor posted as "sensor1" and a
+    Datastream of ``thing`` that names it as ``$sensor1``; ids "sensor1" and "any"."""
+    return {
+        "requests": [
+            {
+                "id": "sensor1",
+                "atomicityGroup": "group1",
+                "method": "post",
+                "url": "Sensors",
+                "body": {
+                    "name": "DS18B20",
+                    "description": "DS18B20 is an air temperature sensor",
+                    "encodingType": "application/pdf",
+                    "metadata": "http://datasheets.maxim-ic.com/en/ds/DS18B20.pdf",
+                },
+            },
+            {
+                "id": "any",
+                "atomicityGroup": "group1",
+                "method": "post",
+                "url": f"Things({thing})/Datastreams",
+                "body": {
+                    "name": "Temperature Thing 5",
+                    "description": "The temperature of thing 5",
+                    "unitOfMeasurement": {
+                        "name": "degree Celsius",
+                        "symbol": "°C",
+                        "definition": "http://unitsofmeasure.org/ucum.html#para-30",
+                    },
+                    "observationType": "http://www.opengis.net/def/observationType/OGCOM/2.0/OM_Measurement",
+                    "ObservedProperty": {"@iot.id": observed_property},
+                    "Sensor": {"@iot.id": "$sensor1"},
+                },
+            },
+        ]
+    }

@@ -15,6 +15,8 @@ from tests.sensorthings.conformance_client import (
     alice,
     charlie,
     demo,
+    json_batch,
+    json_batch_referencing,
     thing_body,
 )
 
@@ -221,29 +223,7 @@ def test_a_json_batch_runs_each_request_and_references_new_entities(alice, strea
     assert _declared(alice, "batch-request")
     thing, _, _ = streams
     observed_property = alice.get("ObservedProperties").value[-1]["@iot.id"]
-    answer = alice.post(
-        "$batch",
-        {
-            "requests": [
-                {"id": "0", "method": "get", "url": f"Things({thing})?$select=name"},
-                {
-                    "id": "1",
-                    "atomicityGroup": "group1",
-                    "method": "post",
-                    "url": "Things",
-                    "body": {"name": "New", "description": "Thing"},
-                },
-                {
-                    "id": "2",
-                    "atomicityGroup": "group1",
-                    "method": "patch",
-                    "url": f"Things({thing})",
-                    "body": {"name": "Json Patched"},
-                },
-                {"id": "3", "method": "get", "url": "Things(null)"},
-            ]
-        },
-    )
+    answer = alice.post("$batch", json_batch(thing))
     assert answer.status == 200, answer.text[:300]
     responses = {r["id"]: r for r in answer.body["responses"]}
     assert responses["0"]["status"] == 200 and responses["0"]["body"] == {"name": "Thing 1"}
@@ -253,43 +233,7 @@ def test_a_json_batch_runs_each_request_and_references_new_entities(alice, strea
     assert responses["3"]["status"] in (400, 404) and responses["3"]["body"]["code"] in (400, 404)
     assert alice.get(f"Things({thing})").body["name"] == "Json Patched"
 
-    referencing = alice.post(
-        "$batch",
-        {
-            "requests": [
-                {
-                    "id": "sensor1",
-                    "atomicityGroup": "group1",
-                    "method": "post",
-                    "url": "Sensors",
-                    "body": {
-                        "name": "DS18B20",
-                        "description": "air temperature",
-                        "encodingType": "application/pdf",
-                        "metadata": "m",
-                    },
-                },
-                {
-                    "id": "any",
-                    "atomicityGroup": "group1",
-                    "method": "post",
-                    "url": f"Things({thing})/Datastreams",
-                    "body": {
-                        "name": "Temperature Thing 5",
-                        "description": "The temperature of thing 5",
-                        "unitOfMeasurement": {
-                            "name": "degree Celsius",
-                            "symbol": "°C",
-                            "definition": "ucum",
-                        },
-                        "observationType": "http://www.opengis.net/def/observationType/OGCOM/2.0/OM_Measurement",
-                        "ObservedProperty": {"@iot.id": observed_property},
-                        "Sensor": {"@iot.id": "$sensor1"},
-                    },
-                },
-            ]
-        },
-    )
+    referencing = alice.post("$batch", json_batch_referencing(thing, observed_property))
     assert referencing.status == 200, referencing.text[:300]
     sensor_link, datastream_link = (r["location"] for r in referencing.body["responses"])
     assert [r["status"] for r in referencing.body["responses"]] == [201, 201]

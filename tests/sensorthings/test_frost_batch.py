@@ -5,7 +5,14 @@ any other key), and a change set references the Sensor it created."""
 
 # ruff: noqa: F401, F811
 
-from tests.sensorthings.conformance_client import HOST, ROOT, alice, demo
+from tests.sensorthings.conformance_client import (
+    HOST,
+    ROOT,
+    alice,
+    demo,
+    json_batch,
+    json_batch_referencing,
+)
 
 KEYS = {"id", "status", "location", "body", "headers"}
 
@@ -18,29 +25,7 @@ def _thing(sta, name: str, value: int) -> int:
 
 def test_06_json_batch_request(alice):
     thing = _thing(alice, "Thing 0", 8)
-    answer = alice.post(
-        "$batch",
-        {
-            "requests": [
-                {"id": "0", "method": "get", "url": f"Things({thing})?$select=name"},
-                {
-                    "id": "1",
-                    "atomicityGroup": "group1",
-                    "method": "post",
-                    "url": "Things",
-                    "body": {"name": "New", "description": "Thing"},
-                },
-                {
-                    "id": "2",
-                    "atomicityGroup": "group1",
-                    "method": "patch",
-                    "url": f"Things({thing})",
-                    "body": {"name": "Json Patched"},
-                },
-                {"id": "3", "method": "get", "url": "Things(null)"},
-            ]
-        },
-    )
+    answer = alice.post("$batch", json_batch(thing))
     assert answer.status == 200, answer.text[:500]
     newest = alice.get("Things", **{"$orderby": "id desc", "$top": "1"}).value[0]["@iot.id"]
     parts = answer.body["responses"]
@@ -65,43 +50,7 @@ def test_07_json_batch_change_set_referencing_new_entities(alice):
             "description": "t",
         },
     )
-    answer = alice.post(
-        "$batch",
-        {
-            "requests": [
-                {
-                    "id": "sensor1",
-                    "atomicityGroup": "group1",
-                    "method": "post",
-                    "url": "Sensors",
-                    "body": {
-                        "name": "DS18B20",
-                        "description": "DS18B20 is an air temperature sensor",
-                        "encodingType": "application/pdf",
-                        "metadata": "http://datasheets.maxim-ic.com/en/ds/DS18B20.pdf",
-                    },
-                },
-                {
-                    "id": "any",
-                    "atomicityGroup": "group1",
-                    "method": "post",
-                    "url": f"Things({thing})/Datastreams",
-                    "body": {
-                        "name": "Temperature Thing 5",
-                        "description": "The temperature of thing 5",
-                        "unitOfMeasurement": {
-                            "name": "degree Celsius",
-                            "symbol": "°C",
-                            "definition": "http://unitsofmeasure.org/ucum.html#para-30",
-                        },
-                        "observationType": "http://www.opengis.net/def/observationType/OGCOM/2.0/OM_Measurement",
-                        "ObservedProperty": {"@iot.id": prop},
-                        "Sensor": {"@iot.id": "$sensor1"},
-                    },
-                },
-            ]
-        },
-    )
+    answer = alice.post("$batch", json_batch_referencing(thing, prop))
     assert answer.status == 200, answer.text[:500]
     sensor = alice.get("Sensors", **{"$orderby": "id desc", "$top": "1"}).value[0]["@iot.id"]
     stream = alice.get("Datastreams", **{"$orderby": "id desc", "$top": "1"}).value[0]["@iot.id"]
