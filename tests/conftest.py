@@ -8,6 +8,7 @@ names of A's private objects contain "secretA" so a leak is easy to spot in any 
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 from rest_framework.test import APIClient
 
 from sensorgrid.ingest import cache
@@ -107,6 +108,21 @@ def client_for():
         return client
 
     return make
+
+
+@pytest.fixture
+def admin_as(world, client):
+    """``admin_as("alice")``: Django's test client signed in to the admin (a session, as a
+    browser) as that persona of ``world``, made staff first, as an operator would."""
+
+    def login(persona: str) -> Client:
+        user = getattr(world, persona)
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+        client.force_login(user)
+        return client
+
+    return login
 
 
 @pytest.fixture(autouse=True)

@@ -6,18 +6,6 @@ from django.contrib.messages import get_messages
 from sensorgrid.inventory.models import Node, Site
 
 
-@pytest.fixture
-def admin_as(world, client):
-    def login(persona: str):
-        user = getattr(world, persona)
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-        client.force_login(user)
-        return client
-
-    return login
-
-
 @pytest.mark.parametrize(
     ("persona", "sees", "hidden"),
     [

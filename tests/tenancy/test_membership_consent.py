@@ -216,18 +216,6 @@ def test_only_owners_list_and_withdraw_invitations(world, client_for):
 # -- the admin: owners change roles, operators add ------------------------------------------
 
 
-@pytest.fixture
-def admin_as(world, client):
-    def login(persona: str):
-        user = getattr(world, persona)
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-        client.force_login(user)
-        return client
-
-    return login
-
-
 @pytest.mark.parametrize("username", ["dave", "no-such-user"])
 def test_an_owner_cannot_add_a_member_in_the_admin(world, admin_as, username):
     response = admin_as("alice").post(
