@@ -1,5 +1,7 @@
-"""What every benchmark needs: a fresh database, Django, free ports, a tuned broker."""
+"""What every benchmark needs: a fresh database, Django, free ports, a tuned broker, a
+server that answers, and the CPU and memory of processes as /proc tells them."""
 
+import http.client
 import os
 import shutil
 import socket
@@ -13,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.append(str(ROOT))  # tests.support.publisher: the load generator
 
+TICK = os.sysconf("SC_CLK_TCK")
+
 MOSQUITTO_CONF = """\
 listener {port} 127.0.0.1
 allow_anonymous true
@@ -22,7 +26,8 @@ persistence false
 {user}"""
 
 
-def recreate_database(url: str) -> None:
+def recreate_database(url: str, template: str | None = None) -> None:
+    """Drop the database of ``url`` and create it anew, empty or a copy of ``template``."""
     import psycopg
 
     parts = urlparse(url)
@@ -30,7 +35,14 @@ def recreate_database(url: str) -> None:
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+        extra = ""
+        if template:  # Django's pooled connections to the template would block the copy
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                (template,),
+            )
+            extra = f' TEMPLATE "{template}"'
+        conn.execute(f'CREATE DATABASE "{name}"{extra}')
 
 
 def setup_django(url: str) -> None:
@@ -70,3 +82,44 @@ def start_mosquitto(directory: Path) -> tuple[subprocess.Popen, int]:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError("mosquitto did not start")
+
+
+def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 180) -> None:
+    """Until the server started as ``process`` answers GET /healthz with 200 on ``port``;
+    an error if it exits first, or (stopping it) if it has not answered in ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.args}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError(f"server did not start within {timeout:.0f} s")
+
+
+def ticks(pid: int) -> int:
+    """CPU clock ticks (user + system, ``TICK`` a second) a process has used; 0 once gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            data = f.read()
+    except OSError:
+        return 0
+    fields = data[data.rfind(")") + 2 :].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes a process started, and theirs (uvicorn's workers, Huey's), by pid."""
+    found = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return found + [g for c in found for g in descendants(c)]

@@ -42,9 +42,17 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import ROOT, free_port, recreate_database, setup_django
+from common import (
+    ROOT,
+    TICK,
+    descendants,
+    free_port,
+    recreate_database,
+    setup_django,
+    ticks,
+    wait_healthy,
+)
 
-TICK = os.sysconf("SC_CLK_TCK")
 NODES = 20
 
 JSON = ("/api/v1/ingest/", "Bearer", {"Content-Type": "application/json"}, 200)
@@ -54,27 +62,6 @@ INFLUX = (
     {"Content-Type": "text/plain; charset=utf-8", "Content-Encoding": "gzip"},
     204,
 )
-
-
-def ticks(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except OSError:
-        return 0
-    fields = data[data.rfind(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                found += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return found + [g for c in found for g in children(c)]
 
 
 def fixtures() -> list[tuple[str, str, int]]:
@@ -124,22 +111,6 @@ def bodies(nodes, start: datetime, batches: int, batch_size: int, fmt: str) -> l
     return made
 
 
-def wait_healthy(process: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + 180  # two workers importing Django on a loaded machine
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.args}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    process.terminate()
-    raise RuntimeError("server did not start within 180 s")
-
-
 def start_server(
     kind: str, database: str, workers: int, work: Path
 ) -> tuple[subprocess.Popen, int]:
@@ -166,7 +137,7 @@ def start_server(
         ]
     log = open(work / f"{kind}-server.log", "w")  # noqa: SIM115 (the server's lifetime)
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    wait_healthy(process, port)
+    wait_healthy(process, port, timeout=180)  # two workers importing Django on a loaded machine
     return process, port
 
 
@@ -197,7 +168,7 @@ def run(
         for sender in senders:  # each has posted its untimed first body
             if sender.stdout.readline().strip() != "ready":
                 raise RuntimeError("a sender failed before the start")
-        workers = children(server.pid)
+        workers = descendants(server.pid)
         backends = [
             pid
             for (pid,) in poll.execute(
