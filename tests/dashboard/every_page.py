@@ -55,10 +55,10 @@ def build() -> dict:
     from django.utils import timezone
 
     from sensorgrid.alerts.models import Alert, AlertRule, Channel, ChannelKind, Severity
-    from sensorgrid.dashboard.manage import invitations
     from sensorgrid.ingest.models import IngestKey
     from sensorgrid.inventory.models import Node, NodeModel, Protocol, Quantity
     from sensorgrid.telemetry.models import DeadLetter, Reason, Source
+    from sensorgrid.tenancy import invitations
     from sensorgrid.tenancy.models import Membership, Organization, Role, User
 
     now = timezone.now()

@@ -149,7 +149,7 @@ from sensorgrid.fidelity.models import NodeStatusChange
 from sensorgrid.geo.models import Feature, Layer
 from sensorgrid.inventory.models import Installation, Node, NodeModel, Quantity, Room, Site
 from sensorgrid.telemetry.models import DeadLetter, Reception
-from sensorgrid.dashboard.manage import invitations
+from sensorgrid.tenancy import invitations
 from sensorgrid.ingest.models import IngestKey
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
 

@@ -21,10 +21,10 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from sensorgrid.dashboard.manage import invitations
 from sensorgrid.dashboard.manage.access import member_object_or_404, require_change
 from sensorgrid.dashboard.manage.organization_forms import AccountForm, InviteForm
 from sensorgrid.dashboard.manage.organization_pages import organization_of, render_organization
+from sensorgrid.tenancy import invitations
 from sensorgrid.tenancy.models import Invitation, Role
 
 #: The session login after the new account's form (it has just chosen its password).
