@@ -36,6 +36,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
 
+_failed: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.failed:
+        _failed.append(
+            report.nodeid if report.when == "call" else f"{report.nodeid} ({report.when})"
+        )
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The failed tests' ids once more, as the very last lines of the run.
+
+    Under CI pytest prints each failure's whole message in the short summary; a long
+    one (a /metrics body, a server log) pushed the ids out of the tail that CI shows."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if _failed and reporter is not None:
+        reporter.write_line(f"failed ({len(_failed)}): " + " ".join(_failed[:20]))
+
+
 @dataclass
 class World:
     alice: User
