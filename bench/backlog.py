@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import recreate_database, setup_django, start_mosquitto
+from common import recreate_database, rss_mb, setup_django, start_mosquitto
 
 NODES = 1000
 KEYS = ("co2", "temperature", "humidity")
@@ -86,22 +86,6 @@ def publish_backlog(
     if any(process.exitcode != 0 for process in processes):
         raise RuntimeError("a publisher did not get every message acknowledged")
     return count / (time.perf_counter() - began)
-
-
-def rss_mb(pid: int) -> tuple[float, float] | None:
-    """(VmRSS, VmHWM) of a process in MB, None once it is gone."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    values = {}
-    for line in status.splitlines():
-        key, _, rest = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            values[key] = int(rest.split()[0]) / 1024
-    if "VmRSS" not in values:  # a zombie: exited, not yet reaped
-        return None
-    return values["VmRSS"], values["VmHWM"]
 
 
 class Sampler(threading.Thread):

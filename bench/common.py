@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -74,14 +75,27 @@ def start_mosquitto(directory: Path) -> tuple[subprocess.Popen, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
+    wait_for(lambda: connects(port), "mosquitto", timeout=10, every=0.05)
+    return process, port
+
+
+def connects(port: int) -> bool:
+    """Whether something accepts a TCP connection on ``port`` of this machine."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+        return True
+    except OSError:
+        return False
+
+
+def wait_for(check: Callable[[], bool], what: str, timeout: float = 60, every: float = 0.2) -> None:
+    """Until ``check()`` is true; an error naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return process, port
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("mosquitto did not start")
+        if check():
+            return
+        time.sleep(every)
+    raise RuntimeError(f"{what} did not start")
 
 
 def wait_healthy(process: subprocess.Popen, port: int, timeout: float = 180) -> None:
@@ -123,3 +137,25 @@ def descendants(pid: int) -> list[int]:
     except OSError:
         pass
     return found + [g for c in found for g in descendants(c)]
+
+
+def rss_mb(pid: int) -> tuple[float, float] | None:
+    """(VmRSS, VmHWM) of a process in MB, None once it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    values = {}
+    for line in status.splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0]) / 1024
+    if "VmRSS" not in values:  # a zombie: exited, not yet reaped
+        return None
+    return values["VmRSS"], values["VmHWM"]
+
+
+def tree_rss_mb(pid: int) -> float:
+    """RSS of a process and its descendants (uvicorn's workers, Huey's), in MB."""
+    readings = (rss_mb(p) for p in [pid, *descendants(pid)])
+    return sum(reading[0] for reading in readings if reading is not None)

@@ -46,7 +46,15 @@ import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from common import free_port, recreate_database, start_mosquitto
+from common import (
+    connects,
+    free_port,
+    recreate_database,
+    start_mosquitto,
+    tree_rss_mb,
+    wait_for,
+    wait_healthy,
+)
 
 KEYS = ("co2", "temperature", "humidity")
 
@@ -213,53 +221,8 @@ def start_redis(directory: Path) -> tuple[subprocess.Popen, int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_for(lambda: _connects(port), "redis")
+    wait_for(lambda: connects(port), "redis")
     return process, port
-
-
-def _connects(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-        return True
-    except OSError:
-        return False
-
-
-def _healthy(port: int) -> bool:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
-            return answer.status == 200
-    except OSError:
-        return False
-
-
-def wait_for(check, what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise RuntimeError(f"{what} did not start")
-
-
-def tree_rss_mb(pid: int) -> float:
-    """RSS of a process and its children (uvicorn's workers, Huey's), in MB."""
-    total = 0.0
-    pids = [pid]
-    while pids:
-        current = pids.pop()
-        try:
-            status = Path(f"/proc/{current}/status").read_text()
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) / 1024
-        pids.extend(int(c) for c in children)
-    return total
 
 
 def postgres_rss_mb(database: str) -> float:
@@ -405,8 +368,8 @@ def main() -> None:
             services[name] = subprocess.Popen(
                 command, env=env, stdout=subprocess.DEVNULL, stderr=log
             )
-        wait_for(lambda: _healthy(web_port), "serve")
-        wait_for(lambda: ingest_lag(metrics_port) is not None or _connects(metrics_port), "ingest")
+        wait_healthy(services["serve"], web_port, timeout=60)
+        wait_for(lambda: ingest_lag(metrics_port) is not None or connects(metrics_port), "ingest")
         procs = max(1, min(args.client_procs, args.clients))
         share = -(-args.clients // procs)
         for k in range(procs):
