@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db.backends.utils import CursorWrapper
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from sensorgrid.asgi import application
 from sensorgrid.inventory.models import Installation
+from sensorgrid.live import recheck
 from sensorgrid.tenancy.models import Membership
 from tests.live.conftest import ORIGIN, WebsocketCommunicator, connect, frames_until, subscribe
 from tests.live.test_consumer import ingest, is_delta, next_delta, no_delta, run
@@ -218,3 +220,81 @@ async def test_a_public_installation_that_ends_is_dropped_by_the_periodic_rechec
     await ingest(world.public_node, co2=640)
     assert await no_delta(anonymous, timeout=0.7)
     await anonymous.disconnect()
+
+
+@run
+async def test_one_periodic_recheck_of_all_connections_drops_only_what_changed(world, settings):
+    settings.SENSORGRID_LIVE_RECHECK_SECONDS = 0  # no timer: the check runs when told
+    bob, other_tab = await connect(world.bob), await connect(world.bob)
+    alice, charlie, anonymous = (
+        await connect(world.alice),
+        await connect(world.charlie),
+        await connect(None),
+    )
+    for client in (bob, other_tab, alice):
+        await subscribe(client, node=world.node_a.pk)
+    for client in (charlie, anonymous):
+        await subscribe(client, node=world.public_node.pk)
+    await sync_to_async(Membership.objects.filter(pk=world.membership_bob.pk).update)(
+        organization=world.org_b
+    )
+
+    await recheck.rechecker().check()  # as every SENSORGRID_LIVE_RECHECK_SECONDS
+    for client in (bob, other_tab):
+        (*_, told) = await frames_until(client, lambda f: f["type"] == "unsubscribed")
+        assert told["subscription"] == {"node": world.node_a.pk}
+    await ingest(world.node_a, co2=650)
+    await ingest(world.public_node, co2=480)
+    assert (await next_delta(alice))["values"] == {"co2": 650.0}
+    for client in (charlie, anonymous):
+        assert (await next_delta(client))["values"] == {"co2": 480.0}
+    for client in (bob, other_tab):
+        assert await no_delta(client, timeout=0.7)
+    for client in (bob, other_tab, alice, charlie, anonymous):
+        await client.disconnect()
+
+
+async def another_tab(browser: Client) -> WebsocketCommunicator:
+    """A further connection of the same browser session as ``signed_in``'s."""
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    headers = [*ORIGIN, (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())]
+    communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
+    connected, _ = await communicator.connect()
+    assert connected
+    return communicator
+
+
+@run
+async def test_the_periodic_recheck_costs_queries_per_viewer_not_per_connection(
+    world, settings, monkeypatch
+):
+    settings.SENSORGRID_LIVE_RECHECK_SECONDS = 0  # no timer: the check runs when told
+
+    statements = []  # every SQL statement, whichever thread runs it
+    execute = CursorWrapper.execute
+
+    def counted(cursor, sql, params=None):
+        statements.append(sql)
+        return execute(cursor, sql, params)
+
+    monkeypatch.setattr(CursorWrapper, "execute", counted)
+
+    async def queries_of_a_check() -> int:
+        statements.clear()
+        await recheck.rechecker().check()
+        return len(statements)
+
+    alice, browser = await signed_in(world.alice)
+    anonymous = await connect(None)
+    await subscribe(alice, node=world.node_a.pk)
+    await subscribe(anonymous, node=world.public_node.pk)
+    of_two = await queries_of_a_check()
+    assert of_two > 0
+    more = [await connect(None) for _ in range(6)] + [await another_tab(browser) for _ in range(3)]
+    for client in more[:6]:
+        await subscribe(client, site=world.public_site.pk)
+    for client in more[6:]:
+        await subscribe(client, organization=world.org_a.pk)
+    assert await queries_of_a_check() == of_two  # 11 connections, still two viewers
+    for client in [alice, anonymous, *more]:
+        await client.disconnect()

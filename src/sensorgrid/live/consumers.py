@@ -3,7 +3,8 @@ receive snapshots, deltas and health changes (protocol: docs/dashboard.md).
 
 What a connection may see is checked again whenever its user's permissions change
 (``live.permissions`` messages, sensorgrid.live.permissions) and every
-``SENSORGRID_LIVE_RECHECK_SECONDS``: nodes no longer visible are dropped at once, and a
+``SENSORGRID_LIVE_RECHECK_SECONDS``, with all the process's connections together
+(sensorgrid.live.recheck): nodes no longer visible are dropped at once, and a
 connection whose session ended (signed out, user deactivated, password changed) is
 closed with 4003.
 """
@@ -11,7 +12,6 @@ closed with 4003.
 import asyncio
 import json
 import logging
-import random
 from collections import Counter
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from sensorgrid.isotime import epoch_iso
-from sensorgrid.live import fanout, latest, permissions, visibility
+from sensorgrid.live import fanout, latest, permissions, recheck, visibility
 from sensorgrid.live.client_queue import FRAMES_EXTENSION, ClientQueue
 from sensorgrid.live.publish import publisher, user_group
 from sensorgrid.tenancy.scoping import Action, organization_ids
@@ -56,6 +56,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # Subscribing and re-checking both change the subscriptions, across awaits.
         self.lock = asyncio.Lock()
         self.revoked = False
+        self.checks = 0  # rechecks begun (the periodic one leaves a newer result alone)
         self.gone = False  # disconnected: requests still waiting are not handled
         self.requests: set[asyncio.Future] = set()
         if self.session_key is not None:
@@ -70,7 +71,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.send_text, self.too_slow, settings.SENSORGRID_LIVE_MAX_PENDING, writer
         )
         await self.accept()
-        self.rechecking = asyncio.ensure_future(self._recheck_periodically())
+        self.rechecker = recheck.rechecker()
+        self.rechecker.add(self)
 
     async def disconnect(self, code) -> None:
         self.gone = True
@@ -80,8 +82,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "counted", False):
             publisher.listening(-1)
             self.counted = False
-        if hasattr(self, "rechecking"):
-            self.rechecking.cancel()
+        if hasattr(self, "rechecker"):
+            self.rechecker.discard(self)
         if hasattr(self, "queue"):
             self.queue.close()
             for node_id in list(self.following):
@@ -172,7 +174,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
                 self.queue.forget(node_id, unsent=revoked)
                 await self.hub.unfollow(node_id, self)
 
-    # Permission changes: a message to the user's group, and a periodic re-check.
+    # Permission changes: a message to the user's group; the periodic re-check of all
+    # the process's connections (sensorgrid.live.recheck) calls recheck() when one of
+    # them sees a change.
 
     async def live_permissions(self, message: dict) -> None:
         if message.get("session") is not None and message["session"] == self.session_key:
@@ -180,39 +184,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.recheck()
 
-    async def _recheck_periodically(self) -> None:
-        interval = settings.SENSORGRID_LIVE_RECHECK_SECONDS
-        if interval <= 0:
-            return
-        while not self.revoked:
-            # Spread over time: connections opened together do not re-check together.
-            await asyncio.sleep(interval * random.uniform(0.75, 1.25))
-            try:
-                await self.recheck(thorough=False)
-            except Exception:  # a database outage: try again next time
-                log.warning("live permissions not re-checked", exc_info=True)
-
-    async def recheck(self, thorough: bool = True) -> None:
-        """Apply what this user may see now to every subscription of the connection.
-
-        Not ``thorough`` (the periodic check): the subscriptions are expanded again only
-        if a node followed is no longer visible or clipped differently (a few queries
-        per connection, whatever its subscriptions).
-        """
+    async def recheck(self) -> None:
+        """Apply what this user may see now to every subscription of the connection."""
         async with self.lock:
             if self.revoked:
                 return
+            self.checks += 1
             keys = list(self.subscriptions)
-            followed = None if thorough else (sorted(self.following), dict(self.since))
-            found = await database_sync_to_async(_recheck)(
-                self.user, self.session_key, keys, followed
-            )
+            found = await database_sync_to_async(_recheck)(self.user, self.session_key, keys)
             if found is None:
                 await self.revoke("signed out")
                 return
             self.user, self.members_of, expanded, since = found
-            if expanded is None:
-                return  # nothing followed changed
             for key in keys:
                 old, new = self.subscriptions[key], expanded[key]
                 # New nodes, and nodes now clipped differently, get a fresh snapshot.
@@ -312,26 +295,15 @@ def _expand(user, keys: list[tuple[str, int]]) -> tuple[dict, dict[int, float]]:
     return nodes, visibility.public_since(user, covered, now)
 
 
-def _recheck(user, session_key: str | None, keys: list[tuple[str, int]], followed: tuple | None):
+def _recheck(user, session_key: str | None, keys: list[tuple[str, int]]):
     """(user, alert audience, nodes per subscription, clips) as of now; None when the
-    session that authenticated the connection no longer authenticates its user.
-
-    ``followed``: (the nodes followed now, their clips), for a quick check: if all of
-    them are still visible and clipped alike, nodes and clips are (None, None).
-    """
+    session that authenticated the connection no longer authenticates its user."""
     if session_key is not None:
         found = permissions.session_user(session_key)
         if found is None or found.pk != user.pk:
             return None
         user = found
-    audience = organization_ids(user, Action.VIEW)
-    if followed is not None:
-        nodes, since = followed
-        now = timezone.now()
-        unchanged = visibility.visible_among(user, nodes, now) == set(nodes)
-        if unchanged and visibility.public_since(user, nodes, now) == since:
-            return user, audience, None, None
-    return (user, audience, *_expand(user, keys))
+    return (user, organization_ids(user, Action.VIEW), *_expand(user, keys))
 
 
 def _parse(subscription: dict) -> tuple[str, int] | None:
