@@ -32,46 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import ROOT, start_mosquitto
+from common import ROOT, TICK, descendants, recreate_database, setup_django, start_mosquitto, ticks
 
-TICK = os.sysconf("SC_CLK_TCK")
 NODES = 1000
-
-
-def recreate(admin_url: str, name: str, template: str | None = None) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        extra = ""
-        if template:  # Django's pooled connections to the template would block the copy
-            conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (template,),
-            )
-            extra = f' TEMPLATE "{template}"'
-        conn.execute(f'CREATE DATABASE "{name}"{extra}')
-
-
-def ticks(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            data = f.read()
-    except OSError:
-        return 0
-    fields = data[data.rfind(")") + 2 :].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    try:
-        for tid in os.listdir(f"/proc/{pid}/task"):
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                found += [int(c) for c in f.read().split()]
-    except OSError:
-        pass
-    return found + [g for c in found for g in children(c)]
 
 
 class Window:
@@ -120,7 +83,7 @@ def drain(
 
     def groups() -> dict[str, list[int]]:
         consumers = [p.pid for p in processes]
-        consumers += [c for p in processes for c in children(p.pid)]
+        consumers += [c for p in processes for c in descendants(p.pid)]
         return {"consumer": consumers, "postgres": backends(), "broker": [broker_pid]}
 
     try:
@@ -178,19 +141,13 @@ def drop_session(port: int, client_id: str) -> None:
 
 
 def fixtures(url: str) -> list[str]:
-    os.environ["SENSORGRID_DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sensorgrid.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    setup_django(url)
     from django.db import connection
     from django.utils import timezone
 
     from sensorgrid.inventory.models import Node, NodeStatus
     from sensorgrid.tenancy.models import Organization
 
-    call_command("migrate", verbosity=0)
     org = Organization.objects.create(name="Bench", slug="bench")
     devices = [f"n{i:04d}" for i in range(1, NODES + 1)]
     # Devices that have been delivering (steady state): none is revived by the run.
@@ -239,9 +196,8 @@ def main() -> None:
 
     from sensorgrid.mqtt import Broker
 
-    admin = f"{args.server}/postgres"
     template, run_db, ref_db = "sg_bench_ref_tmpl", "sg_bench_ref_run", "sg_bench_ref_reference"
-    recreate(admin, template)
+    recreate_database(f"{args.server}/{template}")
     fixtures(f"{args.server}/{template}")
     work = Path(tempfile.mkdtemp(prefix="sg-bench-ref-"))
     broker, port = start_mosquitto(work / "mosquitto")
@@ -257,7 +213,7 @@ def main() -> None:
     base_messages = benchlib.make_messages(args.messages, nodes=NODES)
     try:
         if "reference" in only:
-            recreate(admin, ref_db)
+            recreate_database(f"{args.server}/{ref_db}")
             dsn = f"{args.server}/{ref_db}"
             ref_env = {**env, "BENCH_PG_DSN": dsn}
             py = sys.executable
@@ -314,7 +270,7 @@ def main() -> None:
         for name, commands in runs.items():
             if name.removesuffix("_compared") not in only:
                 continue
-            recreate(admin, run_db, template)
+            recreate_database(f"{args.server}/{run_db}", template)
             dsn = f"{args.server}/{run_db}"
             sg_env = {**env, "SENSORGRID_DATABASE_URL": dsn}
             sg_env.update(item.split("=", 1) for item in args.ingest_env)
