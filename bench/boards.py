@@ -16,13 +16,12 @@ with one chart). Prints one JSON line.
 """
 
 import argparse
-import http.client
 import json
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from common import recreate_database, setup_django
+from common import recreate_database, setup_django, signed_in, timed
 
 QUANTITIES = ["co2", "temperature", "humidity", "pressure"]
 PANELS = 8
@@ -99,52 +98,32 @@ def main() -> None:
     args = parser.parse_args()
     recreate_database(args.database)
     setup_django(args.database)
-    from django.test import Client
-    from history import timed
-    from store import start_server
-
     end = datetime.now(UTC).replace(second=0, microsecond=0)
     user, nodes, board, samples = seed(end)
-    client = Client()
-    client.force_login(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
-    server, port = start_server(args.database, workers=1)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def get(path: str, accept: str) -> bytes:
-        conn.request("GET", path, headers={"Cookie": cookie, "Accept": accept})
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
-        return body
-
     points = []
+    with signed_in(args.database, user) as get:
 
-    def series_call(node: int, quantities: list[str]) -> int:
-        frm = str(int(time.time()) - DAYS * 86400)
-        query = urlencode({"quantity": ",".join(quantities), "bucket": "1h", "agg": "avg",
-                           "from": frm})  # fmt: skip
-        answer = json.loads(get(f"/api/v1/nodes/{node}/timeseries/?{query}", "application/json"))
-        return sum(len(s["points"]) for s in answer["series"])
+        def series_call(node: int, quantities: list[str]) -> int:
+            frm = str(int(time.time()) - DAYS * 86400)
+            query = urlencode({"quantity": ",".join(quantities), "bucket": "1h", "agg": "avg",
+                               "from": frm})  # fmt: skip
+            answer = json.loads(
+                get(f"/api/v1/nodes/{node}/timeseries/?{query}", "application/json")
+            )
+            return sum(len(s["points"]) for s in answer["series"])
 
-    def board_load(_i):
-        get(f"/boards/{board}/", "text/html")
-        points.append(sum(series_call(node, QUANTITIES) for node in nodes))
+        def board_load(_i):
+            get(f"/boards/{board}/", "text/html")
+            points.append(sum(series_call(node, QUANTITIES) for node in nodes))
 
-    def baseline(_i):
-        get(f"/nodes/{nodes[0]}/history/", "text/html")
-        series_call(nodes[0], ["co2"])
+        def baseline(_i):
+            get(f"/nodes/{nodes[0]}/history/", "text/html")
+            series_call(nodes[0], ["co2"])
 
-    try:
         board_load(0)  # warm: the worker's first request imports and connects
         baseline(0)
         board_p50, board_p95 = timed(board_load, args.repeats)
         base_p50, base_p95 = timed(baseline, args.repeats)
-    finally:
-        conn.close()
-        server.terminate()
-        server.wait(timeout=10)
     print(
         json.dumps(
             {

@@ -5,10 +5,12 @@ import http.client
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -137,6 +139,63 @@ def descendants(pid: int) -> list[int]:
     except OSError:
         pass
     return found + [g for c in found for g in descendants(c)]
+
+
+def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen, int]:
+    """``sensorgrid serve`` on a free port with the database of ``url``, once it answers."""
+    port = free_port()
+    env = {**os.environ, "SENSORGRID_DATABASE_URL": url, "SENSORGRID_INGEST_RATE": "100000/sec"}
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "sensorgrid", "serve"),
+            *("--port", str(port), "--workers", str(workers)),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_healthy(process, port, timeout=30)
+    return process, port
+
+
+@contextmanager
+def signed_in(database: str, user) -> Iterator[Callable[[str, str], bytes]]:
+    """A server of its own (one worker) and ``get(path, accept)`` from it as ``user``, with
+    a session cookie as a browser asks, one request after the other on one keep-alive
+    connection: the body, an error unless 200. The server is stopped on leaving."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    server, port = start_server(database, workers=1)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def get(path: str, accept: str) -> bytes:
+        conn.request("GET", path, headers={"Cookie": cookie, "Accept": accept})
+        response = conn.getresponse()
+        body = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
+        return body
+
+    try:
+        yield get
+    finally:
+        conn.close()
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def timed(run: Callable[[int], object], repeats: int) -> tuple[float, float]:
+    """``run(0)`` … ``run(repeats - 1)`` one after the other: p50 and p95, ms (0.1 ms)."""
+    times = []
+    for i in range(repeats):
+        began = time.perf_counter()
+        run(i)
+        times.append((time.perf_counter() - began) * 1000)
+    times.sort()
+    return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
 
 
 def rss_mb(pid: int) -> tuple[float, float] | None:

@@ -24,14 +24,12 @@ Prints one JSON line.
 """
 
 import argparse
-import http.client
 import json
-import statistics
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-from common import recreate_database, setup_django
+from common import recreate_database, setup_django, signed_in, timed
 
 RAW_SQL = """
 SELECT floor(extract(epoch FROM ts) / %(s)s)::bigint * %(s)s AS b,
@@ -118,20 +116,6 @@ def seed(node_id: int, quantity_id: int, start: datetime, end: datetime) -> dict
     }
 
 
-def percentiles(times: list[float]) -> tuple[float, float]:
-    times = sorted(times)
-    return round(statistics.median(times), 1), round(times[int(len(times) * 0.95) - 1], 1)
-
-
-def timed(run, repeats: int) -> tuple[float, float]:
-    times = []
-    for i in range(repeats):
-        began = time.perf_counter()
-        run(i)
-        times.append((time.perf_counter() - began) * 1000)
-    return percentiles(times)
-
-
 def query_benchmark(node_id, quantity_id, start, end, repeats) -> dict:
     from django.db import connection
 
@@ -187,47 +171,28 @@ def query_benchmark(node_id, quantity_id, start, end, repeats) -> dict:
 
 def page_benchmark(database: str, node_id: int, user, repeats: int) -> dict:
     """The History tab at "1 y": page, then its time-series call, from a real server."""
-    from django.test import Client
-    from store import start_server
-
-    client = Client()
-    client.force_login(user)
-    cookie = f"sessionid={client.cookies['sessionid'].value}"
-    server, port = start_server(database, workers=1)
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def get(path: str, accept: str) -> bytes:
-        conn.request("GET", path, headers={"Cookie": cookie, "Accept": accept})
-        response = conn.getresponse()
-        body = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
-        return body
-
     points = []
+    with signed_in(database, user) as get:
 
-    def page(_i):
-        get(f"/nodes/{node_id}/history/", "text/html")
-        query = urlencode(
-            {"quantity": "co2", "bucket": "1d", "from": str(int(time.time()) - 365 * 86400)}
-        )
-        answer = json.loads(get(f"/api/v1/nodes/{node_id}/timeseries/?{query}", "application/json"))
-        points.append(sum(len(series["points"]) for series in answer["series"]))
+        def page(_i):
+            get(f"/nodes/{node_id}/history/", "text/html")
+            query = urlencode(
+                {"quantity": "co2", "bucket": "1d", "from": str(int(time.time()) - 365 * 86400)}
+            )
+            answer = json.loads(
+                get(f"/api/v1/nodes/{node_id}/timeseries/?{query}", "application/json")
+            )
+            points.append(sum(len(series["points"]) for series in answer["series"]))
 
-    def api_only(_i):
-        query = urlencode(
-            {"quantity": "co2", "bucket": "1d", "from": str(int(time.time()) - 365 * 86400)}
-        )
-        get(f"/api/v1/nodes/{node_id}/timeseries/?{query}", "application/json")
+        def api_only(_i):
+            query = urlencode(
+                {"quantity": "co2", "bucket": "1d", "from": str(int(time.time()) - 365 * 86400)}
+            )
+            get(f"/api/v1/nodes/{node_id}/timeseries/?{query}", "application/json")
 
-    try:
         page(0)  # warm: the worker's first request imports and connects
         page_p50, page_p95 = timed(page, repeats)
         api_p50, api_p95 = timed(api_only, repeats)
-    finally:
-        conn.close()
-        server.terminate()
-        server.wait(timeout=10)
     return {
         "page_1y_p50_ms": page_p50,
         "page_1y_p95_ms": page_p95,

@@ -18,15 +18,11 @@ import argparse
 import gzip
 import http.client
 import json
-import os
-import statistics
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 
-from common import free_port, recreate_database, setup_django
+from common import recreate_database, setup_django, start_server, timed
 
 
 def fixtures():
@@ -41,36 +37,6 @@ def fixtures():
         node.save()
         nodes.append((node, credential))
     return org, nodes
-
-
-def start_server(url: str, workers: int = 1) -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    env = {**os.environ, "SENSORGRID_DATABASE_URL": url, "SENSORGRID_INGEST_RATE": "100000/sec"}
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "sensorgrid",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not start")
 
 
 def http_ingest(
@@ -278,16 +244,6 @@ def load_year(org, start: datetime) -> tuple[int, int, float]:
     return node.pk, quantity.pk, minutes / (time.perf_counter() - began)
 
 
-def latencies(run, repeats: int) -> tuple[float, float]:
-    times = []
-    for i in range(repeats):
-        began = time.perf_counter()
-        run(i)
-        times.append((time.perf_counter() - began) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1]
-
-
 def query_benchmark(org, repeats: int = 40) -> dict:
     """1,000 hourly buckets (about six weeks) somewhere in the year: rollups vs raw."""
     from django.db import connection
@@ -313,15 +269,15 @@ def query_benchmark(org, repeats: int = 40) -> dict:
         stats = timeseries._aggregate_raw(node_id, [quantity_id], begin, end, 3600)
         assert len(stats) == 1001
 
-    rollup_p50, rollup_p95 = latencies(via_rollups, repeats)
-    raw_p50, raw_p95 = latencies(via_raw, repeats)
+    rollup_p50, rollup_p95 = timed(via_rollups, repeats)
+    raw_p50, raw_p95 = timed(via_raw, repeats)
     return {
         "year_samples": 365 * 24 * 60,
         "bulk_load_samples_per_s": round(load_rate),
-        "query_1000_buckets_rollup_p50_ms": round(rollup_p50, 1),
-        "query_1000_buckets_rollup_p95_ms": round(rollup_p95, 1),
-        "query_1000_buckets_raw_p50_ms": round(raw_p50, 1),
-        "query_1000_buckets_raw_p95_ms": round(raw_p95, 1),
+        "query_1000_buckets_rollup_p50_ms": rollup_p50,
+        "query_1000_buckets_rollup_p95_ms": rollup_p95,
+        "query_1000_buckets_raw_p50_ms": raw_p50,
+        "query_1000_buckets_raw_p95_ms": raw_p95,
         "raw_vs_rollup_p95": round(raw_p95 / rollup_p95, 1),
     }
 
