@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -147,6 +147,18 @@ class Sta:
             pages += 1
             assert pages < 1000, "nextLink never ends"
         return entities
+
+
+def check_filter(sta: Sta, url: str, flt: str, mine: list[int], *expected: int) -> None:
+    """FROST's filterAndCheck: ``url`` filtered by ``flt`` finds, of the entities ``mine``
+    (ids, in the order the test made them), exactly those at the indexes ``expected``;
+    a failure names the indexes it found."""
+    answer = sta.get(f"{url}?$filter={quote(flt)}&$top=1000")
+    assert answer.status == 200, (flt, answer.status, answer.text[:300])
+    got = {e["@iot.id"] for e in answer.value} & set(mine)
+    want = {mine[i] for i in expected}
+    index = {v: i for i, v in enumerate(mine)}
+    assert got == want, (flt, sorted(index[g] for g in got), sorted(expected))
 
 
 def token(username: str) -> str:
