@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from sensorgrid import storable
 from sensorgrid.inventory import codec_keys, credentials, device_ids
 from sensorgrid.tenancy import scoping
 from sensorgrid.tenancy.models import Organization
@@ -29,17 +30,14 @@ def finite(value: float) -> None:
 
 
 def no_nul_characters(value) -> None:
-    """PostgreSQL cannot store U+0000 in text or jsonb; refuse it on every database."""
-    if "\x00" in _flatten(value):
-        raise ValidationError("Null characters (\\u0000) are not allowed.")
-
-
-def _flatten(value) -> str:
-    if isinstance(value, dict):
-        return "".join(_flatten(k) + _flatten(v) for k, v in value.items())
-    if isinstance(value, list):
-        return "".join(_flatten(v) for v in value)
-    return value if isinstance(value, str) else ""
+    """PostgreSQL cannot store U+0000 or a lone surrogate in text or jsonb; refuse them
+    on every database, in keys too. (Named for the first of the two: migrations refer to
+    it.) A form or multipart field holding JSON text reaches here parsed, past the
+    request's own checks, which see only the escapes (``\\ud800``) as plain text."""
+    found = storable.find_in_json(value)
+    if found is not None:
+        where, message = found
+        raise ValidationError(f"{message} (at {where})" if where else message)
 
 
 class Quantity(models.Model):

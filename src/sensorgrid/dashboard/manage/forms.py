@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db import models
 
+from sensorgrid import storable
 from sensorgrid.dashboard.manage.access import owned_organizations
 from sensorgrid.dashboard.manage.api_form import ApiForm, OwnedChoiceField
 from sensorgrid.inventory.api.serializers import NodeSerializer, RoomSerializer, SiteSerializer
@@ -101,6 +102,16 @@ def offer_models(form: forms.Form, user, several: bool) -> None:
     field.with_organization = several
 
 
+class EditableJSONField(forms.JSONField):
+    """A JSON textarea that can show back what it refused: Django writes the parsed value
+    with ``ensure_ascii=False``, so a ``\\ud800`` escape the user typed became a lone
+    surrogate in the page, which no response can encode (a 500). It is written back as
+    the escape the user typed; the serializer's validator names the problem."""
+
+    def prepare_value(self, value):
+        return storable.escaped(super().prepare_value(value))
+
+
 class NodeForm(ApiForm):
     """Register a node (the credential is issued in the same transaction) or change it."""
 
@@ -129,7 +140,7 @@ class NodeForm(ApiForm):
         label="Seconds between messages",
         help_text="Overrides the model's; device health counts on it. Empty: the model's.",
     )
-    metadata = forms.JSONField(
+    metadata = EditableJSONField(
         required=False,
         initial=dict,
         widget=forms.Textarea(attrs={"rows": 3}),
