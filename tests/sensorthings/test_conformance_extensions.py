@@ -279,3 +279,31 @@ def test_system_query_option_names_are_case_insensitive(alice, streams):
     answer = alice.get("Things", **{"$orderBy": "id desc", "$Top": "1"})
     assert answer.status == 200, answer.text[:300]
     assert [t["@iot.id"] for t in answer.value] == [newest]
+
+
+def test_text_no_database_stores_in_a_json_batch_is_a_400_not_a_500(alice, streams):
+    """The outer request's checks see a JSON escape (\\ud800) as plain text: a lone
+    surrogate in a request's id or URL, or %00 in its URL, reached a query or the answer
+    (security review, low)."""
+    thing, _, _ = streams
+    for requests in (
+        [{"id": "1", "method": "get", "url": "Things?$filter=name eq '\ud800'"}],
+        [{"id": "1", "method": "get", "url": "Things(\ud800)"}],
+        [{"id": "\ud800", "method": "get", "url": f"Things({thing})"}],
+    ):
+        answer = alice.post("$batch", {"requests": requests})
+        assert answer.status == 400, answer.text[:300]
+        assert "surrogate" in answer.body["message"]
+    answer = alice.post(
+        "$batch",
+        {
+            "requests": [
+                {"id": "1", "method": "get", "url": "Things?$filter=name eq 'a%00b'"},
+                {"id": "2", "method": "get", "url": f"Things({thing})?$select=name"},
+            ]
+        },
+    )
+    assert answer.status == 200, answer.text[:300]
+    first, second = answer.body["responses"]
+    assert first["status"] == 400 and "Null characters" in first["body"]["message"]
+    assert second["status"] == 200  # the others still run

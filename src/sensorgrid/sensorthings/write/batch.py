@@ -35,6 +35,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.db import transaction
 
+from sensorgrid import storable
 from sensorgrid.sensorthings.errors import StaError
 
 #: ``dispatch(method, url, body, headers) -> (status, headers, body)``: one sub-request.
@@ -142,6 +143,11 @@ def _requests(document: object) -> list[dict[str, Any]]:
         where = f"requests[{number}]"
         if not isinstance(request, dict):
             raise StaError(400, f"{where} must be an object.")
+        # The outer request's checks saw these as escapes in its JSON text (\\ud800): a
+        # lone surrogate in an id, a URL or a header reached a query or the answer (500).
+        if found := storable.find_in_json(request):
+            inside, message = found
+            raise StaError(400, f"{where}.{inside}: {message}" if inside else f"{where}: {message}")
         if not isinstance(request.get("id"), str) or not request["id"]:
             raise StaError(400, f"{where}: id must be a non-empty string.")
         if request["id"] in seen:
@@ -195,6 +201,8 @@ def _run(
         if isinstance(refused, StaError):  # found while the batch was read (multipart)
             raise refused
         url = _url(request["url"], created) if not _is_batch(request["url"]) else "$batch"
+        if message := storable.message(unquote(url)):  # %00 in a URL of either form
+            raise StaError(400, f"The URL holds what no database stores: {message}")
         if _is_batch(url):
             raise StaError(400, "A batch cannot contain a batch.")
         body = _body(request.get("body"), created)
