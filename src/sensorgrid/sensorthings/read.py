@@ -50,6 +50,7 @@ from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Greatest, Least, RowNumber
 from django.http import QueryDict
 
+from sensorgrid import storable
 from sensorgrid.sensorthings import ids, observations, serialize, walls
 from sensorgrid.sensorthings import models as sta_models
 from sensorgrid.sensorthings.errors import StaError, bad_request, not_found
@@ -380,6 +381,8 @@ def _decode_cursor(token: str, terms: list[OrderBy], model: type[models.Model]) 
         values = json.loads(raw)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad_request("$skiptoken is not one this service wrote.") from None
+    if storable.find_in_json(values) is not None:  # a lone surrogate no query can carry
+        raise bad_request("$skiptoken is not one this service wrote.")
     if not isinstance(values, list) or len(values) != len(terms):
         raise bad_request("$skiptoken does not fit this $orderby.")
     decoded: list[Any] = []
