@@ -6,7 +6,8 @@ into SQL for one entity set, read-core walks ``Options.expand`` and ``Options.se
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -111,6 +112,20 @@ class Options:
     orderby: tuple[OrderKey, ...] = ()
     select: tuple[Path, ...] | None = None
     expand: tuple[ExpandItem, ...] = field(default_factory=tuple)
+
+
+def map_operands(expr: Expr, fn: Callable[[Expr], Expr]) -> Expr:
+    """``expr`` with ``fn`` applied to each of its operands: a call's arguments, a
+    negation's operand, both sides of a boolean, a comparison or arithmetic. A path, a
+    literal or a lambda (its condition is relative to its own variable) comes back as it
+    is: what a rewrite does with those is its own."""
+    if isinstance(expr, Call):
+        return replace(expr, args=tuple(fn(a) for a in expr.args))
+    if isinstance(expr, Not):
+        return Not(fn(expr.operand))
+    if isinstance(expr, BoolOp | Compare | Arith):
+        return replace(expr, left=fn(expr.left), right=fn(expr.right))
+    return expr
 
 
 def paths_of(expr: Expr | None) -> list[Path]:

@@ -807,13 +807,7 @@ def _strip(node: ast.Expr, depth: int) -> ast.Expr:
         return ast.Path(node.segments[depth:])
     if isinstance(node, ast.Lambda):  # its condition is relative to its variable
         return replace(node, nav=_strip(node.nav, depth))
-    if isinstance(node, ast.Call):
-        return replace(node, args=tuple(_strip(a, depth) for a in node.args))
-    if isinstance(node, ast.Not):
-        return ast.Not(_strip(node.operand, depth))
-    if isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
-        return replace(node, left=_strip(node.left, depth), right=_strip(node.right, depth))
-    return node
+    return ast.map_operands(node, lambda operand: _strip(operand, depth))
 
 
 def _mark_outer(node: ast.Expr, es: EntitySet, marker: str) -> ast.Expr:
@@ -823,15 +817,7 @@ def _mark_outer(node: ast.Expr, es: EntitySet, marker: str) -> ast.Expr:
         if node.segments[0].startswith(_SCOPE) or not isinstance(walk(es, node.segments), Prop):
             return node
         return ast.Path((marker, *node.segments))
-    if isinstance(node, ast.Call):
-        return replace(node, args=tuple(_mark_outer(a, es, marker) for a in node.args))
-    if isinstance(node, ast.Not):
-        return ast.Not(_mark_outer(node.operand, es, marker))
-    if isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
-        return replace(
-            node, left=_mark_outer(node.left, es, marker), right=_mark_outer(node.right, es, marker)
-        )
-    return node
+    return ast.map_operands(node, lambda operand: _mark_outer(operand, es, marker))
 
 
 def _bind(node: ast.Expr, var: str, nav: tuple[str, ...], marker: str) -> ast.Expr:
@@ -850,15 +836,7 @@ def _bind(node: ast.Expr, var: str, nav: tuple[str, ...], marker: str) -> ast.Ex
         if node.var != var:
             inner = _bind_outer(inner, node.var, var, marker)
         return replace(node, nav=_bind(node.nav, var, nav, marker), cond=inner)
-    if isinstance(node, ast.Call):
-        return replace(node, args=tuple(_bind(a, var, nav, marker) for a in node.args))
-    if isinstance(node, ast.Not):
-        return ast.Not(_bind(node.operand, var, nav, marker))
-    if isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
-        return replace(
-            node, left=_bind(node.left, var, nav, marker), right=_bind(node.right, var, nav, marker)
-        )
-    return node
+    return ast.map_operands(node, lambda operand: _bind(operand, var, nav, marker))
 
 
 def _bind_outer(node: ast.Expr, own: str, var: str, marker: str) -> ast.Expr:
@@ -879,17 +857,7 @@ def _bind_outer(node: ast.Expr, own: str, var: str, marker: str) -> ast.Expr:
             nav=_bind_outer(node.nav, own, var, marker),
             cond=_bind_outer(node.cond, node.var, var, marker) if node.var != own else node.cond,
         )
-    if isinstance(node, ast.Call):
-        return replace(node, args=tuple(_bind_outer(a, own, var, marker) for a in node.args))
-    if isinstance(node, ast.Not):
-        return ast.Not(_bind_outer(node.operand, own, var, marker))
-    if isinstance(node, ast.BoolOp | ast.Compare | ast.Arith):
-        return replace(
-            node,
-            left=_bind_outer(node.left, own, var, marker),
-            right=_bind_outer(node.right, own, var, marker),
-        )
-    return node
+    return ast.map_operands(node, lambda operand: _bind_outer(operand, own, var, marker))
 
 
 def _lambda(node: ast.Lambda, es: EntitySet) -> Q:
