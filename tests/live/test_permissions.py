@@ -281,7 +281,9 @@ async def test_the_periodic_recheck_costs_queries_per_viewer_not_per_connection(
 
     async def queries_of_a_check() -> int:
         statements.clear()
-        await recheck.rechecker().check()
+        checker = recheck.rechecker()
+        await checker.check()
+        assert not checker.thorough  # nothing changed: no connection expanded again
         return len(statements)
 
     alice, browser = await signed_in(world.alice)
