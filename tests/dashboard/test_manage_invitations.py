@@ -3,7 +3,6 @@ invite, the link works once and until it expires, creates the account or adds an
 existing one after signing in, and only for the invited address. Inspectors and
 strangers cannot invite; a link that reaches another account adds nobody."""
 
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from sensorgrid.tenancy.models import Invitation, Membership, Role, User
+from tests.support.invitations import link_in_last_mail
 
 pytestmark = pytest.mark.django_db
 
@@ -30,15 +30,6 @@ def invite(client: Client, organization, email: str, role: str = "inspector"):
         f"/organizations/{organization.pk}/invite/",
         {"invite-email": email, "invite-role": role},
     )
-
-
-def link_in_last_mail(to: str) -> str:
-    """The path of the invitation link in the last mail to ``to``."""
-    message = mail.outbox[-1]
-    assert message.to == [to]
-    match = re.search(r"http://testserver(/invite/[^/\s]+/)", message.body)
-    assert match, message.body
-    return match.group(1)
 
 
 @pytest.fixture

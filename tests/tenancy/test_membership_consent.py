@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from sensorgrid.tenancy.models import Invitation, Membership, Organization, Role
 from sensorgrid.tenancy.scoping import Action, organization_ids
+from tests.support.invitations import link_in_last_mail
 
 MEMBERSHIPS = "/api/v1/memberships/"
 INVITATIONS = "/api/v1/invitations/"
@@ -27,14 +28,6 @@ def organization_of_his_own(client, slug: str) -> Organization:
     response = client.post("/api/v1/organizations/", {"name": slug, "slug": slug}, format="json")
     assert response.status_code == 201, response.content
     return Organization.objects.get(slug=slug)
-
-
-def link_in_last_mail(to: str) -> str:
-    message = mail.outbox[-1]
-    assert message.to == [to]
-    match = re.search(r"http://testserver(/invite/[^/\s]+/)", message.body)
-    assert match, message.body
-    return match.group(1)
 
 
 # -- the reported attack ------------------------------------------------------------------
