@@ -200,12 +200,9 @@ def test_unknown_rssi_and_snr_give_null_means(world, client_for):
 # --- admin ----------------------------------------------------------------------------
 
 
-def test_admin_lists_receptions_read_only_and_scoped(world, client, radio):
+def test_admin_lists_receptions_read_only_and_scoped(world, admin_as, radio):
     for persona, sees, hidden in (("alice", "gw-a1", "gw-b1"), ("charlie", "gw-b1", "gw-a1")):
-        user = getattr(world, persona)
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
-        client.force_login(user)
+        client = admin_as(persona)
         body = client.get("/admin/telemetry/reception/").content.decode()
         assert sees in body and hidden not in body
     assert client.get("/admin/telemetry/reception/add/").status_code == 403
