@@ -186,11 +186,13 @@ def test_select_in_the_topic_and_rest_posts_reach_subscribers(world, sta, connec
         "v1.1/+/Observations",
         "+/Observations",
         "$SYS/#",
-        "v1.1/Things",
         "v1.1/Observations?$filter=result gt 1",
-        "v1.1/Observations(1)",
         "Observations",
         "v1.1/Datastreams(1)/Observations/$ref",
+        "v1.1/Things(1)/name/$value",
+        "v1.1/Things(1)/properties/owner",
+        "v1.1/Things(1)/name?$select=name",
+        "v1.1/Things(999999)",  # missing (and another organization's alike, below)
     ],
 )
 def test_wildcards_and_other_topics_are_refused(world, sta, connect, topic):
@@ -422,3 +424,155 @@ def test_silent_sockets_and_clients_that_never_ping_are_closed(endpoint, monkeyp
         idle.sendall(bytes([0x10, len(body)]) + body)
         assert idle.recv(4) == bytes([0x20, 2, 0, 0])  # accepted
         assert idle.recv(16) == b""  # then closed by the server, well before the timeout
+
+
+def test_new_entities_of_every_set_reach_their_set_select_and_navigation_topics(
+    world, sta, connect, client_for
+):
+    """OGC 18-088 §14.2 (FROST's MqttCoreTests check01a, check04, check08a): a deep
+    insert announces each entity it makes, the HistoricalLocation the service adds
+    included; each message is the entity GET shows (or its $select); another
+    organization and the public hear nothing of it."""
+    sets = [
+        "Things",
+        "Locations",
+        "HistoricalLocations",
+        "Sensors",
+        "ObservedProperties",
+        "FeaturesOfInterest",
+        "Datastreams",
+    ]
+    alice, charlie, public = connect(world.alice), connect(world.charlie), connect()
+    selected = "v1.1/Things?$select=name,description"
+    assert alice.subscribe(*[f"v1.1/{name}" for name in sets], selected) == [True] * 8
+    assert charlie.subscribe(*[f"v1.1/{name}" for name in sets]) == [True] * 7
+    assert public.subscribe(*[f"v1.1/{name}" for name in sets]) == [True] * 7
+    api = client_for(world.alice)
+    body = {
+        "name": "Weather station",
+        "description": "On the roof",
+        "Locations": [
+            {
+                "name": "Roof",
+                "description": "Building 4",
+                "encodingType": "application/geo+json",
+                "location": {"type": "Point", "coordinates": [8.4, 49.0]},
+            }
+        ],
+        "Datastreams": [
+            {
+                "name": "wind",
+                "description": "wind speed",
+                "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Measurement",
+                "unitOfMeasurement": {"name": "m/s", "symbol": "m/s", "definition": ""},
+                "Sensor": {
+                    "name": "cup",
+                    "description": "anemometer",
+                    "encodingType": "text/plain",
+                    "metadata": "cup",
+                },
+                "ObservedProperty": {
+                    "name": "wind",
+                    "definition": "https://example.org/wind",
+                    "description": "wind speed",
+                },
+            }
+        ],
+    }
+    answer = api.post("/sta/v1.1/Things", body, format="json")
+    assert answer.status_code == 201, answer.content
+    feature = api.post(
+        "/sta/v1.1/FeaturesOfInterest",
+        {
+            "name": "field",
+            "description": "a field",
+            "encodingType": "application/geo+json",
+            "feature": {"type": "Point", "coordinates": [8.5, 49.1]},
+        },
+        format="json",
+    )
+    assert feature.status_code == 201, feature.content
+    heard = dict(alice.received(8))
+    for name in sets:
+        message = heard[f"v1.1/{name}"]
+        got = api.get(message["@iot.selfLink"].replace("http://testserver", ""))
+        assert got.status_code == 200 and got.json() == message, name
+    assert heard["v1.1/Things"] == answer.json()
+    assert heard["v1.1/FeaturesOfInterest"] == feature.json()
+    assert heard[selected] == {"name": "Weather station", "description": "On the roof"}
+    assert alice.silent() and charlie.silent(0.1) and public.silent(0.1)
+
+
+def test_updates_reach_the_entity_its_changed_properties_and_its_collections(
+    world, sta, connect, client_for
+):
+    """FROST's MqttCoreTests check02/03 and check09-13: after a PATCH or PUT the entity's
+    topic gets the entity as GET shows it, the topic of each property whose value changed
+    gets ``{"property": value}`` (an unchanged one nothing), and the collections holding
+    it (its set, a $select of it, a navigation) get it too."""
+    ds_a = sta.text_stream
+    thing = f"v1.1/Things({world.node_a.pk})"
+    datastream = f"v1.1/Datastreams({ds_a.pk})"
+    alice = connect(world.alice)
+    topics = [
+        thing,
+        f"{thing}/name",
+        f"{thing}/description",
+        "v1.1/Things?$select=name",
+        f"{datastream}/Thing",
+        f"{thing}/Datastreams",
+        f"{datastream}/unitOfMeasurement",
+    ]
+    assert alice.subscribe(*topics) == [True] * len(topics)
+    api = client_for(world.alice)
+    answer = api.patch(f"/sta/{thing}", {"name": "renamed"}, format="json")
+    assert answer.status_code == 200, answer.content
+    heard = dict(alice.received(4))
+    got = api.get(f"/sta/{thing}").json()
+    assert heard[thing] == got and heard[f"{datastream}/Thing"] == got
+    assert got["name"] == "renamed"
+    assert heard[f"{thing}/name"] == {"name": "renamed"}
+    assert heard["v1.1/Things?$select=name"] == {"name": "renamed"}
+    assert alice.silent()  # the description did not change
+
+    # PUT: what it leaves out is reset; only the changed properties are announced.
+    answer = api.put(
+        f"/sta/{datastream}",
+        {
+            "name": ds_a.name,
+            "description": "now described",
+            "observationType": ds_a.observation_type,
+            "unitOfMeasurement": {"name": "sky", "symbol": "", "definition": "x"},
+        },
+        format="json",
+    )
+    assert answer.status_code == 200, answer.content
+    heard = dict(alice.received(2))
+    got = api.get(f"/sta/{datastream}").json()
+    assert heard[f"{thing}/Datastreams"] == got
+    assert heard[f"{datastream}/unitOfMeasurement"] == {
+        "unitOfMeasurement": {"name": "sky", "symbol": "", "definition": "x"}
+    }
+    assert alice.silent()
+
+
+def test_updates_stay_behind_the_walls(world, sta, connect, client_for):
+    """Charlie cannot subscribe to alice's Thing, and on his collections hears nothing of
+    its update; the public hears the update of a public Thing only."""
+    mine = f"v1.1/Things({world.node_a.pk})"
+    public_thing = f"v1.1/Things({world.public_node.pk})"
+    alice, charlie, public = connect(world.alice), connect(world.charlie), connect()
+    assert charlie.subscribe(mine, f"{mine}/name") == [False, False]
+    assert charlie.subscribe("v1.1/Things", public_thing) == [True, True]
+    assert public.subscribe(mine, public_thing, "v1.1/Things") == [False, True, True]
+    assert alice.subscribe(mine) == [True]
+    api = client_for(world.alice)
+    assert api.patch(f"/sta/{mine}", {"name": "hidden"}, format="json").status_code == 200
+    ((_, heard),) = alice.received(1)
+    assert heard["name"] == "hidden"
+    assert charlie.silent(0.5) and public.silent(0.1)
+    answer = api.patch(f"/sta/{public_thing}", {"description": "open"}, format="json")
+    assert answer.status_code == 200, answer.content
+    anonymous = client_for(None).get(f"/sta/{public_thing}").json()
+    assert sorted(topic for topic, _ in public.received(2)) == sorted([public_thing, "v1.1/Things"])
+    assert [m for _, m in charlie.received(2)] == [anonymous, anonymous]

@@ -101,3 +101,27 @@ def test_device_values_reach_each_subscriber_as_get_shows_them(server):
         assert requests.get(message["@iot.selfLink"], headers=alice_api).json() == message
     assert sorted(m["result"] for m in results(charlie, 2)) == [700, 702]
     assert results(public, 1) == [{"result": 700}]
+
+
+def test_a_patch_reaches_the_things_topics_and_not_another_organization(server):
+    alice_api = {"Authorization": f"Token {token(server, 'alice')}"}
+    charlie_api = {"Authorization": f"Token {token(server, 'charlie')}"}
+    things = requests.get(f"{server.base}/sta/v1.1/Things", headers=alice_api).json()["value"]
+    visible_to_charlie = {
+        t["@iot.id"]
+        for t in requests.get(f"{server.base}/sta/v1.1/Things", headers=charlie_api).json()["value"]
+    }
+    (key,) = [t["@iot.id"] for t in things if t["@iot.id"] not in visible_to_charlie][:1]
+    entity = subscriber(server, "alice", f"v1.1/Things({key})")
+    name = subscriber(server, "alice", f"v1.1/Things({key})/name")
+    charlie = subscriber(server, "charlie", "v1.1/Things")
+    public = subscriber(server, None, "v1.1/Things")
+    answer = requests.patch(
+        f"{server.base}/sta/v1.1/Things({key})", headers=alice_api, json={"name": "renamed"}
+    )
+    assert answer.status_code == 200, answer.text
+    got = requests.get(f"{server.base}/sta/v1.1/Things({key})", headers=alice_api).json()
+    assert entity.get(timeout=15) == got
+    assert name.get(timeout=15) == {"name": "renamed"}
+    time.sleep(1)
+    assert charlie.empty() and public.empty()

@@ -21,3 +21,17 @@ class SensorThingsConfig(AppConfig):
         # New entities for the MQTT subscribers (sensorthings/mqtt/feed.py).
         post_save.connect(feed.observation_saved, sender=Observation, dispatch_uid="sta-mqtt-obs")
         post_save.connect(feed.datastream_saved, sender=Datastream, dispatch_uid="sta-mqtt-ds")
+        from sensorgrid.inventory.models import Node
+        from sensorgrid.sensorthings import models
+
+        for model in (
+            Node,
+            models.Location,
+            models.HistoricalLocation,
+            models.Sensor,
+            models.ObservedProperty,
+            models.FeatureOfInterest,
+        ):
+            post_save.connect(
+                feed.entity_saved, sender=model, dispatch_uid=f"sta-mqtt-{model.__name__}"
+            )

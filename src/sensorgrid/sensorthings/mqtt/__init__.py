@@ -1,8 +1,8 @@
-"""The MQTT extension of SensorThings 1.1 (OGC 18-088 §14): receive new Observations
-and Datastreams on STA topics, create Observations by publishing (docs/sensorthings.md).
+"""The MQTT extension of SensorThings 1.1 (OGC 18-088 §14): receive new and updated
+entities on STA topics, create Observations by publishing (docs/sensorthings.md).
 
-``topics`` parses topics, ``feed`` hands committed entities to the servers, ``deliver``
-reads them through the walls, ``create`` is MQTT Create, ``server`` speaks MQTT.
+``topics`` parses topics, ``feed`` hands committed creations and updates to the servers,
+``deliver`` reads them through the walls, ``create`` is MQTT Create, ``server`` speaks MQTT.
 Enabled with ``SENSORGRID_STA_MQTT_PORT``; the web process (``sensorgrid serve``) runs the
 server (asgi.py).
 """

@@ -1,14 +1,21 @@
-"""What each subscription hears of a batch of new entities: read through the REST
-endpoint's own code, as its user, at delivery time.
+"""What each subscription hears of a batch of new and updated entities: read through
+the REST endpoint's own code, as its user, at delivery time.
 
 For every (user, topic) that some connection subscribed to, the topic's resource path is
-resolved for that user (``read.resolve``: the walls, at this moment) and the new
-entities are read from it with ``read.collection_response`` and the topic's ``$select``:
-so each message is exactly the entity ``GET /sta/v1.1/Observations(id)?$select=…``
-answers that user now, and a subscriber hears only what that GET would show him: an
-entity of another organization, of a Datastream moved away since the SUBSCRIBE, or
-outside a public installation's period is not there. The user is loaded afresh for each
-batch (memberships, ``is_active``).
+resolved for that user (``read.resolve``: the walls, at this moment) and the entities are
+read from it with the REST code and the topic's ``$select``:
+
+- a collection (``v1.1/Things``, ``v1.1/Things(1)/Datastreams?$select=name``): each new
+  or updated entity of its set that the collection holds for him, as
+  ``collection_response`` shows it;
+- a single entity (``v1.1/Things(1)``, ``v1.1/Datastreams(2)/Thing``): the entity when
+  it was updated, as ``GET`` shows it (``entity_response``);
+- a property (``v1.1/Things(1)/name``): ``{"name": value}`` when an update changed it.
+
+So each message is exactly what ``GET`` answers that user now, and a subscriber hears
+only what that GET would show him: an entity of another organization, of a Datastream
+moved away since the SUBSCRIBE, or outside a public installation's period is not there.
+The user is loaded afresh for each batch (memberships, ``is_active``).
 
 Synchronous, database work: the server runs it in a thread of its own.
 """
@@ -29,6 +36,7 @@ from sensorgrid.sensorthings.errors import StaError
 from sensorgrid.sensorthings.models import Datastream, Store
 from sensorgrid.sensorthings.mqtt.feed import from_micros
 from sensorgrid.sensorthings.mqtt.topics import Topic
+from sensorgrid.sensorthings.schema import ENTITY_SETS
 from sensorgrid.sensorthings.views import dumps
 from sensorgrid.tenancy.scoping import sees_everything
 
@@ -48,21 +56,31 @@ class State:
 
 @dataclass
 class News:
-    """The new entities of a batch, as filters on each set's rows."""
+    """The new and updated entities of a batch, as filters on each set's rows."""
 
     observations: list[Q] = field(default_factory=list)
     datastreams: list[int] = field(default_factory=list)
     #: Datastreams that have new Observations (to skip other Datastreams' topics)
     touched: set[int] = field(default_factory=set)
+    #: entity set → ids of entities created (other than the above) or updated
+    entities: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    #: entity set → id of an updated entity → the properties whose value changed
+    updated: dict[str, dict[int, set[str]]] = field(default_factory=lambda: defaultdict(dict))
 
     def parts(self, entity_set: str) -> list[Q]:
+        keys = sorted(self.entities.get(entity_set) or ())
+        target = ENTITY_SETS[entity_set]
+        out = [
+            _any([read.key_filter(target, key) for key in keys[n : n + PART]])
+            for n in range(0, len(keys), PART)
+        ]
         if entity_set == "Observations":
             found = self.observations
-            return [_any(found[n : n + PART]) for n in range(0, len(found), PART)]
+            out += [_any(found[n : n + PART]) for n in range(0, len(found), PART)]
         if entity_set == "Datastreams" and self.datastreams:
             found_ids = self.datastreams
-            return [Q(pk__in=found_ids[n : n + PART]) for n in range(0, len(found_ids), PART)]
-        return []
+            out += [Q(pk__in=found_ids[n : n + PART]) for n in range(0, len(found_ids), PART)]
+        return out
 
 
 def _any(filters: list[Q]) -> Q:
@@ -121,6 +139,12 @@ def news(message: dict[str, Any], state: State) -> News:
         out.datastreams = sorted(set(fresh) | set(message.get("datastreams") or []))
     else:
         out.datastreams = sorted(set(message.get("datastreams") or []))
+    for entity_set, key, changed in message.get("changes") or []:
+        if entity_set not in ENTITY_SETS:
+            continue
+        out.entities[entity_set].add(key)
+        if changed is not None:
+            out.updated[entity_set].setdefault(key, set()).update(changed)
     return out
 
 
@@ -154,7 +178,7 @@ def wall_key(user) -> tuple:
 def _skip(topic: Topic, found: News) -> bool:
     """True when the topic's path goes through a Datastream that has no new
     Observations (``Things(1)/Datastreams(2)/Observations``): no query needed."""
-    if topic.entity_set.name != "Observations":
+    if topic.entity_set.name != "Observations" or found.entities.get("Observations"):
         return False
     return any(
         segment.entity_set.name == "Datastreams"
@@ -165,7 +189,10 @@ def _skip(topic: Topic, found: News) -> bool:
 
 
 def render(topic: Topic, user, found: News, base: str) -> list[bytes]:
-    """The messages ``user`` gets on ``topic`` for ``found``: one JSON entity each."""
+    """The messages ``user`` gets on ``topic`` for ``found``: one JSON entity (or
+    property) each."""
+    if not topic.path.is_collection:
+        return _render_single(topic, user, found, base)
     parts = found.parts(topic.entity_set.name)
     if not parts or _skip(topic, found):
         return []
@@ -185,3 +212,32 @@ def render(topic: Topic, user, found: News, base: str) -> list[bytes]:
             continue
         messages += [dumps(entity) for entity in body["value"]]
     return messages
+
+
+def _render_single(topic: Topic, user, found: News, base: str) -> list[bytes]:
+    """An updated entity on its own topic, or its changed property on the property's."""
+    updated = found.updated.get(topic.entity_set.name)
+    key = topic.path.target.key
+    name = topic.path.property_name
+    if not updated or (key is not None and key not in updated):
+        return []
+    if key is not None and name is not None and name not in updated[key]:
+        return []
+    try:
+        resolved = read.resolve(topic.path, user)
+    except StaError:
+        return []
+    assert resolved.instance is not None
+    changed = updated.get(resolved.instance.pk)
+    if changed is None or (name is not None and name not in changed):
+        return []
+    options = topic.options if name is None else read.ReadOptions(select=frozenset({name}))
+    ctx = read.Context(base=base, user=user, path=str(topic.path))
+    try:
+        entity = read.entity_response(resolved, options, ctx)
+    except StaError as exc:
+        log.warning("sensorthings mqtt: cannot render %s: %s", topic.text, exc.message)
+        return []
+    if name is not None:
+        entity = {name: entity.get(name)}
+    return [dumps(entity)]

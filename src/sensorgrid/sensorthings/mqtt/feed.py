@@ -1,5 +1,5 @@
-"""What the MQTT endpoint announces: committed Observations and Datastreams, handed
-from whichever process stored them to the processes that serve MQTT subscribers.
+"""What the MQTT endpoint announces: committed new and updated entities, handed from
+whichever process stored them to the processes that serve MQTT subscribers.
 
 Producers (after commit, never blocking the ingest path):
 
@@ -7,7 +7,14 @@ Producers (after commit, never blocking the ingest path):
   every sample of the batch, whatever its source (MQTT, HTTP, LoRaWAN, an Observation
   POSTed to a numeric Datastream, CreateObservations), as (node, quantity, time);
 - ``observation_saved`` / ``datastream_saved``: ``post_save`` of the observations
-  store's rows and of Datastreams created through the REST API (``on_commit``).
+  store's rows and of Datastreams created through the REST API (``on_commit``);
+- ``entity_saved``: ``post_save`` of the other sets' rows when one is created (a Thing
+  is a node; Locations, HistoricalLocations, Sensors, ObservedProperties,
+  FeaturesOfInterest), inline ones of a deep insert and those the service makes itself
+  (a HistoricalLocation when a Thing's Locations change, a FeatureOfInterest for an
+  Observation) alike, as (entity set, id, None);
+- ``updating``: PATCH, PUT and JSON-PATCH (``write/update.py``) of any entity, as
+  (entity set, id, the properties whose value changed).
 
 The events carry ids only, never values or names: what a subscriber gets is read from
 the database by the server (``deliver``), through the walls, as GET would. A thread
@@ -25,6 +32,7 @@ the log (a subscriber then misses them, as a QoS 0 message may be missed).
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +66,8 @@ class Feed:
         self._samples: list[tuple[int, int, int]] = []
         self._observations: list[tuple[int, int]] = []
         self._datastreams: list[int] = []
+        #: (entity set, @iot.id, changed properties; None: created)
+        self._changes: list[tuple[str, int, list[str] | None]] = []
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -66,13 +76,15 @@ class Feed:
         self.local: Any = None
 
     def _room(self) -> int:
-        return MAX_ITEMS - len(self._samples) - len(self._observations) - len(self._datastreams)
+        waiting = len(self._samples) + len(self._observations) + len(self._datastreams)
+        return MAX_ITEMS - waiting - len(self._changes)
 
     def offer(
         self,
         samples: list[tuple[int, int, int]] = (),  # type: ignore[assignment]
         observations: list[tuple[int, int]] = (),  # type: ignore[assignment]
         datastreams: list[int] = (),  # type: ignore[assignment]
+        changes: list[tuple[str, int, list[str] | None]] = (),  # type: ignore[assignment]
     ) -> None:
         """Queue new items (any thread, never blocks)."""
         if not self.listening():
@@ -82,6 +94,7 @@ class Feed:
                 (self._samples, samples),
                 (self._observations, observations),
                 (self._datastreams, datastreams),
+                (self._changes, changes),
             )
             for bucket, items in buckets:
                 room = self._room()
@@ -116,15 +129,17 @@ class Feed:
 
     def _take(self) -> dict[str, Any] | None:
         with self._lock:
-            if not (self._samples or self._observations or self._datastreams):
+            if not (self._samples or self._observations or self._datastreams or self._changes):
                 return None
             message = {
                 "type": MESSAGE_TYPE,
                 "samples": self._samples[:CHUNK],
                 "observations": self._observations[:CHUNK],
                 "datastreams": self._datastreams[:CHUNK],
+                "changes": self._changes[:CHUNK],
             }
             del self._samples[:CHUNK], self._observations[:CHUNK], self._datastreams[:CHUNK]
+            del self._changes[:CHUNK]
             return message
 
     def _run(self) -> None:
@@ -182,3 +197,44 @@ def observations_created(rows) -> None:
     if feed.listening():
         items = [(r.datastream_id, r.pk) for r in rows if r is not None and r.pk is not None]
         transaction.on_commit(lambda: feed.offer(observations=items))
+
+
+#: the entity set of each model whose new rows ``entity_saved`` announces (apps.py)
+CREATED_BY_MODEL = {
+    "Node": "Things",
+    "Location": "Locations",
+    "HistoricalLocation": "HistoricalLocations",
+    "Sensor": "Sensors",
+    "ObservedProperty": "ObservedProperties",
+    "FeatureOfInterest": "FeaturesOfInterest",
+}
+
+
+def entity_saved(sender, instance, created, raw=False, **kwargs) -> None:
+    """``post_save`` of a Thing's node, a Location, a HistoricalLocation, a Sensor, an
+    ObservedProperty or a FeatureOfInterest: a new one is announced once committed."""
+    if created and not raw and feed.listening():
+        item = (CREATED_BY_MODEL[sender.__name__], instance.pk, None)
+        transaction.on_commit(lambda: feed.offer(changes=[item]))
+
+
+def updating(entity_set: Any, instance: Any) -> Callable[[Any], None]:
+    """Called by an update before it changes ``instance`` (in its transaction): the
+    returned function, given the updated entity, announces it after commit with the
+    properties whose value changed (as the JSON-PATCH document shows them). Nobody
+    listening: nothing is read."""
+    if not feed.listening():
+        return lambda updated: None
+    from sensorgrid.sensorthings.write.update import document
+
+    before = document(entity_set, instance)
+
+    def done(updated: Any) -> None:
+        after = document(entity_set, updated)
+        changed = sorted(
+            name for name in before.keys() | after.keys() if before.get(name) != after.get(name)
+        )
+        item = (entity_set.name, updated.pk, changed)
+        transaction.on_commit(lambda: feed.offer(changes=[item]))
+
+    return done

@@ -15,8 +15,9 @@ clean; a client that reconnects subscribes again and reads what it missed throug
 REST API), retained messages, wills (never published). QoS 2 publishes close the
 connection.
 
-Delivery (``deliver.py``): new entities arrive from ``feed.py``; for each (user, topic)
-subscribed, they are read through the REST code as that user, at that moment.
+Delivery (``deliver.py``): new and updated entities arrive from ``feed.py``; for each
+(user, topic) subscribed, they are read through the REST code as that user, at that
+moment.
 A revoked or expired token, or a deactivated user, closes the user's connections
 within ``REVALIDATE_SECONDS``.
 """
@@ -359,9 +360,9 @@ class Server:
             message = await self._queue.get()
             while not self._queue.empty():  # merge what waits: one read per topic
                 more = self._queue.get_nowait()
-                for name in ("samples", "observations", "datastreams"):
+                for name in ("samples", "observations", "datastreams", "changes"):
                     message[name] = list(message.get(name) or []) + list(more.get(name) or [])
-            for name in ("samples", "observations"):
+            for name in ("samples", "observations", "changes"):
                 # What arrived while the last batch was read: bounded, the newest kept.
                 waiting = message.get(name) or []
                 if len(waiting) > MAX_BATCH:

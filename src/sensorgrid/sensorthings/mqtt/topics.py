@@ -2,8 +2,15 @@
 publish to, parsed once into a ``Topic``.
 
 A topic is ``v1.1/`` and a resource path, as in the REST API, with an optional
-``?$select=…`` for subscriptions: ``v1.1/Datastreams(7)/Observations``,
-``v1.1/Observations?$select=result,phenomenonTime``, ``v1.1/Things(3)/Datastreams``.
+``?$select=…`` for subscriptions. What each kind hears (``deliver.py``):
+
+- a collection of any entity set, navigation collections included: each entity created
+  in it or updated (PATCH, PUT) while in it, as GET shows it
+  (``v1.1/Observations?$select=result,phenomenonTime``, ``v1.1/Things(3)/Datastreams``);
+- a single entity (``v1.1/Things(3)``, ``v1.1/Datastreams(7)/Thing``): the entity each
+  time it is updated;
+- a property (``v1.1/Things(3)/name``): ``{"name": …}`` each time an update changes its
+  value (an update that leaves it as it was says nothing on it, as FROST-Server).
 
 What is refused (a SUBACK failure, a dropped PUBLISH), and why:
 
@@ -12,11 +19,10 @@ What is refused (a SUBACK failure, a dropped PUBLISH), and why:
   (what the spec does not define); the collection ``v1.1/Observations`` already gives
   everything the subscriber may read.
 - topics starting with ``$`` and anything not starting with ``v1.1/``;
-- paths to single entities, properties, ``$value`` and ``$ref``: SensorGrid announces
-  new entities (creations), and a single entity's topic would only ever hear updates;
+- ``$value``, ``$ref`` and paths into a JSON property (``properties/a``): the spec
+  names entity sets, entities and properties only;
 - query options other than ``$select`` (``$filter``, ``$expand`` are FROST extensions
-  this service does not offer), and ``$select`` on a publish.
-- collections of entity sets whose creations are not announced (``CREATED_SETS``).
+  this service does not offer), ``$select`` on a property, and ``$select`` on a publish.
 """
 
 from dataclasses import dataclass
@@ -29,8 +35,6 @@ from sensorgrid.sensorthings.schema import ENTITY_SETS, EntitySet
 PREFIX = "v1.1/"
 #: topics longer than this are refused before parsing (paths have at most 12 segments)
 MAX_TOPIC = 1024
-#: the entity sets whose new entities are announced (feed.py)
-CREATED_SETS = frozenset({"Observations", "Datastreams"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,15 +61,9 @@ def parse(text: str, *, publish: bool = False) -> Topic:
         raise bad_request(f"SensorThings topics start with {PREFIX}.")
     path_text, question, query = text[len(PREFIX) :].partition("?")
     path = paths.parse(path_text)
-    if not path.is_collection or path.ref:
-        raise bad_request("Subscribe to a collection (v1.1/Datastreams(1)/Observations).")
+    if path.ref or path.value or path.json_path:
+        raise bad_request("Subscribe to an entity set, an entity or a property.")
     entity_set = path.target.entity_set
-    if entity_set.name not in CREATED_SETS:
-        raise bad_request(
-            f"New {entity_set.name} are not announced over MQTT: subscribe to "
-            + " or ".join(sorted(CREATED_SETS))
-            + "."
-        )
     params: dict[str, str] = {}
     if question:
         pairs = parse_qsl(query, keep_blank_values=True, strict_parsing=False)
@@ -77,7 +75,11 @@ def parse(text: str, *, publish: bool = False) -> Topic:
             params[name] = value
         if not pairs:
             raise bad_request("A ? in a topic is followed by $select=….")
-    if publish and (params or entity_set is not ENTITY_SETS["Observations"]):
+    if params and path.property_name is not None:
+        raise bad_request("A property's topic takes no $select.")
+    if publish and (
+        params or not path.is_collection or entity_set is not ENTITY_SETS["Observations"]
+    ):
         raise bad_request(
             "Publish Observations to v1.1/Datastreams(x)/Observations or v1.1/Observations."
         )

@@ -51,15 +51,26 @@ def update(
                 raise StaError(
                     400, f'{nav}: an update links existing entities only ({{"@iot.id": n}}).'
                 )
+    from sensorgrid.sensorthings.mqtt import feed  # its subscribers hear of the update
+
     with transaction.atomic():
-        if target.name == "Observations":
-            return _observation(instance.pk, body, user, replace)
-        fresh = target.model._default_manager.select_for_update().filter(pk=instance.pk).first()
-        if fresh is None:
-            raise StaError(404, f"No {target.singular} with id {instance.pk}.")
-        organization_id = rights.organization_of(target.name, fresh)
-        rights.require_owner(user, organization_id, f"{target.singular} {fresh.pk}")
-        return _Updater(target, fresh, organization_id, user).apply(body, replace)
+        announce = feed.updating(target, instance)
+        updated = _update(target, instance, body, user, replace)
+        announce(updated)
+        return updated
+
+
+def _update(
+    target: EntitySet, instance: models.Model, body: dict[str, Any], user: Any, replace: bool
+) -> models.Model:
+    if target.name == "Observations":
+        return _observation(instance.pk, body, user, replace)
+    fresh = target.model._default_manager.select_for_update().filter(pk=instance.pk).first()
+    if fresh is None:
+        raise StaError(404, f"No {target.singular} with id {instance.pk}.")
+    organization_id = rights.organization_of(target.name, fresh)
+    rights.require_owner(user, organization_id, f"{target.singular} {fresh.pk}")
+    return _Updater(target, fresh, organization_id, user).apply(body, replace)
 
 
 class _Updater:
