@@ -1,14 +1,12 @@
 """Accepting an invitation through the API (``POST /api/v1/invitations/accept/``): the
 same consent as the link's page, for users who run their fleet from scripts."""
 
-import re
-
 import pytest
-from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
 from sensorgrid.tenancy.models import Invitation, Membership, Role
+from tests.support.invitations import link_in_last_mail
 
 INVITATIONS = "/api/v1/invitations/"
 ACCEPT = "/api/v1/invitations/accept/"
@@ -20,9 +18,7 @@ def invite(client_for, world, email: str, role: str = "inspector") -> str:
         INVITATIONS, {"organization": world.org_a.pk, "email": email, "role": role}, format="json"
     )
     assert response.status_code == 201, response.content
-    match = re.search(r"(http://testserver/invite/[^/\s]+/)", mail.outbox[-1].body)
-    assert match, mail.outbox[-1].body
-    return match.group(1)
+    return "http://testserver" + link_in_last_mail(email)
 
 
 def token_of(link: str) -> str:
