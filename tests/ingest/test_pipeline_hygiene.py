@@ -6,6 +6,7 @@ request answered 500 and nothing (not even a dead letter) was kept.
 
 import json
 
+import pytest
 from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -56,6 +57,36 @@ def test_a_nul_quantity_key_refuses_its_message_only(world):
     outcome = pipeline.ingest(envelope(payload), "json")
     assert outcome.accepted == 1
     assert "quantity key 'co2\\x00'" in DeadLetter.objects.get().detail
+
+
+def test_a_surrogate_pair_escape_is_a_character_and_its_message_is_stored(world):
+    # Its escape makes the payload be checked message by message: still storable.
+    world.node_a.device_id = "sensor-\U0001f331"
+    world.node_a.save(update_fields=["device_id"])
+    payload = json.dumps([reading(world.node_a.device_id), reading(world.node_b.device_id)])
+    assert "\\ud83c" in payload  # json.dumps escapes it as a pair
+    outcome = pipeline.ingest(envelope(payload.encode()), "json")
+    assert (outcome.accepted, outcome.rejected) == (2, [])
+
+
+@pytest.mark.parametrize(
+    "body, query, culprit",
+    [
+        (b"air,device=x\x00y co2=600i", "", "Embedded NUL bytes are not supported"),
+        (b"air,device={a} c\x00o2=600i", "", "Embedded NUL bytes are not supported"),
+        (b"air co2=600i", "&device=x%00y", "device id 'x\\x00y' contains a null character"),
+    ],
+)
+def test_a_nul_in_a_line_protocol_line_refuses_that_line_only(world, body, query, culprit):
+    first = f"air,device={world.node_a.device_id} co2=600i\n".encode()
+    body = first + body.replace(b"{a}", world.node_a.device_id.encode())
+    topic = f"/api/v2/write?precision=ns{query}"
+    outcome = pipeline.ingest(envelope(body, topic=topic), "influx_line")
+    assert outcome.accepted == 1
+    [rejection] = outcome.rejected
+    assert (rejection.index, rejection.reason) == (1, "malformed")
+    assert culprit in rejection.detail
+    assert culprit in DeadLetter.objects.get().detail
 
 
 def test_a_nul_gateway_id_refuses_the_uplink_before_any_reception_is_written(world):

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import orjson
 
+from sensorgrid import storable
 from sensorgrid.ingest.envelope import Decoded, DecodeError, Envelope, Message, Raw, Refusal
 from sensorgrid.registry import Registry
 
@@ -46,6 +47,14 @@ class Decoder:
     def decode(self, envelope: Envelope) -> Decoded:
         """Turn the payload into messages; raise DecodeError if none can be read."""
         raise NotImplementedError
+
+    def storable(self, envelope: Envelope) -> bool:
+        """True if no message ``decode`` makes of this envelope can hold an id or key
+        that no database stores (NUL, lone surrogate), judged from the whole payload at
+        once. False (the default) has each message checked (``validate.unstorable``),
+        which also catches a decoder's misshapen messages: only a decoder whose messages
+        are always well formed may answer True."""
+        return False
 
     def ingest_many(self, envelopes: Sequence[Envelope], keep_dead_letters: bool) -> "Batch | None":
         """Store a batch itself, for payloads that are not values (the images app's
@@ -167,6 +176,23 @@ def _inside_first(error: ValueError | None) -> bool:
     return (
         isinstance(error, json.JSONDecodeError) and error.msg != "Extra data" and error.lineno > 1
     )
+
+
+def json_storable(envelope: Envelope) -> bool:
+    """Whether every string parsed from this JSON payload, and the topic's device id, is
+    storable (``Decoder.storable`` for decoders whose ids and keys are the JSON's strings).
+
+    Both parsers refuse a raw control character inside a string and text that is not
+    UTF-8, so a NUL or a lone surrogate can only come from a ``\\u0000`` or ``\\udXXX``
+    escape. A payload holding one (or a valid surrogate pair, or an escaped backslash
+    before ``u0000``) is checked message by message, which names the culprit.
+    """
+    return _UNSTORABLE_ESCAPE.search(envelope.payload) is None and (
+        not envelope.device or storable.problem(envelope.device) is None
+    )
+
+
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89abcdefABCDEF])")
 
 
 def _text(payload: bytes) -> str:

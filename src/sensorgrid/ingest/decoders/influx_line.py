@@ -62,6 +62,13 @@ class InfluxLine(Decoder):
     description = "InfluxDB line protocol (Telegraf, InfluxDB client libraries)"
     content = "line-protocol"  # posted to /api/v2/write and /write (ingest/api/influx.py)
 
+    def storable(self, envelope: Envelope) -> bool:
+        # The body is UTF-8 (checked) and the syntax has no escape that makes a character,
+        # so only a NUL byte, in the body or the topic's ``device=`` (``%00``), is one.
+        return b"\x00" not in envelope.payload and not any(
+            nul in envelope.topic for nul in ("\x00", "%00")
+        )
+
     def decode(self, envelope: Envelope) -> Decoded:
         try:
             envelope.payload.decode("utf-8")

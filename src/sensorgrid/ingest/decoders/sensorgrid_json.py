@@ -7,7 +7,7 @@ left out too, and must match the topic if given.
 """
 
 from sensorgrid import timestamps
-from sensorgrid.ingest.decoders.base import JsonDecoder, Refused
+from sensorgrid.ingest.decoders.base import JsonDecoder, Refused, json_storable
 from sensorgrid.ingest.envelope import Envelope, Message, Raw
 
 
@@ -15,6 +15,9 @@ class SensorGridJson(JsonDecoder):
     key = "json"
     description = 'SensorGrid JSON: {"device", "ts", "values": {quantity: value}}'
     routes = ("sensorgrid/{device}/up",)
+
+    def storable(self, envelope: Envelope) -> bool:
+        return json_storable(envelope)  # device and keys are the documents' strings
 
     def message(self, index: int, document: object, raw: Raw, envelope: Envelope) -> Message:
         topic_device = envelope.device

@@ -3,9 +3,9 @@
 import logging
 
 from sensorgrid.ingest import decoders
-from sensorgrid.ingest.envelope import DecodeError, Refusal
+from sensorgrid.ingest.envelope import DecodeError, Message, Refusal
 from sensorgrid.ingest.steps.work import Candidate, Rejection, Work
-from sensorgrid.ingest.validate import unstorable
+from sensorgrid.ingest.validate import Problem, unstorable
 from sensorgrid.telemetry.models import Reason
 
 log = logging.getLogger(__name__)
@@ -23,8 +23,13 @@ def decode(work: Work, start: int = 0) -> None:
             # A message with an id no database can store (NUL…) is refused here, alone: it
             # must reach neither the node lookup nor the writer, where it would fail the
             # batch. Checked inside the try: a decoder whose messages are misshapen (values
-            # that are no pairs) has a bug like one that raises.
-            checked = [(message, unstorable(message)) for message in decoded.messages]
+            # that are no pairs) has a bug like one that raises. A payload its decoder
+            # vouches for as a whole (``Decoder.storable``) skips the check per message.
+            checked: list[tuple[Message, Problem | None]]
+            if decoder.storable(item.envelope):
+                checked = [(message, None) for message in decoded.messages]
+            else:
+                checked = [(message, unstorable(message)) for message in decoded.messages]
         except DecodeError as exc:
             item.refused = Rejection(0, exc.reason, exc.detail)
             continue
