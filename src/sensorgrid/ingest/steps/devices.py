@@ -60,6 +60,8 @@ def authorize(work: Work) -> None:
                 f"this credential may not write for device {device!r}",
             )
             refused.add(candidate.item)
+        else:  # resolved: ``resolve`` takes it as it is instead of looking it up again
+            candidate.device, candidate.node = device, node
     if refused:
         work.candidates = [c for c in work.candidates if c.item not in refused]
 
@@ -106,12 +108,14 @@ def resolve(work: Work) -> None:
     for candidate in work.candidates:
         envelope = work.items[candidate.item].envelope
         message = candidate.message
-        candidate.device, node, missing = _resolve(message, work.nodes, envelope)
+        node = candidate.node  # set by ``authorize`` for a node credential's messages
         if node is None:
-            assert missing is not None  # _resolve names the problem when no node fits
-            candidate.problems = (missing,)
-            continue
-        candidate.node = node
+            candidate.device, node, missing = _resolve(message, work.nodes, envelope)
+            if node is None:
+                assert missing is not None  # _resolve names the problem when no node fits
+                candidate.problems = (missing,)
+                continue
+            candidate.node = node
         if node.suspended:  # filed under the node: its owners see and replay it later
             candidate.problems = (Problem(Reason.ORGANIZATION_SUSPENDED, SUSPENDED),)
             continue
