@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
+from sensorgrid.events import PHASES
 from sensorgrid.ingest import cache
 from sensorgrid.inventory.models import Installation, Node, NodeModel, Room, Site
 from sensorgrid.tenancy.models import Membership, Organization, Role, User
@@ -164,8 +165,9 @@ def listen(settings):
             key: list(entries) for key, entries in settings.AFTER_COMMIT_CONSUMERS.items()
         }
         entries = configured.setdefault(path, [])
-        # before-ack consumers come first (sensorgrid.events checks it)
-        entries.insert(0 if phase == "before-ack" else len(entries), (consumer, phase))
+        # in phase order (sensorgrid.events checks it): first of its phase, after-ack last
+        earlier = sum(1 for _, other in entries if PHASES.index(other) < PHASES.index(phase))
+        entries.insert(len(entries) if phase == "after-ack" else earlier, (consumer, phase))
         settings.AFTER_COMMIT_CONSUMERS = configured
         return consumer
 

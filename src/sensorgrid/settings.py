@@ -313,17 +313,20 @@ MIDDLEWARE = [
 # phase. "before-ack" runs before the MQTT PUBACK / HTTP response and runs again if the
 # process dies before the ack; "after-ack" runs after the MQTT ack (at commit for HTTP
 # ingest, the worker and the API) and costs the sender nothing, but a process killed
-# between ack and consumer loses that one run. Before-ack entries come first.
+# between ack and consumer loses that one run. In-transaction entries come first
+# (sensorgrid.events), then the before-ack ones.
 AFTER_COMMIT_CONSUMERS: dict[str, list[tuple[str, str]]] = {
     "sensorgrid.ingest.events.Committed": [
+        # One upsert for /status/, in the batch's transaction where it is one of its own
+        # (HTTP: no second commit and WAL flush per request), else after the ack; a lost
+        # after-ack run misses one batch's count.
+        ("sensorgrid.health.ingest_rate.after_ingest", "in-transaction"),
         # Quiet nodes that deliver again become ALIVE (a query only when one was quiet).
         # After-ack: a lost run is healed by the next sweep. First: "health before
         # values" on the WebSocket needs the status offered before the values.
         ("sensorgrid.fidelity.revive.after_ingest", "after-ack"),
         # In memory, never blocks; WebSocket pushes are best effort anyway.
         ("sensorgrid.live.publish.after_ingest", "after-ack"),
-        # One upsert per batch (~0.5 ms) for /status/; a lost run misses one batch's count.
-        ("sensorgrid.health.ingest_rate.after_ingest", "after-ack"),
         # Row locks and queries when a rule watches the batch's nodes: the costliest, so
         # last and after the ack. A lost run misses stepping the rules for one batch; the
         # series' next value is judged as usual.

@@ -1,14 +1,16 @@
 """Count every committed batch into its UTC minute (``IngestMinute``).
 
-It follows each committed batch (settings ``AFTER_COMMIT_CONSUMERS``, after the MQTT
-ack), in autocommit, and adds with ONE upsert statement, so it holds the minute's row
-lock only for that statement and two processes adding to the same minute never lose
-a count. Plain ``INSERT … ON CONFLICT … DO UPDATE``
-is understood by PostgreSQL and by SQLite ≥ 3.24 alike; the ORM's
-``update_conflicts`` would overwrite the counters instead of adding to them.
+It follows each batch (settings ``AFTER_COMMIT_CONSUMERS``, in-transaction): inside an
+HTTP request's batch transaction, as its last statement, so the request costs no commit
+of its own for it; after a batch of the MQTT ingester, after the ack, in autocommit.
+It adds with ONE upsert statement, so it holds the minute's row lock only until that
+commit and two processes adding to the same minute never lose a count. Plain
+``INSERT … ON CONFLICT … DO UPDATE`` is understood by PostgreSQL and by SQLite ≥ 3.24
+alike; the ORM's ``update_conflicts`` would overwrite the counters instead of adding.
 
-The minute is the commit time, not the devices' timestamps: the page shows how
-much the platform takes in now, and a backlog replayed late counts when stored.
+The minute is the time of the commit (or just before it), not the devices' timestamps:
+the page shows how much the platform takes in now, and a backlog replayed late counts
+when stored.
 """
 
 from datetime import UTC, datetime

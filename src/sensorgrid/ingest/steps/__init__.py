@@ -12,7 +12,8 @@ of the payload whatever step found them.
    gateways' receptions of it;
 4. ``values.codec`` — a network server's fields are kept or the frame is decoded;
 5. ``values.validate`` — rows and problems; a message with neither is ``no-values``;
-6. ``store.store`` — one transaction: samples, receptions, dead letters, last_seen;
-7. ``announce.after_commit`` — ``Committed`` to the consumers in settings
-   ``AFTER_COMMIT_CONSUMERS`` and the metrics, once the transaction commits.
+6. ``store.store`` — one transaction: samples, receptions, dead letters, last_seen,
+   and last ``Committed`` announced to the consumers in settings
+   ``AFTER_COMMIT_CONSUMERS`` (in it or once it commits, ``sensorgrid.events``);
+7. ``announce.after_commit`` — the metrics, once the transaction commits.
 """

@@ -1,13 +1,14 @@
-"""Step 6: one transaction writes the batch's samples, receptions and dead letters and
-moves its nodes' last_seen."""
+"""Step 6: one transaction writes the batch's samples, receptions and dead letters,
+moves its nodes' last_seen and announces ``Committed`` to the consumers."""
 
 from collections.abc import Iterator
 
 from django.db import connection, transaction
 
-from sensorgrid import storable
+from sensorgrid import events, storable
 from sensorgrid.ingest import filing, writer
 from sensorgrid.ingest.envelope import raw_bytes
+from sensorgrid.ingest.events import Committed
 from sensorgrid.ingest.steps.devices import node_of
 from sensorgrid.ingest.steps.work import Candidate, Pending, Rejection, Work
 from sensorgrid.inventory.models import Node, NodeStatus
@@ -24,6 +25,10 @@ def store(work: Work) -> None:
         work.letters = filing.file([dead_letter(p) for p in work.pending])
         heard = {row.node_id for row in work.rows} | {r.node_id for r in work.receptions}
         work.quiet = _touch(work, heard)
+        # Last: an in-transaction consumer's row lock (sensorgrid.events) lasts till COMMIT.
+        events.announce(
+            Committed(tuple(work.rows), work.result.newest, len(work.letters), work.quiet)
+        )
 
 
 def _refusals(work: Work) -> Iterator[Pending]:
