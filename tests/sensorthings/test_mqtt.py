@@ -576,3 +576,85 @@ def test_updates_stay_behind_the_walls(world, sta, connect, client_for):
     anonymous = client_for(None).get(f"/sta/{public_thing}").json()
     assert sorted(topic for topic, _ in public.received(2)) == sorted([public_thing, "v1.1/Things"])
     assert [m for _, m in charlie.received(2)] == [anonymous, anonymous]
+
+
+def test_what_the_service_makes_itself_and_an_observation_update_are_announced(
+    world, sta, connect, client_for
+):
+    """FROST's check01b (the FeatureOfInterest generated for an Observation), check14 (the
+    HistoricalLocation recorded when a Thing's Locations change) and a PATCH of an
+    Observation on its own and its result's topic."""
+    api = client_for(world.alice)
+    point = {"type": "Point", "coordinates": [8.4, 49.0]}
+    made = api.post(
+        "/sta/v1.1/Things",
+        {
+            "name": "buoy",
+            "description": "in the lake",
+            "Locations": [
+                {
+                    "name": "pier",
+                    "description": "",
+                    "encodingType": "application/geo+json",
+                    "location": point,
+                }
+            ],
+            "Datastreams": [
+                {
+                    "name": "state",
+                    "description": "",
+                    "observationType": "http://www.opengis.net/def/observationType/OGC-OM/2.0/OM_Observation",
+                    "unitOfMeasurement": {"name": "", "symbol": "", "definition": ""},
+                    "Sensor": {"@iot.id": sta.text_stream.sensor_id},
+                    "ObservedProperty": {"@iot.id": sta.text_stream.observed_property_id},
+                }
+            ],
+        },
+        format="json",
+    )
+    assert made.status_code == 201, made.content
+    thing = made.json()["@iot.id"]
+    (datastream,) = api.get(f"/sta/v1.1/Things({thing})/Datastreams").json()["value"]
+    alice, charlie = connect(world.alice), connect(world.charlie)
+    assert alice.subscribe("v1.1/FeaturesOfInterest", "v1.1/HistoricalLocations") == [True] * 2
+    assert charlie.subscribe("v1.1/FeaturesOfInterest", "v1.1/HistoricalLocations") == [True] * 2
+    posted = api.post(
+        f"/sta/v1.1/Datastreams({datastream['@iot.id']})/Observations",
+        {"result": "calm", "phenomenonTime": "2026-03-01T10:00:00Z"},
+        format="json",
+    )
+    assert posted.status_code == 201, posted.content
+    ((topic, feature),) = alice.received(1)
+    observation = posted.json()["@iot.id"]
+    assert topic == "v1.1/FeaturesOfInterest"
+    assert feature == api.get(f"/sta/v1.1/Observations({observation})/FeatureOfInterest").json()
+
+    other = api.post(
+        "/sta/v1.1/Locations",
+        {
+            "name": "shore",
+            "description": "",
+            "encodingType": "application/geo+json",
+            "location": point,
+        },
+        format="json",
+    )
+    assert other.status_code == 201, other.content
+    moved = api.patch(
+        f"/sta/v1.1/Things({thing})",
+        {"Locations": [{"@iot.id": other.json()["@iot.id"]}]},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    ((topic, historical),) = alice.received(1)
+    newest = api.get(f"/sta/v1.1/Things({thing})/HistoricalLocations?$orderby=id desc&$top=1")
+    assert topic == "v1.1/HistoricalLocations" and historical == newest.json()["value"][0]
+    assert charlie.silent(0.5)
+
+    one = f"v1.1/Observations({observation})"
+    assert alice.subscribe(one, f"{one}/result", f"{one}/phenomenonTime") == [True] * 3
+    assert api.patch(f"/sta/{one}", {"result": "stormy"}, format="json").status_code == 200
+    heard = dict(alice.received(2))
+    assert heard[one] == api.get(f"/sta/{one}").json()
+    assert heard[f"{one}/result"] == {"result": "stormy"}
+    assert alice.silent()
