@@ -16,7 +16,7 @@ import pytest
 from django.utils import timezone
 
 from sensorgrid.accounts.models import ApiToken
-from sensorgrid.sensorthings import mirror
+from sensorgrid.sensorthings import mirror, write
 from sensorgrid.sensorthings.mqtt import server as server_module
 from sensorgrid.sensorthings.mqtt.feed import feed
 from sensorgrid.sensorthings.mqtt.server import Server
@@ -310,10 +310,16 @@ def test_through_redis_as_from_an_ingest_process(world, sta, redis_layer):
         _, key = ApiToken.objects.issue(world.alice, "mqtt")
         alice = Subscriber(server.port, "alice", key)
         try:
-            assert alice.subscribe(f"v1.1/Datastreams({ds_a.pk})/Observations") == [True]
+            name = f"v1.1/Things({world.node_a.pk})/name"
+            assert alice.subscribe(f"v1.1/Datastreams({ds_a.pk})/Observations", name) == [
+                True,
+                True,
+            ]
             time.sleep(0.5)  # the server's group subscription is made in its loop
             ingest(world.node_a, sta.co2, 460)
             assert [m["result"] for _, m in alice.received(1)] == [460]
+            write.update("Things", world.node_a, {"name": "via redis"}, user=world.alice)
+            assert alice.received(1) == [(name, {"name": "via redis"})]
         finally:
             alice.close()
 
