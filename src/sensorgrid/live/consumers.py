@@ -85,10 +85,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         if hasattr(self, "rechecker"):
             self.rechecker.discard(self)
         if hasattr(self, "queue"):
-            self.queue.close()
-            for node_id in list(self.following):
-                await self.hub.unfollow(node_id, self)
-            self.following.clear()
+            async with self.lock:  # a re-check under way ends first; later ones see gone
+                self.queue.close()
+                for node_id in list(self.following):
+                    await self.hub.unfollow(node_id, self)
+                self.following.clear()
             if self.session_key is not None:
                 await self.channel_layer.group_discard(user_group(self.user.pk), self.channel_name)
 
@@ -187,7 +188,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def recheck(self) -> None:
         """Apply what this user may see now to every subscription of the connection."""
         async with self.lock:
-            if self.revoked:
+            if self.revoked or self.gone:  # gone: it must not follow anything again
                 return
             self.checks += 1
             keys = list(self.subscriptions)
