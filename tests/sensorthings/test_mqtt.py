@@ -664,3 +664,41 @@ def test_what_the_service_makes_itself_and_an_observation_update_are_announced(
     assert heard[one] == api.get(f"/sta/{one}").json()
     assert heard[f"{one}/result"] == {"result": "stormy"}
     assert alice.silent()
+
+
+def test_an_updated_observation_of_either_store_is_heard_on_its_datastreams_topics(
+    world, sta, connect, client_for
+):
+    """FROST's check07 for Observations: the collections that hold an updated
+    Observation (its Datastream's, through its Thing) hear it, in both stores (a numeric
+    one maybe twice: the PATCH stores a new sample, announced as such, beside the
+    update; both are the entity GET shows)."""
+    api = client_for(world.alice)
+    numeric = sta.datastream(world.node_a, sta.co2)
+    alice = connect(world.alice)
+    topics = {
+        datastream.pk: f"v1.1/Things({world.node_a.pk})/Datastreams({datastream.pk})/Observations"
+        for datastream in (numeric, sta.text_stream)
+    }
+    assert alice.subscribe(*topics.values()) == [True, True]
+    when = (timezone.now() - timedelta(minutes=7)).replace(microsecond=0).isoformat()
+    for datastream, result in ((numeric, 401), (sta.text_stream, "windy")):
+        made = api.post(
+            f"/sta/v1.1/Datastreams({datastream.pk})/Observations",
+            {"result": 0 if datastream is numeric else "calm", "phenomenonTime": when},
+            format="json",
+        )
+        assert made.status_code == 201, made.content
+        first = made.json()
+        assert alice.received(1)[0][1]["@iot.id"] == first["@iot.id"]  # its creation
+        assert alice.silent()
+        answer = api.patch(
+            f"/sta/v1.1/Observations({first['@iot.id']})", {"result": result}, format="json"
+        )
+        assert answer.status_code == 200, answer.content
+        heard = alice.received(1)
+        while not alice.silent():
+            heard += alice.received(1)
+        got = api.get(f"/sta/v1.1/Observations({first['@iot.id']})").json()
+        assert got["result"] == result and 1 <= len(heard) <= 2
+        assert heard == [(topics[datastream.pk], got)] * len(heard)

@@ -68,19 +68,18 @@ class News:
     updated: dict[str, dict[int, set[str]]] = field(default_factory=lambda: defaultdict(dict))
 
     def parts(self, entity_set: str) -> list[Q]:
-        keys = sorted(self.entities.get(entity_set) or ())
-        target = ENTITY_SETS[entity_set]
-        out = [
-            _any([read.key_filter(target, key) for key in keys[n : n + PART]])
-            for n in range(0, len(keys), PART)
-        ]
+        """Filters of the set's new and updated rows, ``PART`` at a time: one row named
+        twice in a part (a numeric Observation PATCHed: a new sample and an update) is
+        read once."""
+        keys = self.entities.get(entity_set) or set()
         if entity_set == "Observations":
-            found = self.observations
-            out += [_any(found[n : n + PART]) for n in range(0, len(found), PART)]
-        if entity_set == "Datastreams" and self.datastreams:
-            found_ids = self.datastreams
-            out += [Q(pk__in=found_ids[n : n + PART]) for n in range(0, len(found_ids), PART)]
-        return out
+            target = ENTITY_SETS[entity_set]
+            found = [read.key_filter(target, key) for key in sorted(keys)] + self.observations
+            return [_any(found[n : n + PART]) for n in range(0, len(found), PART)]
+        if entity_set == "Datastreams":
+            keys = keys | set(self.datastreams)
+        found_ids = sorted(keys)
+        return [Q(pk__in=found_ids[n : n + PART]) for n in range(0, len(found_ids), PART)]
 
 
 def _any(filters: list[Q]) -> Q:
