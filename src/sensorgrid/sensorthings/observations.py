@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from sensorgrid.sensorthings import walls
 from sensorgrid.sensorthings.models import Datastream, ObservationRow, SampleRow, Store
+from sensorgrid.sensorthings.rows import raw_rows, rows_of
 from sensorgrid.telemetry import partitions
 from sensorgrid.tenancy.models import Membership
 from sensorgrid.tenancy.scoping import sees_everything
@@ -190,9 +191,9 @@ def window_sql(qs: QuerySet, start: int, stop: int) -> tuple[str, list[Any]]:
 
 
 def window(qs: QuerySet, start: int, stop: int) -> list[Any]:
-    """Rows ``start``…``stop`` of ``qs`` (``window_sql``): one series' Observations in
-    time order read partition by partition."""
+    """Rows ``start``…``stop`` of ``qs`` (``window_sql``) as ``rows.Row``s: one series'
+    Observations in time order read partition by partition."""
     if _time_first(qs) is None or qs.model is not SampleRow or by_partitions() is None:
-        return list(qs[start:stop])
+        return rows_of(qs[start:stop])
     sql, params = window_sql(qs, start, stop)
-    return list(qs.model._default_manager.raw(sql, params))
+    return raw_rows(qs.model, sql, params, qs.db)

@@ -56,6 +56,7 @@ from sensorgrid.sensorthings import models as sta_models
 from sensorgrid.sensorthings.errors import StaError, bad_request, not_found
 from sensorgrid.sensorthings.models import Store
 from sensorgrid.sensorthings.paths import ResourcePath
+from sensorgrid.sensorthings.rows import raw_rows, rows_of
 from sensorgrid.sensorthings.schema import (
     DATASTREAMS,
     ENTITY_SETS,
@@ -422,7 +423,14 @@ def _after(fields: list[str], terms: list[OrderBy], values: list[Any]) -> Q:
 
 def visible(entity_set: EntitySet, user) -> models.QuerySet:
     """Rows of ``entity_set`` that ``user`` may see, with the set's computed columns."""
-    qs = walls.visible(entity_set, user)
+    if entity_set is OBSERVATIONS and user is not None:
+        # ``walls.visible``'s filter, read once per request (``observations_wall``): an
+        # expansion of Observations read the public installations a second time
+        wall = observations_wall(user)
+        qs = entity_set.queryset()
+        qs = qs if wall is None else qs.filter(wall)
+    else:
+        qs = walls.visible(entity_set, user)
     missing = {k: v for k, v in entity_set.computed.items() if k not in qs.query.annotations}
     return qs.annotate(**missing) if missing else qs
 
@@ -513,17 +521,18 @@ _TIME_ANNOTATIONS = ("_sta_pt_first", "_sta_rt_first")
 
 
 def fetch(qs: models.QuerySet) -> list[Any]:
-    """The rows of ``qs``. On PostgreSQL, a statement with Datastream times runs without
+    """The rows of ``qs``, as ``rows.Row``s (no model instances: they are only
+    serialized). On PostgreSQL, a statement with Datastream times runs without
     JIT compilation: each of its per-series subqueries reads an index entry or a few
     details rows, but their estimated cost passes ``jit_above_cost`` and compiling the
     plan (a node per samples partition per subquery) took 0.7 s of a 0.85 s statement."""
     timed = any(name in qs.query.annotations for name in _TIME_ANNOTATIONS)
     if not timed or connections[qs.db].vendor != "postgresql":
-        return list(qs)
+        return rows_of(qs)
     with transaction.atomic(using=qs.db, savepoint=False):  # SET LOCAL: till its end
         with connections[qs.db].cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
-        return list(qs)
+        return rows_of(qs)
 
 
 def _first(qs: models.QuerySet, order: str) -> Subquery:
@@ -979,6 +988,9 @@ def _expand_many(rows, entity_set, navigation, target, options, ctx, extras, siz
         )
         for child, extra, size in zip(kept, nested, nested_sizes, strict=True)
     }
+    # a cut collection's nextLink differs between parents only by the rows it shows:
+    # its query string is built once per count (2,000 Datastreams, one string)
+    queries: dict[int, str] = {}
     for index, (row, extra) in enumerate(zip(rows, extras, strict=True)):
         mine = by_parent.get(row.pk, [])
         extra[navigation.name] = [rendered[id(child)][0] for child in mine]
@@ -986,11 +998,13 @@ def _expand_many(rows, entity_set, navigation, target, options, ctx, extras, siz
         if options.count:
             extra[f"{navigation.name}@iot.count"] = counts.get(row.pk, 0)
         if cut.get(row.pk):
+            query = queries.get(len(mine))
+            if query is None:
+                skip = str(options.skip + len(mine))
+                query = _query_string(options.raw(**{"$top": str(top), "$skip": skip}))
+                queries[len(mine)] = query
             link = serialize.self_link(ctx.base, entity_set, row.pk)
-            params = options.raw(**{"$top": str(top), "$skip": str(options.skip + len(mine))})
-            extra[f"{navigation.name}@iot.nextLink"] = (
-                f"{link}/{navigation.name}?{_query_string(params)}"
-            )
+            extra[f"{navigation.name}@iot.nextLink"] = f"{link}/{navigation.name}?{query}"
 
 
 def _windowed(qs, parents, target, terms, options, top, ctx) -> list[Any]:
@@ -1046,7 +1060,7 @@ def _observations_of(datastreams, options: ReadOptions, top: int, ctx: Context) 
             f"SELECT _sta_lat.* FROM unnest({unnest}) WITH ORDINALITY AS _sta_p({columns}, n) "
             f"CROSS JOIN LATERAL ({sql}) AS _sta_lat ORDER BY _sta_p.n"
         )
-        found += list(row_model.objects.raw(statement, [*arrays, *params]))
+        found += raw_rows(row_model, statement, [*arrays, *params], base.db)
     return found
 
 
@@ -1060,4 +1074,4 @@ def _lateral(qs, parents, terms, skip: int, limit: int) -> list[Any]:
         "SELECT _sta_lat.* FROM unnest(%s::bigint[]) WITH ORDINALITY AS _sta_p(id, n) "
         f"CROSS JOIN LATERAL ({sql}) AS _sta_lat ORDER BY _sta_p.n"
     )
-    return list(qs.model._default_manager.raw(statement, [list(parents), *params]))
+    return raw_rows(qs.model, statement, [list(parents), *params], qs.db)

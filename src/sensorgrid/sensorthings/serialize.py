@@ -6,14 +6,16 @@ times in ISO 8601 UTC with ``Z``; intervals as ``start/end``; a samples Observat
 number result as an integer when it is integral (21.0 → 21, so integers round-trip).
 """
 
+import functools
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.db import models
 
 from sensorgrid.isotime import iso
-from sensorgrid.sensorthings.schema import EntitySet
+from sensorgrid.sensorthings.schema import ENTITY_SETS, EntitySet
 
 #: Annotation prefix of a property that lives on a related row (``sta__description``).
 RELATED_PREFIX = "_sta_p_"
@@ -81,33 +83,56 @@ def _datastream_time(row: Any, name: str) -> str | None:
 
 def value(entity_set: EntitySet, row: models.Model, name: str) -> Any:
     """The STA property ``name`` of ``row``, as JSON."""
+    return _getter(entity_set.name, name)(row)
+
+
+@functools.cache
+def _getter(set_name: str, name: str) -> Callable[[Any], Any]:
+    """How ``value`` reads property ``name`` of a row of the set: decided once per
+    property, not per row (a large ``$expand`` writes tens of thousands of values)."""
     if name == "id":
-        return row.pk
-    if entity_set.name == "Observations":
-        return _observation(row, name)
-    if entity_set.name == "Datastreams" and name in DATASTREAM_TIMES:
-        return _datastream_time(row, name)
-    lookup = entity_set.properties[name]
+        return _pk
+    if set_name == "Observations":
+        return functools.partial(_observation, name=name)
+    if set_name == "Datastreams" and name in DATASTREAM_TIMES:
+        return functools.partial(_datastream_time, name=name)
+    lookup = ENTITY_SETS[set_name].properties[name]
     related = "__" in lookup
-    found = getattr(row, RELATED_PREFIX + name, None) if related else getattr(row, lookup)
-    if entity_set.name == "Things" and name == "description" and found is None:
-        return ""  # a node that never had an STA description
-    if isinstance(found, datetime):
-        return iso(found)
-    if name == "observedArea" and not (
-        isinstance(found, dict) and found.get("type") in OBSERVED_AREA_TYPES
-    ):
-        return None  # clients (frost-sta-client) parse only these geometries here
-    return found
+    attribute = RELATED_PREFIX + name if related else lookup
+    empty_description = set_name == "Things" and name == "description"
+    observed_area = name == "observedArea"
+
+    def get(row: Any) -> Any:
+        found = getattr(row, attribute, None) if related else getattr(row, attribute)
+        if empty_description and found is None:
+            return ""  # a node that never had an STA description
+        if isinstance(found, datetime):
+            return iso(found)
+        if observed_area and not (
+            isinstance(found, dict) and found.get("type") in OBSERVED_AREA_TYPES
+        ):
+            return None  # clients (frost-sta-client) parse only these geometries here
+        return found
+
+    return get
+
+
+def _pk(row: Any) -> Any:
+    return row.pk
 
 
 def properties(entity_set: EntitySet) -> list[str]:
     """The set's STA properties in output order (``id`` is ``@iot.id``)."""
-    names = [name for name in entity_set.properties if name != "id"]
-    if entity_set.name == "Datastreams":
+    return list(_properties(entity_set.name))
+
+
+@functools.cache
+def _properties(set_name: str) -> tuple[str, ...]:
+    names = [name for name in ENTITY_SETS[set_name].properties if name != "id"]
+    if set_name == "Datastreams":
         at = names.index("properties") if "properties" in names else len(names)
         names[at:at] = [n for n in DATASTREAM_TIMES if n not in names]
-    return names
+    return tuple(names)
 
 
 def self_link(base: str, entity_set: EntitySet, pk: object) -> str:
@@ -127,15 +152,16 @@ def entity(
     ``navigation_links``: whether unselected output names them (FROST writes them for
     top-level entities only); ``expanded``: navigation name → what to put inline
     (an entity, a list, and the ``Nav@iot.count`` / ``Nav@iot.nextLink`` keys)."""
-    link = self_link(base, entity_set, row.pk)
+    set_name = entity_set.name
+    link = f"{base}{set_name}({row.pk})"
     out: dict[str, Any] = {}
     if select is None or "@iot.selfLink" in select:
         out["@iot.selfLink"] = link
     if select is None or "id" in select or "@iot.id" in select:
         out["@iot.id"] = row.pk
-    for name in properties(entity_set):
+    for name in _properties(set_name):
         if select is None or name in select:
-            out[name] = value(entity_set, row, name)
+            out[name] = _getter(set_name, name)(row)
     for nav in entity_set.navigations:
         if (select is None and navigation_links) or (select is not None and nav in select):
             out[f"{nav}@iot.navigationLink"] = f"{link}/{nav}"
