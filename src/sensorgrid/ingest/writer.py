@@ -2,7 +2,7 @@
 
 Only samples that were not stored before count towards rollups, so a repeated
 message changes nothing anywhere. Call inside a transaction: the pipeline commits
-the batch together with its dead letters.
+the batch together with its dead letters (called outside one, a batch is its own).
 
 Receptions (LoRaWAN radio diagnostics) are one bulk insert that skips rows already
 stored: unique (node, ts, gateway), so a repeated uplink adds none.
@@ -37,9 +37,13 @@ class WriteResult:
 def write(rows: Sequence[Row]) -> WriteResult:
     if not rows:
         return WriteResult(0, 0, {})
-    if connection.vendor == "postgresql":
-        return _write_postgresql(rows)
-    return _write_sqlite(rows)
+    # Inside the caller's transaction this adds no statement. Without one (autocommit)
+    # it makes one: on PostgreSQL the COPY would commit alone and ON COMMIT DELETE ROWS
+    # empty the staging table before the INSERT read it, every row lost without a word.
+    with transaction.atomic(savepoint=False):
+        if connection.vendor == "postgresql":
+            return _write_postgresql(rows)
+        return _write_sqlite(rows)
 
 
 @dataclass(frozen=True, slots=True)
