@@ -702,3 +702,114 @@ def test_an_updated_observation_of_either_store_is_heard_on_its_datastreams_topi
         got = api.get(f"/sta/v1.1/Observations({first['@iot.id']})").json()
         assert got["result"] == result and 1 <= len(heard) <= 2
         assert heard == [(topics[datastream.pk], got)] * len(heard)
+
+
+# --- what one client costs (security review): spellings, limits, logins ----------------------
+
+
+def test_spellings_of_one_topic_cost_one_reading(world, sta, client_for):
+    """However a topic is spelled ($select's order, spaces, a trailing /), the
+    users behind the same walls read it once per round: counted in SQL statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sensorgrid.sensorthings.mqtt import deliver, topics
+
+    things = f"v1.1/Things({world.node_a.pk})/Datastreams"
+    spellings = [
+        "v1.1/Observations?$select=id,result",
+        "v1.1/Observations?$select=result,id",
+        "v1.1/Observations?$select=result, id",
+        "v1.1/Observations?$select=id,result,id",
+        "v1.1/Observations?$select=result",
+        "v1.1/Observations?$select=result,result",
+        "v1.1/Observations?$select= result",
+        things,
+        things + "/",
+    ]
+    parsed = [topics.parse(text) for text in spellings]
+    assert len({topic.reading for topic in parsed}) == 3
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    when = (timezone.now() - timedelta(minutes=1)).replace(microsecond=0)
+    answer = client_for(world.alice).post(
+        "/sta/v1.1/Observations",
+        {"result": 7, "phenomenonTime": when.isoformat(), "Datastream": {"@iot.id": ds_a.pk}},
+        format="json",
+    )
+    assert answer.status_code == 201, answer.content
+    key = answer.json()["@iot.id"]
+    message = {"changes": [("Observations", key, None), ("Datastreams", ds_a.pk, None)]}
+
+    def statements(chosen: list) -> tuple[int, dict]:
+        # alice and bob (an inspector of the same organization) behind the same walls
+        wanted = {(user.pk, t.text): t for t in chosen for user in (world.alice, world.bob)}
+        state = deliver.start_state()
+        with CaptureQueriesContext(connection) as captured:
+            heard = server_module._render(message, wanted, state, BASE)
+        return len(captured.captured_queries), heard
+
+    one = [parsed[0], parsed[4], parsed[7]]
+    alone, heard_alone = statements(one)
+    together, heard = statements(parsed)
+    assert together == alone
+    assert len(heard) == 2 * len(spellings)  # every subscription hears its message
+    spelled = {topic.reading: topic.text for topic in one}
+    for (user_id, text), messages in heard.items():
+        reading = parsed[spellings.index(text)].reading
+        assert messages == heard_alone[(user_id, spelled[reading])]
+    assert {json.loads(m)["result"] for m in heard[(world.alice.pk, spellings[1])]} == {7}
+
+
+def test_topics_beyond_the_limits_are_refused(world, sta, connect, endpoint, monkeypatch):
+    monkeypatch.setattr(server_module, "MAX_SUBSCRIPTIONS", 4)
+    monkeypatch.setattr(server_module, "MAX_ANONYMOUS_SUBSCRIPTIONS", 2)
+    monkeypatch.setattr(server_module, "MAX_ANONYMOUS_READINGS", 3)
+    monkeypatch.setattr(server_module, "MAX_READINGS", 5)
+    first, second, third = connect(), connect(), connect()
+    # per connection: the public's 2, a signed-in user's 4
+    assert first.subscribe("v1.1/Things", "v1.1/Sensors", "v1.1/Locations") == [
+        True,
+        True,
+        False,
+    ]
+    # on the server: the public's 3 distinct readings; another spelling costs nothing
+    assert second.subscribe("v1.1/Observations?$select=id,result", "v1.1/Things/") == [
+        True,
+        True,
+    ]
+    assert third.subscribe("v1.1/Observations?$select=result,id", "v1.1/Datastreams") == [
+        True,
+        False,
+    ]
+    alice = connect(world.alice)
+    # 5 readings in all: 3 of the public's, 2 of hers
+    assert alice.subscribe("v1.1/Things", "v1.1/Sensors", "v1.1/Locations") == [
+        True,
+        True,
+        False,
+    ]
+    first.close()  # its readings are shared or given back: Sensors is free again
+    deadline = time.monotonic() + 10
+    while len(endpoint.sessions) > 3 and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the server has seen the DISCONNECT
+    assert alice.subscribe("v1.1/Locations") == [True]
+    alice.client.unsubscribe("v1.1/Things")
+    assert alice.subscribe("v1.1/Sensors") == [True]  # answered after the UNSUBSCRIBE
+    assert connect(world.bob).subscribe("v1.1/Datastreams") == [True]
+
+
+def test_a_login_does_not_wait_for_a_delivery_round(world, connect, endpoint):
+    """The thread that reads deliveries is busy (held here); a CONNECT is answered."""
+    busy, release = threading.Event(), threading.Event()
+
+    def hold():
+        busy.set()
+        release.wait(30)
+
+    endpoint._db.submit(hold)
+    assert busy.wait(10)
+    try:
+        assert not connect(world.alice).reason.is_failure
+        assert not connect().reason.is_failure
+    finally:
+        release.set()

@@ -25,6 +25,7 @@ within ``REVALIDATE_SECONDS``.
 import asyncio
 import logging
 import struct
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,8 +46,14 @@ REVALIDATE_SECONDS = 5.0
 CONNECT_SECONDS = 10.0
 #: the largest packet accepted (an Observation published for MQTT Create)
 MAX_PACKET = 256 * 1024
-#: topics one connection may subscribe to at most
+#: topics one connection may subscribe to at most (a signed-in user's, the public's)
 MAX_SUBSCRIPTIONS = 50
+MAX_ANONYMOUS_SUBSCRIPTIONS = 10
+#: readings per delivery round at most, over all connections: distinct (user, topic
+#: however spelled) pairs, and of those the public's; a SUBSCRIBE beyond is refused
+#: (bench: a reading of 100 new values costs ~20-30 ms, and one thread reads them all)
+MAX_READINGS = 1000
+MAX_ANONYMOUS_READINGS = 100
 #: new entities of one kind read in one round at most (more waiting: the newest)
 MAX_BATCH = 50_000
 #: connections at most (per process); a CONNECT beyond gets "server unavailable"
@@ -251,16 +258,18 @@ def _render(
     found = deliver.news(message, state)
     out: dict[tuple[int | None, str], list[bytes]] = {}
     users: dict[int | None, Any] = {}
-    #: (what the user may read, topic) → messages: users behind the same walls share one
-    #: reading (bench/sta_mqtt.py: a reading costs ~20 ms per round of 100 values)
-    readings: dict[tuple[Any, str], list[bytes]] = {}
+    #: (what the user may read, what the topic reads) → messages: users behind the same
+    #: walls share one reading, and so do spellings of one topic (``Topic.reading``:
+    #: ``$select=id,result`` and ``$select=result,id``); bench/sta_mqtt.py: a reading costs
+    #: ~20 ms per round of 100 values
+    readings: dict[tuple[Any, tuple], list[bytes]] = {}
     for (user_id, text), topic in wanted.items():
         if user_id not in users:
             users[user_id] = deliver.load_user(user_id)
         user = users[user_id]
         if user is None:
             continue
-        key = (deliver.wall_key(user), text)
+        key = (deliver.wall_key(user), topic.reading)
         if key not in readings:
             readings[key] = deliver.render(topic, user, found, base)
         if readings[key]:
@@ -284,6 +293,9 @@ class Server:
         self.sessions: set[Session] = set()
         self.connecting = 0  # sockets waiting for their CONNECT
         self._db = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt")
+        # CONNECTs (and token checks) in a thread of their own: a login does not wait for
+        # a delivery round, however many topics it reads.
+        self._logins = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt-login")
         # MQTT Create writes in a thread of its own: a busy publisher does not hold up
         # deliveries and logins.
         self._writes = ThreadPoolExecutor(1, thread_name_prefix="sta-mqtt-create")
@@ -292,6 +304,9 @@ class Server:
         self._server: asyncio.AbstractServer | None = None
         self._tasks: list[asyncio.Task] = []
         self._state: Any = None
+        #: (user, Topic.reading) → subscriptions to it: what a delivery round reads
+        self._readings: Counter[tuple[int | None, tuple]] = Counter()
+        self._public_readings = 0  # of those, the public's
 
     async def _db_call(self, function, *arguments, executor=None):
         assert self._loop is not None
@@ -332,6 +347,7 @@ class Server:
         for session in list(self.sessions):
             session.close()
         self._db.shutdown(wait=False)
+        self._logins.shutdown(wait=False)
         self._writes.shutdown(wait=False)
 
     # -- new entities ---------------------------------------------------------------------------
@@ -405,7 +421,7 @@ class Server:
         if not tokens:
             return
         try:
-            alive = await self._db_call(_live_tokens, tokens)
+            alive = await self._db_call(_live_tokens, tokens, executor=self._logins)
         except Exception:
             log.exception("sensorthings mqtt: cannot check tokens")
             return
@@ -445,6 +461,8 @@ class Server:
             if session is not None:
                 session.closed = True
                 self.sessions.discard(session)
+                for text in list(session.subscriptions):
+                    self._unfollow(session, text)
             writer.close()
 
     async def _connect(self, reader, writer) -> Session | None:
@@ -468,7 +486,7 @@ class Server:
         if not client_id and not flags & 0x02:
             writer.write(packet(0x20, bytes([0, BAD_CLIENT_ID])))
             return None
-        who = await self._db_call(_authenticate, username, password)
+        who = await self._db_call(_authenticate, username, password, executor=self._logins)
         if who is None:
             log.warning(
                 "sensorthings mqtt: refused %s: bad username or token", username or "anonymous"
@@ -504,7 +522,7 @@ class Server:
                 body = Body(data)
                 packet_id = body.u16()
                 while body.left:
-                    session.subscriptions.pop(body.string(), None)
+                    self._unfollow(session, body.string())
                 session.send(packet(0xB0, struct.pack("!H", packet_id)))
             elif command == 0x30:  # PUBLISH
                 await self._on_publish(session, kind, Body(data))
@@ -517,6 +535,38 @@ class Server:
             else:
                 raise ProtocolError(f"unexpected packet type {kind >> 4}")
 
+    def _refusal(self, session: Session, topic: topics.Topic) -> str | None:
+        """Why the limits refuse ``topic`` to ``session`` (None: they do not)."""
+        public = session.user_id is None
+        if len(session.subscriptions) >= (
+            MAX_ANONYMOUS_SUBSCRIPTIONS if public else MAX_SUBSCRIPTIONS
+        ):
+            return "too many topics on this connection"
+        if (session.user_id, topic.reading) in self._readings:
+            return None  # read already: costs nothing more
+        if len(self._readings) >= MAX_READINGS:
+            return "too many topics on this server"
+        if public and self._public_readings >= MAX_ANONYMOUS_READINGS:
+            return "too many topics of anonymous clients on this server"
+        return None
+
+    def _follow(self, session: Session, topic: topics.Topic) -> None:
+        session.subscriptions[topic.text] = topic
+        key = (session.user_id, topic.reading)
+        if not self._readings[key]:
+            self._public_readings += session.user_id is None
+        self._readings[key] += 1
+
+    def _unfollow(self, session: Session, text: str) -> None:
+        topic = session.subscriptions.pop(text, None)
+        if topic is None:
+            return
+        key = (session.user_id, topic.reading)
+        self._readings[key] -= 1
+        if not self._readings[key]:
+            del self._readings[key]
+            self._public_readings -= session.user_id is None
+
     async def _on_subscribe(self, session: Session, body: Body) -> None:
         packet_id = body.u16()
         codes = []
@@ -525,10 +575,13 @@ class Server:
             if text in session.subscriptions:
                 codes.append(0)
                 continue
-            if len(session.subscriptions) >= MAX_SUBSCRIPTIONS:
-                codes.append(SUBSCRIBE_FAILURE)
-                continue
-            topic = await self._db_call(_subscribe, session.user_id, text)
+            try:  # no database: what the limits or the grammar refuse costs no read
+                parsed = topics.parse(text)
+            except StaError as exc:
+                refused: str | None = exc.message
+            else:
+                refused = self._refusal(session, parsed)
+            topic = refused or await self._db_call(_subscribe, session.user_id, text)
             if isinstance(topic, str):
                 log.info(
                     "sensorthings mqtt: %s may not subscribe to %r: %s",
@@ -540,7 +593,7 @@ class Server:
             else:
                 if self._state.last_datastream is None:
                     self._state = await self._db_call(deliver.start_state)
-                session.subscriptions[text] = topic
+                self._follow(session, topic)
                 codes.append(0)  # granted: QoS 0
         if not codes:
             raise ProtocolError("SUBSCRIBE without topics")

@@ -23,9 +23,13 @@ What is refused (a SUBACK failure, a dropped PUBLISH), and why:
   names entity sets, entities and properties only;
 - query options other than ``$select`` (``$filter``, ``$expand`` are FROST extensions
   this service does not offer), ``$select`` on a property, and ``$select`` on a publish.
+
+Topics that differ only in spelling (the order of ``$select``'s names, a trailing
+``/``) have the same ``Topic.reading``:
+the server reads them once per round and user walls (server.py).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
 from sensorgrid.sensorthings import paths, read
@@ -45,6 +49,8 @@ class Topic:
     text: str
     path: paths.ResourcePath
     options: read.ReadOptions
+    #: what is read for it, however spelled: the path, the $select set (and $filter)
+    reading: tuple = field(default=(), compare=False)
 
     @property
     def entity_set(self) -> EntitySet:
@@ -84,7 +90,19 @@ def parse(text: str, *, publish: bool = False) -> Topic:
             "Publish Observations to v1.1/Datastreams(x)/Observations or v1.1/Observations."
         )
     options = read.parse_options(params, entity_set)
-    return Topic(text, path, options)
+    return Topic(text, path, options, _reading(path, options, entity_set))
+
+
+def _reading(path: paths.ResourcePath, options: read.ReadOptions, entity_set: EntitySet):
+    """What decides the messages of a topic, one value however the topic is spelled."""
+    from sensorgrid.sensorthings import query
+
+    condition = None
+    if "$filter" in options.query:
+        parsed = query.parse_options({"$filter": options.query["$filter"]}, entity_set)
+        condition = repr(parsed.filter)  # frozen dataclasses: equal trees, equal text
+    select = tuple(sorted(options.select)) if options.select is not None else None
+    return (str(path), select, condition)
 
 
 def refusal(text: str, *, publish: bool = False) -> str | None:
