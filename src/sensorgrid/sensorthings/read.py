@@ -45,7 +45,18 @@ from urllib.parse import quote
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, connections, models, transaction
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When, Window
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.expressions import OrderBy, RawSQL
 from django.db.models.functions import Greatest, Least, RowNumber
 from django.http import QueryDict
@@ -65,6 +76,7 @@ from sensorgrid.sensorthings.schema import (
     EntitySet,
     Navigation,
 )
+from sensorgrid.tenancy.scoping import sees_everything
 
 DEFAULT_TOP = 100
 #: Characters nextLinks keep as they are (readable options; the rest percent-encoded).
@@ -300,7 +312,20 @@ def apply_query(qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions
         return qs
     from sensorgrid.sensorthings import query
 
-    return query.apply(qs, entity_set, parsed, visible=lambda es: visible(es, user))
+    return query.apply(
+        qs, entity_set, parsed, visible=lambda es: visible(es, user), areas=areas_wall(user)
+    )
+
+
+def areas_wall(user) -> Q | None:
+    """The Datastreams whose observedArea ``user`` may read: those of his organizations
+    (None: all, a superuser). The area sums up the features of every Observation of the
+    Datastream, also those a reader outside its organization may not see (a public
+    Datastream's Observations before or after its public period, at a private site), so
+    for him it is null, in the answer and in $filter (security review, medium)."""
+    if sees_everything(user):
+        return None
+    return Q(organization_id__in=walls.member_ids(user))
 
 
 # --- ordering and keyset paging ---------------------------------------------------------
@@ -456,6 +481,11 @@ def prepare(
             annotations[serialize.RELATED_PREFIX + name] = F(lookup)
     if entity_set.name == "Datastreams":
         annotations.update(_datastream_times(wanted, user))
+        areas = areas_wall(user)
+        if "observedArea" in wanted and areas is not None:
+            annotations[serialize.AREA_HIDDEN] = Case(
+                When(areas, then=Value(False)), default=Value(True), output_field=BooleanField()
+            )
     return qs.annotate(**annotations) if annotations else qs
 
 

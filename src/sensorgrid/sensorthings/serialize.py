@@ -70,6 +70,10 @@ DATASTREAM_TIMES = {
 }
 
 
+#: Set (true) on a Datastream whose observedArea the reader may not read (``read.prepare``).
+AREA_HIDDEN = "_sta_area_hidden"
+
+
 def _datastream_time(row: Any, name: str) -> str | None:
     first_name, last_name, last_end_name = DATASTREAM_TIMES[name]
     first = getattr(row, first_name, None)
@@ -103,6 +107,8 @@ def _getter(set_name: str, name: str) -> Callable[[Any], Any]:
     observed_area = name == "observedArea"
 
     def get(row: Any) -> Any:
+        if observed_area and getattr(row, AREA_HIDDEN, False):
+            return None  # not the reader's organization: it sums up what he may not see
         found = getattr(row, attribute, None) if related else getattr(row, attribute)
         if empty_description and found is None:
             return ""  # a node that never had an STA description

@@ -63,6 +63,12 @@ _VISIBLE: ContextVar[Callable[[EntitySet], models.QuerySet[Any]] | None] = Conte
     "sta_visible", default=None
 )
 
+#: The Datastreams whose ``observedArea`` the reader may use (``apply(…, areas=…)``): it
+#: sums up every Observation's feature, also those the reader may not see (a public
+#: Datastream's Observations outside the public period, at a private site), so for
+#: readers outside a Datastream's organization it is null, in $filter as in the answer.
+_AREAS: ContextVar[Q | None] = ContextVar("sta_areas", default=None)
+
 #: Interval properties: set → STA property → (start column, end column).
 INTERVALS: dict[str, dict[str, tuple[str, str]]] = {
     "Observations": {
@@ -277,6 +283,16 @@ def _rows(es: EntitySet) -> models.QuerySet[Any]:
     """The rows of ``es`` the reader may see (every row for a trusted caller)."""
     visible = _VISIBLE.get()
     return visible(es) if visible is not None else es.model._default_manager.all()
+
+
+def _geometry_rows(prop: Prop) -> models.QuerySet[Any]:
+    """The rows whose geometry ``prop`` the reader may test (``_rows``; for observedArea
+    only the Datastreams of the reader's organizations, ``_AREAS``)."""
+    rows = _rows(prop.owner)
+    areas = _AREAS.get()
+    if prop.name == "observedArea" and areas is not None:
+        rows = rows.filter(areas)
+    return rows
 
 
 def rebase(expr: Any, prefix: str) -> Any:
@@ -703,16 +719,16 @@ def _geo_predicate(node: ast.Call, es: EntitySet) -> Q:
             first, second = (literal, g) if swapped else (g, literal)
             return bool(first.relate_pattern(second, matrix.upper()))
 
-        ids = sf.geometry_ids(_rows(prop.owner), prop.lookup, test, bbox=None, has_bbox=has_bbox)
+        ids = sf.geometry_ids(_geometry_rows(prop), prop.lookup, test, bbox=None, has_bbox=has_bbox)
         return _ids_q(prop, ids)
     method = sf.GEO_PREDICATES[node.name]
     if method == "disjoint":
         # disjoint = not intersecting (rows without a geometry are neither).
         ids = sf.geometry_ids(
-            _rows(prop.owner), prop.lookup, lambda g: True, bbox=None, has_bbox=has_bbox
+            _geometry_rows(prop), prop.lookup, lambda g: True, bbox=None, has_bbox=has_bbox
         )
         hit = sf.geometry_ids(
-            _rows(prop.owner),
+            _geometry_rows(prop),
             prop.lookup,
             lambda g: bool(g.intersects(literal)),
             bbox=literal.bounds,
@@ -726,7 +742,7 @@ def _geo_predicate(node: ast.Call, es: EntitySet) -> Q:
         return bool(getattr(g, method)(literal))
 
     ids = sf.geometry_ids(
-        _rows(prop.owner), prop.lookup, passes, bbox=literal.bounds, has_bbox=has_bbox
+        _geometry_rows(prop), prop.lookup, passes, bbox=literal.bounds, has_bbox=has_bbox
     )
     return _ids_q(prop, ids)
 
@@ -739,7 +755,7 @@ def _geo_measure(node: ast.Call, op: str, limit: float, es: EntitySet) -> Q:
             raise StaError(400, "geo.length() takes a geometry property.")
         prop = prop_t.prop
         ids = sf.geometry_ids(
-            _rows(prop.owner),
+            _geometry_rows(prop),
             prop.lookup,
             # a line's length; an area or a point has none (0), as PostGIS ST_Length
             lambda g: compare(g.length if g.geom_type in _LINEAR else 0.0, limit),
@@ -755,7 +771,7 @@ def _geo_measure(node: ast.Call, op: str, limit: float, es: EntitySet) -> Q:
         x0, y0, x1, y1 = literal.bounds
         bbox = (x0 - limit, y0 - limit, x1 + limit, y1 + limit)
     ids = sf.geometry_ids(
-        _rows(measured.owner),
+        _geometry_rows(measured),
         measured.lookup,
         lambda g: compare(g.distance(literal), limit),
         bbox=bbox,
@@ -1172,6 +1188,7 @@ def apply(
     options: ast.Options,
     *,
     visible: Callable[[EntitySet], models.QuerySet[Any]] | None = None,
+    areas: Q | None = None,
 ) -> Any:
     """``queryset`` filtered by ``options.filter`` and ordered by ``options.orderby``
     (always ending with the primary key).
@@ -1179,14 +1196,17 @@ def apply(
     ``visible(entity_set)``: the rows the reader may see (``lambda s: walls.visible(s,
     user)``); a path of ``$filter`` or ``$orderby`` through a navigation then sees only
     those (a hidden related entity compares and orders as a missing one), and so do the
-    geospatial functions. Without it, every row counts (for trusted callers)."""
-    token = _VISIBLE.set(visible)
+    geospatial functions. Without it, every row counts (for trusted callers).
+    ``areas``: the Datastreams whose observedArea the geospatial functions may test
+    (``_AREAS``; None: all)."""
+    token, areas_token = _VISIBLE.set(visible), _AREAS.set(areas)
     try:
         if options.filter is not None:
             queryset = queryset.filter(predicate(options.filter, es))
         return queryset.order_by(*order_by(options.orderby, es))
     finally:
         _VISIBLE.reset(token)
+        _AREAS.reset(areas_token)
 
 
 def filter_q(
