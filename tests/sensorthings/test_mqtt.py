@@ -382,8 +382,12 @@ def test_malformed_clients_are_closed_and_mqtt5_is_refused(endpoint):
     assert exchange(connect_packet(b"MQTT", 5)) == bytes([0x20, 2, 0, 1])  # bad protocol
     assert exchange(bytes([0x82, 5, 0, 1, 0, 0, 0])) == b""  # SUBSCRIBE before CONNECT
     assert exchange(bytes([0x10, 0xFF, 0xFF, 0xFF, 0x7F])) == b""  # a 256 MB packet
-    assert exchange(connect_packet(b"MQTT", 4) + bytes([0x62, 2, 0, 1])) == bytes(
-        [0x20, 2, 0, 0]  # accepted; then a QoS 2 PUBREL closes it
+    assert exchange(connect_packet(b"MQTT", 4) + bytes([0x60, 2, 0, 1])) == bytes(
+        [0x20, 2, 0, 0]  # accepted; then a PUBREL with the wrong flags closes it
+    )
+    # a PUBREL of a publish it does not know is completed all the same (MQTT 3.1.1 §4.3.3)
+    assert exchange(connect_packet(b"MQTT", 4) + bytes([0x62, 2, 0, 1, 0xE0, 0])) == bytes(
+        [0x20, 2, 0, 0, 0x70, 2, 0, 1]
     )
 
 
@@ -813,3 +817,63 @@ def test_a_login_does_not_wait_for_a_delivery_round(world, connect, endpoint):
         assert not connect().reason.is_failure
     finally:
         release.set()
+
+
+def test_a_qos2_publish_is_created_once_however_often_it_is_sent(world, sta, endpoint):
+    """A QoS 2 PUBLISH sent again (DUP) before its PUBREL is not created twice; each
+    is answered with PUBREC, the PUBREL with PUBCOMP (MQTT 3.1.1 §4.3.3)."""
+    import socket
+    import struct
+
+    from sensorgrid.sensorthings.models import Observation
+
+    ds = sta.text_stream
+    _, key = ApiToken.objects.issue(world.alice, "mqtt")
+
+    def string(text: str | bytes) -> bytes:
+        data = text.encode() if isinstance(text, str) else text
+        return struct.pack("!H", len(data)) + data
+
+    def packet(first: int, body: bytes) -> bytes:
+        assert len(body) < 128
+        return bytes([first, len(body)]) + body
+
+    connect_body = string("MQTT") + bytes([4, 0xC2, 0, 30]) + string("qos2")
+    connect_body += string("alice") + string(key)
+    topic = f"v1.1/Datastreams({ds.pk})/Observations"
+    when = (timezone.now() - timedelta(minutes=1)).replace(microsecond=0).isoformat()
+    body = json.dumps({"result": "twice?", "phenomenonTime": when}).encode()
+    publish = string(topic) + struct.pack("!H", 7) + body
+    with socket.create_connection(("127.0.0.1", endpoint.port), timeout=10) as sock:
+        reader = sock.makefile("rb")
+        sock.sendall(packet(0x10, connect_body))
+        assert reader.read(4) == bytes([0x20, 2, 0, 0])
+        sock.sendall(packet(0x34, publish))
+        assert reader.read(4) == bytes([0x50, 2, 0, 7])  # PUBREC
+        sock.sendall(packet(0x3C, publish))  # again, DUP set
+        assert reader.read(4) == bytes([0x50, 2, 0, 7])
+        sock.sendall(packet(0x62, struct.pack("!H", 7)))
+        assert reader.read(4) == bytes([0x70, 2, 0, 7])  # PUBCOMP
+        # the id is free again: a new publish with it is a new Observation
+        sock.sendall(packet(0x34, publish.replace(b"twice?", b"again!")))
+        assert reader.read(4) == bytes([0x50, 2, 0, 7])
+        sock.sendall(packet(0x62, struct.pack("!H", 7)) + bytes([0xE0, 0]))
+        assert reader.read(4) == bytes([0x70, 2, 0, 7])
+    results = list(Observation.objects.filter(datastream=ds).values_list("result", flat=True))
+    assert results.count("twice?") == 1 and results.count("again!") == 1
+
+
+def test_a_qos2_publish_and_subscription_with_paho(world, sta, connect):
+    """As FROST's tests do: subscribe and publish (MQTT Create) with QoS 2."""
+    ds_a = sta.datastream(world.node_a, sta.co2)
+    topic = f"v1.1/Datastreams({ds_a.pk})/Observations"
+    alice = connect(world.alice)
+    alice.client.subscribe(topic, qos=2)
+    assert [reason.value for reason in alice.subacks.get(timeout=10)] == [0]  # granted: 0
+    when = (timezone.now() - timedelta(minutes=1)).replace(microsecond=0)
+    body = {"result": 452, "phenomenonTime": when.isoformat()}
+    info = alice.client.publish(topic, json.dumps(body), qos=2)
+    info.wait_for_publish(10)  # completed: PUBREC, PUBREL, PUBCOMP
+    assert info.is_published()
+    assert [m["result"] for _, m in alice.received(1)] == [452]
+    assert alice.silent() and not alice.disconnected.is_set()

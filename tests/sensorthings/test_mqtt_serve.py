@@ -125,3 +125,43 @@ def test_a_patch_reaches_the_things_topics_and_not_another_organization(server):
     assert name.get(timeout=15) == {"name": "renamed"}
     time.sleep(1)
     assert charlie.empty() and public.empty()
+
+
+def test_an_observation_published_and_heard_with_qos_2(server):
+    """FROST's MQTT Create and subscription tests (Capability7Tests, MqttHelper2) use QoS 2
+    for both: the publish completes (PUBREC, PUBREL, PUBCOMP), its Observation is made
+    once, and the subscription asking for QoS 2 is granted (at QoS 0, what is sent)."""
+    alice_api = {"Authorization": f"Token {token(server, 'alice')}"}
+    charlie_api = {"Authorization": f"Token {token(server, 'charlie')}"}
+    hidden = {
+        d["@iot.id"]
+        for d in requests.get(f"{server.base}/sta/v1.1/Datastreams", headers=charlie_api).json()[
+            "value"
+        ]
+    }
+    datastreams = requests.get(f"{server.base}/sta/v1.1/Datastreams", headers=alice_api).json()
+    key = next(d["@iot.id"] for d in datastreams["value"] if d["@iot.id"] not in hidden)
+    topic = f"v1.1/Datastreams({key})/Observations"
+    heard = subscriber(server, "alice", topic)  # asks for QoS 1 …
+    granted: queue.Queue = queue.Queue()
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, protocol=paho.MQTTv311)
+    client.username_pw_set("alice", token(server, "alice"))
+    client.on_subscribe = lambda c, u, mid, reasons, p: granted.put(reasons)
+    client.on_connect = lambda c, u, f, reason, p: c.subscribe(topic, qos=2)  # … this one 2
+    client.connect("127.0.0.1", server.mqtt_port)
+    client.loop_start()
+    try:
+        assert [reason.value for reason in granted.get(timeout=10)] == [0]
+        when = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0)
+        body = {"result": 4242, "phenomenonTime": when.isoformat()}
+        info = client.publish(topic, json.dumps(body), qos=2)
+        info.wait_for_publish(15)
+        assert info.is_published() and client.is_connected()
+        assert heard.get(timeout=15)["result"] == 4242
+        made = requests.get(
+            f"{server.base}/sta/{topic}?$filter=result eq 4242&$count=true", headers=alice_api
+        ).json()
+        assert made["@iot.count"] == 1
+    finally:
+        client.disconnect()
+        client.loop_stop()
