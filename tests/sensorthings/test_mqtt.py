@@ -186,7 +186,12 @@ def test_select_in_the_topic_and_rest_posts_reach_subscribers(world, sta, connec
         "v1.1/+/Observations",
         "+/Observations",
         "$SYS/#",
-        "v1.1/Observations?$filter=result gt 1",
+        "v1.1/Observations?$filter=result gt",  # malformed: GET answers 400
+        "v1.1/Observations?$filter=nothing eq 1",
+        "v1.1/Observations?$orderby=result",
+        "v1.1/Observations?$filter=result gt 1&$filter=result gt 2",
+        "v1.1/Things(1)?$filter=name eq 'x'",  # a single entity
+        "v1.1/Things(1)/name?$filter=name eq 'x'",
         "Observations",
         "v1.1/Datastreams(1)/Observations/$ref",
         "v1.1/Things(1)/name/$value",
@@ -712,7 +717,7 @@ def test_an_updated_observation_of_either_store_is_heard_on_its_datastreams_topi
 
 
 def test_spellings_of_one_topic_cost_one_reading(world, sta, client_for):
-    """However a topic is spelled ($select's order, spaces, a trailing /), the
+    """However a topic is spelled ($select's order, spaces, parentheses in $filter), the
     users behind the same walls read it once per round: counted in SQL statements."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -725,9 +730,9 @@ def test_spellings_of_one_topic_cost_one_reading(world, sta, client_for):
         "v1.1/Observations?$select=result,id",
         "v1.1/Observations?$select=result, id",
         "v1.1/Observations?$select=id,result,id",
-        "v1.1/Observations?$select=result",
-        "v1.1/Observations?$select=result,result",
-        "v1.1/Observations?$select= result",
+        "v1.1/Observations?$select=id,result&$filter=result gt 5",
+        "v1.1/Observations?$filter=(result gt 5)&$select=result,id",
+        "v1.1/Observations?$filter=result  gt  5&$select=id,result",
         things,
         things + "/",
     ]
@@ -877,3 +882,44 @@ def test_a_qos2_publish_and_subscription_with_paho(world, sta, connect):
     assert info.is_published()
     assert [m["result"] for _, m in alice.received(1)] == [452]
     assert alice.silent() and not alice.disconnected.is_set()
+
+
+# --- $filter in topics (FROST's extension; MqttExtraTests test02, test03) ---------------------
+
+
+def test_a_filter_in_the_topic_chooses_the_observations_heard(world, sta, connect):
+    """MqttExtraTests.test02: results 10, 5 and 0 on topics filtering result."""
+    alice = connect(world.alice)
+    filters = ["result gt 4", "result gt 5", "result ge 5"]
+    assert alice.subscribe(*[f"v1.1/Observations?$filter={f}" for f in filters]) == [True] * 3
+    for minutes, value in ((3, 10), (2, 5), (1, 0)):
+        ingest(world.node_a, sta.co2, value, minutes_ago=minutes)
+    heard = alice.received(5)
+    assert alice.silent()
+    by_topic: dict[str, list] = {}
+    for topic, message in heard:
+        by_topic.setdefault(topic.split("=", 1)[1], []).append(message["result"])
+    assert {f: sorted(r) for f, r in by_topic.items()} == {
+        "result gt 4": [5, 10],
+        "result gt 5": [10],
+        "result ge 5": [5, 10],
+    }
+
+
+def test_a_filter_on_related_entities_stays_behind_the_walls(world, sta, connect, client_for):
+    """MqttExtraTests.test03 (a filter on a related entity's name), through the walls: a
+    filter naming another organization's Thing hears nothing of it."""
+    names = {
+        node: client_for(world.root).get(f"/sta/v1.1/Things({node.pk})").json()["name"]
+        for node in (world.node_a, world.node_b)
+    }
+    alice, charlie = connect(world.alice), connect(world.charlie)
+    topic_a = f"v1.1/Observations?$filter=Datastream/Thing/name eq '{names[world.node_a]}'"
+    topic_b = f"v1.1/Observations?$filter=startswith(Datastream/Thing/name,'{names[world.node_b]}')"
+    assert alice.subscribe(topic_a, topic_b) == [True, True]
+    assert charlie.subscribe(topic_a, topic_b) == [True, True]
+    ingest(world.node_a, sta.co2, 481)
+    ingest(world.node_b, sta.co2, 482)
+    assert [(t, m["result"]) for t, m in alice.received(1)] == [(topic_a, 481)]
+    assert [(t, m["result"]) for t, m in charlie.received(1)] == [(topic_b, 482)]
+    assert alice.silent() and charlie.silent()
