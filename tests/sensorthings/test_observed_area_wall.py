@@ -66,3 +66,24 @@ def test_a_geospatial_filter_on_the_area_finds_nothing_for_outsiders(world, clie
     near = f"geo.distance(observedArea, geography'POINT({SECRET[0]} {SECRET[1]})') lt 0.01"
     answer = client_for(None).get(f"{ROOT}Datastreams", {"$filter": near})
     assert backfilled.pk not in {d["@iot.id"] for d in answer.json()["value"]}
+
+
+def test_outsiders_compare_and_order_the_area_as_null(world, client_for, backfilled):
+    def ids(client, query) -> list[int]:
+        answer = client.get(f"{ROOT}Datastreams", {**query, "$select": "id"})
+        assert answer.status_code == 200, answer.content
+        return [d["@iot.id"] for d in answer.json()["value"]]
+
+    alice, anonymous = client_for(world.alice), client_for(None)
+    assert backfilled.pk in ids(alice, {"$filter": "observedArea ne null"})
+    assert backfilled.pk not in ids(anonymous, {"$filter": "observedArea ne null"})
+    assert backfilled.pk in ids(anonymous, {"$filter": "observedArea eq null"})
+    # nulls order last ascending: the hidden area sorts with the Datastreams without one
+    ordered = ids(anonymous, {"$orderby": "observedArea desc,id asc"})
+    nulls_first = ids(anonymous, {"$filter": "observedArea eq null", "$orderby": "id"})
+    assert ordered[: len(nulls_first)] == nulls_first
+    # a member of another organization: his own areas order, org A's as null
+    charlie = client_for(world.charlie)
+    ordered = ids(charlie, {"$orderby": "observedArea desc,id asc"})
+    nulls_first = ids(charlie, {"$filter": "observedArea eq null", "$orderby": "id"})
+    assert backfilled.pk in nulls_first and ordered[: len(nulls_first)] == nulls_first

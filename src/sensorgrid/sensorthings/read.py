@@ -317,15 +317,15 @@ def apply_query(qs: models.QuerySet, entity_set: EntitySet, options: ReadOptions
     )
 
 
-def areas_wall(user) -> Q | None:
-    """The Datastreams whose observedArea ``user`` may read: those of his organizations
+def areas_wall(user) -> frozenset[int] | None:
+    """The organizations whose Datastreams' observedArea ``user`` may read: his own
     (None: all, a superuser). The area sums up the features of every Observation of the
     Datastream, also those a reader outside its organization may not see (a public
     Datastream's Observations before or after its public period, at a private site), so
     for him it is null, in the answer and in $filter (security review, medium)."""
     if sees_everything(user):
         return None
-    return Q(organization_id__in=walls.member_ids(user))
+    return walls.member_ids(user)
 
 
 # --- ordering and keyset paging ---------------------------------------------------------
@@ -484,7 +484,9 @@ def prepare(
         areas = areas_wall(user)
         if "observedArea" in wanted and areas is not None:
             annotations[serialize.AREA_HIDDEN] = Case(
-                When(areas, then=Value(False)), default=Value(True), output_field=BooleanField()
+                When(organization_id__in=areas, then=Value(False)),
+                default=Value(True),
+                output_field=BooleanField(),
             )
     return qs.annotate(**annotations) if annotations else qs
 

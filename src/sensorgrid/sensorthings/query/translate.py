@@ -67,7 +67,7 @@ _VISIBLE: ContextVar[Callable[[EntitySet], models.QuerySet[Any]] | None] = Conte
 #: sums up every Observation's feature, also those the reader may not see (a public
 #: Datastream's Observations outside the public period, at a private site), so for
 #: readers outside a Datastream's organization it is null, in $filter as in the answer.
-_AREAS: ContextVar[Q | None] = ContextVar("sta_areas", default=None)
+_AREAS: ContextVar[frozenset[int] | None] = ContextVar("sta_areas", default=None)
 
 #: Interval properties: set → STA property → (start column, end column).
 INTERVALS: dict[str, dict[str, tuple[str, str]]] = {
@@ -291,8 +291,19 @@ def _geometry_rows(prop: Prop) -> models.QuerySet[Any]:
     rows = _rows(prop.owner)
     areas = _AREAS.get()
     if prop.name == "observedArea" and areas is not None:
-        rows = rows.filter(areas)
+        rows = rows.filter(organization_id__in=areas)
     return rows
+
+
+def _readable_area(t: Typed) -> Q | None:
+    """Where ``t``, an observedArea, is the reader's to read (None: everywhere): elsewhere
+    it compares and orders as null (``_AREAS``)."""
+    areas, prop = _AREAS.get(), t.prop
+    if areas is None or prop is None or prop.name != "observedArea":
+        return None
+    if prop.outer:
+        raise StaError(400, "observedArea cannot be read from an enclosing lambda here.")
+    return Q(**{f"{prop.prefix}organization_id__in": areas})
 
 
 def rebase(expr: Any, prefix: str) -> Any:
@@ -1041,6 +1052,9 @@ def _compare_null(op: str, t: Typed) -> Q:
         raise StaError(400, f"{t.text} is never null.")
     else:
         q = Q(lk.IsNull(t.expr, True))
+        readable = _readable_area(t) if t.kind == "geometry" else None
+        if readable is not None:
+            q |= ~readable
     return q if op == "eq" else ~q
 
 
@@ -1160,6 +1174,11 @@ def order_by(keys: tuple[ast.OrderKey, ...], es: EntitySet) -> list[Any]:
             # no order of geometries; the GeoJSON's text gives a stable one (the OGC
             # suite orders by every property: 400 would fail it)
             exprs, nullable = [fn.Cast(t.expr, models.TextField())], True
+            readable = _readable_area(t)
+            if readable is not None:
+                if not _AREAS.get():
+                    continue  # null in every row the reader sees: it orders nothing
+                exprs = [models.Case(models.When(readable, then=exprs[0]), default=Value(None))]
         elif t.kind in ("pred", "null", "geography"):
             raise StaError(400, f"$orderby cannot order by {t.text or 'a condition'}.")
         else:
@@ -1188,7 +1207,7 @@ def apply(
     options: ast.Options,
     *,
     visible: Callable[[EntitySet], models.QuerySet[Any]] | None = None,
-    areas: Q | None = None,
+    areas: frozenset[int] | None = None,
 ) -> Any:
     """``queryset`` filtered by ``options.filter`` and ordered by ``options.orderby``
     (always ending with the primary key).
@@ -1197,8 +1216,8 @@ def apply(
     user)``); a path of ``$filter`` or ``$orderby`` through a navigation then sees only
     those (a hidden related entity compares and orders as a missing one), and so do the
     geospatial functions. Without it, every row counts (for trusted callers).
-    ``areas``: the Datastreams whose observedArea the geospatial functions may test
-    (``_AREAS``; None: all)."""
+    ``areas``: the organizations whose Datastreams' observedArea the reader may read
+    (``_AREAS``; None: all); elsewhere it is null to $filter and $orderby."""
     token, areas_token = _VISIBLE.set(visible), _AREAS.set(areas)
     try:
         if options.filter is not None:
