@@ -98,6 +98,11 @@ def drain(
                 elapsed = time.perf_counter() - first_at
                 cpu = window.stop(groups())
                 rows = stored - first_count
+                if rows <= 0 or elapsed <= 0:
+                    raise RuntimeError(
+                        f"the whole drain ({stored} rows) came within one poll: nothing timed; "
+                        "send more --messages"
+                    )
                 return {
                     "msg_per_s": rows / 3 / elapsed,
                     "cpu_us_per_msg": {g: round(s * 1e6 / (rows / 3), 1) for g, s in cpu.items()},
