@@ -416,6 +416,8 @@ EXEMPT = {
     # keyed by a share link's token: tests/boards/test_api.py (revoked, another board's)
     "shared-board": "tests/boards/test_api.py::test_an_organization_share_shows_the_board…",
     "shared-board-panel": "tests/boards/test_api.py::test_a_share_token_of_another_board…",
+    # POST only, keyed by a mailed token: tests/tenancy/test_invitation_accept_api.py
+    "invitation-accept": "test_a_forwarded_link_adds_nobody, test_an_unusable_token_is_one_400…",
 }
 
 #: For every route that takes an object id: org B's object (foreign to alice and dave).
