@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from channels.layers import InMemoryChannelLayer, get_channel_layer
-from django.db import close_old_connections
+from django.db import OperationalError, close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
@@ -43,6 +43,8 @@ from sensorgrid.sensorthings.mqtt.feed import GROUP, MESSAGE_TYPE, feed
 log = logging.getLogger(__name__)
 
 REVALIDATE_SECONDS = 5.0
+#: times a delivery round is read again when SQLite says a table is locked (_render_round)
+LOCKED_RETRIES = 5
 #: seconds a new connection has to send its CONNECT
 CONNECT_SECONDS = 10.0
 #: the largest packet accepted (an Observation published for MQTT Create)
@@ -405,7 +407,7 @@ class Server:
                 self._state.last_datastream = None
                 continue
             try:
-                rendered = await self._db_call(_render, message, wanted, self._state, self.base)
+                rendered = await self._render_round(message, wanted)
             except Exception:
                 log.exception("sensorthings mqtt: delivering new entities failed")
                 continue
@@ -413,6 +415,22 @@ class Server:
                 for text in list(session.subscriptions):
                     for payload in rendered.get((session.user_id, text), ()):
                         session.send(publish_packet(text, payload))
+
+    async def _render_round(self, message, wanted) -> dict:
+        """A round's readings. SQLite's shared-cache memory database (the tests') locks a
+        table while another thread writes it and answers "database table is locked" at
+        once, without waiting: a round that meets a write is read again a moment later
+        instead of being lost. PostgreSQL and SQLite files (WAL) never lock readers out."""
+        for attempt in range(LOCKED_RETRIES):
+            newest = self._state.last_datastream  # the round may have moved it on
+            try:
+                return await self._db_call(_render, message, wanted, self._state, self.base)
+            except OperationalError as exc:
+                if "locked" not in str(exc) or attempt == LOCKED_RETRIES - 1:
+                    raise
+                self._state.last_datastream = newest
+                await asyncio.sleep(0.05 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _revalidate_loop(self) -> None:
         while True:
