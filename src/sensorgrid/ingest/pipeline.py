@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from sensorgrid.ingest import cache, decoders, filing
+from sensorgrid.ingest import cache, decoders, filing, writer
 from sensorgrid.ingest.envelope import Envelope
 from sensorgrid.ingest.steps import announce, decode, devices, store, values
 from sensorgrid.ingest.steps.work import Batch, Item, Outcome, Pending, Rejection, Work
@@ -33,6 +33,7 @@ __all__ = [
     "ingest_decoded",
     "ingest_many",
     "keep",
+    "prepare",
 ]
 
 Step = Callable[[Work], None]
@@ -47,6 +48,9 @@ STEPS: tuple[Step, ...] = (
     store.store,
     announce.after_commit,
 )
+#: Where the writing starts: the steps before it read (through ``cache``) and never
+#: write, so they may run outside the batch's transaction (``prepare``).
+WRITING = STEPS.index(store.store)
 
 
 def ingest(envelope: Envelope, decoder: str, keep_dead_letters: bool = True) -> Outcome:
@@ -69,10 +73,8 @@ def ingest_many(
     own = decoders.get(decoder).ingest_many(envelopes, keep_dead_letters)
     if own is not None:  # a decoder of payloads that are not values (pictures)
         return own
-    work = Work(
-        decoder, [Item(envelope) for envelope in envelopes], timezone.now(), keep_dead_letters
-    )
-    return _run(work, STEPS)
+    work = Work(decoder, [Item(e) for e in envelopes], timezone.now(), keep_dead_letters)
+    return _batch(_run(work, STEPS))
 
 
 def decoding(decoder: str) -> Work | None:
@@ -96,18 +98,37 @@ def decode_more(work: Work, envelopes: Sequence[Envelope]) -> None:
     decode.decode(work, start)
 
 
+def prepare(work: Work) -> None:
+    """The steps after decoding that only read, for a ``decoding`` batch: its devices
+    checked, its values validated, its rows rendered for the write.
+
+    ``sensorgrid ingest`` runs them in the thread that decoded the batch, while the batch
+    before commits: they read nodes and quantities through ``cache`` (a miss is one
+    query on that thread's connection), and what they read may change before the write
+    as it may in another ingest process. ``ingest_decoded`` then runs only the writing.
+    """
+    assert STEPS[0] is decode.decode and not work.prepared
+    _run(work, STEPS[1:WRITING])
+    work.rendered = writer.prerender(work.rows)
+    work.prepared = True
+
+
 def ingest_decoded(work: Work) -> Batch:
-    """The steps after decoding, for a ``decoded`` batch (once: the steps change it)."""
-    work.now = timezone.now()  # the time validation compares with is the write's
-    assert STEPS[0] is decode.decode
-    return _run(work, STEPS[1:])
+    """The steps after decoding (or after ``prepare``) for a ``decoding`` batch, once:
+    the steps change it."""
+    if not work.prepared:
+        _run(work, STEPS[1:WRITING])
+    for step in STEPS[WRITING:]:
+        step(work)
+    return _batch(work)
 
 
-def _run(work: Work, steps: Sequence[Step]) -> Batch:
+def _run(work: Work, steps: Sequence[Step]) -> Work:
+    work.now = timezone.now()  # the time validation compares with: the batch's own
     work.quantities = cache.directory.quantities()
     for step in steps:
         step(work)
-    return _batch(work)
+    return work
 
 
 def keep(envelope: Envelope, decoder: str, reason: str, detail: str) -> DeadLetter:

@@ -34,7 +34,8 @@ class WriteResult:
     newest: dict[int, datetime]
 
 
-def write(rows: Sequence[Row]) -> WriteResult:
+def write(rows: Sequence[Row], rendered: str | None = None) -> WriteResult:
+    """Store ``rows``; ``rendered`` is ``prerender(rows)`` when the caller made it ahead."""
     if not rows:
         return WriteResult(0, 0, {})
     # Inside the caller's transaction this adds no statement. Without one (autocommit)
@@ -42,8 +43,16 @@ def write(rows: Sequence[Row]) -> WriteResult:
     # empty the staging table before the INSERT read it, every row lost without a word.
     with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
-            return _write_postgresql(rows)
+            return _write_postgresql(rows, rendered)
         return _write_sqlite(rows)
+
+
+def prerender(rows: Sequence[Row]) -> str | None:
+    """What ``write`` sends of ``rows`` (PostgreSQL's COPY text; SQLite needs none), for a
+    caller that renders a batch outside its transaction (``pipeline.prepare``)."""
+    if rows and connection.vendor == "postgresql":
+        return _copy_text(rows)
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,12 +153,12 @@ SELECT node_id, max(ts), count(*) FROM inserted GROUP BY node_id
 """
 
 
-def _write_postgresql(rows: Sequence[Row]) -> WriteResult:
+def _write_postgresql(rows: Sequence[Row], rendered: str | None) -> WriteResult:
     with connection.cursor() as cursor:
         cursor.execute(_PG_STAGING)
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         with raw.copy(_PG_COPY) as copy:
-            copy.write(_copy_text(rows))
+            copy.write(_copy_text(rows) if rendered is None else rendered)
         # The statement empties the staging table as it reads it (DELETE … RETURNING,
         # no round trip of its own), so a second write in the same transaction starts
         # empty; ON COMMIT DELETE ROWS then truncates the file in place, because

@@ -4,7 +4,9 @@ import urllib.request
 from datetime import timedelta
 
 import pytest
+from django.db import OperationalError
 
+from sensorgrid.ingest import pipeline
 from sensorgrid.ingest.decoders.base import Decoder
 from sensorgrid.ingest.envelope import Decoded, Message
 from sensorgrid.ingest.models import MqttRoute
@@ -178,6 +180,32 @@ def test_a_bug_met_while_decoding_ahead_costs_its_message_only(world, mosquitto)
     assert len(samples(world.node_a)) == 19
     letter = DeadLetter.objects.get()
     assert letter.reason == "decoder-error" and bytes(letter.payload) == b"\x01"
+
+
+def test_a_batch_whose_checks_ahead_lose_the_database_is_checked_again_and_stored(
+    world, mosquitto, monkeypatch
+):
+    # The decode thread checks each closed batch on its own connection; when that fails
+    # (here: its first three tries), the main thread does the batch whole and stores it.
+    failures = []
+    prepare = pipeline.prepare
+
+    def failing(work):
+        if len(failures) < 3:
+            failures.append(work)
+            raise OperationalError("server closed the connection unexpectedly")
+        prepare(work)
+
+    monkeypatch.setattr(pipeline, "prepare", failing)
+    device = world.node_a.device_id
+    with running(mosquitto.url, client_id="prepare-fails"):
+        pass
+    assert send(mosquitto.url, [reading(device, n / 60, 300 + n) for n in range(1, 31)]) == 30
+    with running(mosquitto.url, client_id="prepare-fails", batch_size=6) as ingester:
+        eventually(lambda: ingester.stored_messages == 30, what="all stored")
+    assert len(failures) == 3
+    assert [value for _, value in samples(world.node_a)] == [300 + n for n in range(30, 0, -1)]
+    assert not DeadLetter.objects.exists()
 
 
 def metric(port: int, line_start: str) -> float:

@@ -11,8 +11,11 @@ While a batch commits, a second thread takes the next one off the queue and deco
 its messages as they arrive (``Ahead``): decoding is the pipeline's first step and
 reads nothing but the payloads, so it runs while this thread waits on the database.
 The next batch closes when it is full, or once ``batch_seconds`` have passed since its
-first message and the batch before has been acknowledged; the steps after decoding,
-the transaction and the ack stay in this thread, in order.
+first message and the batch before has been acknowledged; then that thread also runs
+the steps that only read (devices checked, values validated, rows rendered for the
+write: ``pipeline.prepare``, on its own database connection). The transaction and the
+ack stay in this thread, in order, so one process keeps a core busy with its Python
+while PostgreSQL writes on the other.
 """
 
 import gc
@@ -120,6 +123,7 @@ class Ingester:
         finally:
             # A batch taken but not committed stays unacknowledged: the broker resends it.
             self._closing.set()
+            decoder.submit(_close_connection)  # the decoding thread's own
             decoder.shutdown(wait=True)
             self._ahead = None
             self.connection.stop()
@@ -161,6 +165,8 @@ class Ingester:
             except queue.Empty:
                 continue
         self._decode(ahead, arrived)
+        if not self._closing.is_set():
+            self._prepare(ahead)
         return ahead
 
     def _decode(self, ahead: Ahead, deliveries: list[Received]) -> None:
@@ -190,6 +196,23 @@ class Ingester:
                 # whose failure splits the batch and keeps the culprit (``_store``)
                 log.warning("decoding ahead failed; the batch is decoded again", exc_info=True)
                 ahead.groups[key] = (items, None)
+
+    def _prepare(self, ahead: Ahead) -> None:
+        """Run the steps that only read for each decoded group (module docstring).
+
+        A group that fails here (its database connection lost, or SQLite's shared test
+        database locked by the writing thread) is done again whole by the main thread,
+        which retries what is transient: nothing is lost, only this head start.
+        """
+        for key, (items, work) in ahead.groups.items():
+            if work is None:
+                continue
+            try:
+                pipeline.prepare(work)
+            except Exception as exc:
+                log.info("preparing a batch ahead failed (%s); the batch is done again", exc)
+                ahead.groups[key] = (items, None)
+                connection.close()  # a new one is opened for the next batch
 
     def _envelope(self, delivery: Received) -> tuple[tuple[str, str], Envelope, str] | None:
         match = self.table.match(delivery.topic)
@@ -329,3 +352,9 @@ class Ingester:
             authority=match.route.authority if match else None,
         )
         pipeline.keep(envelope, match.route.decoder if match else "", reason, detail)
+
+
+def _close_connection() -> None:
+    """Close the calling thread's database connection (``connection`` is per thread: a
+    bound ``connection.close`` would be the thread's that looked it up)."""
+    connection.close()

@@ -20,7 +20,7 @@ def store(work: Work) -> None:
     pending = list(_refusals(work))
     work.pending = pending if work.keep_dead_letters else []
     with transaction.atomic():
-        work.result = writer.write(work.rows)
+        work.result = writer.write(work.rows, work.rendered)
         writer.write_receptions(work.receptions)
         work.letters = filing.file([dead_letter(p) for p in work.pending])
         heard = {row.node_id for row in work.rows} | {r.node_id for r in work.receptions}

@@ -91,6 +91,10 @@ class Work:
     nodes: dict[str, tuple[NodeRef, ...]] = field(default_factory=dict)
     receptions: list[ReceptionRow] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)  # validate's, in payload order
+    #: the steps before the write ran ahead (``pipeline.prepare``), with the rows
+    #: rendered for the writer (``writer.prerender``)
+    prepared: bool = False
+    rendered: str | None = None
     # store's
     pending: list[Pending] = field(default_factory=list)
     letters: list[DeadLetter] = field(default_factory=list)
