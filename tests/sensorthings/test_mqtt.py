@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import paho.mqtt.client as paho
 import pytest
+from django.db.backends.signals import connection_created
 from django.utils import timezone
 
 from sensorgrid.accounts.models import ApiToken
@@ -28,9 +29,20 @@ BAD_LOGIN = "Bad user name or password"  # CONNACK 4
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
+def _reads_take_no_table_locks(sender, connection, **kwargs):
+    """The server's threads read the tests' SQLite database as readers of a WAL file
+    (production's SQLite) do: without the table locks of a shared-cache memory database,
+    which refuse a test's write at once ("database table is locked") while a delivery
+    round reads the same table."""
+    if connection.vendor == "sqlite" and threading.current_thread().name.startswith("sta-mqtt"):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA read_uncommitted = 1")
+
+
 @contextmanager
 def running_server():
     """The MQTT server on a free port, in an event loop of its own (as in serve)."""
+    connection_created.connect(_reads_take_no_table_locks)
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -42,6 +54,7 @@ def running_server():
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+        connection_created.disconnect(_reads_take_no_table_locks)
 
 
 @pytest.fixture

@@ -2,6 +2,11 @@
 Location header, JSON bodies, $ref, JSON-PATCH, CreateObservations and $batch."""
 
 import json
+import threading
+from contextlib import contextmanager
+
+import pytest
+from django.db import connection, transaction
 
 from sensorgrid.inventory.models import Node
 from sensorgrid.sensorthings import models as m
@@ -143,3 +148,62 @@ def test_create_observations_and_batch_over_http(world, client_for, sta):
     responses = batch.json()["responses"]
     assert [r["status"] for r in responses] == [201, 200, 404]
     assert responses[1]["body"]["name"] == "S"
+
+
+@contextmanager
+def table_held(table: str):
+    """Another connection holds ``table`` until the block ends: PostgreSQL's exclusive
+    lock (this connection waits at most 300 ms for it), or SQLite's shared-cache table
+    lock, which a read holds until its transaction ends and which refuses writers at once."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                if connection.vendor == "postgresql":
+                    cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                else:
+                    cursor.execute(f"SELECT count(*) FROM {table}")
+                    cursor.fetchall()
+                held.set()
+                release.wait(30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert held.wait(10)
+    try:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET lock_timeout = '300ms'")
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("RESET lock_timeout")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_locked_table_is_a_503_to_retry_and_the_retry_is_stored(world, client_for, sta):
+    alice = client_for(world.alice)
+    body = {
+        "result": "retried",
+        "phenomenonTime": "2026-03-05T00:00:00Z",
+        "Datastream": {"@iot.id": sta.text_stream.pk},
+    }
+    with table_held(m.Observation._meta.db_table):
+        busy = send(alice, "POST", "Observations", body)
+    assert busy.status_code == 503, busy.content
+    assert busy["Retry-After"] == "5"
+    assert busy.json() == {
+        "code": 503,
+        "type": "error",
+        "message": "The database is busy or unreachable; try the request again in a moment.",
+    }
+    assert not m.Observation.objects.filter(result="retried").exists()
+    again = send(alice, "POST", "Observations", body)
+    assert again.status_code == 201, again.content
+    assert m.Observation.objects.filter(result="retried").count() == 1

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 
 JSON = "application/json"
 JSON_PATCH = "application/json-patch+json"
+#: The answer when the database is locked, times out or is unreachable (503).
+BUSY = "The database is busy or unreachable; try the request again in a moment."
+RETRY_AFTER_SECONDS = 5
+#: The answer when a concurrent change makes the request impossible (409).
+CONFLICT = "A concurrent change conflicts with the request; read the entities again."
 #: Paths that are actions, not resources (optional conformance classes).
 ACTIONS = {"$batch": "batch", "CreateObservations": "dataarray"}
 
@@ -97,10 +102,23 @@ def service(request: HttpRequest, path: str = "") -> HttpResponse:
     except RequestDataTooBig:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         response = error_response(StaError(413, f"Request body too large: at most {limit} bytes."))
-    except (OverflowError, DatabaseError) as exc:
+    except (OverflowError, DataError) as exc:
         # A value the database refuses (out of range, …) that no check caught first.
         log.warning("sensorthings: refused %s %s: %s", request.method, request.path, exc)
         response = error_response(bad_request("A value in the request is out of range."))
+    except OperationalError as exc:
+        # Locked, timed out or unreachable: nothing is wrong with the request, and the
+        # same one may succeed in a moment, so it is not a 400 the client would give up on.
+        log.warning("sensorthings: database busy for %s %s: %s", request.method, request.path, exc)
+        response = error_response(StaError(503, BUSY))
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    except IntegrityError as exc:
+        # A concurrent change won (an entity linked here was deleted meanwhile, …).
+        log.warning("sensorthings: conflict on %s %s: %s", request.method, request.path, exc)
+        response = error_response(StaError(409, CONFLICT))
+    except DatabaseError as exc:
+        log.warning("sensorthings: refused %s %s: %s", request.method, request.path, exc)
+        response = error_response(bad_request("The database refused the request."))
     if request.method == "HEAD":
         response.content = b""
     return response
