@@ -409,6 +409,35 @@ def test_malformed_clients_are_closed_and_mqtt5_is_refused(endpoint):
     )
 
 
+def test_stopping_closes_every_connection_and_leaves_no_task_behind(world, sta):
+    import socket
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = Server("127.0.0.1", 0, BASE)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
+    _, password = ApiToken.objects.issue(world.alice, "mqtt")
+    subscriber = Subscriber(server.port, "alice", password)
+    silent = socket.create_connection(("127.0.0.1", server.port), timeout=5)  # no CONNECT
+
+    async def pending():
+        return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+
+    try:
+        assert subscriber.subscribe("v1.1/Observations") == [True]
+        assert len(asyncio.run_coroutine_threadsafe(pending(), loop).result(5)) >= 4
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
+        assert asyncio.run_coroutine_threadsafe(pending(), loop).result(5) == []
+        assert silent.recv(16) == b""  # closed by the server
+        assert subscriber.disconnected.wait(5)
+    finally:
+        silent.close()
+        subscriber.close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
 def test_the_public_hears_a_public_node_only_within_its_public_period(world, sta, connect):
     from tests.sensorthings.conftest import BEFORE_PUBLIC
 

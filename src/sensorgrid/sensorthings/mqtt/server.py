@@ -310,6 +310,7 @@ class Server:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._tasks: list[asyncio.Task] = []
+        self._clients: set[asyncio.Task] = set()  # one per open socket (_client)
         self._state: Any = None
         #: (user, Topic.reading) → subscriptions to it: what a delivery round reads
         self._readings: Counter[tuple[int | None, tuple]] = Counter()
@@ -345,14 +346,18 @@ class Server:
             return True
 
     async def stop(self) -> None:
+        """Stop listening, close every connection and end every task of the server, so
+        that none is left on the loop ("Task was destroyed but it is pending")."""
         if feed.local is self:
             feed.local = None
-        for task in self._tasks:
-            task.cancel()
         if self._server is not None:
             self._server.close()
         for session in list(self.sessions):
             session.close()
+        tasks = [*self._tasks, *self._clients]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._db.shutdown(wait=False)
         self._logins.shutdown(wait=False)
         self._writes.shutdown(wait=False)
@@ -465,6 +470,9 @@ class Server:
             return
         session = None
         self.connecting += 1
+        task = asyncio.current_task()
+        assert task is not None  # asyncio.start_server runs each client in a task
+        self._clients.add(task)
         try:
             try:
                 session = await asyncio.wait_for(self._connect(reader, writer), CONNECT_SECONDS)
@@ -487,6 +495,7 @@ class Server:
                 for text in list(session.subscriptions):
                     self._unfollow(session, text)
             writer.close()
+            self._clients.discard(task)
 
     async def _connect(self, reader, writer) -> Session | None:
         kind, data = await read_packet(reader)
