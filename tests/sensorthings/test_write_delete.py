@@ -1,6 +1,8 @@
 """DELETE through the SensorThings API: the cascades of OGC 18-088 section 10.4, on both
 stores, and what happens to SensorGrid's own objects behind the mirrors."""
 
+import sys
+
 import pytest
 
 from sensorgrid.inventory.models import Installation, Node, Site
@@ -129,3 +131,38 @@ def test_a_filtered_collection_delete_takes_only_what_the_user_may_change(world,
     things = walls.visible("Things", world.alice).filter(alias__startswith="alias of secretA-node")
     assert delete_many("Things", things, user=world.alice) == 1
     assert Node.objects.filter(pk=world.node_b.pk).exists()
+
+
+def test_a_filtered_delete_of_both_stores_goes_a_chunk_at_a_time(
+    world, sta, client_for, monkeypatch
+):
+    from tests.sensorthings.conftest import MARCH, write_samples
+
+    deleting = sys.modules["sensorgrid.sensorthings.write.delete"]  # the package's delete()
+    monkeypatch.setattr(deleting, "CHUNK", 2)  # 12 of alice's rows: six chunks
+    hour = MARCH.replace(hour=11)
+    write_samples(*[(world.node_a, sta.co2, hour.replace(minute=i), 500.0 + i) for i in range(7)])
+    write_samples(*[(world.node_b, sta.co2, hour.replace(minute=i), 700.0) for i in range(3)])
+    for i in range(5):
+        m.Observation.objects.create(
+            datastream=sta.text_stream, phenomenon_time=hour.replace(minute=i), result=f"t{i}"
+        )
+    window = (
+        "$filter=phenomenonTime ge 2026-03-01T11:00:00Z and phenomenonTime lt 2026-03-01T12:00:00Z"
+    )
+
+    answer = client_for(world.alice).delete(f"/sta/v1.1/Observations?{window}")
+    assert answer.status_code == 200, answer.content
+    co2_a = Sample.objects.filter(node=world.node_a, quantity=sta.co2)
+    assert list(co2_a.order_by("ts").values_list("value", flat=True)) == [400, 410]
+    texts = m.Observation.objects.filter(datastream=sta.text_stream)
+    assert not texts.filter(phenomenon_time__gte=hour).exists()
+    assert texts.count() == len(sta.observations)
+    assert not Rollup.objects.filter(node=world.node_a, quantity=sta.co2, bucket=hour).exists()
+    latest = Latest.objects.get(node=world.node_a, quantity=sta.co2)
+    assert (latest.ts, latest.value) == (MARCH.replace(minute=5), 410)
+    # Charlie's rows in the window are not alice's to delete; a superuser's delete takes them.
+    co2_b = Sample.objects.filter(node=world.node_b, quantity=sta.co2, ts__gte=hour)
+    assert co2_b.count() == 3
+    assert client_for(world.root).delete(f"/sta/v1.1/Observations?{window}").status_code == 200
+    assert co2_b.count() == 0

@@ -135,21 +135,7 @@ def delete_many(entity_set: EntitySet | str, queryset: models.QuerySet, *, user:
     deleted = 0
     with transaction.atomic():
         if target.name == "Observations":
-            rows = [row for row in queryset if row.organization_id in allowed]
-            rows_ids = [row.observation_id for row in rows if row.observation_id is not None]
-            sta.Observation.objects.filter(pk__in=rows_ids).delete()
-            series: dict[tuple[int, int], list[Any]] = {}
-            for row in rows:
-                if row.observation_id is None:
-                    series.setdefault((row.node_id, row.quantity_id), []).append(
-                        row.phenomenon_time
-                    )
-            for (node_id, quantity_id), times in series.items():
-                samples.delete(node_id, quantity_id, times)
-                sta.SampleDetails.objects.filter(
-                    node_id=node_id, quantity_id=quantity_id, ts__in=times
-                ).delete()
-            return len(rows)
+            return _observations(queryset.filter(allowed.q("organization")))
         for instance in list(queryset):
             organization_id = rights.organization_of(target.name, instance)
             if organization_id is None or organization_id not in allowed:
@@ -160,4 +146,34 @@ def delete_many(entity_set: EntitySet | str, queryset: models.QuerySet, *, user:
             except (ProtectedError, RestrictedError, StaError):
                 continue  # e.g. a node model still in use, a catalogue quantity
             deleted += 1
+    return deleted
+
+
+#: Observations a filtered delete reads and deletes at a time: a filter that selects
+#: years of a series never holds them all in memory
+CHUNK = 5_000
+
+
+def _observations(mine: models.QuerySet) -> int:
+    """Delete the Observations rows ``mine`` selects, both stores, a chunk at a time:
+    each chunk is the first rows the filter still selects, as the last one is gone."""
+    rows = mine.order_by().values_list(
+        "observation_id", "node_id", "quantity_id", "phenomenon_time"
+    )
+    deleted = 0
+    while chunk := list(rows[:CHUNK]):
+        stored = [row[0] for row in chunk if row[0] is not None]
+        gone, _ = sta.Observation.objects.filter(pk__in=stored).delete()
+        series: dict[tuple[int, int], list[Any]] = {}
+        for observation_id, node_id, quantity_id, ts in chunk:
+            if observation_id is None:
+                series.setdefault((node_id, quantity_id), []).append(ts)
+        for (node_id, quantity_id), times in series.items():
+            gone += samples.delete(node_id, quantity_id, times)
+            sta.SampleDetails.objects.filter(
+                node_id=node_id, quantity_id=quantity_id, ts__in=times
+            ).delete()
+        if not gone:  # nothing the filter selects could go: never loop on it
+            break
+        deleted += len(chunk)
     return deleted
