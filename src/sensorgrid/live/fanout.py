@@ -35,6 +35,7 @@ from django.conf import settings
 
 from sensorgrid.isotime import epoch_iso
 from sensorgrid.live import metrics
+from sensorgrid.live.per_loop import one_per_loop
 from sensorgrid.live.publish import ALL_NODES, group
 
 log = logging.getLogger(__name__)
@@ -238,10 +239,4 @@ _hubs: dict[asyncio.AbstractEventLoop, Hub] = {}
 
 def hub(layer) -> Hub:
     """The hub of the running event loop (one per process in production)."""
-    loop = asyncio.get_running_loop()
-    found = _hubs.get(loop)
-    if found is None or found.layer is not layer:
-        for old in [old for old in _hubs if old.is_closed()]:
-            del _hubs[old]
-        found = _hubs[loop] = Hub(layer)
-    return found
+    return one_per_loop(_hubs, lambda: Hub(layer), fits=lambda found: found.layer is layer)

@@ -33,6 +33,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from sensorgrid.live import permissions, visibility
+from sensorgrid.live.per_loop import one_per_loop
 from sensorgrid.tenancy.scoping import NO_ORGANIZATION, Action, OrganizationIds, organization_ids
 
 log = logging.getLogger(__name__)
@@ -197,10 +198,4 @@ _checkers: dict[asyncio.AbstractEventLoop, Rechecker] = {}
 
 def rechecker() -> Rechecker:
     """The rechecker of the running event loop (one per process in production)."""
-    loop = asyncio.get_running_loop()
-    found = _checkers.get(loop)
-    if found is None:
-        for old in [old for old in _checkers if old.is_closed()]:
-            del _checkers[old]
-        found = _checkers[loop] = Rechecker()
-    return found
+    return one_per_loop(_checkers, Rechecker)
