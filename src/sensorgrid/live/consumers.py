@@ -22,10 +22,10 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
 from sensorgrid.isotime import epoch_iso
-from sensorgrid.live import fanout, latest, permissions, recheck, visibility
+from sensorgrid.live import fanout, latest, lookups, permissions, recheck, visibility
 from sensorgrid.live.client_queue import FRAMES_EXTENSION, ClientQueue
 from sensorgrid.live.publish import publisher, user_group
-from sensorgrid.tenancy.scoping import Action, organization_ids
+from sensorgrid.tenancy.scoping import NO_ORGANIZATION, Action, organization_ids
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         publisher.attach(asyncio.get_running_loop())
         publisher.listening(+1)
         self.counted = True
-        self.user, self.session_key = await database_sync_to_async(_authenticated)(self.scope)
         # Alerts are for members only, also on nodes they follow through a public page.
-        self.members_of = await database_sync_to_async(organization_ids)(self.user, Action.VIEW)
+        self.user, self.session_key, self.members_of = await database_sync_to_async(_authenticated)(
+            self.scope
+        )
         self.subscriptions: dict[tuple[str, int], list[int]] = {}
         self.following: Counter[int] = Counter()  # node → subscriptions that cover it
         # Node → epoch of its public installation's start, for nodes this user sees only
@@ -73,6 +74,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         self.rechecker = recheck.rechecker()
         self.rechecker.add(self)
+        self.lookups = lookups.lookups()
 
     async def disconnect(self, code) -> None:
         self.gone = True
@@ -144,8 +146,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
     async def subscribe(self, key: tuple[str, int]) -> None:
         kind, pk = key
-        nodes, since = await database_sync_to_async(_expand)(self.user, [key])
-        nodes = nodes[key]
+        # With every other connection's waiting requests, in one database call (lookups).
+        nodes, since = await self.lookups.expand(self.user, key)
         if nodes is None:
             self.queue.put({"type": "error", "subscription": {kind: pk}, "error": "not found"})
             return
@@ -153,7 +155,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.release(self.subscriptions.get(key, []))  # a repeated subscribe refreshes
         self.subscriptions[key] = nodes
         self.queue.put({"type": "subscribed", "subscription": {kind: pk}, "nodes": nodes})
-        for frame in await database_sync_to_async(latest.snapshots)(nodes, self.since):
+        # Read after following: a value committed in between is in a delta, not lost.
+        clips = {n: self.since[n] for n in nodes if n in self.since}
+        for frame in await self.lookups.snapshots(nodes, clips):
             self.queue.put(frame)
 
     async def follow(self, nodes: list[int], since: dict[int, float]) -> None:
@@ -280,12 +284,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 
 def _authenticated(scope) -> tuple:
-    """The user of the handshake, and its session key if signed in (else None)."""
+    """The user of the handshake, its session key if signed in (else None), and the
+    organizations whose alerts it may hear."""
     user = scope.get("user") or AnonymousUser()
     if not user.is_authenticated:
-        return AnonymousUser(), None
+        return AnonymousUser(), None, NO_ORGANIZATION
     session = scope.get("session")
-    return user, getattr(session, "session_key", None) or ""
+    key = getattr(session, "session_key", None) or ""
+    return user, key, organization_ids(user, Action.VIEW)
 
 
 def _expand(user, keys: list[tuple[str, int]]) -> tuple[dict, dict[int, float]]:

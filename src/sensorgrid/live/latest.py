@@ -89,23 +89,33 @@ def snapshots(node_ids: list[int], since: dict[int, float] | None = None) -> lis
     ``since``: per node, the epoch from which values may be shown (a public
     installation's start for a viewer who is not a member); older values are left out.
     """
+    return snapshots_of([(node_ids, since)])[0]
+
+
+def snapshots_of(asked: list[tuple[list[int], dict[int, float] | None]]) -> list[list[dict]]:
+    """``snapshots(nodes, since)`` of each of ``asked``, with one cache read and one
+    status query for them all (the subscriptions of many connections, live.lookups)."""
+    if not asked:
+        return []
+    node_ids = list(dict.fromkeys(n for nodes, _ in asked for n in nodes))
     values = read(node_ids)
     statuses = dict(Node.objects.filter(pk__in=node_ids).values_list("pk", "status"))
-    since = since or {}
-    frames = []
-    for node_id in node_ids:
-        node_values = clip(values.get(node_id, {}), since.get(node_id))
-        newest = max((ts for ts, _ in node_values.values()), default=None)
-        frames.append(
-            {
-                "type": "snapshot",
-                "node": node_id,
-                "ts": epoch_iso(newest),
-                "values": {key: value for key, (_, value) in sorted(node_values.items())},
-                "status": statuses.get(node_id),
-            }
-        )
-    return frames
+    return [
+        [_snapshot(n, values.get(n, {}), statuses.get(n), (since or {}).get(n)) for n in nodes]
+        for nodes, since in asked
+    ]
+
+
+def _snapshot(node_id: int, values: Values, status: str | None, since: float | None) -> dict:
+    node_values = clip(values, since)
+    newest = max((ts for ts, _ in node_values.values()), default=None)
+    return {
+        "type": "snapshot",
+        "node": node_id,
+        "ts": epoch_iso(newest),
+        "values": {key: value for key, (_, value) in sorted(node_values.items())},
+        "status": status,
+    }
 
 
 def clip(values: dict, since: float | None) -> dict:
