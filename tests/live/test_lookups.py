@@ -121,3 +121,29 @@ async def test_connections_subscribing_at_once_each_hear_their_own_answers(world
     }
     for client in clients.values():
         await client.disconnect()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@run
+async def test_subscriptions_a_client_sends_at_once_are_looked_up_together(world, monkeypatch):
+    # Before, each frame waited for a turn of the database thread before it was even
+    # read (Channels' dispatch), so a client's subscriptions went one per call.
+    calls = []
+    answer = lookups.answer
+
+    def counted(requests):
+        calls.append(sum(isinstance(r, lookups.Expansion) for r in requests))
+        return answer(requests)
+
+    monkeypatch.setattr(lookups, "answer", counted)
+    alice = await connect(world.alice)
+    nodes = [world.node_a.pk, world.public_node.pk, world.node_b.pk, world.public_node.pk]
+    for pk in nodes:
+        await alice.send_json_to({"subscribe": {"node": pk}})
+    answers = [await alice.receive_json_from(timeout=5) for _ in range(7)]  # 3 accepted
+    assert [f["type"] for f in answers] == ["subscribed", "snapshot"] * 2 + ["error"] + [
+        "subscribed",
+        "snapshot",
+    ]
+    assert sum(calls) == 4 and len([n for n in calls if n]) < 4
+    await alice.disconnect()

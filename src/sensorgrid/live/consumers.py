@@ -15,6 +15,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
@@ -76,6 +77,18 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         self.rechecker.add(self)
         self.lookups = lookups.lookups()
 
+    async def dispatch(self, message) -> None:
+        """Channels' dispatch without its ``aclose_old_connections()``: that is a turn of
+        the one database thread before every frame and group message, so while the
+        thread answered everybody's subscriptions a client's next frame was not even
+        read (its subscriptions sent at once arrived one per turn). Every database call
+        of this consumer goes through ``database_sync_to_async`` (lookups too), which
+        closes old connections before and after it."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
     async def disconnect(self, code) -> None:
         self.gone = True
         waiting = getattr(self, "requests", ())
@@ -116,15 +129,32 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         task.add_done_callback(self.requests.discard)
 
     async def _request(self, content) -> None:
+        ahead = self._look_ahead(content)
         try:
             async with self.lock:
                 if not (self.revoked or self.gone):
-                    await self._handle(content)
+                    await self._handle(content, ahead)
         except Exception:
             log.exception("live request failed")
             await self.close(code=1011)
+        finally:
+            if ahead is not None and not ahead.done():
+                ahead.cancel()  # not handled (gone, revoked, failed)
+            elif ahead is not None and not ahead.cancelled():
+                ahead.exception()  # retrieved: the failure was handled or is moot
 
-    async def _handle(self, content) -> None:
+    def _look_ahead(self, content) -> asyncio.Future | None:
+        """A subscription's nodes, looked up as soon as it arrives rather than when its
+        turn comes: the subscriptions a client sends at once then go to the database
+        together (lookups), while they are still answered in order."""
+        if isinstance(content, dict) and len(content) == 1:
+            subscription = content.get("subscribe")
+            key = _parse(subscription) if isinstance(subscription, dict) else None
+            if key is not None:
+                return asyncio.ensure_future(self.lookups.expand(self.user, key))
+        return None
+
+    async def _handle(self, content, ahead: asyncio.Future | None = None) -> None:
         if content is None:
             self.queue.put({"type": "error", "error": NOT_JSON})
             return
@@ -140,14 +170,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             self.queue.put({"type": "error", "subscription": subscription, "error": SUBSCRIPTION})
             return
         if action == "subscribe":
-            await self.subscribe(key)
+            await self.subscribe(key, ahead)
         else:
             await self.release(self.subscriptions.pop(key, []))
 
-    async def subscribe(self, key: tuple[str, int]) -> None:
+    async def subscribe(self, key: tuple[str, int], ahead: asyncio.Future | None = None) -> None:
         kind, pk = key
-        # With every other connection's waiting requests, in one database call (lookups).
-        nodes, since = await self.lookups.expand(self.user, key)
+        # With every other waiting request of the process, in one database call (lookups).
+        nodes, since = await (ahead or self.lookups.expand(self.user, key))
         if nodes is None:
             self.queue.put({"type": "error", "subscription": {kind: pk}, "error": "not found"})
             return
