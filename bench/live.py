@@ -83,12 +83,13 @@ class RawClient(asyncio.Protocol):
     def connection_made(self, transport) -> None:
         self.transport = transport
 
-    def handshake(self, host: str, path: str, origin: str) -> None:
+    def handshake(self, host: str, path: str, origin: str, cookie: str | None = None) -> None:
         key = base64.b64encode(os.urandom(16)).decode()
+        signed_in = f"Cookie: {cookie}\r\n" if cookie else ""
         self.transport.write(
             f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
             f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-            f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n\r\n".encode()
+            f"Sec-WebSocket-Version: 13\r\nOrigin: {origin}\r\n{signed_in}\r\n".encode()
         )
 
     def send_text(self, text: str) -> None:
@@ -173,7 +174,12 @@ async def light_session(args, nodes, index: int, opened: asyncio.Event, go: asyn
         lambda: RawClient(on_frame), "127.0.0.1", args.port
     )
     try:
-        client.handshake(f"127.0.0.1:{args.port}", "/ws/live/", f"http://127.0.0.1:{args.port}")
+        client.handshake(
+            f"127.0.0.1:{args.port}",
+            "/ws/live/",
+            f"http://127.0.0.1:{args.port}",
+            args.cookies[index] if args.cookies else None,
+        )
         await client.upgraded
         for node in mine:
             client.send_text(json.dumps({"subscribe": {"node": node}}))
@@ -316,6 +322,7 @@ async def polling_clients(args, nodes: list[int]) -> dict:
 
 def client_process(args) -> None:
     nodes = json.loads(args.nodes)
+    args.cookies = json.loads(Path(args.cookies_file).read_text()) if args.cookies_file else []
     role = websocket_clients if args.role == "ws" else polling_clients
     result = asyncio.run(role(args, nodes))
     Path(args.out).write_text(json.dumps(result))
@@ -342,6 +349,39 @@ def fixtures(count: int) -> tuple[list[tuple[int, str]], str]:
         Installation(node_id=pk, room=room, start=start, is_public=True) for pk, _ in nodes
     )
     return nodes, ApiToken.objects.issue(user, "bench")[1]
+
+
+def sign_in(count: int) -> list[str]:
+    """``count`` members of the bench organization, each signed in: their session
+    cookies (``--signed-in``: one viewer per WebSocket client, as after a restart of a
+    web process that served many people, not one anonymous public)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.auth.hashers import make_password
+
+    from sensorgrid.tenancy.models import Membership, Organization, Role, User
+
+    org = Organization.objects.get(slug="bench")
+    unusable = make_password(None)  # no hashing per user: they never type a password
+    users = User.objects.bulk_create(
+        User(username=f"viewer-{i:05d}", password=unusable) for i in range(count)
+    )
+    users = list(User.objects.filter(username__startswith="viewer-").order_by("username"))
+    Membership.objects.bulk_create(
+        Membership(user=user, organization=org, role=Role.INSPECTOR) for user in users
+    )
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    cookies = []
+    for user in users:
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        cookies.append(f"{settings.SESSION_COOKIE_NAME}={session.session_key}")
+    return cookies
 
 
 class Committer:
@@ -564,6 +604,7 @@ def phase(role, args, env, nodes, token, committer, work, clients: int, server) 
             "--out",
             str(out),
             *(["--light-clients"] if args.light_clients else []),
+            *(["--cookies-file", args.cookies_file] if args.cookies_file else []),
         ]
         process = subprocess.Popen(command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         children.append((process, out))
@@ -669,6 +710,12 @@ def main() -> None:
         "(cheaper per frame: the clients share the two cores with the server)",
     )
     parser.add_argument(
+        "--signed-in",
+        action="store_true",
+        help="each WebSocket client signs in as a member of its own (with --light-clients); "
+        "default: anonymous clients of public nodes",
+    )
+    parser.add_argument(
         "--ingest-env",
         action="append",
         default=[],
@@ -680,6 +727,7 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=0, help="index of the first client")
     parser.add_argument("--nodes-json", dest="nodes", default="[]")
     parser.add_argument("--token", default="")
+    parser.add_argument("--cookies-file", default="", help="session cookies, one per client")
     parser.add_argument("--out", default="")
     args = parser.parse_args()
     if args.role != "bench":
@@ -707,6 +755,13 @@ def main() -> None:
     }
     work = Path(os.environ.get("TMPDIR", "/tmp")) / f"sg-bench-live-{os.getpid()}"
     work.mkdir(parents=True, exist_ok=True)
+    if args.signed_in:
+        if not args.light_clients:
+            parser.error("--signed-in needs --light-clients")
+        args.cookies_file = str(work / "cookies.json")
+        Path(args.cookies_file).write_text(
+            json.dumps(sign_in(max(args.clients, args.baseline_clients)))
+        )
     server = subprocess.Popen(
         [sys.executable, "-m", "sensorgrid", "serve", "--port", str(args.port)],
         env=env,
@@ -819,6 +874,7 @@ def main() -> None:
                 "max_rate_per_node_s": 4,
                 "nodes_per_client": args.per_client + (1 if args.hot_nodes else 0),
                 "client": "light (asyncio protocol)" if args.light_clients else "websockets",
+                "viewers": "a member each (signed in)" if args.signed_in else "anonymous",
                 "ingest_env": args.ingest_env if args.e2e else None,
                 "websocket": ws,
                 "baseline_websocket": baseline,
