@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, DataError, IntegrityError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -106,9 +106,9 @@ def service(request: HttpRequest, path: str = "") -> HttpResponse:
         # A value the database refuses (out of range, …) that no check caught first.
         log.warning("sensorthings: refused %s %s: %s", request.method, request.path, exc)
         response = error_response(bad_request("A value in the request is out of range."))
-    except OperationalError as exc:
-        # Locked, timed out or unreachable: nothing is wrong with the request, and the
-        # same one may succeed in a moment, so it is not a 400 the client would give up on.
+    except (OperationalError, InterfaceError) as exc:
+        # Locked, timed out, unreachable or a lost connection: nothing is wrong with the
+        # request, and the same one may succeed in a moment: not a 400 to give up on.
         log.warning("sensorthings: database busy for %s %s: %s", request.method, request.path, exc)
         response = error_response(StaError(503, BUSY))
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
