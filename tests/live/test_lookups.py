@@ -147,3 +147,18 @@ async def test_subscriptions_a_client_sends_at_once_are_looked_up_together(world
     ]
     assert sum(calls) == 4 and len([n for n in calls if n]) < 4
     await alice.disconnect()
+
+
+@pytest.mark.django_db
+def test_a_connections_older_user_object_does_not_decide_for_another(world):
+    # Two connections of alice in one call: one still holds her as a superuser (a
+    # demotion it has not re-checked yet), the other as she is now.
+    from sensorgrid.tenancy.models import User
+
+    stale = User.objects.get(pk=world.alice.pk)
+    stale.is_superuser = True
+    loop = asyncio.new_event_loop()
+    key = ("node", world.node_b.pk)
+    now, then = (lookups.Expansion(u, key, loop.create_future()) for u in (world.alice, stale))
+    assert lookups.answer([now, then]) == [(None, {}), ([world.node_b.pk], {})]
+    loop.close()

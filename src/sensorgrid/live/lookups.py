@@ -66,11 +66,14 @@ def answer(requests: list[Request]) -> list[Any]:
     """The answer of each request, in order (sync: runs in the database thread)."""
     now = timezone.now()
     answers: dict[int, Any] = {}
-    viewers: dict[int | None, list[Expansion]] = {}
+    # One viewer: the same user with the same flags (a connection's user object may be
+    # older than another's, e.g. from before a superuser was demoted: not mixed).
+    viewers: dict[tuple, list[Expansion]] = {}
     for request in requests:
         if isinstance(request, Expansion):
             user = request.user
-            viewers.setdefault(user.pk if user.is_authenticated else None, []).append(request)
+            viewer = (user.pk, user.is_active, user.is_superuser) if user.is_authenticated else ()
+            viewers.setdefault(viewer, []).append(request)
     for expansions in viewers.values():
         user = expansions[0].user
         asked = sorted({pk for kind, pk in (e.key for e in expansions) if kind == "node"})
